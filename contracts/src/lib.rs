@@ -1,0 +1,36 @@
+//! # autobook-contracts
+//!
+//! Everything the roles of autobook agree on, with no I/O:
+//!
+//! - [`envelope`]: the versioned envelope and its strict JSON codec;
+//! - [`message`]: the registry of every command and event;
+//! - [`commands`], [`events`], [`notification`]: the payloads;
+//! - [`trip`], [`personal`], [`codes`], [`money`], [`offer`]: domain types
+//!   that can only be built by parsing;
+//! - [`topology`]: exchange, queue and header names;
+//! - [`idempotency`]: deterministic keys for provider calls;
+//! - [`catalogue`]: real airports, cities and airlines;
+//! - [`schema`]: JSON Schemas generated from these types;
+//! - [`trace`]: W3C trace context.
+
+pub mod catalogue;
+pub mod codes;
+pub mod commands;
+pub mod envelope;
+pub mod events;
+pub mod idempotency;
+pub mod message;
+pub mod money;
+pub mod notification;
+pub mod offer;
+pub mod personal;
+pub mod schema;
+pub mod topology;
+pub mod trace;
+pub mod trip;
+
+pub use envelope::{DecodeError, Envelope};
+pub use idempotency::{IdempotencyKey, Step};
+pub use message::{Message, MessageKind, MessageType};
+pub use money::{Currency, Money};
+pub use topology::{QueueRole, Topology};

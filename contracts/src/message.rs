@@ -1,0 +1,144 @@
+//! The registry of every message: its wire name, schema version, whether it
+//! is a command or an event, and which queue consumes it. One list drives
+//! the enum, the codec, the topology and the JSON Schemas, so they cannot
+//! disagree.
+
+use schemars::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::commands::*;
+use crate::events::*;
+use crate::topology::QueueRole;
+use crate::trip::TripRequest;
+
+/// Whether a message asks for work or reports a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Command,
+    Event,
+}
+
+macro_rules! messages {
+    ($( $variant:ident($payload:ty) = $name:literal, version $version:literal, $kind:ident -> $queue:ident; )*) => {
+        /// Every message of the booking saga.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Message {
+            $( $variant($payload), )*
+        }
+
+        /// The type of a message, named on the wire by [`MessageType::as_str`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum MessageType {
+            $( $variant, )*
+        }
+
+        impl MessageType {
+            pub const ALL: &'static [MessageType] = &[ $( MessageType::$variant, )* ];
+
+            /// The wire name, also the routing key.
+            pub fn as_str(&self) -> &'static str {
+                match self { $( MessageType::$variant => $name, )* }
+            }
+
+            pub fn parse(name: &str) -> Option<MessageType> {
+                match name { $( $name => Some(MessageType::$variant), )* _ => None }
+            }
+
+            /// The newest payload schema version this build understands.
+            pub fn schema_version(&self) -> u16 {
+                match self { $( MessageType::$variant => $version, )* }
+            }
+
+            pub fn kind(&self) -> MessageKind {
+                match self { $( MessageType::$variant => MessageKind::$kind, )* }
+            }
+
+            /// The queue whose consumer handles this message.
+            pub fn consumer(&self) -> QueueRole {
+                match self { $( MessageType::$variant => QueueRole::$queue, )* }
+            }
+
+            /// The JSON Schema of this type's payload, as a root schema.
+            pub fn payload_schema(&self) -> Schema {
+                match self { $( MessageType::$variant => schemars::schema_for!($payload), )* }
+            }
+        }
+
+        impl Message {
+            pub fn message_type(&self) -> MessageType {
+                match self { $( Message::$variant(_) => MessageType::$variant, )* }
+            }
+
+            pub(crate) fn payload_json(&self) -> serde_json::Result<serde_json::Value> {
+                match self { $( Message::$variant(p) => serde_json::to_value(p), )* }
+            }
+
+            pub(crate) fn from_payload_json(message_type: MessageType, payload: serde_json::Value) -> serde_json::Result<Message> {
+                match message_type { $( MessageType::$variant => serde_json::from_value(payload).map(Message::$variant), )* }
+            }
+        }
+
+        $(
+            impl From<$payload> for Message {
+                fn from(payload: $payload) -> Self { Message::$variant(payload) }
+            }
+        )*
+    };
+}
+
+messages! {
+    TripRequested(TripRequest) = "trip.requested", version 1, Event -> Orchestrator;
+    SearchOffers(SearchOffers) = "search.offers", version 1, Command -> Search;
+    OffersFound(OffersFound) = "search.offers_found", version 1, Event -> Orchestrator;
+    SearchFailed(SearchFailed) = "search.failed", version 1, Event -> Orchestrator;
+    AuthorizePayment(AuthorizePayment) = "payment.authorize", version 1, Command -> Payment;
+    PaymentAuthorized(PaymentAuthorized) = "payment.authorized", version 1, Event -> Orchestrator;
+    PaymentDeclined(PaymentDeclined) = "payment.declined", version 1, Event -> Orchestrator;
+    PaymentFailed(PaymentFailed) = "payment.failed", version 1, Event -> Orchestrator;
+    CreateOrder(CreateOrder) = "order.create", version 1, Command -> Order;
+    OrderCreated(OrderCreated) = "order.created", version 1, Event -> Orchestrator;
+    OrderFailed(OrderFailed) = "order.failed", version 1, Event -> Orchestrator;
+    CapturePayment(CapturePayment) = "payment.capture", version 1, Command -> Payment;
+    PaymentCaptured(PaymentCaptured) = "payment.captured", version 1, Event -> Orchestrator;
+    CaptureFailed(CaptureFailed) = "payment.capture_failed", version 1, Event -> Orchestrator;
+    VoidHold(VoidHold) = "payment.void", version 1, Command -> Payment;
+    HoldVoided(HoldVoided) = "payment.voided", version 1, Event -> Orchestrator;
+    VoidFailed(VoidFailed) = "payment.void_failed", version 1, Event -> Orchestrator;
+    CancelOrder(CancelOrder) = "order.cancel", version 1, Command -> Order;
+    OrderCancelled(OrderCancelled) = "order.cancelled", version 1, Event -> Orchestrator;
+    CancelFailed(CancelFailed) = "order.cancel_failed", version 1, Event -> Orchestrator;
+    SendNotification(SendNotification) = "notification.send", version 1, Command -> Notify;
+    NotificationSent(NotificationSent) = "notification.sent", version 1, Event -> Orchestrator;
+    NotificationFailed(NotificationFailed) = "notification.failed", version 1, Event -> Orchestrator;
+    TimerFired(TimerFired) = "saga.timer_fired", version 1, Event -> Orchestrator;
+}
+
+impl std::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for t in MessageType::ALL {
+            assert_eq!(MessageType::parse(t.as_str()), Some(*t));
+            assert!(seen.insert(t.as_str()));
+        }
+        assert_eq!(MessageType::parse("trip.cancelled"), None);
+    }
+
+    #[test]
+    fn commands_go_to_workers_and_events_to_the_orchestrator() {
+        for t in MessageType::ALL {
+            let to_orchestrator = t.consumer() == QueueRole::Orchestrator;
+            assert_eq!(t.kind() == MessageKind::Event, to_orchestrator, "{t}");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Personal data of travellers: names, email addresses, phone numbers,
+//! passengers.
+//!
+//! These types parse strictly (length limits, no control characters) and
+//! their `Debug` output is redacted, so a stray `{:?}` in a log line cannot
+//! leak a traveller's identity.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Why a piece of personal data was rejected. Never quotes the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PersonalDataError {
+    #[error("name must be 1 to 50 letters, spaces, hyphens, apostrophes or periods")]
+    InvalidName,
+    #[error("email address is not a valid address of at most 254 characters")]
+    InvalidEmail,
+    #[error("phone number must be in E.164 form: + followed by 8 to 15 digits")]
+    InvalidPhone,
+}
+
+macro_rules! personal_type {
+    ($(#[$doc:meta])* $name:ident, $schema:literal, $parse:path) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "description": $schema })
+            }
+        }
+
+        impl $name {
+            pub fn parse(input: &str) -> Result<Self, PersonalDataError> {
+                $parse(input).map(|s| $name(s))
+            }
+
+            /// The raw value, for the provider call that needs it. Never log it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = PersonalDataError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                $name::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}(<redacted>)", stringify!($name))
+            }
+        }
+    };
+}
+
+fn parse_name(input: &str) -> Result<String, PersonalDataError> {
+    let trimmed = input.trim();
+    let count = trimmed.chars().count();
+    let allowed = |c: char| c.is_alphabetic() || c == ' ' || c == '-' || c == '\'' || c == '.';
+    if (1..=50).contains(&count)
+        && trimmed.chars().all(allowed)
+        && trimmed.chars().any(char::is_alphabetic)
+    {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(PersonalDataError::InvalidName)
+    }
+}
+
+fn parse_email(input: &str) -> Result<String, PersonalDataError> {
+    let bad = || PersonalDataError::InvalidEmail;
+    if input.len() > 254
+        || input
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c))
+    {
+        return Err(bad());
+    }
+    let (local, domain) = input.split_once('@').ok_or_else(bad)?;
+    let labels_ok = domain
+        .split('.')
+        .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    if local.is_empty()
+        || local.len() > 64
+        || domain.contains('@')
+        || !domain.contains('.')
+        || !labels_ok
+    {
+        return Err(bad());
+    }
+    Ok(input.to_owned())
+}
+
+fn parse_phone(input: &str) -> Result<String, PersonalDataError> {
+    match input.strip_prefix('+') {
+        Some(digits)
+            if (8..=15).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0') =>
+        {
+            Ok(input.to_owned())
+        }
+        _ => Err(PersonalDataError::InvalidPhone),
+    }
+}
+
+personal_type!(
+    /// A given or family name as printed on the travel document.
+    PersonName, "1 to 50 letters, spaces, hyphens, apostrophes or periods", parse_name
+);
+personal_type!(
+    /// An email address.
+    EmailAddress, "an email address of at most 254 characters", parse_email
+);
+personal_type!(
+    /// A phone number in E.164 form (+442080160508).
+    PhoneNumber, "E.164 phone number: + followed by 8 to 15 digits", parse_phone
+);
+
+/// Gender as airlines record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Gender {
+    M,
+    F,
+}
+
+/// Title as airlines record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Title {
+    Mr,
+    Ms,
+    Mrs,
+    Miss,
+    Dr,
+}
+
+/// One traveller on the trip.
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Passenger {
+    pub title: Title,
+    pub gender: Gender,
+    pub given_name: PersonName,
+    pub family_name: PersonName,
+    /// Date of birth, YYYY-MM-DD.
+    pub born_on: NaiveDate,
+    pub email: EmailAddress,
+    pub phone_number: PhoneNumber,
+}
+
+impl Passenger {
+    /// Age in whole years on the given date.
+    pub fn age_on(&self, date: NaiveDate) -> i32 {
+        date.years_since(self.born_on).map_or(-1, |y| y as i32)
+    }
+}
+
+impl fmt::Debug for Passenger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passenger(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_accept_real_names_and_reject_hostile_strings() {
+        for ok in [
+            "Amelia",
+            "Jean-Luc",
+            "O'Brien",
+            "Zoë",
+            "Nguyễn Văn",
+            "St. John",
+            "  Padded  ",
+        ] {
+            assert!(PersonName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "   ",
+            "Robert'); DROP TABLE sagas;--",
+            "<script>",
+            "a\u{0}b",
+            "x".repeat(51).as_str(),
+            "123",
+            "--",
+        ] {
+            assert!(PersonName::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(PersonName::parse("  Padded ").unwrap().expose(), "Padded");
+    }
+
+    #[test]
+    fn emails_and_phones() {
+        assert!(EmailAddress::parse("amelia@example.com").is_ok());
+        for bad in [
+            "",
+            "no-at-sign",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@-b.com",
+            "<a@b.com>",
+            "a@b..com",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
+        assert!(PhoneNumber::parse("+442080160508").is_ok());
+        for bad in ["442080160508", "+44 20 8016", "+0123456789", "+1234567"] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_personal_data() {
+        let p: Passenger = serde_json::from_value(serde_json::json!({
+            "title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
+            "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+442080160508"
+        }))
+        .unwrap();
+        let shown = format!("{p:?} {:?} {:?}", p.given_name, p.email);
+        assert!(
+            !shown.contains("Amelia") && !shown.contains("example.com"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn rejection_messages_do_not_quote_input() {
+        let err = serde_json::from_str::<PersonName>("\"<b>Secret</b>\"")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("Secret"), "{err}");
+    }
+}

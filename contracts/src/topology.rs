@@ -1,0 +1,257 @@
+//! Broker topology as data: exchange, queue and binding names, dead-letter
+//! wiring, and the AMQP header names autobook uses. The broker crate
+//! declares exactly this; nothing else invents a queue name.
+//!
+//! Layout for namespace `autobook` (tests use their own namespace):
+//!
+//! - `autobook.commands` (direct): commands, routing key = message type
+//! - `autobook.events` (direct): events, routing key = message type
+//! - `autobook.dead-letter` (direct): routing key = source queue name
+//! - queues `autobook.<role>` for orchestrator, search, payment, order,
+//!   notify, each with `autobook.<role>.dead-letter`
+
+use crate::message::{MessageKind, MessageType};
+
+/// A consumer queue, by the role that consumes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueueRole {
+    Orchestrator,
+    Search,
+    Payment,
+    Order,
+    Notify,
+}
+
+impl QueueRole {
+    pub const ALL: &'static [QueueRole] = &[
+        QueueRole::Orchestrator,
+        QueueRole::Search,
+        QueueRole::Payment,
+        QueueRole::Order,
+        QueueRole::Notify,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            QueueRole::Orchestrator => "orchestrator",
+            QueueRole::Search => "search",
+            QueueRole::Payment => "payment",
+            QueueRole::Order => "order",
+            QueueRole::Notify => "notify",
+        }
+    }
+
+    /// The message types this queue receives.
+    pub fn message_types(&self) -> impl Iterator<Item = MessageType> + '_ {
+        MessageType::ALL
+            .iter()
+            .copied()
+            .filter(move |t| t.consumer() == *self)
+    }
+}
+
+/// Header and property names on AMQP messages.
+pub mod headers {
+    /// Mirrors the envelope's `schema_version`.
+    pub const SCHEMA_VERSION: &str = "schema_version";
+    /// Mirrors the envelope's W3C `traceparent`.
+    pub const TRACEPARENT: &str = "traceparent";
+    /// Set on dead-lettered messages: a human-readable reason.
+    pub const DEAD_LETTER_REASON: &str = "x-autobook-reason";
+    /// Set on dead-lettered messages: a stable error code.
+    pub const DEAD_LETTER_CODE: &str = "x-autobook-error-code";
+    /// Set on dead-lettered messages: the queue the message was taken from.
+    pub const DEAD_LETTER_SOURCE: &str = "x-autobook-source-queue";
+    /// Set on dead-lettered messages: RFC 3339 time of dead-lettering.
+    pub const DEAD_LETTERED_AT: &str = "x-autobook-dead-lettered-at";
+}
+
+/// The content type of every autobook message body.
+pub const CONTENT_TYPE: &str = "application/json";
+
+/// An exchange to declare (all are durable `direct` exchanges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeDecl {
+    pub name: String,
+}
+
+/// A queue to declare, with its dead-letter wiring and bindings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDecl {
+    pub name: String,
+    /// Where the broker sends messages it rejects or expires.
+    pub dead_letter: Option<(String, String)>,
+    /// (exchange, routing key) pairs.
+    pub bindings: Vec<(String, String)>,
+    /// Delete the queue after this long unused (`x-expires`), for tests.
+    pub expires_ms: Option<u32>,
+}
+
+/// Everything the broker must hold for one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declarations {
+    pub exchanges: Vec<ExchangeDecl>,
+    pub queues: Vec<QueueDecl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid namespace: use 1 to 64 characters of a-z 0-9 . _ -")]
+pub struct NamespaceError;
+
+/// Names of everything in the broker for one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    namespace: String,
+    expires_ms: Option<u32>,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology {
+            namespace: Self::DEFAULT_NAMESPACE.to_owned(),
+            expires_ms: None,
+        }
+    }
+}
+
+impl Topology {
+    pub const DEFAULT_NAMESPACE: &'static str = "autobook";
+
+    pub fn new(namespace: &str) -> Result<Self, NamespaceError> {
+        let ok = !namespace.is_empty()
+            && namespace.len() <= 64
+            && namespace
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if ok {
+            Ok(Topology {
+                namespace: namespace.to_owned(),
+                expires_ms: None,
+            })
+        } else {
+            Err(NamespaceError)
+        }
+    }
+
+    /// Queues of this topology vanish after `ms` without consumers (tests).
+    pub fn with_queue_expiry(mut self, ms: u32) -> Self {
+        self.expires_ms = Some(ms);
+        self
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn commands_exchange(&self) -> String {
+        format!("{}.commands", self.namespace)
+    }
+
+    pub fn events_exchange(&self) -> String {
+        format!("{}.events", self.namespace)
+    }
+
+    pub fn dead_letter_exchange(&self) -> String {
+        format!("{}.dead-letter", self.namespace)
+    }
+
+    pub fn queue(&self, role: QueueRole) -> String {
+        format!("{}.{}", self.namespace, role.as_str())
+    }
+
+    pub fn dead_letter_queue(&self, role: QueueRole) -> String {
+        format!("{}.{}.dead-letter", self.namespace, role.as_str())
+    }
+
+    /// The exchange a message of this type is published to.
+    pub fn exchange_for(&self, message_type: MessageType) -> String {
+        match message_type.kind() {
+            MessageKind::Command => self.commands_exchange(),
+            MessageKind::Event => self.events_exchange(),
+        }
+    }
+
+    /// The routing key of a message type: its wire name.
+    pub fn routing_key(&self, message_type: MessageType) -> &'static str {
+        message_type.as_str()
+    }
+
+    /// Every exchange, queue and binding of the namespace.
+    pub fn declarations(&self) -> Declarations {
+        let exchanges = [
+            self.commands_exchange(),
+            self.events_exchange(),
+            self.dead_letter_exchange(),
+        ]
+        .into_iter()
+        .map(|name| ExchangeDecl { name })
+        .collect();
+        let mut queues = Vec::new();
+        for role in QueueRole::ALL {
+            let name = self.queue(*role);
+            let bindings = role
+                .message_types()
+                .map(|t| (self.exchange_for(t), t.as_str().to_owned()))
+                .collect();
+            queues.push(QueueDecl {
+                name: name.clone(),
+                dead_letter: Some((self.dead_letter_exchange(), name.clone())),
+                bindings,
+                expires_ms: self.expires_ms,
+            });
+            queues.push(QueueDecl {
+                name: self.dead_letter_queue(*role),
+                dead_letter: None,
+                bindings: vec![(self.dead_letter_exchange(), name)],
+                expires_ms: self.expires_ms,
+            });
+        }
+        Declarations { exchanges, queues }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_type_is_bound_to_exactly_one_queue() {
+        let decl = Topology::default().declarations();
+        for t in MessageType::ALL {
+            let bound: Vec<_> = decl
+                .queues
+                .iter()
+                .filter(|q| q.bindings.iter().any(|(_, key)| key == t.as_str()))
+                .collect();
+            assert_eq!(bound.len(), 1, "{t}");
+        }
+    }
+
+    #[test]
+    fn every_consumer_queue_dead_letters_into_its_own_queue() {
+        let topology = Topology::new("t1").unwrap();
+        let decl = topology.declarations();
+        for role in QueueRole::ALL {
+            let queue = decl
+                .queues
+                .iter()
+                .find(|q| q.name == topology.queue(*role))
+                .unwrap();
+            let (dlx, key) = queue.dead_letter.clone().unwrap();
+            let dlq = decl
+                .queues
+                .iter()
+                .find(|q| q.name == topology.dead_letter_queue(*role))
+                .unwrap();
+            assert_eq!(dlq.bindings, vec![(dlx, key)]);
+        }
+    }
+
+    #[test]
+    fn namespaces_are_validated() {
+        assert!(Topology::new("t_123.abc-x").is_ok());
+        assert!(Topology::new("").is_err());
+        assert!(Topology::new("Upper").is_err());
+        assert!(Topology::new("a b").is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! The trip request: what a traveller asks autobook to book, and its
+//! validation.
+//!
+//! Field shapes are enforced while deserializing (codes, names, amounts);
+//! rules that need the catalogue or the clock are checked by
+//! [`TripRequest::validate`], which judges "in the future" in the departure
+//! airport's own time zone.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue;
+use crate::codes::{AirlineCode, CustomerId, PaymentMethodId, PlaceCode, UserId};
+use crate::money::Money;
+use crate::personal::{EmailAddress, Passenger};
+
+/// Cabin class, as Duffel names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CabinClass {
+    First,
+    Business,
+    PremiumEconomy,
+    Economy,
+}
+
+impl CabinClass {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CabinClass::First => "first",
+            CabinClass::Business => "business",
+            CabinClass::PremiumEconomy => "premium_economy",
+            CabinClass::Economy => "economy",
+        }
+    }
+}
+
+/// Acceptable local departure times at the origin, inclusive ("06:00" to "21:30").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    #[schemars(with = "String", pattern(r"^\d{2}:\d{2}(:\d{2})?$"))]
+    pub earliest: NaiveTime,
+    #[schemars(with = "String", pattern(r"^\d{2}:\d{2}(:\d{2})?$"))]
+    pub latest: NaiveTime,
+}
+
+impl TimeWindow {
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        self.earliest <= time && time <= self.latest
+    }
+}
+
+/// How the trip is paid for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentDetails {
+    /// A Stripe payment method saved for the traveller.
+    pub payment_method: PaymentMethodId,
+    /// The Stripe customer the payment method belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerId>,
+}
+
+/// A traveller's request: "book me this trip when it costs at most this".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TripRequest {
+    pub user_id: UserId,
+    /// IATA airport (JFK) or city code (NYC).
+    pub origin: PlaceCode,
+    pub destination: PlaceCode,
+    /// Local date of departure at the origin, YYYY-MM-DD.
+    pub departure_date: NaiveDate,
+    /// Local date of the return flight; absent for a one-way trip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_date: Option<NaiveDate>,
+    /// One to nine travellers; at least one adult (18 or over).
+    pub passengers: Vec<Passenger>,
+    pub cabin_class: CabinClass,
+    /// The most the traveller will pay for the whole trip, all passengers.
+    pub max_price: Money,
+    /// Most connections per direction (0 = non-stop only). Absent: up to 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stops: Option<u8>,
+    /// Acceptable local departure times of the outbound flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure_window: Option<TimeWindow>,
+    /// Acceptable airlines (IATA designators); empty accepts any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub airlines: Vec<AirlineCode>,
+    pub payment: PaymentDetails,
+    /// Where confirmations and failure notices are sent.
+    pub contact_email: EmailAddress,
+}
+
+/// The most passengers one booking may carry.
+pub const MAX_PASSENGERS: usize = 9;
+/// How far ahead airlines sell seats.
+pub const MAX_DAYS_AHEAD: i64 = 361;
+
+/// A rule the trip request breaks. Messages never quote personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TripValidationError {
+    #[error("unknown {field} {code}: not an airport or city autobook serves")]
+    UnknownPlace { field: &'static str, code: String },
+    #[error("origin and destination are the same place ({0})")]
+    SameOriginAndDestination(String),
+    #[error("departure date {date} is before today ({today}) in the departure airport's time zone")]
+    DepartureInPast { date: NaiveDate, today: NaiveDate },
+    #[error("departure date {date} is more than {MAX_DAYS_AHEAD} days ahead")]
+    DepartureTooFarAhead { date: NaiveDate },
+    #[error("return date {return_date} is before departure date {departure_date}")]
+    ReturnBeforeDeparture {
+        departure_date: NaiveDate,
+        return_date: NaiveDate,
+    },
+    #[error("a trip needs 1 to {MAX_PASSENGERS} passengers, got {0}")]
+    PassengerCount(usize),
+    #[error("passenger {0} is born on or after the departure date")]
+    BornAfterDeparture(usize),
+    #[error("passenger {0} is older than 120 years")]
+    ImplausibleAge(usize),
+    #[error("at least one passenger must be an adult (18 or over at departure)")]
+    NoAdult,
+    #[error("each infant under 2 must travel with an adult ({infants} infants, {adults} adults)")]
+    TooManyInfants { infants: usize, adults: usize },
+    #[error("max_price must be positive, got {0}")]
+    NonPositiveMaxPrice(i64),
+    #[error("max_stops must be 0, 1 or 2, got {0}")]
+    MaxStops(u8),
+    #[error("departure window must start before it ends")]
+    EmptyDepartureWindow,
+    #[error("unknown airline {0}")]
+    UnknownAirline(String),
+    #[error("airline {0} is listed twice")]
+    DuplicateAirline(String),
+}
+
+impl TripRequest {
+    /// Checks every rule that depends on the catalogue or on today's date.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), TripValidationError> {
+        let origin_zone = place_zone("origin", &self.origin)?;
+        place_zone("destination", &self.destination)?;
+        if same_place(&self.origin, &self.destination) {
+            return Err(TripValidationError::SameOriginAndDestination(
+                self.origin.to_string(),
+            ));
+        }
+        self.validate_dates(now.with_timezone(&origin_zone).date_naive())?;
+        self.validate_passengers()?;
+        self.validate_preferences()
+    }
+
+    fn validate_dates(&self, today: NaiveDate) -> Result<(), TripValidationError> {
+        let date = self.departure_date;
+        if date < today {
+            return Err(TripValidationError::DepartureInPast { date, today });
+        }
+        if (date - today).num_days() > MAX_DAYS_AHEAD {
+            return Err(TripValidationError::DepartureTooFarAhead { date });
+        }
+        match self.return_date {
+            Some(return_date) if return_date < date => {
+                Err(TripValidationError::ReturnBeforeDeparture {
+                    departure_date: date,
+                    return_date,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_passengers(&self) -> Result<(), TripValidationError> {
+        let count = self.passengers.len();
+        if count == 0 || count > MAX_PASSENGERS {
+            return Err(TripValidationError::PassengerCount(count));
+        }
+        let (mut adults, mut infants) = (0, 0);
+        for (index, passenger) in self.passengers.iter().enumerate() {
+            if passenger.born_on >= self.departure_date {
+                return Err(TripValidationError::BornAfterDeparture(index + 1));
+            }
+            let age = passenger.age_on(self.departure_date);
+            match age {
+                a if a > 120 => return Err(TripValidationError::ImplausibleAge(index + 1)),
+                a if a >= 18 => adults += 1,
+                a if a < 2 => infants += 1,
+                _ => {}
+            }
+        }
+        if adults == 0 {
+            return Err(TripValidationError::NoAdult);
+        }
+        if infants > adults {
+            return Err(TripValidationError::TooManyInfants { infants, adults });
+        }
+        Ok(())
+    }
+
+    fn validate_preferences(&self) -> Result<(), TripValidationError> {
+        if self.max_price.amount_minor <= 0 {
+            return Err(TripValidationError::NonPositiveMaxPrice(
+                self.max_price.amount_minor,
+            ));
+        }
+        if let Some(stops) = self.max_stops.filter(|s| *s > 2) {
+            return Err(TripValidationError::MaxStops(stops));
+        }
+        if self
+            .departure_window
+            .is_some_and(|w| w.earliest >= w.latest)
+        {
+            return Err(TripValidationError::EmptyDepartureWindow);
+        }
+        for (i, airline) in self.airlines.iter().enumerate() {
+            if catalogue::airline(airline.as_str()).is_none() {
+                return Err(TripValidationError::UnknownAirline(airline.to_string()));
+            }
+            if self.airlines[..i].contains(airline) {
+                return Err(TripValidationError::DuplicateAirline(airline.to_string()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn place_zone(field: &'static str, code: &PlaceCode) -> Result<Tz, TripValidationError> {
+    catalogue::time_zone_of_place(code.as_str())
+        .and_then(|zone| zone.parse::<Tz>().ok())
+        .ok_or_else(|| TripValidationError::UnknownPlace {
+            field,
+            code: code.to_string(),
+        })
+}
+
+/// Two codes are the same place when they are equal or one is the city of the other.
+fn same_place(a: &PlaceCode, b: &PlaceCode) -> bool {
+    let city_of = |code: &PlaceCode| {
+        catalogue::airport(code.as_str())
+            .and_then(|airport| airport.city_code)
+            .unwrap_or(code.as_str())
+            .to_owned()
+    };
+    a == b || city_of(a) == city_of(b)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! Trip validation rules, one test per rule.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+}
+
+fn base() -> Value {
+    json!({
+        "user_id": "usr_1",
+        "origin": "JFK",
+        "destination": "LAX",
+        "departure_date": "2027-03-14",
+        "passengers": [{
+            "title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
+            "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"
+        }],
+        "cabin_class": "economy",
+        "max_price": {"amount_minor": 25000, "currency": "USD"},
+        "payment": {"payment_method": "pm_card_visa"},
+        "contact_email": "amelia@example.com"
+    })
+}
+
+fn trip(edit: impl FnOnce(&mut Value)) -> TripRequest {
+    let mut v = base();
+    edit(&mut v);
+    serde_json::from_value(v).expect("shape is valid")
+}
+
+fn check(edit: impl FnOnce(&mut Value)) -> Result<(), TripValidationError> {
+    trip(edit).validate(now())
+}
+
+#[test]
+fn a_plain_trip_is_valid() {
+    assert_eq!(check(|_| {}), Ok(()));
+}
+
+#[test]
+fn unknown_and_identical_places_are_rejected() {
+    assert!(matches!(
+        check(|v| v["origin"] = json!("QQQ")),
+        Err(TripValidationError::UnknownPlace {
+            field: "origin",
+            ..
+        })
+    ));
+    assert!(matches!(
+        check(|v| v["destination"] = json!("JFK")),
+        Err(TripValidationError::SameOriginAndDestination(_))
+    ));
+    assert!(matches!(
+        check(|v| v["destination"] = json!("NYC")),
+        Err(TripValidationError::SameOriginAndDestination(_))
+    ));
+    assert_eq!(check(|v| v["origin"] = json!("NYC")), Ok(()));
+}
+
+#[test]
+fn today_is_judged_in_the_origin_time_zone() {
+    // 2026-11-22 03:00 UTC is still 2026-11-21 in Los Angeles but already the 22nd in Tokyo.
+    let late = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap();
+    let from_lax = trip(|v| {
+        v["origin"] = json!("LAX");
+        v["destination"] = json!("JFK");
+        v["departure_date"] = json!("2026-11-21");
+    });
+    assert_eq!(from_lax.validate(late), Ok(()));
+    let from_tokyo = trip(|v| {
+        v["origin"] = json!("HND");
+        v["departure_date"] = json!("2026-11-21");
+    });
+    assert!(matches!(
+        from_tokyo.validate(late),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+}
+
+#[test]
+fn dates_must_be_in_range_and_ordered() {
+    assert!(matches!(
+        check(|v| v["departure_date"] = json!("2026-11-20")),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+    assert!(matches!(
+        check(|v| v["departure_date"] = json!("2028-01-01")),
+        Err(TripValidationError::DepartureTooFarAhead { .. })
+    ));
+    assert!(matches!(
+        check(|v| v["return_date"] = json!("2027-03-13")),
+        Err(TripValidationError::ReturnBeforeDeparture { .. })
+    ));
+    assert_eq!(check(|v| v["return_date"] = json!("2027-03-14")), Ok(()));
+}
+
+#[test]
+fn passenger_rules() {
+    let adult = base()["passengers"][0].clone();
+    let mut child = adult.clone();
+    child["born_on"] = json!("2020-01-01");
+    let mut infant = adult.clone();
+    infant["born_on"] = json!("2026-06-01");
+    let mut unborn = adult.clone();
+    unborn["born_on"] = json!("2027-03-14");
+    let mut ancient = adult.clone();
+    ancient["born_on"] = json!("1900-01-01");
+
+    assert_eq!(
+        check(|v| v["passengers"] = json!([])),
+        Err(TripValidationError::PassengerCount(0))
+    );
+    assert_eq!(
+        check(|v| v["passengers"] = json!(vec![adult.clone(); 10])),
+        Err(TripValidationError::PassengerCount(10))
+    );
+    assert_eq!(
+        check(|v| v["passengers"] = json!([child.clone()])),
+        Err(TripValidationError::NoAdult)
+    );
+    assert_eq!(
+        check(|v| v["passengers"] = json!([adult.clone(), infant.clone(), infant.clone()])),
+        Err(TripValidationError::TooManyInfants {
+            infants: 2,
+            adults: 1
+        })
+    );
+    assert_eq!(
+        check(|v| v["passengers"] = json!([adult.clone(), unborn])),
+        Err(TripValidationError::BornAfterDeparture(2))
+    );
+    assert_eq!(
+        check(|v| v["passengers"] = json!([ancient])),
+        Err(TripValidationError::ImplausibleAge(1))
+    );
+    assert_eq!(
+        check(|v| v["passengers"] = json!([adult, child, infant])),
+        Ok(())
+    );
+}
+
+#[test]
+fn preference_rules() {
+    assert_eq!(
+        check(|v| v["max_price"]["amount_minor"] = json!(0)),
+        Err(TripValidationError::NonPositiveMaxPrice(0))
+    );
+    assert_eq!(
+        check(|v| v["max_stops"] = json!(3)),
+        Err(TripValidationError::MaxStops(3))
+    );
+    assert_eq!(
+        check(|v| v["departure_window"] = json!({"earliest": "21:00", "latest": "06:00"})),
+        Err(TripValidationError::EmptyDepartureWindow)
+    );
+    assert_eq!(
+        check(|v| v["airlines"] = json!(["Q9"])),
+        Err(TripValidationError::UnknownAirline("Q9".into()))
+    );
+    assert_eq!(
+        check(|v| v["airlines"] = json!(["AA", "AA"])),
+        Err(TripValidationError::DuplicateAirline("AA".into()))
+    );
+    assert_eq!(
+        check(|v| {
+            v["airlines"] = json!(["AA", "DL"]);
+            v["max_stops"] = json!(0);
+            v["departure_window"] = json!({"earliest": "06:00", "latest": "21:30"});
+        }),
+        Ok(())
+    );
+}
+
+#[test]
+fn malformed_shapes_fail_to_deserialize() {
+    let mut v = base();
+    v["max_prise"] = json!({"amount_minor": 1, "currency": "USD"});
+    assert!(
+        serde_json::from_value::<TripRequest>(v).is_err(),
+        "unknown fields are refused"
+    );
+    let mut v = base();
+    v["passengers"][0]["given_name"] = json!("<script>alert(1)</script>");
+    assert!(serde_json::from_value::<TripRequest>(v).is_err());
+    let mut v = base();
+    v["cabin_class"] = json!("cargo");
+    assert!(serde_json::from_value::<TripRequest>(v).is_err());
+    let mut v = base();
+    v["departure_date"] = json!("14/03/2027");
+    assert!(serde_json::from_value::<TripRequest>(v).is_err());
+}
