@@ -1,1 +1,15 @@
-//! placeholder
+//! # autobook-orchestrator
+//!
+//! Drives every booking as a persisted saga state machine:
+//!
+//! - [`saga`]: the pure core: `decide(saga, message, now) -> (saga', effects)`;
+//! - [`store`]: the executor: one PostgreSQL transaction per handled message
+//!   (saga row with optimistic concurrency, audit row, inbox, outbox, timers);
+//! - [`relay`]: publishes the outbox with publisher confirms, woken by
+//!   LISTEN/NOTIFY with a polling fallback;
+//! - [`timers`]: fires due durable timers into the outbox;
+//! - [`consumer`]: the event consumer: decode, execute, ack after commit.
+//!
+//! The orchestrator never calls a provider itself.
+
+pub mod saga;

@@ -1,0 +1,221 @@
+//! The pure decision function: `(saga, message, now) -> (saga', effects)`.
+//!
+//! No I/O happens here. The executor persists the new saga, the audit row
+//! and the effects (outbox rows, timers) in one transaction. Every pair of
+//! phase and message is one arm of a single `match`; anything else is an
+//! [`DecideError::IllegalTransition`] and changes nothing.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use autobook_contracts::events::{SagaTimer, TimerFired};
+use autobook_contracts::trip::{TripRequest, TripValidationError};
+use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
+
+use super::policy::Policy;
+use super::state::{Phase, Saga};
+use super::{compensation, finish, forward, steps};
+
+/// Something the executor must do after committing the new state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Publish this message (through the outbox), caused by the handled one.
+    Send(Message),
+    /// Deliver `TimerFired { timer }` to this saga after the delay.
+    Schedule { timer: SagaTimer, after: Duration },
+}
+
+/// The outcome of a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub saga: Saga,
+    pub effects: Vec<Effect>,
+}
+
+impl Decision {
+    pub(super) fn new(saga: &Saga, phase: Phase, effects: Vec<Effect>) -> Self {
+        Decision {
+            saga: Saga {
+                phase,
+                ..saga.clone()
+            },
+            effects,
+        }
+    }
+}
+
+/// Why a message cannot be applied. The saga is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    #[error("{message_type} is not expected while the saga is {status}")]
+    IllegalTransition {
+        status: &'static str,
+        message_type: MessageType,
+    },
+    #[error("reply for {got} does not match the pending step {expected:?}")]
+    StaleReply {
+        expected: Option<IdempotencyKey>,
+        got: IdempotencyKey,
+    },
+    #[error("a saga with this id already exists")]
+    AlreadyStarted,
+}
+
+impl DecideError {
+    /// A stable code for dead-letter headers and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecideError::IllegalTransition { .. } => "illegal_transition",
+            DecideError::StaleReply { .. } => "stale_reply",
+            DecideError::AlreadyStarted => "saga_already_exists",
+        }
+    }
+}
+
+/// Starts a saga for a new trip request: validate, then search.
+pub fn start(
+    saga_id: Uuid,
+    trip: TripRequest,
+    now: DateTime<Utc>,
+) -> Result<Decision, TripValidationError> {
+    trip.validate(now)?;
+    let key = IdempotencyKey::derive(saga_id, Step::Search, 1);
+    let command = steps::search(&trip, key.clone());
+    let saga = Saga {
+        id: saga_id,
+        trip,
+        epoch: 1,
+        order_rechecks: 0,
+        phase: Phase::Searching { key },
+    };
+    Ok(Decision {
+        saga,
+        effects: vec![Effect::Send(command.into())],
+    })
+}
+
+/// Applies one message to a saga.
+pub fn decide(
+    saga: &Saga,
+    message: &Message,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Decision, DecideError> {
+    let illegal = || DecideError::IllegalTransition {
+        status: saga.phase.status(),
+        message_type: message.message_type(),
+    };
+    if matches!(message, Message::TripRequested(_)) {
+        return Err(DecideError::AlreadyStarted);
+    }
+    if saga.phase.is_terminal() {
+        return Err(illegal());
+    }
+    if let Some(got) = reply_key(message) {
+        if saga.phase.pending_key() != Some(got) {
+            return Err(DecideError::StaleReply {
+                expected: saga.phase.pending_key().cloned(),
+                got: got.clone(),
+            });
+        }
+    }
+    match (&saga.phase, message) {
+        (Phase::Searching { .. }, Message::OffersFound(e)) => {
+            Ok(forward::offers_found(saga, e, now, policy))
+        }
+        (Phase::Searching { .. }, Message::SearchFailed(_)) => {
+            Ok(finish::fail(saga, forward::search_failed()))
+        }
+        (Phase::Authorizing { offer, .. }, Message::PaymentAuthorized(e)) => {
+            Ok(forward::authorized(saga, offer, e))
+        }
+        (Phase::Authorizing { .. }, Message::PaymentDeclined(e)) => {
+            Ok(finish::fail(saga, forward::declined(e)))
+        }
+        (Phase::Authorizing { .. }, Message::PaymentFailed(_)) => {
+            Ok(finish::fail(saga, forward::payment_failed()))
+        }
+        (Phase::Ordering { offer, hold, .. }, Message::OrderCreated(e)) => {
+            Ok(forward::ordered(saga, offer, hold, e))
+        }
+        (Phase::Ordering { hold, .. }, Message::OrderFailed(e)) => {
+            Ok(compensation::order_failed(saga, hold, e, policy))
+        }
+        (
+            Phase::Ordering { offer, .. },
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::RecheckOrder { .. },
+            }),
+        ) => Ok(forward::recheck_order(saga, offer)),
+        (
+            Phase::Capturing {
+                offer, hold, order, ..
+            },
+            Message::PaymentCaptured(e),
+        ) => Ok(forward::captured(saga, offer, hold, order, e)),
+        (Phase::Capturing { hold, order, .. }, Message::CaptureFailed(_)) => {
+            Ok(compensation::capture_failed(saga, hold, order))
+        }
+        (Phase::ReleasingHold { then, .. }, Message::HoldVoided(_)) => {
+            Ok(compensation::hold_released(saga, then))
+        }
+        (Phase::ReleasingHold { hold, .. }, Message::VoidFailed(e)) => Ok(compensation::stuck(
+            saga,
+            format!("hold could not be released: {}", e.detail),
+            Some(hold.clone()),
+            None,
+        )),
+        (Phase::CancellingOrder { hold, reason, .. }, Message::OrderCancelled(_)) => {
+            Ok(compensation::order_cancelled(saga, hold, reason))
+        }
+        (Phase::CancellingOrder { hold, order, .. }, Message::CancelFailed(e)) => {
+            Ok(compensation::stuck(
+                saga,
+                format!("order could not be cancelled: {}", e.detail),
+                Some(hold.clone()),
+                Some(order.clone()),
+            ))
+        }
+        (Phase::Notifying { outcome, .. }, Message::NotificationSent(_)) => {
+            Ok(finish::notified(saga, outcome, true))
+        }
+        (Phase::Notifying { outcome, .. }, Message::NotificationFailed(_)) => {
+            Ok(finish::notified(saga, outcome, false))
+        }
+        _ => Err(illegal()),
+    }
+}
+
+/// The step key a worker reply (or a timer) refers to.
+fn reply_key(message: &Message) -> Option<&IdempotencyKey> {
+    match message {
+        Message::OffersFound(e) => Some(&e.idempotency_key),
+        Message::SearchFailed(e) => Some(&e.idempotency_key),
+        Message::PaymentAuthorized(e) => Some(&e.idempotency_key),
+        Message::PaymentDeclined(e) => Some(&e.idempotency_key),
+        Message::PaymentFailed(e) => Some(&e.idempotency_key),
+        Message::OrderCreated(e) => Some(&e.idempotency_key),
+        Message::OrderFailed(e) => Some(&e.idempotency_key),
+        Message::PaymentCaptured(e) => Some(&e.idempotency_key),
+        Message::CaptureFailed(e) => Some(&e.idempotency_key),
+        Message::HoldVoided(e) => Some(&e.idempotency_key),
+        Message::VoidFailed(e) => Some(&e.idempotency_key),
+        Message::OrderCancelled(e) => Some(&e.idempotency_key),
+        Message::CancelFailed(e) => Some(&e.idempotency_key),
+        Message::NotificationSent(e) => Some(&e.idempotency_key),
+        Message::NotificationFailed(e) => Some(&e.idempotency_key),
+        Message::TimerFired(TimerFired {
+            timer: SagaTimer::RecheckOrder { idempotency_key },
+        }) => Some(idempotency_key),
+        Message::TripRequested(_)
+        | Message::SearchOffers(_)
+        | Message::AuthorizePayment(_)
+        | Message::CreateOrder(_)
+        | Message::CapturePayment(_)
+        | Message::VoidHold(_)
+        | Message::CancelOrder(_)
+        | Message::SendNotification(_) => None,
+    }
+}

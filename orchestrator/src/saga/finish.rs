@@ -1,0 +1,38 @@
+//! Ending a saga: tell the traveller, then rest in a terminal phase. A
+//! failed email is recorded (`notified: false`) and never undoes a booking.
+
+use autobook_contracts::Step;
+use autobook_contracts::notification::FailureReason;
+
+use super::decide::{Decision, Effect};
+use super::state::{Outcome, Phase, Saga};
+use super::steps;
+
+/// Nothing is held or ordered any more: tell the traveller why it failed.
+pub fn fail(saga: &Saga, reason: FailureReason) -> Decision {
+    let key = steps::key(saga, Step::Notify);
+    let command = steps::failure_notice(saga, key.clone(), &reason);
+    Decision::new(
+        saga,
+        Phase::Notifying {
+            key,
+            outcome: Outcome::Failed { reason },
+        },
+        vec![Effect::Send(command.into())],
+    )
+}
+
+/// The notification step answered: settle into the terminal phase.
+pub fn notified(saga: &Saga, outcome: &Outcome, notified: bool) -> Decision {
+    let phase = match outcome {
+        Outcome::Booked { booking } => Phase::Booked {
+            booking: booking.clone(),
+            notified,
+        },
+        Outcome::Failed { reason } => Phase::Failed {
+            reason: reason.clone(),
+            notified,
+        },
+    };
+    Decision::new(saga, phase, Vec::new())
+}

@@ -1,0 +1,164 @@
+//! Forward transitions: search -> select -> authorize -> order -> capture.
+
+use chrono::{DateTime, Utc};
+
+use autobook_contracts::Step;
+use autobook_contracts::events::{
+    OffersFound, OrderCreated, PaymentAuthorized, PaymentCaptured, PaymentDeclined,
+};
+use autobook_contracts::notification::FailureReason;
+use autobook_contracts::offer::OfferSummary;
+
+use super::decide::{Decision, Effect};
+use super::policy::Policy;
+use super::state::{AfterRelease, Booking, Hold, OrderRef, Outcome, Phase, Saga};
+use super::{finish, ranking, steps};
+
+/// Offers arrived: hold the money for the best acceptable one, or give up.
+pub fn offers_found(
+    saga: &Saga,
+    event: &OffersFound,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Decision {
+    match ranking::select(&event.offers, &saga.trip, now, policy) {
+        Some(offer) => {
+            let key = steps::key(saga, Step::Authorize);
+            let command = steps::authorize(saga, key.clone(), offer);
+            Decision::new(
+                saga,
+                Phase::Authorizing {
+                    key,
+                    offer: offer.clone(),
+                },
+                vec![Effect::Send(command.into())],
+            )
+        }
+        None => {
+            let offers_seen = u32::try_from(event.offers.len()).unwrap_or(u32::MAX);
+            finish::fail(saga, FailureReason::NoMatchingOffer { offers_seen })
+        }
+    }
+}
+
+pub fn search_failed() -> FailureReason {
+    FailureReason::SearchFailed
+}
+
+pub fn declined(event: &PaymentDeclined) -> FailureReason {
+    FailureReason::PaymentDeclined {
+        decline_code: event.decline_code.clone(),
+    }
+}
+
+pub fn payment_failed() -> FailureReason {
+    FailureReason::PaymentFailed
+}
+
+/// The hold is in place: create the airline order.
+pub fn authorized(saga: &Saga, offer: &OfferSummary, event: &PaymentAuthorized) -> Decision {
+    let hold = Hold {
+        payment_intent_id: event.payment_intent_id.clone(),
+        amount: event.amount,
+    };
+    if event.amount != offer.total {
+        // The worker held a different amount than asked: never order against it.
+        return release(saga, hold, FailureReason::PaymentFailed);
+    }
+    let key = steps::key(saga, Step::Order);
+    let command = steps::order(saga, key.clone(), offer);
+    let next = Saga {
+        order_rechecks: 0,
+        ..saga.clone()
+    };
+    Decision::new(
+        &next,
+        Phase::Ordering {
+            key,
+            offer: offer.clone(),
+            hold,
+        },
+        vec![Effect::Send(command.into())],
+    )
+}
+
+/// Ask the order worker again about an order of unknown outcome. It looks
+/// the order up by its key before it creates anything.
+pub fn recheck_order(saga: &Saga, offer: &OfferSummary) -> Decision {
+    let key = steps::key(saga, Step::Order);
+    let command = steps::order(saga, key, offer);
+    Decision {
+        saga: saga.clone(),
+        effects: vec![Effect::Send(command.into())],
+    }
+}
+
+/// The order exists: take the money.
+pub fn ordered(saga: &Saga, offer: &OfferSummary, hold: &Hold, event: &OrderCreated) -> Decision {
+    let order = OrderRef {
+        order_id: event.order_id.clone(),
+        booking_reference: event.booking_reference.clone(),
+        amount: event.amount,
+    };
+    if order.amount.currency != hold.amount.currency
+        || order.amount.amount_minor > hold.amount.amount_minor
+    {
+        // The airline charged more than the traveller's hold covers.
+        let key = steps::key(saga, Step::Cancel);
+        let command = steps::cancel(key.clone(), &order);
+        let phase = Phase::CancellingOrder {
+            key,
+            hold: hold.clone(),
+            order,
+            reason: FailureReason::OrderRejected,
+        };
+        return Decision::new(saga, phase, vec![Effect::Send(command.into())]);
+    }
+    let key = steps::key(saga, Step::Capture);
+    let command = steps::capture(key.clone(), hold, &order);
+    let phase = Phase::Capturing {
+        key,
+        offer: offer.clone(),
+        hold: hold.clone(),
+        order,
+    };
+    Decision::new(saga, phase, vec![Effect::Send(command.into())])
+}
+
+/// The money is taken: the trip is booked; tell the traveller.
+pub fn captured(
+    saga: &Saga,
+    offer: &OfferSummary,
+    hold: &Hold,
+    order: &OrderRef,
+    event: &PaymentCaptured,
+) -> Decision {
+    let booking = Booking {
+        order: order.clone(),
+        payment_intent_id: hold.payment_intent_id.clone(),
+        captured: event.amount,
+        offer: offer.clone(),
+    };
+    let key = steps::key(saga, Step::Notify);
+    let command = steps::confirmation(saga, key.clone(), &booking);
+    Decision::new(
+        saga,
+        Phase::Notifying {
+            key,
+            outcome: Outcome::Booked { booking },
+        },
+        vec![Effect::Send(command.into())],
+    )
+}
+
+/// Release a hold, then fail with `reason`.
+pub fn release(saga: &Saga, hold: Hold, reason: FailureReason) -> Decision {
+    let key = steps::key(saga, Step::Void);
+    let command = steps::void(key.clone(), &hold);
+    let phase = Phase::ReleasingHold {
+        key,
+        hold,
+        then: AfterRelease::Fail { reason },
+    };
+    Decision::new(saga, phase, vec![Effect::Send(command.into())])
+}

@@ -1,0 +1,140 @@
+//! The saga's steps, each declared next to its compensation, and the
+//! commands that carry them out, built from saga state alone (so a retry
+//! rebuilds exactly the same command with the same idempotency key).
+//!
+//! | step      | effect                      | compensation            |
+//! |-----------|-----------------------------|-------------------------|
+//! | search    | none                        | none                    |
+//! | authorize | hold on the card            | void the hold           |
+//! | order     | airline order (ticket)      | cancel the order        |
+//! | capture   | money taken                 | (refund: not automatic) |
+//! | notify    | email                       | none: never undone      |
+//!
+//! A capture is the last effect that can fail the booking; once it
+//! succeeds the saga is booked and a failed email does not undo it.
+
+use autobook_contracts::commands::{
+    AuthorizePayment, CancelOrder, CapturePayment, CreateOrder, OrderPassenger, SearchOffers,
+    SendNotification, VoidHold,
+};
+use autobook_contracts::notification::{FailureReason, NotificationContent};
+use autobook_contracts::offer::OfferSummary;
+use autobook_contracts::trip::TripRequest;
+use autobook_contracts::{IdempotencyKey, Step};
+
+use super::state::{Booking, Hold, OrderRef, Saga};
+
+/// Compensation of each step that has an effect.
+pub fn compensation_of(step: Step) -> Option<Step> {
+    match step {
+        Step::Authorize => Some(Step::Void),
+        Step::Order => Some(Step::Cancel),
+        Step::Search | Step::Capture | Step::Void | Step::Cancel | Step::Notify => None,
+    }
+}
+
+pub fn key(saga: &Saga, step: Step) -> IdempotencyKey {
+    IdempotencyKey::derive(saga.id, step, saga.epoch)
+}
+
+pub fn search(trip: &TripRequest, key: IdempotencyKey) -> SearchOffers {
+    SearchOffers {
+        idempotency_key: key,
+        origin: trip.origin.clone(),
+        destination: trip.destination.clone(),
+        departure_date: trip.departure_date,
+        return_date: trip.return_date,
+        passenger_ages: trip
+            .passengers
+            .iter()
+            .map(|p| u8::try_from(p.age_on(trip.departure_date).max(0)).unwrap_or(u8::MAX))
+            .collect(),
+        cabin_class: trip.cabin_class,
+        max_connections: trip.max_stops.unwrap_or(2),
+    }
+}
+
+pub fn authorize(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> AuthorizePayment {
+    let trip = &saga.trip;
+    AuthorizePayment {
+        idempotency_key: key,
+        amount: offer.total,
+        payment_method: trip.payment.payment_method.clone(),
+        customer: trip.payment.customer.clone(),
+        description: format!(
+            "Flight {}-{} {}",
+            trip.origin, trip.destination, trip.departure_date
+        ),
+    }
+}
+
+pub fn order(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> CreateOrder {
+    CreateOrder {
+        idempotency_key: key,
+        offer_id: offer.offer_id.clone(),
+        amount: offer.total,
+        passengers: offer
+            .passenger_ids
+            .iter()
+            .zip(&saga.trip.passengers)
+            .map(|(id, details)| OrderPassenger {
+                passenger_id: id.clone(),
+                details: details.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn capture(key: IdempotencyKey, hold: &Hold, order: &OrderRef) -> CapturePayment {
+    CapturePayment {
+        idempotency_key: key,
+        payment_intent_id: hold.payment_intent_id.clone(),
+        amount: order.amount,
+    }
+}
+
+pub fn void(key: IdempotencyKey, hold: &Hold) -> VoidHold {
+    VoidHold {
+        idempotency_key: key,
+        payment_intent_id: hold.payment_intent_id.clone(),
+    }
+}
+
+pub fn cancel(key: IdempotencyKey, order: &OrderRef) -> CancelOrder {
+    CancelOrder {
+        idempotency_key: key,
+        order_id: order.order_id.clone(),
+    }
+}
+
+pub fn confirmation(saga: &Saga, key: IdempotencyKey, booking: &Booking) -> SendNotification {
+    SendNotification {
+        idempotency_key: key,
+        to: saga.trip.contact_email.clone(),
+        content: NotificationContent::BookingConfirmed {
+            booking_reference: booking.order.booking_reference.clone(),
+            airline_name: booking.offer.owner_name.clone(),
+            total: booking.captured,
+            passenger_count: u8::try_from(saga.trip.passengers.len()).unwrap_or(u8::MAX),
+            itinerary: booking.offer.slices.clone(),
+        },
+    }
+}
+
+pub fn failure_notice(
+    saga: &Saga,
+    key: IdempotencyKey,
+    reason: &FailureReason,
+) -> SendNotification {
+    let trip = &saga.trip;
+    SendNotification {
+        idempotency_key: key,
+        to: trip.contact_email.clone(),
+        content: NotificationContent::BookingFailed {
+            reason: reason.clone(),
+            origin: trip.origin.clone(),
+            destination: trip.destination.clone(),
+            departure_date: trip.departure_date,
+        },
+    }
+}

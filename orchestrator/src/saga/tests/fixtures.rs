@@ -1,0 +1,291 @@
+//! Builders for saga tests: a trip, offers, a sample of every message type,
+//! and helpers that drive a saga to each phase.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use autobook_contracts::commands::*;
+use autobook_contracts::events::*;
+use autobook_contracts::money::{Currency, Money};
+use autobook_contracts::notification::NotificationContent;
+use autobook_contracts::offer::{OfferSlice, OfferSummary};
+use autobook_contracts::trip::{CabinClass, TripRequest};
+use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
+
+use crate::saga::{Decision, Effect, Policy, Saga, decide, start};
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+}
+
+pub fn saga_id() -> Uuid {
+    Uuid::parse_str("01937a2e-0000-7000-8000-000000000001").unwrap()
+}
+
+pub fn trip_json() -> serde_json::Value {
+    json!({
+        "user_id": "usr_1",
+        "origin": "JFK",
+        "destination": "LAX",
+        "departure_date": "2027-03-14",
+        "passengers": [
+            {"title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
+             "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"},
+            {"title": "mr", "gender": "m", "given_name": "Charles", "family_name": "Lindbergh",
+             "born_on": "2015-02-04", "email": "charles@example.com", "phone_number": "+14155550101"}
+        ],
+        "cabin_class": "economy",
+        "max_price": {"amount_minor": 60000, "currency": "USD"},
+        "payment": {"payment_method": "pm_card_visa"},
+        "contact_email": "amelia@example.com"
+    })
+}
+
+pub fn trip() -> TripRequest {
+    serde_json::from_value(trip_json()).unwrap()
+}
+
+pub fn usd(minor: i64) -> Money {
+    Money::new(minor, Currency::USD)
+}
+
+/// An economy JFK-LAX offer for two passengers.
+pub fn offer(id: &str, total: i64, minutes: u32, stops: u8) -> OfferSummary {
+    let departing = NaiveDate::from_ymd_opt(2027, 3, 14)
+        .unwrap()
+        .and_hms_opt(8, 30, 0)
+        .unwrap();
+    OfferSummary {
+        offer_id: id.into(),
+        total: usd(total),
+        expires_at: now() + Duration::minutes(30),
+        owner: autobook_contracts::codes::AirlineCode::parse("AA").unwrap(),
+        owner_name: "American Airlines".into(),
+        cabin_class: CabinClass::Economy,
+        passenger_ids: vec!["pas_1".into(), "pas_2".into()],
+        slices: vec![OfferSlice {
+            origin: autobook_contracts::codes::PlaceCode::parse("JFK").unwrap(),
+            destination: autobook_contracts::codes::PlaceCode::parse("LAX").unwrap(),
+            departing_at: departing,
+            arriving_at: departing + Duration::minutes(i64::from(minutes) - 180),
+            duration_minutes: minutes,
+            stops,
+            flights: vec!["AA1".into()],
+        }],
+    }
+}
+
+pub fn key(step: Step, epoch: u32) -> IdempotencyKey {
+    IdempotencyKey::derive(saga_id(), step, epoch)
+}
+
+pub fn policy() -> Policy {
+    Policy::default()
+}
+
+pub fn apply(saga: &Saga, message: impl Into<Message>) -> Decision {
+    decide(saga, &message.into(), now(), &policy()).expect("transition is legal")
+}
+
+/// The only message the decision sends.
+pub fn sent(decision: &Decision) -> &Message {
+    let sends: Vec<&Message> = decision
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(m) => Some(m),
+            Effect::Schedule { .. } => None,
+        })
+        .collect();
+    assert_eq!(
+        sends.len(),
+        1,
+        "expected one command, got {:?}",
+        decision.effects
+    );
+    sends[0]
+}
+
+pub fn searching() -> Saga {
+    start(saga_id(), trip(), now()).unwrap().saga
+}
+
+pub fn authorizing() -> Saga {
+    let found = OffersFound {
+        idempotency_key: key(Step::Search, 1),
+        offer_request_id: "orq_1".into(),
+        offers: vec![offer("off_1", 40000, 330, 0)],
+    };
+    apply(&searching(), found).saga
+}
+
+pub fn ordering() -> Saga {
+    let authorized = PaymentAuthorized {
+        idempotency_key: key(Step::Authorize, 1),
+        payment_intent_id: "pi_1".into(),
+        amount: usd(40000),
+    };
+    apply(&authorizing(), authorized).saga
+}
+
+pub fn capturing() -> Saga {
+    let created = OrderCreated {
+        idempotency_key: key(Step::Order, 1),
+        order_id: "ord_1".into(),
+        booking_reference: "RZPNX8".into(),
+        amount: usd(40000),
+    };
+    apply(&ordering(), created).saga
+}
+
+pub fn notifying_booked() -> Saga {
+    let captured = PaymentCaptured {
+        idempotency_key: key(Step::Capture, 1),
+        payment_intent_id: "pi_1".into(),
+        amount: usd(40000),
+    };
+    apply(&capturing(), captured).saga
+}
+
+/// One message of every type, carrying `key` where the type has one.
+pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
+    let k = || key.clone();
+    let detail = || "detail".to_string();
+    let notice = || NotificationContent::BookingFailed {
+        reason: autobook_contracts::notification::FailureReason::SearchFailed,
+        origin: autobook_contracts::codes::PlaceCode::parse("JFK").unwrap(),
+        destination: autobook_contracts::codes::PlaceCode::parse("LAX").unwrap(),
+        departure_date: NaiveDate::from_ymd_opt(2027, 3, 14).unwrap(),
+    };
+    let saga = searching();
+    match message_type {
+        MessageType::TripRequested => trip().into(),
+        MessageType::SearchOffers => crate::saga::steps::search(&trip(), k()).into(),
+        MessageType::OffersFound => OffersFound {
+            idempotency_key: k(),
+            offer_request_id: "orq".into(),
+            offers: vec![],
+        }
+        .into(),
+        MessageType::SearchFailed => SearchFailed {
+            idempotency_key: k(),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::AuthorizePayment => {
+            crate::saga::steps::authorize(&saga, k(), &offer("off", 1, 1, 0)).into()
+        }
+        MessageType::PaymentAuthorized => PaymentAuthorized {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            amount: usd(40000),
+        }
+        .into(),
+        MessageType::PaymentDeclined => PaymentDeclined {
+            idempotency_key: k(),
+            payment_intent_id: Some("pi_1".into()),
+            decline_code: Some("generic_decline".into()),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::PaymentFailed => PaymentFailed {
+            idempotency_key: k(),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::CreateOrder => {
+            crate::saga::steps::order(&saga, k(), &offer("off", 1, 1, 0)).into()
+        }
+        MessageType::OrderCreated => OrderCreated {
+            idempotency_key: k(),
+            order_id: "ord_1".into(),
+            booking_reference: "ABC123".into(),
+            amount: usd(40000),
+        }
+        .into(),
+        MessageType::OrderFailed => OrderFailed {
+            idempotency_key: k(),
+            reason: OrderFailureReason::Permanent,
+            detail: detail(),
+        }
+        .into(),
+        MessageType::CapturePayment => CapturePayment {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            amount: usd(1),
+        }
+        .into(),
+        MessageType::PaymentCaptured => PaymentCaptured {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            amount: usd(40000),
+        }
+        .into(),
+        MessageType::CaptureFailed => CaptureFailed {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::VoidHold => VoidHold {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+        }
+        .into(),
+        MessageType::HoldVoided => HoldVoided {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+        }
+        .into(),
+        MessageType::VoidFailed => VoidFailed {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::CancelOrder => CancelOrder {
+            idempotency_key: k(),
+            order_id: "ord_1".into(),
+        }
+        .into(),
+        MessageType::OrderCancelled => OrderCancelled {
+            idempotency_key: k(),
+            order_id: "ord_1".into(),
+            refund: None,
+        }
+        .into(),
+        MessageType::CancelFailed => CancelFailed {
+            idempotency_key: k(),
+            order_id: "ord_1".into(),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::SendNotification => SendNotification {
+            idempotency_key: k(),
+            to: trip().contact_email,
+            content: notice(),
+        }
+        .into(),
+        MessageType::NotificationSent => NotificationSent {
+            idempotency_key: k(),
+            email_id: "em_1".into(),
+        }
+        .into(),
+        MessageType::NotificationFailed => NotificationFailed {
+            idempotency_key: k(),
+            detail: detail(),
+        }
+        .into(),
+        MessageType::TimerFired => TimerFired {
+            timer: SagaTimer::RecheckOrder {
+                idempotency_key: k(),
+            },
+        }
+        .into(),
+    }
+}
+
+pub fn status(saga: &Saga) -> &'static str {
+    saga.phase.status()
+}
