@@ -113,13 +113,13 @@ pub fn decide(
     if saga.phase.is_terminal() {
         return Err(illegal());
     }
-    if let Some(got) = reply_key(message) {
-        if saga.phase.pending_key() != Some(got) {
-            return Err(DecideError::StaleReply {
-                expected: saga.phase.pending_key().cloned(),
-                got: got.clone(),
-            });
-        }
+    if let Some(got) = reply_key(message)
+        && saga.phase.pending_key() != Some(got)
+    {
+        return Err(DecideError::StaleReply {
+            expected: saga.phase.pending_key().cloned(),
+            got: got.clone(),
+        });
     }
     match (&saga.phase, message) {
         (Phase::Searching { .. }, Message::OffersFound(e)) => {

@@ -26,7 +26,7 @@ pub fn fail(saga: &Saga, reason: FailureReason) -> Decision {
 pub fn notified(saga: &Saga, outcome: &Outcome, notified: bool) -> Decision {
     let phase = match outcome {
         Outcome::Booked { booking } => Phase::Booked {
-            booking: booking.clone(),
+            booking: booking.as_ref().clone(),
             notified,
         },
         Outcome::Failed { reason } => Phase::Failed {

@@ -145,7 +145,7 @@ pub fn captured(
         saga,
         Phase::Notifying {
             key,
-            outcome: Outcome::Booked { booking },
+            outcome: Outcome::Booked { booking: Box::new(booking) },
         },
         vec![Effect::Send(command.into())],
     )

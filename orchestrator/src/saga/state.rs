@@ -55,7 +55,7 @@ pub struct Booking {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    Booked { booking: Booking },
+    Booked { booking: Box<Booking> },
     Failed { reason: FailureReason },
 }
 
