@@ -47,6 +47,8 @@ CREATE TABLE outbox (
     saga_id      uuid        NOT NULL,
     message_type text        NOT NULL,
     body         bytea       NOT NULL,
+    traceparent  text,
+    occurred_at  timestamptz NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     published_at timestamptz
 );

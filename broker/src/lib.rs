@@ -1,1 +1,26 @@
-//! placeholder
+//! # autobook-broker
+//!
+//! RabbitMQ plumbing shared by the orchestrator and the workers:
+//!
+//! - [`connection`]: connecting (with lapin's automatic recovery);
+//! - [`declare`]: declaring (and, for tests, deleting) the topology that
+//!   `autobook_contracts::topology` describes;
+//! - [`publisher`]: publishing with publisher confirms and `mandatory`, so
+//!   a message counts as sent only once the broker has routed and stored it;
+//! - [`consumer`]: a consumer loop with a prefetch limit that decodes each
+//!   delivery, hands it to a [`consumer::Handler`], and acks only after the
+//!   handler is done; bad messages are dead-lettered with their reason;
+//! - [`properties`]: AMQP properties and headers of autobook messages.
+
+pub mod connection;
+pub mod consumer;
+pub mod declare;
+pub mod error;
+pub mod metric_definitions;
+pub mod properties;
+pub mod publisher;
+
+pub use connection::Broker;
+pub use consumer::{DeliveryContext, Disposition, Handler, run_consumer};
+pub use error::{BrokerError, PublishError};
+pub use publisher::{OutgoingMessage, Publisher};

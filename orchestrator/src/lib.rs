@@ -12,4 +12,11 @@
 //!
 //! The orchestrator never calls a provider itself.
 
+pub mod consumer;
+pub mod db;
+pub mod metric_definitions;
+pub mod relay;
+pub mod runtime;
 pub mod saga;
+pub mod store;
+pub mod timers;

@@ -1,1 +1,25 @@
-//! placeholder
+//! # autobook-workers
+//!
+//! The workers that talk to the outside world, one per command queue:
+//!
+//! - [`search`]: flight offers (Duffel offer requests);
+//! - [`payment`]: card holds, captures and voids (Stripe PaymentIntents);
+//! - [`order`]: airline orders and their cancellation (Duffel);
+//! - [`notify`]: emails to the traveller (Resend-style API), rendered by [`render`].
+//!
+//! [`worker`] holds the shared core: the provider-call ledger that turns
+//! duplicate commands into replays, retries with backoff, and the handler
+//! that acks a command only after its reply is stored and confirmed.
+//! [`providers`] holds the HTTP clients; [`runtime`] runs the roles.
+
+pub mod metric_definitions;
+pub mod notify;
+pub mod order;
+pub mod payment;
+pub mod providers;
+pub mod render;
+pub mod runtime;
+pub mod search;
+pub mod worker;
+
+pub use runtime::{WorkerConfig, WorkerKind, run};

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use autobook_contracts::events::{SagaTimer, TimerFired};
 use autobook_contracts::trip::{TripRequest, TripValidationError};
-use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
+use autobook_contracts::{IdempotencyKey, Message, MessageKind, MessageType, Step};
 
 use super::policy::Policy;
 use super::state::{Phase, Saga};
@@ -188,34 +188,11 @@ pub fn decide(
     }
 }
 
-/// The step key a worker reply (or a timer) refers to.
+/// The step key a worker reply (or a timer) refers to. Commands carry a
+/// key too, but never reach the orchestrator legally.
 fn reply_key(message: &Message) -> Option<&IdempotencyKey> {
-    match message {
-        Message::OffersFound(e) => Some(&e.idempotency_key),
-        Message::SearchFailed(e) => Some(&e.idempotency_key),
-        Message::PaymentAuthorized(e) => Some(&e.idempotency_key),
-        Message::PaymentDeclined(e) => Some(&e.idempotency_key),
-        Message::PaymentFailed(e) => Some(&e.idempotency_key),
-        Message::OrderCreated(e) => Some(&e.idempotency_key),
-        Message::OrderFailed(e) => Some(&e.idempotency_key),
-        Message::PaymentCaptured(e) => Some(&e.idempotency_key),
-        Message::CaptureFailed(e) => Some(&e.idempotency_key),
-        Message::HoldVoided(e) => Some(&e.idempotency_key),
-        Message::VoidFailed(e) => Some(&e.idempotency_key),
-        Message::OrderCancelled(e) => Some(&e.idempotency_key),
-        Message::CancelFailed(e) => Some(&e.idempotency_key),
-        Message::NotificationSent(e) => Some(&e.idempotency_key),
-        Message::NotificationFailed(e) => Some(&e.idempotency_key),
-        Message::TimerFired(TimerFired {
-            timer: SagaTimer::RecheckOrder { idempotency_key },
-        }) => Some(idempotency_key),
-        Message::TripRequested(_)
-        | Message::SearchOffers(_)
-        | Message::AuthorizePayment(_)
-        | Message::CreateOrder(_)
-        | Message::CapturePayment(_)
-        | Message::VoidHold(_)
-        | Message::CancelOrder(_)
-        | Message::SendNotification(_) => None,
+    match message.message_type().kind() {
+        MessageKind::Event => message.idempotency_key(),
+        MessageKind::Command => None,
     }
 }

@@ -145,7 +145,9 @@ pub fn captured(
         saga,
         Phase::Notifying {
             key,
-            outcome: Outcome::Booked { booking: Box::new(booking) },
+            outcome: Outcome::Booked {
+                booking: Box::new(booking),
+            },
         },
         vec![Effect::Send(command.into())],
     )

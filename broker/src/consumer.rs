@@ -1,0 +1,210 @@
+//! The consumer loop shared by every role.
+//!
+//! Deliveries are decoded and handed to a [`Handler`] concurrently, at most
+//! `prefetch` at a time (the broker's QoS limit). The message is acked only
+//! after the handler returns [`Disposition::Ack`], i.e. after its effects
+//! are committed or confirmed. Undecodable messages and messages the handler
+//! rejects are published to the queue's dead-letter queue with their reason
+//! and then acked; if that publish fails they are requeued, never dropped.
+//! On shutdown the loop stops taking deliveries and waits for in-flight
+//! handlers; unacked prefetched messages return to the queue.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
+};
+use lapin::types::FieldTable;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use autobook_contracts::{Envelope, QueueRole};
+
+use crate::connection::Broker;
+use crate::error::{BrokerError, DEFAULT_REQUEUE_DELAY};
+use crate::metric_definitions::{
+    MESSAGE_HANDLING_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED,
+};
+use crate::publisher::Publisher;
+
+/// What to do with a delivery once handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done (including a recognised duplicate): ack.
+    Ack,
+    /// Permanently unprocessable: dead-letter with this reason, then ack.
+    DeadLetter { code: String, reason: String },
+    /// Transient failure: return the message to the queue after a pause.
+    Requeue { after: Duration },
+}
+
+impl Disposition {
+    pub fn dead_letter(code: impl Into<String>, reason: impl Into<String>) -> Self {
+        Disposition::DeadLetter {
+            code: code.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Disposition::Ack => "ack",
+            Disposition::DeadLetter { .. } => "dead_letter",
+            Disposition::Requeue { .. } => "requeue",
+        }
+    }
+}
+
+/// Facts about the delivery a handler may need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryContext {
+    pub queue: QueueRole,
+    /// The broker delivered this message before (a consumer died holding it).
+    pub redelivered: bool,
+}
+
+/// Handles one decoded message.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        envelope: Envelope,
+        context: DeliveryContext,
+    ) -> impl Future<Output = Disposition> + Send;
+}
+
+/// Consumer settings.
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    pub queue: QueueRole,
+    /// Most unacked deliveries held (and handled concurrently).
+    pub prefetch: u16,
+    /// Identifies this consumer in the broker's management views.
+    pub consumer_tag: String,
+}
+
+/// Consumes until `shutdown` is cancelled, then drains in-flight work.
+pub async fn run_consumer<H: Handler>(
+    broker: &Broker,
+    publisher: Publisher,
+    options: ConsumerOptions,
+    handler: Arc<H>,
+    shutdown: CancellationToken,
+) -> Result<(), BrokerError> {
+    let queue_name = broker.topology().queue(options.queue);
+    let channel = broker.channel().await?;
+    channel
+        .basic_qos(options.prefetch, BasicQosOptions::default())
+        .await
+        .map_err(BrokerError::Channel)?;
+    let mut consumer = channel
+        .basic_consume(
+            queue_name.clone().into(),
+            options.consumer_tag.clone().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|source| BrokerError::Consume {
+            queue: queue_name.clone(),
+            source,
+        })?;
+    tracing::info!(queue = %queue_name, prefetch = options.prefetch, "consuming");
+    let mut in_flight = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            next = consumer.next() => match next {
+                Some(Ok(delivery)) => {
+                    let task = process(delivery, options.queue, handler.clone(), publisher.clone());
+                    in_flight.spawn(task);
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(queue = %queue_name, %error, "consumer error; waiting for recovery");
+                    if let Err(error) = channel.wait_for_recovery(error).await {
+                        return Err(BrokerError::Consume { queue: queue_name, source: error });
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    let _ = channel
+        .basic_cancel(
+            options.consumer_tag.clone().into(),
+            BasicCancelOptions::default(),
+        )
+        .await;
+    while in_flight.join_next().await.is_some() {}
+    let _ = channel.close(200, "consumer stopped".into()).await;
+    tracing::info!(queue = %queue_name, "consumer drained");
+    Ok(())
+}
+
+async fn process<H: Handler>(
+    delivery: Delivery,
+    queue: QueueRole,
+    handler: Arc<H>,
+    publisher: Publisher,
+) {
+    let started = Instant::now();
+    let context = DeliveryContext {
+        queue,
+        redelivered: delivery.redelivered,
+    };
+    let disposition = match Envelope::decode(&delivery.data) {
+        Ok(envelope) => handler.handle(envelope, context).await,
+        Err(error) => Disposition::dead_letter(error.code(), error.to_string()),
+    };
+    metrics::counter!(MESSAGES_CONSUMED, "queue" => queue.as_str(), "disposition" => disposition.label()).increment(1);
+    settle(&delivery, queue, disposition, &publisher).await;
+    metrics::histogram!(MESSAGE_HANDLING_SECONDS, "queue" => queue.as_str())
+        .record(started.elapsed().as_secs_f64());
+}
+
+async fn settle(
+    delivery: &Delivery,
+    queue: QueueRole,
+    disposition: Disposition,
+    publisher: &Publisher,
+) {
+    let outcome = match disposition {
+        Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
+        Disposition::DeadLetter { code, reason } => {
+            match publisher.dead_letter(queue, delivery, &code, &reason).await {
+                Ok(()) => {
+                    tracing::warn!(queue = queue.as_str(), code = %code, reason = %reason, "message dead-lettered");
+                    metrics::counter!(MESSAGES_DEAD_LETTERED, "queue" => queue.as_str(), "code" => code).increment(1);
+                    delivery.ack(BasicAckOptions::default()).await
+                }
+                Err(error) => {
+                    tracing::error!(queue = queue.as_str(), %error, "could not dead-letter; requeueing");
+                    tokio::time::sleep(DEFAULT_REQUEUE_DELAY).await;
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..BasicNackOptions::default()
+                        })
+                        .await
+                }
+            }
+        }
+        Disposition::Requeue { after } => {
+            tokio::time::sleep(after).await;
+            delivery
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await
+        }
+    };
+    if let Err(error) = outcome {
+        // The channel is gone: the broker will redeliver, and handlers are idempotent.
+        tracing::warn!(queue = queue.as_str(), %error, "could not settle delivery; it will be redelivered");
+    }
+}

@@ -1,0 +1,117 @@
+//! Declares the topology of `autobook_contracts::topology` on the broker:
+//! durable direct exchanges, durable queues with dead-letter wiring, and
+//! their bindings. Declaring is idempotent.
+
+use lapin::options::{
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Channel, ExchangeKind};
+
+use autobook_contracts::topology::QueueDecl;
+
+use crate::connection::Broker;
+use crate::error::BrokerError;
+
+/// Declares every exchange, queue and binding of the broker's namespace.
+pub async fn declare_topology(broker: &Broker) -> Result<(), BrokerError> {
+    let channel = broker.channel().await?;
+    let declarations = broker.topology().declarations();
+    for exchange in &declarations.exchanges {
+        let options = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        channel
+            .exchange_declare(
+                exchange.name.clone().into(),
+                ExchangeKind::Direct,
+                options,
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|source| BrokerError::Declare {
+                what: format!("exchange {}", exchange.name),
+                source,
+            })?;
+    }
+    for queue in &declarations.queues {
+        declare_queue(&channel, queue).await?;
+    }
+    let _ = channel.close(200, "declared".into()).await;
+    Ok(())
+}
+
+async fn declare_queue(channel: &Channel, queue: &QueueDecl) -> Result<(), BrokerError> {
+    let mut arguments = FieldTable::default();
+    if let Some((exchange, routing_key)) = &queue.dead_letter {
+        arguments.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(exchange.clone().into()),
+        );
+        arguments.insert(
+            "x-dead-letter-routing-key".into(),
+            AMQPValue::LongString(routing_key.clone().into()),
+        );
+    }
+    if let Some(ms) = queue.expires_ms {
+        arguments.insert("x-expires".into(), AMQPValue::LongUInt(ms));
+    }
+    let options = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(queue.name.clone().into(), options, arguments)
+        .await
+        .map_err(|source| BrokerError::Declare {
+            what: format!("queue {}", queue.name),
+            source,
+        })?;
+    for (exchange, routing_key) in &queue.bindings {
+        channel
+            .queue_bind(
+                queue.name.clone().into(),
+                exchange.clone().into(),
+                routing_key.clone().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|source| BrokerError::Declare {
+                what: format!("binding {exchange} -> {}", queue.name),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// Deletes every queue and exchange of the namespace (tests clean up with this).
+pub async fn delete_topology(broker: &Broker) -> Result<(), BrokerError> {
+    let channel = broker.channel().await?;
+    let declarations = broker.topology().declarations();
+    for queue in &declarations.queues {
+        channel
+            .queue_delete(queue.name.clone().into(), QueueDeleteOptions::default())
+            .await
+            .map_err(|source| BrokerError::Declare {
+                what: format!("deleting queue {}", queue.name),
+                source,
+            })?;
+    }
+    for exchange in &declarations.exchanges {
+        channel
+            .exchange_delete(
+                exchange.name.clone().into(),
+                ExchangeDeleteOptions::default(),
+            )
+            .await
+            .map_err(|source| BrokerError::Declare {
+                what: format!("deleting exchange {}", exchange.name),
+                source,
+            })?;
+    }
+    let _ = channel.close(200, "deleted".into()).await;
+    Ok(())
+}

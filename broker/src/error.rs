@@ -1,0 +1,62 @@
+//! Broker errors, each classified as retryable or not.
+
+use std::time::Duration;
+
+/// A message could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The broker refused to take responsibility for the message.
+    #[error("the broker nacked the message")]
+    Nacked,
+    /// No queue is bound for the routing key: the message would be lost.
+    #[error("message to {exchange} with routing key {routing_key} was unroutable")]
+    Unroutable {
+        exchange: String,
+        routing_key: String,
+    },
+    /// The channel or connection failed before the confirm arrived; the
+    /// message may or may not have been routed.
+    #[error("channel error while publishing: {0}")]
+    Channel(#[from] lapin::Error),
+}
+
+impl PublishError {
+    /// Whether publishing again may succeed. Publishing again is always safe:
+    /// consumers de-duplicate by message id.
+    pub fn retryable(&self) -> bool {
+        match self {
+            PublishError::Nacked => true,
+            PublishError::Channel(_) => true,
+            PublishError::Unroutable { .. } => false,
+        }
+    }
+}
+
+/// Connecting, declaring or consuming failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("could not connect to the broker: {0}")]
+    Connect(#[source] lapin::Error),
+    #[error("could not declare {what}: {source}")]
+    Declare { what: String, source: lapin::Error },
+    #[error("could not open a channel: {0}")]
+    Channel(#[source] lapin::Error),
+    #[error("could not start consuming from {queue}: {source}")]
+    Consume { queue: String, source: lapin::Error },
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl BrokerError {
+    /// Whether trying again later may succeed (the broker may come back).
+    pub fn retryable(&self) -> bool {
+        match self {
+            BrokerError::Connect(_) | BrokerError::Channel(_) | BrokerError::Consume { .. } => true,
+            BrokerError::Declare { .. } => false,
+            BrokerError::Publish(e) => e.retryable(),
+        }
+    }
+}
+
+/// Delay before a message is requeued after a transient failure.
+pub const DEFAULT_REQUEUE_DELAY: Duration = Duration::from_millis(500);

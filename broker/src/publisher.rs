@@ -1,0 +1,192 @@
+//! Publishing with publisher confirms and `mandatory`: a publish succeeds
+//! only when the broker has acknowledged the message and did not return it
+//! as unroutable.
+
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
+use uuid::Uuid;
+
+use autobook_contracts::{Envelope, MessageType, QueueRole, Topology};
+
+use crate::connection::Broker;
+use crate::error::{BrokerError, PublishError};
+use crate::metric_definitions::{MESSAGES_PUBLISHED, PUBLISH_FAILURES};
+use crate::properties;
+
+/// An encoded message ready to publish (from an envelope or the outbox).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMessage {
+    pub message_id: Uuid,
+    pub saga_id: Uuid,
+    pub message_type: MessageType,
+    pub occurred_at: DateTime<Utc>,
+    pub traceparent: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl OutgoingMessage {
+    pub fn from_envelope(envelope: &Envelope) -> Self {
+        OutgoingMessage {
+            message_id: envelope.message_id,
+            saga_id: envelope.saga_id,
+            message_type: envelope.message_type(),
+            occurred_at: envelope.occurred_at,
+            traceparent: Some(envelope.trace.traceparent.clone()),
+            body: envelope.encode(),
+        }
+    }
+}
+
+/// A confirm-mode channel. Cheap to clone; safe to share between tasks.
+#[derive(Clone)]
+pub struct Publisher {
+    channel: Channel,
+    topology: Topology,
+}
+
+impl Publisher {
+    /// Opens a channel in confirm mode.
+    pub async fn open(broker: &Broker) -> Result<Publisher, BrokerError> {
+        let channel = broker.channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(BrokerError::Channel)?;
+        Ok(Publisher {
+            channel,
+            topology: broker.topology().clone(),
+        })
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.channel.status().connected()
+    }
+
+    /// Publishes an envelope to its exchange and waits for the confirm.
+    pub async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
+        self.publish_message(&OutgoingMessage::from_envelope(envelope))
+            .await
+    }
+
+    pub async fn publish_message(&self, message: &OutgoingMessage) -> Result<(), PublishError> {
+        let pending = self.start(message).await;
+        self.finish(message.message_type, pending).await
+    }
+
+    /// Publishes several messages, pipelining the confirms; one result each.
+    pub async fn publish_all(&self, messages: &[OutgoingMessage]) -> Vec<Result<(), PublishError>> {
+        let mut pending = Vec::with_capacity(messages.len());
+        for message in messages {
+            pending.push(self.start(message).await);
+        }
+        join_all(
+            messages
+                .iter()
+                .zip(pending)
+                .map(|(m, p)| self.finish(m.message_type, p)),
+        )
+        .await
+    }
+
+    /// Moves a delivery to the dead-letter queue of `source`, with the reason
+    /// in its headers. The caller acks the original only after this succeeds.
+    pub async fn dead_letter(
+        &self,
+        source: QueueRole,
+        delivery: &lapin::message::Delivery,
+        code: &str,
+        reason: &str,
+    ) -> Result<(), PublishError> {
+        let queue = self.topology.queue(source);
+        let properties = properties::for_dead_letter(&delivery.properties, &queue, code, reason);
+        let exchange = self.topology.dead_letter_exchange();
+        self.publish_raw(&exchange, &queue, &delivery.data, properties)
+            .await
+    }
+
+    /// Publishes arbitrary bytes (dead letters, replays, tests of bad input).
+    pub async fn publish_raw(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
+        let confirm = self
+            .channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                mandatory(),
+                body,
+                properties,
+            )
+            .await?;
+        settle(confirm.await?, exchange, routing_key)
+    }
+
+    async fn start(&self, message: &OutgoingMessage) -> Result<PublisherConfirm, PublishError> {
+        let exchange = self.topology.exchange_for(message.message_type);
+        let routing_key = self.topology.routing_key(message.message_type);
+        Ok(self
+            .channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                mandatory(),
+                &message.body,
+                properties::for_message(message),
+            )
+            .await?)
+    }
+
+    async fn finish(
+        &self,
+        message_type: MessageType,
+        pending: Result<PublisherConfirm, PublishError>,
+    ) -> Result<(), PublishError> {
+        let exchange = self.topology.exchange_for(message_type);
+        let result = match pending {
+            Ok(confirm) => match confirm.await {
+                Ok(confirmation) => settle(confirmation, &exchange, message_type.as_str()),
+                Err(e) => Err(PublishError::Channel(e)),
+            },
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(()) => {
+                metrics::counter!(MESSAGES_PUBLISHED, "message_type" => message_type.as_str())
+                    .increment(1)
+            }
+            Err(_) => metrics::counter!(PUBLISH_FAILURES, "message_type" => message_type.as_str())
+                .increment(1),
+        }
+        result
+    }
+}
+
+fn mandatory() -> BasicPublishOptions {
+    BasicPublishOptions {
+        mandatory: true,
+        ..BasicPublishOptions::default()
+    }
+}
+
+fn settle(
+    confirmation: Confirmation,
+    exchange: &str,
+    routing_key: &str,
+) -> Result<(), PublishError> {
+    if confirmation.is_nack() {
+        return Err(PublishError::Nacked);
+    }
+    match confirmation.take_message() {
+        Some(_) => Err(PublishError::Unroutable {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,55 @@
+//! The orchestrator's event consumer: applies each event through the
+//! executor and acks only after the transaction commits.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::Utc;
+
+use autobook_broker::{DeliveryContext, Disposition, Handler};
+use autobook_contracts::Envelope;
+
+use crate::metric_definitions::SAGA_EVENTS_REJECTED;
+use crate::store::{Handled, SagaStore, StoreError};
+
+/// Applies events to sagas.
+pub struct EventHandler {
+    store: SagaStore,
+}
+
+impl EventHandler {
+    pub fn new(store: SagaStore) -> Self {
+        EventHandler { store }
+    }
+}
+
+impl Handler for EventHandler {
+    async fn handle(&self, envelope: Envelope, _context: DeliveryContext) -> Disposition {
+        let attempt = || async { self.store.handle(&envelope, Utc::now()).await };
+        let retries = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(20))
+            .with_max_delay(Duration::from_millis(500))
+            .with_max_times(4);
+        match attempt.retry(retries).when(StoreError::retryable).await {
+            Ok(Handled::Applied { from, to }) => {
+                tracing::debug!(saga_id = %envelope.saga_id, from = from.unwrap_or("new"), to, "saga moved");
+                Disposition::Ack
+            }
+            Ok(Handled::Duplicate) => {
+                tracing::debug!(saga_id = %envelope.saga_id, message_id = %envelope.message_id, "duplicate ignored");
+                Disposition::Ack
+            }
+            Ok(Handled::Rejected { code, reason }) => {
+                metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(1);
+                Disposition::dead_letter(code, reason)
+            }
+            Err(error) if error.retryable() => {
+                tracing::warn!(saga_id = %envelope.saga_id, %error, "could not apply event; requeueing");
+                Disposition::Requeue {
+                    after: Duration::from_secs(1),
+                }
+            }
+            Err(error) => Disposition::dead_letter("store_error", error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The outbox relay: publishes committed outbox rows with publisher
+//! confirms and marks them published.
+//!
+//! Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several relays (one
+//! per orchestrator) share the work without publishing the same row
+//! concurrently. A crash between confirm and commit publishes a row again;
+//! consumers de-duplicate by message id. The relay sleeps until a NOTIFY on
+//! [`OUTBOX_CHANNEL`] or the polling interval, whichever comes first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Row};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use autobook_broker::{OutgoingMessage, PublishError, Publisher};
+use autobook_contracts::MessageType;
+
+use crate::metric_definitions::{OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS};
+use crate::store::OUTBOX_CHANNEL;
+
+/// Relay settings.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Rows published per transaction.
+    pub batch_size: i64,
+    /// Longest sleep without a notification.
+    pub poll_interval: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            batch_size: 200,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("publishing failed: {0}")]
+    Publish(#[from] PublishError),
+}
+
+/// Publishes the outbox until `shutdown`.
+pub async fn run_relay(
+    pool: PgPool,
+    publisher: Publisher,
+    config: RelayConfig,
+    shutdown: CancellationToken,
+) {
+    let wake = Arc::new(Notify::new());
+    let listener = tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
+    let mut failures: u32 = 0;
+    while !shutdown.is_cancelled() {
+        let delay = match relay_batch(&pool, &publisher, config.batch_size).await {
+            Ok(count) if count as i64 >= config.batch_size => {
+                failures = 0;
+                continue;
+            }
+            Ok(_) => {
+                failures = 0;
+                config.poll_interval
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                metrics::counter!(OUTBOX_RELAY_ERRORS).increment(1);
+                tracing::warn!(%error, failures, "outbox relay failed; backing off");
+                backoff(failures)
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+    listener.abort();
+}
+
+/// Exponential backoff from 100 ms to 5 s.
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
+}
+
+/// Turns notifications into wake-ups. Reconnects on its own; while the
+/// database is down the relay falls back to polling.
+async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+    let mut failures = 0;
+    while !shutdown.is_cancelled() {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                failures += 1;
+                tracing::debug!(%error, "outbox listener cannot connect");
+                tokio::time::sleep(backoff(failures)).await;
+                continue;
+            }
+        };
+        if listener.listen(OUTBOX_CHANNEL).await.is_err() {
+            tokio::time::sleep(backoff(failures)).await;
+            continue;
+        }
+        failures = 0;
+        while let Ok(_notification) = listener.recv().await {
+            wake.notify_one();
+        }
+    }
+}
+
+/// Publishes up to `limit` pending rows; returns how many were published.
+pub async fn relay_batch(
+    pool: &PgPool,
+    publisher: &Publisher,
+    limit: i64,
+) -> Result<usize, RelayError> {
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(
+        "SELECT id, message_id, saga_id, message_type, body, traceparent, occurred_at FROM outbox \
+         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let type_name: String = row.get("message_type");
+        let Some(message_type) = MessageType::parse(&type_name) else {
+            tracing::error!(message_type = %type_name, "outbox row of an unknown message type left in place");
+            continue;
+        };
+        ids.push(row.get::<i64, _>("id"));
+        messages.push(OutgoingMessage {
+            message_id: row.get::<Uuid, _>("message_id"),
+            saga_id: row.get::<Uuid, _>("saga_id"),
+            message_type,
+            occurred_at: row.get::<DateTime<Utc>, _>("occurred_at"),
+            traceparent: row.get::<Option<String>, _>("traceparent"),
+            body: row.get::<Vec<u8>, _>("body"),
+        });
+    }
+    let results = publisher.publish_all(&messages).await;
+    let mut published = Vec::with_capacity(ids.len());
+    let mut first_error = None;
+    for (id, result) in ids.into_iter().zip(results) {
+        match result {
+            Ok(()) => published.push(id),
+            Err(error) => first_error = first_error.or(Some(error)),
+        }
+    }
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+        .bind(&published[..])
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    metrics::counter!(OUTBOX_PUBLISHED).increment(published.len() as u64);
+    match first_error {
+        Some(error) => Err(error.into()),
+        None => Ok(published.len()),
+    }
+}

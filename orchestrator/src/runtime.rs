@@ -1,0 +1,76 @@
+//! Runs the orchestrator role: event consumer, outbox relay and timers,
+//! until shutdown; then drains in-flight events.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use autobook_broker::consumer::ConsumerOptions;
+use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
+use autobook_contracts::QueueRole;
+
+use crate::consumer::EventHandler;
+use crate::relay::{RelayConfig, run_relay};
+use crate::saga::Policy;
+use crate::store::SagaStore;
+use crate::timers::{TimerConfig, run_timers};
+
+/// Orchestrator settings.
+#[derive(Debug, Clone)]
+pub struct OrchestratorConfig {
+    /// Events handled concurrently.
+    pub prefetch: u16,
+    pub relay: RelayConfig,
+    pub timers: TimerConfig,
+    pub policy: Policy,
+    /// Names this instance in the broker (consumer tag).
+    pub instance: String,
+}
+
+impl Default for OrchestratorConfig {
+    fn default() -> Self {
+        OrchestratorConfig {
+            prefetch: 64,
+            relay: RelayConfig::default(),
+            timers: TimerConfig::default(),
+            policy: Policy::default(),
+            instance: format!("orchestrator-{}", std::process::id()),
+        }
+    }
+}
+
+/// Runs until `shutdown` is cancelled. The topology must be declared.
+pub async fn run(
+    pool: PgPool,
+    broker: Broker,
+    config: OrchestratorConfig,
+    shutdown: CancellationToken,
+) -> Result<(), BrokerError> {
+    let publisher = Publisher::open(&broker).await?;
+    let relay = tokio::spawn(run_relay(
+        pool.clone(),
+        publisher.clone(),
+        config.relay.clone(),
+        shutdown.clone(),
+    ));
+    let timers = tokio::spawn(run_timers(
+        pool.clone(),
+        config.timers.clone(),
+        shutdown.clone(),
+    ));
+    let handler = Arc::new(EventHandler::new(SagaStore::new(
+        pool,
+        config.policy.clone(),
+    )));
+    let options = ConsumerOptions {
+        queue: QueueRole::Orchestrator,
+        prefetch: config.prefetch,
+        consumer_tag: config.instance.clone(),
+    };
+    let consumed = run_consumer(&broker, publisher, options, handler, shutdown.clone()).await;
+    shutdown.cancel();
+    let _ = relay.await;
+    let _ = timers.await;
+    consumed
+}

@@ -1,0 +1,164 @@
+//! The executor: applies one message to its saga in one PostgreSQL
+//! transaction.
+//!
+//! The transaction records the message id in the inbox (a duplicate stops
+//! here), reads the saga, runs the pure decision, writes the new state with
+//! optimistic concurrency on `version`, appends the audit row, and writes
+//! every effect: commands to the outbox, timers to `saga_timers`. If another
+//! writer changed the saga first, the whole transaction is retried on the
+//! fresh state. Nothing is published here: the relay does that after commit.
+
+mod error;
+mod rows;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use autobook_contracts::{Envelope, Message};
+
+use crate::metric_definitions::{SAGA_TRANSITIONS, SAGAS_FINISHED};
+use crate::saga::{self, Decision, Policy, Saga};
+
+pub use error::StoreError;
+pub(crate) use rows::insert_outbox as enqueue;
+pub use rows::{SagaRow, load_saga};
+
+/// Attempts at applying a message when other writers keep winning.
+const MAX_CONTENTION_RETRIES: usize = 8;
+
+/// NOTIFY channel that wakes the outbox relay.
+pub const OUTBOX_CHANNEL: &str = "autobook_outbox";
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// The saga moved; its effects are in the outbox.
+    Applied {
+        from: Option<&'static str>,
+        to: &'static str,
+    },
+    /// The message id was handled before; nothing was done.
+    Duplicate,
+    /// The message cannot apply to the saga; it should be dead-lettered.
+    Rejected { code: &'static str, reason: String },
+}
+
+/// Applies messages to sagas stored in PostgreSQL.
+#[derive(Clone)]
+pub struct SagaStore {
+    pool: PgPool,
+    policy: Policy,
+}
+
+impl SagaStore {
+    pub fn new(pool: PgPool, policy: Policy) -> Self {
+        SagaStore { pool, policy }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies `envelope` to its saga, retrying on concurrent updates.
+    #[tracing::instrument(skip_all, fields(saga_id = %envelope.saga_id, message_type = %envelope.message_type()))]
+    pub async fn handle(
+        &self,
+        envelope: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<Handled, StoreError> {
+        for _ in 0..MAX_CONTENTION_RETRIES {
+            match self.try_handle(envelope, now).await? {
+                Attempt::Done(handled) => return Ok(handled),
+                Attempt::Conflict => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Contention(envelope.saga_id))
+    }
+
+    async fn try_handle(
+        &self,
+        envelope: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if !rows::record_in_inbox(&mut tx, envelope).await? {
+            return Ok(Attempt::Done(Handled::Duplicate));
+        }
+        let current = rows::read_saga(&mut tx, envelope.saga_id).await?;
+        let (decision, previous) = match self.decide(envelope, current, now) {
+            Ok(found) => found,
+            Err(rejected) => return Ok(Attempt::Done(rejected)),
+        };
+        let written = match &previous {
+            None => rows::insert_saga(&mut tx, &decision.saga).await?,
+            Some((_, version)) => rows::update_saga(&mut tx, &decision.saga, *version).await?,
+        };
+        if !written {
+            return Ok(Attempt::Conflict);
+        }
+        let from = previous.as_ref().map(|(saga, _)| saga.phase.status());
+        let version = previous.as_ref().map_or(1, |(_, v)| v + 1);
+        rows::append_audit(&mut tx, envelope, &decision, from, version).await?;
+        rows::write_effects(&mut tx, envelope, &decision.effects, now).await?;
+        tx.commit().await?;
+        let to = decision.saga.phase.status();
+        record_metrics(from, &decision.saga);
+        Ok(Attempt::Done(Handled::Applied { from, to }))
+    }
+
+    /// Runs the pure decision on the stored saga (or starts one).
+    fn decide(
+        &self,
+        envelope: &Envelope,
+        current: Option<(Result<Saga, StoreError>, i64)>,
+        now: DateTime<Utc>,
+    ) -> Result<(Decision, Option<(Saga, i64)>), Handled> {
+        match (current, &envelope.message) {
+            (None, Message::TripRequested(trip)) => {
+                saga::start(envelope.saga_id, trip.clone(), now)
+                    .map(|decision| (decision, None))
+                    .map_err(|e| Handled::Rejected {
+                        code: "invalid_trip",
+                        reason: e.to_string(),
+                    })
+            }
+            (None, _) => Err(Handled::Rejected {
+                code: "unknown_saga",
+                reason: format!(
+                    "no saga {} for {}",
+                    envelope.saga_id,
+                    envelope.message_type()
+                ),
+            }),
+            (Some((Err(corrupt), _)), _) => Err(Handled::Rejected {
+                code: "corrupt_saga_state",
+                reason: corrupt.to_string(),
+            }),
+            (Some((Ok(saga), version)), message) => saga::decide(&saga, message, now, &self.policy)
+                .map(|decision| (decision, Some((saga, version))))
+                .map_err(|e| Handled::Rejected {
+                    code: e.code(),
+                    reason: e.to_string(),
+                }),
+        }
+    }
+}
+
+enum Attempt {
+    Done(Handled),
+    Conflict,
+}
+
+fn record_metrics(from: Option<&'static str>, saga: &Saga) {
+    let to = saga.phase.status();
+    metrics::counter!(SAGA_TRANSITIONS, "from" => from.unwrap_or("new"), "to" => to).increment(1);
+    if saga.phase.is_terminal() {
+        metrics::counter!(SAGAS_FINISHED, "status" => to).increment(1);
+    }
+}
+
+/// A saga id's row, for tools and tests.
+pub async fn saga_by_id(pool: &PgPool, id: Uuid) -> Result<Option<SagaRow>, StoreError> {
+    load_saga(pool, id).await
+}

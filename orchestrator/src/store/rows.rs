@@ -1,0 +1,232 @@
+//! The SQL of the executor: inbox, saga row, audit, outbox and timers.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use uuid::Uuid;
+
+use autobook_contracts::Envelope;
+use autobook_contracts::events::TimerFired;
+
+use super::{OUTBOX_CHANNEL, StoreError};
+use crate::saga::{Decision, Effect, Saga};
+
+type Tx<'a> = Transaction<'a, Postgres>;
+
+/// A saga as stored, for tools and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SagaRow {
+    pub id: Uuid,
+    pub user_id: String,
+    pub status: String,
+    pub terminal: bool,
+    pub version: i64,
+    pub saga: Saga,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// Records the message id; false when it was recorded before (a duplicate).
+pub(super) async fn record_in_inbox(
+    tx: &mut Tx<'_>,
+    envelope: &Envelope,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO inbox (message_id, saga_id, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(envelope.message_id)
+    .bind(envelope.saga_id)
+    .bind(envelope.message_type().as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// The saga and its version, if it exists. An unreadable state is returned
+/// as an error value so the caller can reject the message, not crash.
+pub(super) async fn read_saga(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+) -> Result<Option<(Result<Saga, StoreError>, i64)>, StoreError> {
+    let row = sqlx::query("SELECT state, version FROM sagas WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|row| {
+        let version: i64 = row.get("version");
+        let state: Value = row.get("state");
+        let saga = serde_json::from_value::<Saga>(state).map_err(|e| StoreError::CorruptState {
+            saga_id: id,
+            detail: e.to_string(),
+        });
+        (saga, version)
+    }))
+}
+
+fn state_json(saga: &Saga) -> Result<Value, StoreError> {
+    serde_json::to_value(saga).map_err(|e| StoreError::CorruptState {
+        saga_id: saga.id,
+        detail: e.to_string(),
+    })
+}
+
+/// Inserts a new saga at version 1; false if another writer created it first.
+pub(super) async fn insert_saga(tx: &mut Tx<'_>, saga: &Saga) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO sagas (id, user_id, status, terminal, state, version) VALUES ($1, $2, $3, $4, $5, 1) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(saga.id)
+    .bind(saga.trip.user_id.as_str())
+    .bind(saga.phase.status())
+    .bind(saga.phase.is_terminal())
+    .bind(state_json(saga)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Writes the new state if the version is still `expected`; false otherwise.
+pub(super) async fn update_saga(
+    tx: &mut Tx<'_>,
+    saga: &Saga,
+    expected: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE sagas SET status = $2, terminal = $3, state = $4, version = version + 1, updated_at = now(), \
+         completed_at = CASE WHEN $3 THEN now() ELSE NULL END \
+         WHERE id = $1 AND version = $5",
+    )
+    .bind(saga.id)
+    .bind(saga.phase.status())
+    .bind(saga.phase.is_terminal())
+    .bind(state_json(saga)?)
+    .bind(expected)
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// One audit row per transition. Effects are summarized by type and key:
+/// no personal data enters the audit trail.
+pub(super) async fn append_audit(
+    tx: &mut Tx<'_>,
+    envelope: &Envelope,
+    decision: &Decision,
+    from: Option<&str>,
+    version: i64,
+) -> Result<(), StoreError> {
+    let effects: Vec<Value> = decision.effects.iter().map(effect_summary).collect();
+    sqlx::query(
+        "INSERT INTO saga_audit (saga_id, version, message_id, message_type, from_status, to_status, effects) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(envelope.saga_id)
+    .bind(version)
+    .bind(envelope.message_id)
+    .bind(envelope.message_type().as_str())
+    .bind(from)
+    .bind(decision.saga.phase.status())
+    .bind(Value::Array(effects))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn effect_summary(effect: &Effect) -> Value {
+    match effect {
+        Effect::Send(message) => json!({
+            "send": message.message_type().as_str(),
+            "idempotency_key": message.idempotency_key().map(|k| k.as_str()),
+        }),
+        Effect::Schedule { timer, after } => json!({
+            "schedule": TimerFired { timer: timer.clone() },
+            "after_ms": u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+        }),
+    }
+}
+
+/// Commands go to the outbox (and wake the relay); timers to saga_timers.
+pub(super) async fn write_effects(
+    tx: &mut Tx<'_>,
+    cause: &Envelope,
+    effects: &[Effect],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut sent = false;
+    for effect in effects {
+        match effect {
+            Effect::Send(message) => {
+                insert_outbox(tx, &Envelope::caused_by(cause, message.clone())).await?;
+                sent = true;
+            }
+            Effect::Schedule { timer, after } => {
+                let due_at = now + chrono::Duration::from_std(*after).unwrap_or_default();
+                let timer = serde_json::to_value(timer).map_err(|e| StoreError::CorruptState {
+                    saga_id: cause.saga_id,
+                    detail: e.to_string(),
+                })?;
+                sqlx::query("INSERT INTO saga_timers (saga_id, timer, due_at) VALUES ($1, $2, $3)")
+                    .bind(cause.saga_id)
+                    .bind(timer)
+                    .bind(due_at)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    if sent {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(OUTBOX_CHANNEL)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds one message to the outbox.
+pub(crate) async fn insert_outbox(tx: &mut Tx<'_>, envelope: &Envelope) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, saga_id, message_type, body, traceparent, occurred_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(envelope.message_id)
+    .bind(envelope.saga_id)
+    .bind(envelope.message_type().as_str())
+    .bind(envelope.encode())
+    .bind(&envelope.trace.traceparent)
+    .bind(envelope.occurred_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Reads one saga row.
+pub async fn load_saga(pool: &PgPool, id: Uuid) -> Result<Option<SagaRow>, StoreError> {
+    let Some(row) = sqlx::query(
+        "SELECT id, user_id, status, terminal, version, state, created_at, updated_at, completed_at FROM sagas WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let state: Value = row.get("state");
+    let saga = serde_json::from_value(state).map_err(|e| StoreError::CorruptState {
+        saga_id: id,
+        detail: e.to_string(),
+    })?;
+    Ok(Some(SagaRow {
+        id: row.get("id"),
+        user_id: row.get("user_id"),
+        status: row.get("status"),
+        terminal: row.get("terminal"),
+        version: row.get("version"),
+        saga,
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+        completed_at: row.get("completed_at"),
+    }))
+}

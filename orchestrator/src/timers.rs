@@ -1,0 +1,101 @@
+//! Durable timers: due rows of `saga_timers` become `saga.timer_fired`
+//! messages in the outbox, in the same transaction that marks them fired,
+//! so a timer fires once even with several orchestrators running.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Row};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use autobook_contracts::Envelope;
+use autobook_contracts::events::{SagaTimer, TimerFired};
+
+use crate::metric_definitions::TIMERS_FIRED;
+use crate::store::OUTBOX_CHANNEL;
+
+/// Timer loop settings.
+#[derive(Debug, Clone)]
+pub struct TimerConfig {
+    pub batch_size: i64,
+    /// Longest sleep between checks.
+    pub max_sleep: Duration,
+}
+
+impl Default for TimerConfig {
+    fn default() -> Self {
+        TimerConfig {
+            batch_size: 100,
+            max_sleep: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Fires due timers until `shutdown`.
+pub async fn run_timers(pool: PgPool, config: TimerConfig, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let sleep = match fire_due(&pool, config.batch_size).await {
+            Ok(fired) if fired as i64 >= config.batch_size => Duration::ZERO,
+            Ok(_) => next_due_in(&pool)
+                .await
+                .unwrap_or(config.max_sleep)
+                .min(config.max_sleep),
+            Err(error) => {
+                tracing::warn!(%error, "timer loop failed; retrying");
+                config.max_sleep
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// Moves due timers to the outbox; returns how many fired.
+pub async fn fire_due(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(
+        "SELECT id, saga_id, timer FROM saga_timers WHERE fired_at IS NULL AND due_at <= now() \
+         ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut fired = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.get("id");
+        let saga_id: Uuid = row.get("saga_id");
+        match serde_json::from_value::<SagaTimer>(row.get("timer")) {
+            Ok(timer) => {
+                let envelope = Envelope::new(saga_id, TimerFired { timer });
+                crate::store::enqueue(&mut tx, &envelope).await?;
+            }
+            Err(error) => tracing::error!(%saga_id, %error, "unreadable timer discarded"),
+        }
+        fired.push(id);
+    }
+    if !fired.is_empty() {
+        sqlx::query("UPDATE saga_timers SET fired_at = now() WHERE id = ANY($1)")
+            .bind(&fired[..])
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(OUTBOX_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    metrics::counter!(TIMERS_FIRED).increment(fired.len() as u64);
+    Ok(fired.len())
+}
+
+async fn next_due_in(pool: &PgPool) -> Option<Duration> {
+    let next: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT min(due_at) FROM saga_timers WHERE fired_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .ok()?;
+    next.map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}

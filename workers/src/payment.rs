@@ -1,0 +1,245 @@
+//! The payment worker: holds (manual-capture PaymentIntents), captures and
+//! voids, through Stripe.
+//!
+//! Every call carries the command's idempotency key (the confirm call a
+//! derived `<key>:confirm`), so asking Stripe again after a timeout returns
+//! the first result rather than repeating it. When an earlier attempt may
+//! have taken effect the intent is first looked up by its metadata.
+
+use std::collections::BTreeMap;
+
+use autobook_contracts::commands::{AuthorizePayment, CapturePayment, VoidHold};
+use autobook_contracts::events::{
+    CaptureFailed, HoldVoided, PaymentAuthorized, PaymentCaptured, PaymentDeclined, PaymentFailed,
+    VoidFailed,
+};
+use autobook_contracts::money::Money;
+use autobook_contracts::{Envelope, Message, QueueRole};
+
+use crate::providers::{
+    CancellationReason, ErrorClass, NewPaymentIntent, PaymentIntent, PaymentIntentStatus,
+    ProviderError, StripeClient,
+};
+use crate::worker::retry::{Repeatable, RetryPolicy, with_retries};
+use crate::worker::{Failure, Reply, Service};
+
+pub struct PaymentService {
+    pub stripe: StripeClient,
+    pub retry: RetryPolicy,
+}
+
+impl Service for PaymentService {
+    const QUEUE: QueueRole = QueueRole::Payment;
+
+    async fn perform(&self, command: &Envelope, look_up_first: bool) -> Result<Reply, Failure> {
+        match &command.message {
+            Message::AuthorizePayment(c) => self.authorize(command, c, look_up_first).await,
+            Message::CapturePayment(c) => self.capture(c).await,
+            Message::VoidHold(c) => self.void(c).await,
+            other => Err(Failure::Unsupported(other.message_type())),
+        }
+    }
+}
+
+impl PaymentService {
+    async fn authorize(
+        &self,
+        envelope: &Envelope,
+        c: &AuthorizePayment,
+        look_up_first: bool,
+    ) -> Result<Reply, Failure> {
+        let key = c.idempotency_key.as_str();
+        if look_up_first {
+            let found = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+                self.stripe
+                    .search_payment_intents_by_metadata("idempotency_key", key)
+            })
+            .await
+            .map_err(|e| Failure::unresolved(&e))?;
+            if let Some(intent) = found.into_iter().next() {
+                return self.continue_authorization(c, intent).await;
+            }
+        }
+        let metadata = BTreeMap::from([
+            ("saga_id".to_owned(), envelope.saga_id.to_string()),
+            ("idempotency_key".to_owned(), key.to_owned()),
+        ]);
+        let new = NewPaymentIntent {
+            amount: c.amount,
+            payment_method: c.payment_method.to_string(),
+            customer: c.customer.as_ref().map(ToString::to_string),
+            description: c.description.clone(),
+            metadata,
+        };
+        match with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+            self.stripe.create_payment_intent(&new, key)
+        })
+        .await
+        {
+            Ok(intent) => self.continue_authorization(c, intent).await,
+            Err(error) => self.authorization_error(c, None, error),
+        }
+    }
+
+    /// Takes an existing intent the rest of the way to a hold.
+    async fn continue_authorization(
+        &self,
+        c: &AuthorizePayment,
+        intent: PaymentIntent,
+    ) -> Result<Reply, Failure> {
+        match intent.status {
+            PaymentIntentStatus::RequiresCapture => Ok(authorized(c, &intent)),
+            PaymentIntentStatus::RequiresConfirmation
+            | PaymentIntentStatus::RequiresPaymentMethod => {
+                let confirm_key = format!("{}:confirm", c.idempotency_key);
+                let confirmed = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+                    self.stripe.confirm_payment_intent(&intent.id, &confirm_key)
+                })
+                .await;
+                match confirmed {
+                    Ok(intent) if intent.status == PaymentIntentStatus::RequiresCapture => {
+                        Ok(authorized(c, &intent))
+                    }
+                    Ok(intent) => self.abandon(c, intent).await,
+                    Err(error) => self.authorization_error(c, Some(intent.id), error),
+                }
+            }
+            PaymentIntentStatus::Canceled => Ok(Reply::settled(PaymentFailed {
+                idempotency_key: c.idempotency_key.clone(),
+                detail: "the payment intent was canceled".into(),
+            })),
+            PaymentIntentStatus::RequiresAction
+            | PaymentIntentStatus::Processing
+            | PaymentIntentStatus::Succeeded
+            | PaymentIntentStatus::Other(_) => self.abandon(c, intent).await,
+        }
+    }
+
+    /// A hold that cannot be completed without the traveller (3-D Secure,
+    /// unexpected status) is released and the payment reported failed.
+    async fn abandon(&self, c: &AuthorizePayment, intent: PaymentIntent) -> Result<Reply, Failure> {
+        let key = format!("{}:abandon", c.idempotency_key);
+        with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+            self.stripe
+                .cancel_payment_intent(&intent.id, CancellationReason::Abandoned, &key)
+        })
+        .await
+        .map_err(|e| Failure::unresolved(&e))?;
+        Ok(Reply::settled(PaymentFailed {
+            idempotency_key: c.idempotency_key.clone(),
+            detail: format!(
+                "payment intent ended in status {:?}; released",
+                intent.status
+            ),
+        }))
+    }
+
+    fn authorization_error(
+        &self,
+        c: &AuthorizePayment,
+        intent_id: Option<String>,
+        error: ProviderError,
+    ) -> Result<Reply, Failure> {
+        let key = c.idempotency_key.clone();
+        match (&error, error.class()) {
+            (
+                ProviderError::Rejected {
+                    error_type,
+                    decline_code,
+                    payment_intent_id,
+                    message,
+                    ..
+                },
+                ErrorClass::Permanent,
+            ) if error_type == "card_error" => Ok(Reply::settled(PaymentDeclined {
+                idempotency_key: key,
+                payment_intent_id: payment_intent_id.clone().or(intent_id),
+                decline_code: decline_code.clone(),
+                detail: message.clone(),
+            })),
+            (_, ErrorClass::Permanent) => Ok(Reply::settled(PaymentFailed {
+                idempotency_key: key,
+                detail: error.to_string(),
+            })),
+            (_, ErrorClass::Retryable | ErrorClass::OutcomeUnknown) => {
+                Err(Failure::unresolved(&error))
+            }
+        }
+    }
+
+    async fn capture(&self, c: &CapturePayment) -> Result<Reply, Failure> {
+        let key = c.idempotency_key.as_str();
+        let captured = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+            self.stripe
+                .capture_payment_intent(&c.payment_intent_id, Some(c.amount), key)
+        })
+        .await;
+        let intent = match captured {
+            Ok(intent) => intent,
+            Err(error) if error.class() == ErrorClass::Permanent => {
+                self.retrieve(&c.payment_intent_id).await?
+            }
+            Err(error) => return Err(Failure::unresolved(&error)),
+        };
+        if intent.status == PaymentIntentStatus::Succeeded {
+            Ok(Reply::settled(PaymentCaptured {
+                idempotency_key: c.idempotency_key.clone(),
+                payment_intent_id: intent.id.clone(),
+                amount: Money::new(intent.amount_received, intent.amount.currency),
+            }))
+        } else {
+            Ok(Reply::settled(CaptureFailed {
+                idempotency_key: c.idempotency_key.clone(),
+                payment_intent_id: intent.id.clone(),
+                detail: format!("payment intent is {:?}, cannot capture", intent.status),
+            }))
+        }
+    }
+
+    async fn void(&self, c: &VoidHold) -> Result<Reply, Failure> {
+        let key = c.idempotency_key.as_str();
+        let cancelled = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+            self.stripe.cancel_payment_intent(
+                &c.payment_intent_id,
+                CancellationReason::Abandoned,
+                key,
+            )
+        })
+        .await;
+        let intent = match cancelled {
+            Ok(intent) => intent,
+            // Stripe refuses to cancel an intent that is already canceled: look.
+            Err(error) if error.class() == ErrorClass::Permanent => {
+                self.retrieve(&c.payment_intent_id).await?
+            }
+            Err(error) => return Err(Failure::unresolved(&error)),
+        };
+        match intent.status {
+            PaymentIntentStatus::Canceled => Ok(Reply::settled(HoldVoided {
+                idempotency_key: c.idempotency_key.clone(),
+                payment_intent_id: intent.id,
+            })),
+            status => Ok(Reply::settled(VoidFailed {
+                idempotency_key: c.idempotency_key.clone(),
+                payment_intent_id: intent.id,
+                detail: format!("payment intent is {status:?}; the hold could not be released"),
+            })),
+        }
+    }
+
+    async fn retrieve(&self, id: &str) -> Result<PaymentIntent, Failure> {
+        with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
+            self.stripe.retrieve_payment_intent(id)
+        })
+        .await
+        .map_err(|e| Failure::unresolved(&e))
+    }
+}
+
+fn authorized(c: &AuthorizePayment, intent: &PaymentIntent) -> Reply {
+    Reply::settled(PaymentAuthorized {
+        idempotency_key: c.idempotency_key.clone(),
+        payment_intent_id: intent.id.clone(),
+        amount: Money::new(intent.amount_capturable, intent.amount.currency),
+    })
+}

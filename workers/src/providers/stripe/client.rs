@@ -1,0 +1,220 @@
+//! The Stripe HTTP client: form-encoded requests, JSON answers, and an
+//! `Idempotency-Key` on every POST.
+
+use chrono::Utc;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+
+use autobook_contracts::Money;
+
+use super::errors::decode;
+use super::form::FormBody;
+use super::model::{CancellationReason, NewPaymentIntent, NewRefund, PaymentIntent, Refund};
+use super::request::{
+    cancel_form, capture_form, check_idempotency_key, create_intent_form, metadata_search_query,
+    refund_form,
+};
+use super::wire::{PaymentIntentWire, RefundWire, SearchPage};
+use crate::providers::config::ProviderConfig;
+use crate::providers::error::{Provider, ProviderError};
+use crate::providers::transport::{HttpTransport, RawResponse, path_id};
+
+/// Results per search page (Stripe's maximum).
+const SEARCH_PAGE_LIMIT: &str = "100";
+/// Pages of search results followed at most.
+const MAX_SEARCH_PAGES: usize = 10;
+
+/// A client of the Stripe API.
+#[derive(Debug, Clone)]
+pub struct StripeClient {
+    http: HttpTransport,
+}
+
+impl StripeClient {
+    pub fn new(config: ProviderConfig) -> Result<Self, ProviderError> {
+        let http = HttpTransport::new(Provider::Stripe, &config, HeaderMap::new())?;
+        Ok(StripeClient { http })
+    }
+
+    /// Creates a manual-capture PaymentIntent (not yet confirmed).
+    pub async fn create_payment_intent(
+        &self,
+        intent: &NewPaymentIntent,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, ProviderError> {
+        let form = create_intent_form(intent)?;
+        self.post(
+            "create_payment_intent",
+            "/v1/payment_intents",
+            &form,
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// Confirms the PaymentIntent: places the hold (`requires_capture`) or
+    /// fails with a 402 card error.
+    pub async fn confirm_payment_intent(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, ProviderError> {
+        let path = intent_path(id, "/confirm")?;
+        self.post(
+            "confirm_payment_intent",
+            &path,
+            &FormBody::new(),
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// Captures the hold, in full or up to `amount`.
+    pub async fn capture_payment_intent(
+        &self,
+        id: &str,
+        amount: Option<Money>,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, ProviderError> {
+        let path = intent_path(id, "/capture")?;
+        let form = capture_form(amount)?;
+        self.post("capture_payment_intent", &path, &form, idempotency_key)
+            .await
+    }
+
+    /// Cancels an uncaptured PaymentIntent, releasing the hold.
+    pub async fn cancel_payment_intent(
+        &self,
+        id: &str,
+        reason: CancellationReason,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, ProviderError> {
+        let path = intent_path(id, "/cancel")?;
+        self.post(
+            "cancel_payment_intent",
+            &path,
+            &cancel_form(reason),
+            idempotency_key,
+        )
+        .await
+    }
+
+    pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, ProviderError> {
+        let path = intent_path(id, "")?;
+        let request = self.http.request(Method::GET, &path);
+        self.http
+            .execute("retrieve_payment_intent", request, decode_intent)
+            .await
+    }
+
+    /// PaymentIntents whose `metadata[key] == value`. Stripe's search index
+    /// lags writes by up to about a minute: an empty answer right after a
+    /// create is not proof that none exists.
+    pub async fn search_payment_intents_by_metadata(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<PaymentIntent>, ProviderError> {
+        let query = metadata_search_query(key, value)?;
+        let mut found = Vec::new();
+        let mut page: Option<String> = None;
+        for _ in 0..MAX_SEARCH_PAGES {
+            let mut params = vec![
+                ("query", query.clone()),
+                ("limit", SEARCH_PAGE_LIMIT.to_owned()),
+            ];
+            if let Some(cursor) = page.take() {
+                params.push(("page", cursor));
+            }
+            let request = self
+                .http
+                .request(Method::GET, "/v1/payment_intents/search")
+                .query(&params);
+            let (intents, next) = self
+                .http
+                .execute("search_payment_intents", request, decode_search_page)
+                .await?;
+            found.extend(intents);
+            match next {
+                Some(cursor) => page = Some(cursor),
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn create_refund(
+        &self,
+        refund: &NewRefund,
+        idempotency_key: &str,
+    ) -> Result<Refund, ProviderError> {
+        let form = refund_form(refund)?;
+        let request = self.form_post("/v1/refunds", &form, idempotency_key)?;
+        self.http
+            .execute("create_refund", request, decode_refund)
+            .await
+    }
+
+    async fn post(
+        &self,
+        operation: &'static str,
+        path: &str,
+        form: &FormBody,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, ProviderError> {
+        let request = self.form_post(path, form, idempotency_key)?;
+        self.http.execute(operation, request, decode_intent).await
+    }
+
+    fn form_post(
+        &self,
+        path: &str,
+        form: &FormBody,
+        idempotency_key: &str,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        Ok(self
+            .http
+            .request(Method::POST, path)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("Idempotency-Key", check_idempotency_key(idempotency_key)?)
+            .body(form.encode()?))
+    }
+}
+
+fn intent_path(id: &str, action: &str) -> Result<String, ProviderError> {
+    Ok(format!(
+        "/v1/payment_intents/{}{action}",
+        path_id("payment intent id", id)?
+    ))
+}
+
+/// Decodes a PaymentIntent answer.
+pub fn decode_intent(raw: &RawResponse) -> Result<PaymentIntent, ProviderError> {
+    let wire: PaymentIntentWire = decode(raw, Utc::now())?;
+    PaymentIntent::try_from(wire).map_err(|field| malformed(raw, field))
+}
+
+/// Decodes a refund answer.
+pub fn decode_refund(raw: &RawResponse) -> Result<Refund, ProviderError> {
+    let wire: RefundWire = decode(raw, Utc::now())?;
+    Refund::try_from(wire).map_err(|field| malformed(raw, field))
+}
+
+/// Decodes a search page: its PaymentIntents and the next page cursor.
+pub fn decode_search_page(
+    raw: &RawResponse,
+) -> Result<(Vec<PaymentIntent>, Option<String>), ProviderError> {
+    let page: SearchPage = decode(raw, Utc::now())?;
+    let next = if page.has_more { page.next_page } else { None };
+    let intents = page
+        .data
+        .into_iter()
+        .map(PaymentIntent::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|field| malformed(raw, field))?;
+    Ok((intents, next))
+}
+
+fn malformed(raw: &RawResponse, field: &str) -> ProviderError {
+    ProviderError::invalid_response(Provider::Stripe, raw.status, &format!("malformed {field}"))
+}

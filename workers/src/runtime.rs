@@ -1,0 +1,174 @@
+//! Runs worker roles: one consumer per command queue, each with its own
+//! prefetch limit, sharing one confirm channel for replies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use autobook_broker::consumer::ConsumerOptions;
+use autobook_broker::{Broker, BrokerError, Handler, Publisher, run_consumer};
+use autobook_contracts::QueueRole;
+
+use crate::notify::NotifyService;
+use crate::order::OrderService;
+use crate::payment::PaymentService;
+use crate::providers::{DuffelClient, EmailClient, ProviderConfig, ProviderError, StripeClient};
+use crate::search::SearchService;
+use crate::worker::CommandHandler;
+use crate::worker::retry::RetryPolicy;
+
+/// A worker role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkerKind {
+    Search,
+    Payment,
+    Order,
+    Notify,
+}
+
+impl WorkerKind {
+    pub const ALL: &'static [WorkerKind] = &[
+        WorkerKind::Search,
+        WorkerKind::Payment,
+        WorkerKind::Order,
+        WorkerKind::Notify,
+    ];
+
+    pub fn queue(&self) -> QueueRole {
+        match self {
+            WorkerKind::Search => QueueRole::Search,
+            WorkerKind::Payment => QueueRole::Payment,
+            WorkerKind::Order => QueueRole::Order,
+            WorkerKind::Notify => QueueRole::Notify,
+        }
+    }
+}
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub duffel: ProviderConfig,
+    pub stripe: ProviderConfig,
+    pub email: ProviderConfig,
+    pub email_from: String,
+    /// Commands handled concurrently per queue.
+    pub prefetch: u16,
+    pub retry: RetryPolicy,
+    pub supplier_timeout: Duration,
+    /// Pages of recent orders scanned when an order is looked up.
+    pub order_lookup_pages: u32,
+    /// Names this instance in the broker (consumer tags).
+    pub instance: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+    #[error("provider client: {0}")]
+    Provider(#[from] Box<ProviderError>),
+}
+
+/// Runs the given roles until `shutdown`, then drains them.
+pub async fn run(
+    kinds: &[WorkerKind],
+    pool: PgPool,
+    broker: Broker,
+    config: WorkerConfig,
+    shutdown: CancellationToken,
+) -> Result<(), WorkerError> {
+    let publisher = Publisher::open(&broker).await?;
+    let mut consumers = JoinSet::new();
+    for kind in kinds {
+        let options = ConsumerOptions {
+            queue: kind.queue(),
+            prefetch: config.prefetch,
+            consumer_tag: format!("{}-{}", config.instance, kind.queue().as_str()),
+        };
+        let (pool, publisher, broker, shutdown) = (
+            pool.clone(),
+            publisher.clone(),
+            broker.clone(),
+            shutdown.clone(),
+        );
+        match kind {
+            WorkerKind::Search => {
+                let service = SearchService {
+                    duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
+                    retry: config.retry.clone(),
+                    supplier_timeout: config.supplier_timeout,
+                };
+                consumers.spawn(consume(
+                    broker,
+                    publisher.clone(),
+                    options,
+                    CommandHandler::new(pool, publisher, service),
+                    shutdown,
+                ));
+            }
+            WorkerKind::Payment => {
+                let service = PaymentService {
+                    stripe: StripeClient::new(config.stripe.clone()).map_err(Box::new)?,
+                    retry: config.retry.clone(),
+                };
+                consumers.spawn(consume(
+                    broker,
+                    publisher.clone(),
+                    options,
+                    CommandHandler::new(pool, publisher, service),
+                    shutdown,
+                ));
+            }
+            WorkerKind::Order => {
+                let service = OrderService {
+                    duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
+                    retry: config.retry.clone(),
+                    lookup_pages: config.order_lookup_pages,
+                };
+                consumers.spawn(consume(
+                    broker,
+                    publisher.clone(),
+                    options,
+                    CommandHandler::new(pool, publisher, service),
+                    shutdown,
+                ));
+            }
+            WorkerKind::Notify => {
+                let service = NotifyService {
+                    email: EmailClient::new(config.email.clone()).map_err(Box::new)?,
+                    retry: config.retry.clone(),
+                    from: config.email_from.clone(),
+                };
+                consumers.spawn(consume(
+                    broker,
+                    publisher.clone(),
+                    options,
+                    CommandHandler::new(pool, publisher, service),
+                    shutdown,
+                ));
+            }
+        }
+    }
+    let mut first_error = None;
+    while let Some(joined) = consumers.join_next().await {
+        if let Ok(Err(error)) = joined {
+            tracing::error!(%error, "a worker consumer stopped");
+            shutdown.cancel();
+            first_error = first_error.or(Some(error));
+        }
+    }
+    first_error.map_or(Ok(()), |e| Err(e.into()))
+}
+
+async fn consume<H: Handler>(
+    broker: Broker,
+    publisher: Publisher,
+    options: ConsumerOptions,
+    handler: H,
+    shutdown: CancellationToken,
+) -> Result<(), BrokerError> {
+    run_consumer(&broker, publisher, options, Arc::new(handler), shutdown).await
+}

@@ -1,0 +1,128 @@
+//! The provider-call ledger: a worker claims a command's idempotency key
+//! in PostgreSQL before calling a provider, and stores the reply it
+//! publishes. A duplicate of the command (redelivery, republished outbox
+//! row) then replays the stored reply instead of calling again.
+//!
+//! A claim still `in_flight` is taken over when the message comes back
+//! redelivered (its consumer died) or the claim's lease ran out; the new
+//! owner raises the fence and must look the result up at the provider
+//! first, because the previous attempt may have taken effect. A reply that
+//! said "outcome unknown" may be re-examined by a *new* command for the
+//! same key (the orchestrator's re-check).
+
+use std::time::Duration;
+
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use autobook_contracts::{Envelope, IdempotencyKey};
+
+/// How long an `in_flight` claim is trusted without redelivery.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
+/// The result of claiming a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// This worker owns the call. `look_up_first`: an earlier attempt may
+    /// have taken effect; find its result before acting again.
+    Owned { fence: i32, look_up_first: bool },
+    /// The call was made; publish this stored reply again.
+    Replay(Vec<u8>),
+    /// Another live worker is making this call right now.
+    Busy,
+}
+
+/// Claims `key` for `command`.
+pub async fn claim(
+    pool: &PgPool,
+    key: &IdempotencyKey,
+    command: &Envelope,
+    step: &str,
+    redelivered: bool,
+) -> Result<Claim, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO provider_calls (idempotency_key, saga_id, step, command_message_id, status) \
+         VALUES ($1, $2, $3, $4, 'in_flight') ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(key.as_str())
+    .bind(command.saga_id)
+    .bind(step)
+    .bind(command.message_id)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        tx.commit().await?;
+        return Ok(Claim::Owned {
+            fence: 1,
+            look_up_first: false,
+        });
+    }
+    let row = sqlx::query(
+        "SELECT status, fence, outcome_unknown, reply, command_message_id, \
+         claimed_at < now() - make_interval(secs => $2) AS expired \
+         FROM provider_calls WHERE idempotency_key = $1 FOR UPDATE",
+    )
+    .bind(key.as_str())
+    .bind(CLAIM_LEASE.as_secs_f64())
+    .fetch_one(&mut *tx)
+    .await?;
+    let status: String = row.get("status");
+    let fence: i32 = row.get("fence");
+    let same_command = row.get::<Uuid, _>("command_message_id") == command.message_id;
+    let decision = match status.as_str() {
+        "completed" if row.get::<bool, _>("outcome_unknown") && !same_command => Decision::TakeOver,
+        "completed" => Decision::Replay(row.get::<Option<Vec<u8>>, _>("reply").unwrap_or_default()),
+        _ if redelivered || row.get::<bool, _>("expired") => Decision::TakeOver,
+        _ => Decision::Busy,
+    };
+    let claim = match decision {
+        Decision::TakeOver => {
+            sqlx::query(
+                "UPDATE provider_calls SET status = 'in_flight', fence = fence + 1, command_message_id = $2, \
+                 outcome_unknown = false, reply = NULL, claimed_at = now(), completed_at = NULL \
+                 WHERE idempotency_key = $1",
+            )
+            .bind(key.as_str())
+            .bind(command.message_id)
+            .execute(&mut *tx)
+            .await?;
+            Claim::Owned {
+                fence: fence + 1,
+                look_up_first: true,
+            }
+        }
+        Decision::Replay(reply) => Claim::Replay(reply),
+        Decision::Busy => Claim::Busy,
+    };
+    tx.commit().await?;
+    Ok(claim)
+}
+
+enum Decision {
+    TakeOver,
+    Replay(Vec<u8>),
+    Busy,
+}
+
+/// Stores the reply of a call this worker still owns. Returns false when
+/// the claim was taken over (the fence moved): the caller must not publish.
+pub async fn complete(
+    pool: &PgPool,
+    key: &IdempotencyKey,
+    fence: i32,
+    reply: &Envelope,
+    outcome_unknown: bool,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE provider_calls SET status = 'completed', reply = $3, outcome_unknown = $4, completed_at = now() \
+         WHERE idempotency_key = $1 AND fence = $2 AND status = 'in_flight'",
+    )
+    .bind(key.as_str())
+    .bind(fence)
+    .bind(reply.encode())
+    .bind(outcome_unknown)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
