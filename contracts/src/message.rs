@@ -6,6 +6,7 @@
 use schemars::Schema;
 use serde::{Deserialize, Serialize};
 
+use crate::IdempotencyKey;
 use crate::commands::*;
 use crate::events::*;
 use crate::topology::QueueRole;
@@ -112,6 +113,41 @@ messages! {
     NotificationSent(NotificationSent) = "notification.sent", version 1, Event -> Orchestrator;
     NotificationFailed(NotificationFailed) = "notification.failed", version 1, Event -> Orchestrator;
     TimerFired(TimerFired) = "saga.timer_fired", version 1, Event -> Orchestrator;
+}
+
+impl Message {
+    /// The idempotency key of the step this message belongs to: commands
+    /// carry it to the provider, replies echo it, timers name it.
+    pub fn idempotency_key(&self) -> Option<&IdempotencyKey> {
+        match self {
+            Message::TripRequested(_) => None,
+            Message::SearchOffers(m) => Some(&m.idempotency_key),
+            Message::OffersFound(m) => Some(&m.idempotency_key),
+            Message::SearchFailed(m) => Some(&m.idempotency_key),
+            Message::AuthorizePayment(m) => Some(&m.idempotency_key),
+            Message::PaymentAuthorized(m) => Some(&m.idempotency_key),
+            Message::PaymentDeclined(m) => Some(&m.idempotency_key),
+            Message::PaymentFailed(m) => Some(&m.idempotency_key),
+            Message::CreateOrder(m) => Some(&m.idempotency_key),
+            Message::OrderCreated(m) => Some(&m.idempotency_key),
+            Message::OrderFailed(m) => Some(&m.idempotency_key),
+            Message::CapturePayment(m) => Some(&m.idempotency_key),
+            Message::PaymentCaptured(m) => Some(&m.idempotency_key),
+            Message::CaptureFailed(m) => Some(&m.idempotency_key),
+            Message::VoidHold(m) => Some(&m.idempotency_key),
+            Message::HoldVoided(m) => Some(&m.idempotency_key),
+            Message::VoidFailed(m) => Some(&m.idempotency_key),
+            Message::CancelOrder(m) => Some(&m.idempotency_key),
+            Message::OrderCancelled(m) => Some(&m.idempotency_key),
+            Message::CancelFailed(m) => Some(&m.idempotency_key),
+            Message::SendNotification(m) => Some(&m.idempotency_key),
+            Message::NotificationSent(m) => Some(&m.idempotency_key),
+            Message::NotificationFailed(m) => Some(&m.idempotency_key),
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::RecheckOrder { idempotency_key },
+            }) => Some(idempotency_key),
+        }
+    }
 }
 
 impl std::fmt::Display for MessageType {
