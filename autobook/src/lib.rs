@@ -1,1 +1,18 @@
-//! placeholder
+//! # autobook
+//!
+//! The one binary of autobook. Each subcommand runs a role
+//! ([`commands`]); [`demo`] runs the whole system in one process against
+//! the real PostgreSQL and RabbitMQ with the provider sandbox, and
+//! [`stack`] is the in-process system it (and the integration tests)
+//! start. [`reconcile`] compares saga records with the provider ledger.
+
+pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod ops;
+pub mod reconcile;
+pub mod services;
+pub mod settings;
+pub mod shutdown;
+pub mod stack;
+pub mod telemetry;

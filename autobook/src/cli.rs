@@ -1,0 +1,188 @@
+//! The command line: one binary, one subcommand per role.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::{ProviderSettings, ServiceSettings};
+
+/// autobook: books flights for travellers, end to end, without losing or
+/// doubling their money.
+#[derive(Debug, Parser)]
+#[command(name = "autobook", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub logging: LogSettings,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// Log format: json (structured, for production) or text.
+    #[arg(long, env = "AUTOBOOK_LOG_FORMAT", global = true, default_value = "json")]
+    pub log_format: LogFormat,
+    /// Serve /health, /ready and /metrics on this address (off when unset).
+    #[arg(long, env = "AUTOBOOK_OPS_ADDR", global = true)]
+    pub ops_addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the saga orchestrator: event consumer, outbox relay and timers.
+    Orchestrator(OrchestratorArgs),
+    /// Run one or more workers (search, payment, order, notify, or all).
+    Worker(WorkerArgs),
+    /// Serve the Duffel-, Stripe- and Resend-shaped sandbox APIs.
+    Sandbox(SandboxArgs),
+    /// Apply database migrations and declare the broker topology.
+    Migrate(MigrateArgs),
+    /// Run the whole system with the sandbox and book N trips.
+    Demo(DemoArgs),
+    /// Write the JSON Schemas of every message to a directory.
+    Schemas(SchemasArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrchestratorArgs {
+    #[command(flatten)]
+    pub services: ServiceSettings,
+    /// Events handled concurrently.
+    #[arg(long, env = "AUTOBOOK_PREFETCH", default_value_t = 64)]
+    pub prefetch: u16,
+    /// Name of this instance in the broker.
+    #[arg(long, env = "AUTOBOOK_INSTANCE")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Which workers to run: search, payment, order, notify or all.
+    #[arg(required = true, value_name = "ROLE")]
+    pub roles: Vec<String>,
+    #[command(flatten)]
+    pub services: ServiceSettings,
+    #[command(flatten)]
+    pub providers: ProviderSettings,
+    /// Commands handled concurrently per queue.
+    #[arg(long, env = "AUTOBOOK_PREFETCH", default_value_t = 32)]
+    pub prefetch: u16,
+    /// Name of this instance in the broker.
+    #[arg(long, env = "AUTOBOOK_INSTANCE")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Named fault scenario: happy, mixed or flaky.
+    #[arg(long, default_value = "happy")]
+    pub scenario: String,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 7400)]
+    pub admin_port: u16,
+    #[arg(long, default_value_t = 7401)]
+    pub duffel_port: u16,
+    #[arg(long, default_value_t = 7402)]
+    pub stripe_port: u16,
+    #[arg(long, default_value_t = 7403)]
+    pub email_port: u16,
+    /// Override: probability of a transient 503/429 before any effect.
+    #[arg(long)]
+    pub transient_error_rate: Option<f64>,
+    /// Override: probability that an offer has expired at order time.
+    #[arg(long)]
+    pub offer_expired_rate: Option<f64>,
+    /// Override: probability that the price changed at order time.
+    #[arg(long)]
+    pub price_change_rate: Option<f64>,
+    /// Override: probability of a permanent airline refusal.
+    #[arg(long)]
+    pub order_failure_rate: Option<f64>,
+    /// Override: probability that a hold has lapsed at capture time.
+    #[arg(long)]
+    pub capture_failure_rate: Option<f64>,
+    /// Override: probability that an email is rejected.
+    #[arg(long)]
+    pub email_failure_rate: Option<f64>,
+    /// Override: probability that an effect is applied and the answer delayed past client timeouts.
+    #[arg(long)]
+    pub timeout_after_effect_rate: Option<f64>,
+    /// Override: extra latency per request, "MIN-MAX" in milliseconds.
+    #[arg(long, value_parser = parse_range)]
+    pub latency_ms: Option<(u64, u64)>,
+    /// Seats per flight and cabin.
+    #[arg(long, default_value_t = 60)]
+    pub seats_per_flight: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub services: ServiceSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Valid cards, generous prices, no injected faults.
+    Happy,
+    /// A real share of trips takes each failure path.
+    Mixed,
+}
+
+impl Scenario {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scenario::Happy => "happy",
+            Scenario::Mixed => "mixed",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many trip requests to submit.
+    #[arg(long, default_value_t = 200)]
+    pub trips: usize,
+    /// happy or mixed.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub scenario: Scenario,
+    /// Print one JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up waiting after this many seconds; sagas still open count as lost.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
+    /// Seed of the trip generator and the sandbox.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Database created afresh for the run, on the DATABASE_URL server.
+    #[arg(long, default_value = "autobook_demo")]
+    pub database: String,
+    #[command(flatten)]
+    pub services: ServiceSettings,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// Directory to write into.
+    #[arg(long, default_value = "contracts/schemas")]
+    pub out: std::path::PathBuf,
+}
+
+fn parse_range(text: &str) -> Result<(u64, u64), String> {
+    let (min, max) = text.split_once('-').ok_or("expected MIN-MAX, e.g. 5-40")?;
+    let min = min.trim().parse::<u64>().map_err(|e| e.to_string())?;
+    let max = max.trim().parse::<u64>().map_err(|e| e.to_string())?;
+    if min > max {
+        return Err("MIN must not exceed MAX".into());
+    }
+    Ok((min, max))
+}

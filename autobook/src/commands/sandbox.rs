@@ -1,0 +1,47 @@
+//! `autobook sandbox`: the provider sandbox on local ports.
+
+use anyhow::{Context, anyhow};
+
+use autobook_sandbox::{Faults, Ports, SandboxConfig};
+
+use crate::cli::SandboxArgs;
+use crate::shutdown;
+
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    let faults = faults(&args)?;
+    let config = SandboxConfig { faults, seed: args.seed, seats_per_flight: args.seats_per_flight, ..SandboxConfig::default() };
+    let ports = Ports { admin: args.admin_port, duffel: args.duffel_port, stripe: args.stripe_port, email: args.email_port };
+    let running = autobook_sandbox::start(config, ports).await.context("starting the sandbox")?;
+    println!("sandbox ({} scenario) listening:", args.scenario);
+    println!("  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script)", running.admin_url);
+    println!("  duffel {}", running.duffel_url);
+    println!("  stripe {}", running.stripe_url);
+    println!("  email  {}", running.email_url);
+    shutdown::on_signal().cancelled().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
+    let mut faults = Faults::scenario(&args.scenario)
+        .ok_or_else(|| anyhow!("unknown scenario {:?}: use happy, mixed or flaky", args.scenario))?;
+    let overrides = [
+        (&mut faults.transient_error_rate, args.transient_error_rate),
+        (&mut faults.offer_expired_rate, args.offer_expired_rate),
+        (&mut faults.price_change_rate, args.price_change_rate),
+        (&mut faults.order_failure_rate, args.order_failure_rate),
+        (&mut faults.capture_failure_rate, args.capture_failure_rate),
+        (&mut faults.email_failure_rate, args.email_failure_rate),
+        (&mut faults.timeout_after_effect_rate, args.timeout_after_effect_rate),
+    ];
+    for (field, value) in overrides {
+        if let Some(value) = value {
+            *field = value;
+        }
+    }
+    if let Some(range) = args.latency_ms {
+        faults.latency_ms = range;
+    }
+    faults.validate()?;
+    Ok(faults)
+}

@@ -1,0 +1,132 @@
+//! `autobook demo`: the whole system in one process against the real
+//! PostgreSQL and RabbitMQ, with the sandbox as the providers. Trip
+//! requests go in through the broker; a progress bar follows the sagas;
+//! the summary reconciles every saga with the sandbox's ledger.
+
+pub mod summary;
+pub mod trips;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use autobook_broker::Broker;
+use autobook_contracts::Topology;
+use autobook_orchestrator::saga::{Phase, Saga};
+use autobook_sandbox::{Faults, SandboxConfig};
+
+use crate::cli::DemoArgs;
+use crate::reconcile::reconcile;
+use crate::services;
+use crate::stack::{Stack, StackConfig};
+use summary::{Finished, summarize};
+
+/// The demo's broker namespace: its queues never mix with a real deployment's.
+pub const NAMESPACE: &str = "autobook-demo";
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let database_url = services::recreate_database(&args.services.database_url, &args.database)
+        .await
+        .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
+    let topology = Topology::new(NAMESPACE)?;
+    clear_topology(&args.services.amqp_url, &topology).await?;
+    let mut config = StackConfig::new(database_url, args.services.amqp_url.clone(), topology.clone());
+    config.sandbox = SandboxConfig {
+        faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
+        seed: args.seed,
+        ..SandboxConfig::default()
+    };
+    let stack = Stack::start(config).await?;
+    let generated = trips::generate(args.trips, args.scenario, args.seed, Utc::now().date_naive());
+    let started = Utc::now();
+    let mut submitted = HashMap::with_capacity(generated.len());
+    for (_, trip) in generated {
+        let saga_id = Uuid::now_v7();
+        stack.submit(saga_id, trip).await?;
+        submitted.insert(saga_id, Utc::now());
+    }
+    let finished = wait(&stack.pool, args.trips, Duration::from_secs(args.timeout_secs), !args.json).await?;
+    let sagas = collect(&stack.pool, &submitted).await?;
+    let phases: Vec<(Uuid, Phase)> =
+        sagas.iter().filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p))).collect();
+    let report = reconcile(&phases, &stack.sandbox.ledger());
+    stack.stop().await?;
+    clear_topology(&args.services.amqp_url, &topology).await?;
+    let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
+    let summary = summarize(args.scenario.as_str(), &records, started, report, args.database.clone());
+    summary.print();
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    }
+    if summary.lost > 0 || !summary.reconciliation.ok || finished < args.trips {
+        bail!("the run is not clean: {} lost, reconciliation ok = {}", summary.lost, summary.reconciliation.ok);
+    }
+    Ok(())
+}
+
+/// Deletes queues and exchanges left by an earlier run.
+async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<()> {
+    let broker = Broker::connect(amqp_url, "autobook-demo-setup", topology.clone())
+        .await
+        .context("connecting to RabbitMQ (is it running? try infra/up.sh)")?;
+    let _ = autobook_broker::declare::delete_topology(&broker).await;
+    broker.close().await;
+    Ok(())
+}
+
+/// Waits until every saga is terminal or the timeout passes; returns how
+/// many finished. Polls the saga table to draw the progress bar.
+async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> anyhow::Result<usize> {
+    let bar = if show { ProgressBar::new(trips as u64) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} sagas finished {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let row = sqlx::query(
+            "SELECT count(*) FILTER (WHERE terminal) AS done, count(*) FILTER (WHERE status = 'booked') AS booked FROM sagas",
+        )
+        .fetch_one(pool)
+        .await?;
+        let done = usize::try_from(row.get::<i64, _>("done")).unwrap_or(0);
+        let booked: i64 = row.get("booked");
+        bar.set_position(done as u64);
+        bar.set_message(format!("({booked} booked)"));
+        if done >= trips || tokio::time::Instant::now() >= deadline {
+            bar.finish();
+            return Ok(done);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every submitted saga with its final phase (None if it never started or finished).
+async fn collect(pool: &PgPool, submitted: &HashMap<Uuid, DateTime<Utc>>) -> anyhow::Result<Vec<(Uuid, Finished)>> {
+    let rows = sqlx::query("SELECT id, state, completed_at, terminal FROM sagas").fetch_all(pool).await?;
+    let mut stored: HashMap<Uuid, (Saga, Option<DateTime<Utc>>, bool)> = HashMap::new();
+    for row in rows {
+        let saga: Saga = serde_json::from_value(row.get("state")).context("reading a saga")?;
+        stored.insert(row.get("id"), (saga, row.get("completed_at"), row.get("terminal")));
+    }
+    Ok(submitted
+        .iter()
+        .map(|(id, submitted_at)| {
+            let finished = match stored.remove(id) {
+                Some((saga, completed_at, terminal)) => Finished {
+                    phase: Some(saga.phase),
+                    epoch: saga.epoch,
+                    submitted_at: *submitted_at,
+                    completed_at: if terminal { completed_at } else { None },
+                },
+                None => Finished { phase: None, epoch: 0, submitted_at: *submitted_at, completed_at: None },
+            };
+            (*id, finished)
+        })
+        .collect())
+}

@@ -1,0 +1,150 @@
+//! The demo's figures: outcomes, failure paths, latency and throughput,
+//! reconciliation; printed for people and as one JSON line for machines.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use autobook_orchestrator::saga::Phase;
+
+use crate::reconcile::Report;
+
+/// Everything the demo reports.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub scenario: &'static str,
+    pub trips: usize,
+    pub booked: usize,
+    pub failed: usize,
+    pub needs_attention: usize,
+    pub lost: usize,
+    pub p50_ms: u64,
+    pub p99_ms: u64,
+    pub sagas_per_s: f64,
+    pub elapsed_s: f64,
+    /// Failed sagas by reason code.
+    pub failures: BTreeMap<&'static str, usize>,
+    /// Paths taken: re-searches, compensations, emails that failed.
+    pub paths: BTreeMap<&'static str, usize>,
+    pub reconciliation: Report,
+    pub database: String,
+}
+
+/// One finished (or unfinished) saga of the run.
+pub struct Finished {
+    pub phase: Option<Phase>,
+    pub epoch: u32,
+    pub submitted_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+pub fn summarize(
+    scenario: &'static str,
+    sagas: &[Finished],
+    started: DateTime<Utc>,
+    reconciliation: Report,
+    database: String,
+) -> Summary {
+    let mut failures = BTreeMap::new();
+    let mut paths = BTreeMap::new();
+    let (mut booked, mut failed, mut attention, mut lost) = (0, 0, 0, 0);
+    let mut latencies: Vec<u64> = Vec::new();
+    for saga in sagas {
+        if saga.epoch > 1 {
+            *paths.entry("re_searched").or_insert(0) += 1;
+        }
+        match &saga.phase {
+            Some(Phase::Booked { notified, .. }) => {
+                booked += 1;
+                if !notified {
+                    *paths.entry("booked_email_failed").or_insert(0) += 1;
+                }
+            }
+            Some(Phase::Failed { reason, .. }) => {
+                failed += 1;
+                *failures.entry(reason.code()).or_insert(0) += 1;
+            }
+            Some(Phase::NeedsAttention { .. }) => attention += 1,
+            _ => lost += 1,
+        }
+        if let Some(done) = saga.completed_at {
+            latencies.push(u64::try_from((done - saga.submitted_at).num_milliseconds().max(0)).unwrap_or(0));
+        }
+    }
+    latencies.sort_unstable();
+    let last = sagas.iter().filter_map(|s| s.completed_at).max().unwrap_or(started);
+    let elapsed_s = ((last - started).num_milliseconds().max(1) as f64) / 1000.0;
+    let finished = booked + failed + attention;
+    Summary {
+        scenario,
+        trips: sagas.len(),
+        booked,
+        failed,
+        needs_attention: attention,
+        lost,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+        sagas_per_s: (finished as f64 / elapsed_s * 10.0).round() / 10.0,
+        elapsed_s: (elapsed_s * 10.0).round() / 10.0,
+        failures,
+        paths,
+        reconciliation,
+        database,
+    }
+}
+
+/// Nearest-rank percentile of sorted values (0 when empty).
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+impl Summary {
+    /// The human-readable report.
+    pub fn print(&self) {
+        println!();
+        println!("autobook demo: {} trips, {} scenario, {:.1} s", self.trips, self.scenario, self.elapsed_s);
+        println!("  booked           {:>6}", self.booked);
+        let reasons: Vec<String> = self.failures.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("  failed           {:>6}   {}", self.failed, reasons.join(", "));
+        println!("  needs attention  {:>6}", self.needs_attention);
+        println!("  lost             {:>6}", self.lost);
+        for (path, count) in &self.paths {
+            let label = match *path {
+                "re_searched" => "re-searched after an expired or repriced offer",
+                "booked_email_failed" => "booked, but the confirmation email failed",
+                other => other,
+            };
+            println!("  {label}: {count}");
+        }
+        println!("  latency p50 {} ms, p99 {} ms; throughput {} sagas/s", self.p50_ms, self.p99_ms, self.sagas_per_s);
+        if self.reconciliation.ok {
+            println!("  reconciliation: OK: every capture, hold, order and amount matches the provider ledger");
+        } else {
+            println!("  reconciliation: {} MISMATCH(ES)", self.reconciliation.mismatches.len());
+            for m in self.reconciliation.mismatches.iter().take(20) {
+                let saga = m.saga_id.map(|id| id.to_string()).unwrap_or_else(|| "-".into());
+                println!("    {} {saga}: {}", m.kind, m.detail);
+            }
+        }
+        println!("  saga records kept in database {}", self.database);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&values, 0.50), 50);
+        assert_eq!(percentile(&values, 0.99), 99);
+        assert_eq!(percentile(&[7], 0.99), 7);
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
+}

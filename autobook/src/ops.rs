@@ -1,0 +1,54 @@
+//! The ops endpoints of a role: `/health` (alive), `/ready` (can do work:
+//! database and broker reachable) and `/metrics` (Prometheus text).
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use autobook_broker::Broker;
+
+#[derive(Clone)]
+struct Ops {
+    pool: Option<PgPool>,
+    broker: Option<Broker>,
+    metrics: Option<PrometheusHandle>,
+}
+
+/// Serves the ops endpoints until `shutdown`.
+pub async fn serve(
+    addr: SocketAddr,
+    pool: Option<PgPool>,
+    broker: Option<Broker>,
+    metrics: Option<PrometheusHandle>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(render_metrics))
+        .with_state(Ops { pool, broker, metrics });
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "ops endpoints listening");
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+}
+
+async fn ready(State(ops): State<Ops>) -> (StatusCode, axum::Json<serde_json::Value>) {
+    let database = match &ops.pool {
+        Some(pool) => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
+        None => true,
+    };
+    let broker = ops.broker.as_ref().is_none_or(Broker::is_connected);
+    let status = if database && broker { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(json!({"database": database, "broker": broker})))
+}
+
+async fn render_metrics(State(ops): State<Ops>) -> String {
+    ops.metrics.as_ref().map(PrometheusHandle::render).unwrap_or_default()
+}

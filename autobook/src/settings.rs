@@ -1,0 +1,106 @@
+//! Settings every role shares, read from the environment (or flags) with
+//! local defaults that match `infra/up.sh` and the sandbox's standard ports.
+//! Secrets are held as `ApiKey` and never printed.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use autobook_contracts::Topology;
+use autobook_workers::providers::{ApiKey, ProviderConfig};
+use autobook_workers::worker::retry::RetryPolicy;
+use autobook_workers::{WorkerConfig, WorkerKind};
+
+/// Connections to PostgreSQL, RabbitMQ and Redis, and the topology namespace.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceSettings {
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres:postgres@127.0.0.1:5432/autobook", hide_env_values = true)]
+    pub database_url: String,
+    /// RabbitMQ URL.
+    #[arg(long, env = "AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    pub amqp_url: String,
+    /// Redis URL (provider rate limits).
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
+    pub redis_url: String,
+    /// Prefix of every exchange and queue name.
+    #[arg(long, env = "AUTOBOOK_NAMESPACE", default_value = Topology::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Database connections per process.
+    #[arg(long, env = "AUTOBOOK_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+}
+
+/// Where the providers are and how to authenticate. Defaults point at
+/// `autobook sandbox` on its standard ports.
+#[derive(Debug, Clone, Args)]
+pub struct ProviderSettings {
+    #[arg(long, env = "DUFFEL_BASE_URL", default_value = "http://127.0.0.1:7401")]
+    pub duffel_base_url: String,
+    #[arg(long, env = "DUFFEL_API_KEY", default_value = "duffel_test_sandbox", hide_env_values = true, hide_default_value = true)]
+    pub duffel_api_key: String,
+    #[arg(long, env = "STRIPE_BASE_URL", default_value = "http://127.0.0.1:7402")]
+    pub stripe_base_url: String,
+    #[arg(long, env = "STRIPE_API_KEY", default_value = "sk_test_sandbox", hide_env_values = true, hide_default_value = true)]
+    pub stripe_api_key: String,
+    #[arg(long, env = "EMAIL_BASE_URL", default_value = "http://127.0.0.1:7403")]
+    pub email_base_url: String,
+    #[arg(long, env = "EMAIL_API_KEY", default_value = "re_sandbox", hide_env_values = true, hide_default_value = true)]
+    pub email_api_key: String,
+    /// Sender of traveller emails.
+    #[arg(long, env = "EMAIL_FROM", default_value = "autobook <bookings@autobook.example>")]
+    pub email_from: String,
+    /// Per-request timeout for provider calls, in milliseconds.
+    #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub provider_timeout_ms: u64,
+}
+
+impl ProviderSettings {
+    /// Worker configuration for these providers.
+    pub fn worker_config(&self, prefetch: u16, instance: String) -> WorkerConfig {
+        let provider = |url: &str, key: &str| {
+            let mut config = ProviderConfig::new(url, ApiKey::new(key));
+            config.timeout = Duration::from_millis(self.provider_timeout_ms);
+            config
+        };
+        WorkerConfig {
+            duffel: provider(&self.duffel_base_url, &self.duffel_api_key),
+            stripe: provider(&self.stripe_base_url, &self.stripe_api_key),
+            email: provider(&self.email_base_url, &self.email_api_key),
+            email_from: self.email_from.clone(),
+            prefetch,
+            retry: RetryPolicy::default(),
+            supplier_timeout: Duration::from_secs(10),
+            order_lookup_pages: 50,
+            instance,
+        }
+    }
+
+    /// The same settings pointed at other base URLs (the demo's sandbox).
+    pub fn with_urls(&self, duffel: &str, stripe: &str, email: &str) -> Self {
+        ProviderSettings {
+            duffel_base_url: duffel.to_owned(),
+            stripe_base_url: stripe.to_owned(),
+            email_base_url: email.to_owned(),
+            ..self.clone()
+        }
+    }
+}
+
+/// Parses a worker role name.
+pub fn worker_kinds(names: &[String]) -> Result<Vec<WorkerKind>, String> {
+    let mut kinds = Vec::new();
+    for name in names {
+        match name.as_str() {
+            "all" => kinds.extend_from_slice(WorkerKind::ALL),
+            "search" => kinds.push(WorkerKind::Search),
+            "payment" => kinds.push(WorkerKind::Payment),
+            "order" => kinds.push(WorkerKind::Order),
+            "notify" => kinds.push(WorkerKind::Notify),
+            other => return Err(format!("unknown worker {other:?}: use search, payment, order, notify or all")),
+        }
+    }
+    kinds.sort_by_key(|k| WorkerKind::ALL.iter().position(|x| x == k));
+    kinds.dedup();
+    Ok(kinds)
+}

@@ -1,0 +1,130 @@
+//! The whole system in one process: the sandbox, the orchestrator and
+//! every worker, against real PostgreSQL and RabbitMQ. The demo runs it;
+//! the integration tests start one per test (own database, own namespace).
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use autobook_broker::{Broker, Publisher};
+use autobook_contracts::trip::TripRequest;
+use autobook_contracts::{Envelope, Topology};
+use autobook_orchestrator::runtime::OrchestratorConfig;
+use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
+use autobook_workers::WorkerKind;
+use autobook_workers::providers::{ApiKey, ProviderConfig};
+use autobook_workers::worker::retry::RetryPolicy;
+
+/// How to start a stack.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// A database that exists (it is migrated here).
+    pub database_url: String,
+    pub amqp_url: String,
+    pub topology: Topology,
+    pub sandbox: SandboxConfig,
+    pub orchestrator: OrchestratorConfig,
+    /// Orchestrator instances (competing consumers).
+    pub orchestrators: usize,
+    /// Instances of every worker.
+    pub worker_instances: usize,
+    pub worker_prefetch: u16,
+    pub retry: RetryPolicy,
+    pub db_pool: u32,
+}
+
+impl StackConfig {
+    pub fn new(database_url: String, amqp_url: String, topology: Topology) -> Self {
+        StackConfig {
+            database_url,
+            amqp_url,
+            topology,
+            sandbox: SandboxConfig::default(),
+            orchestrator: OrchestratorConfig::default(),
+            orchestrators: 1,
+            worker_instances: 1,
+            worker_prefetch: 32,
+            retry: RetryPolicy::default(),
+            db_pool: 20,
+        }
+    }
+}
+
+/// A running system.
+pub struct Stack {
+    pub sandbox: RunningSandbox,
+    pub pool: PgPool,
+    pub broker: Broker,
+    pub publisher: Publisher,
+    shutdown: CancellationToken,
+    roles: JoinSet<anyhow::Result<()>>,
+}
+
+impl Stack {
+    /// Starts the sandbox, migrates the database, declares the topology and
+    /// starts the roles.
+    pub async fn start(config: StackConfig) -> anyhow::Result<Stack> {
+        let sandbox = autobook_sandbox::start(config.sandbox.clone(), Ports::ephemeral()).await.context("starting the sandbox")?;
+        let pool = autobook_orchestrator::db::connect(&config.database_url, config.db_pool).await.context("connecting to PostgreSQL")?;
+        autobook_orchestrator::db::migrate(&pool).await.context("migrating")?;
+        let broker = Broker::connect(&config.amqp_url, "autobook-stack", config.topology.clone())
+            .await
+            .context("connecting to RabbitMQ")?;
+        autobook_broker::declare::declare_topology(&broker).await.context("declaring the topology")?;
+        let publisher = Publisher::open(&broker).await?;
+        let shutdown = CancellationToken::new();
+        let mut roles = JoinSet::new();
+        for n in 0..config.orchestrators.max(1) {
+            let orchestrator = OrchestratorConfig { instance: format!("orchestrator-{n}"), ..config.orchestrator.clone() };
+            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
+            roles.spawn(async move { Ok(autobook_orchestrator::runtime::run(pool, broker, orchestrator, shutdown).await?) });
+        }
+        for n in 0..config.worker_instances.max(1) {
+            let workers = worker_config(&sandbox, &config, format!("worker-{n}"));
+            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
+            roles.spawn(async move { Ok(autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown).await?) });
+        }
+        Ok(Stack { sandbox, pool, broker, publisher, shutdown, roles })
+    }
+
+    /// Publishes a trip request through the broker, as a gateway would.
+    pub async fn submit(&self, saga_id: Uuid, trip: TripRequest) -> anyhow::Result<Envelope> {
+        let envelope = Envelope::new(saga_id, trip);
+        self.publisher.publish(&envelope).await.context("publishing the trip request")?;
+        Ok(envelope)
+    }
+
+    /// Stops every role (draining in-flight work) and the sandbox.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        let mut first_error = None;
+        while let Some(joined) = self.roles.join_next().await {
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => first_error = first_error.or(Some(error)),
+                Err(panic) => first_error = first_error.or(Some(anyhow::anyhow!("a role panicked: {panic}"))),
+            }
+        }
+        self.broker.close().await;
+        self.pool.close().await;
+        self.sandbox.shutdown().await;
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn worker_config(sandbox: &RunningSandbox, config: &StackConfig, instance: String) -> autobook_workers::WorkerConfig {
+    let provider = |url: &str, key: &str| ProviderConfig::new(url, ApiKey::new(key));
+    autobook_workers::WorkerConfig {
+        duffel: provider(&sandbox.duffel_url, "duffel_test_sandbox"),
+        stripe: provider(&sandbox.stripe_url, "sk_test_sandbox"),
+        email: provider(&sandbox.email_url, "re_sandbox"),
+        email_from: "autobook <bookings@autobook.example>".into(),
+        prefetch: config.worker_prefetch,
+        retry: config.retry.clone(),
+        supplier_timeout: std::time::Duration::from_secs(10),
+        order_lookup_pages: 50,
+        instance,
+    }
+}
