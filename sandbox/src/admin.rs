@@ -1,0 +1,101 @@
+//! The admin API (JSON): health, ledger, fault rates, fault script and the
+//! sandbox clock.
+//!
+//! `GET /health`, `GET /ledger`, `GET|PUT /faults` (durations in ms),
+//! `GET|POST /faults/script` (POST appends), `GET /clock`,
+//! `POST /clock/advance {"seconds": N}`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::faults::Faults;
+use crate::script::FaultScript;
+use crate::server::Sandbox;
+
+pub(crate) fn router(sandbox: Arc<Sandbox>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/ledger", get(ledger))
+        .route("/faults", get(get_faults).put(put_faults))
+        .route("/faults/script", get(get_script).post(post_script))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance_clock))
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such admin route") })
+        .with_state(sandbox)
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|error| format!("invalid JSON body: {error}"))
+}
+
+async fn ledger(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(sandbox.ledger()).into_response()
+}
+
+async fn get_faults(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(sandbox.ctx.faults()).into_response()
+}
+
+async fn put_faults(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let faults: Faults = match parse(&body) {
+        Ok(faults) => faults,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    if let Err(error) = faults.validate() {
+        return problem(StatusCode::BAD_REQUEST, &error.to_string());
+    }
+    sandbox.ctx.set_faults(faults.clone());
+    Json(faults).into_response()
+}
+
+async fn get_script(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(sandbox.ctx.script(|queues| queues.remaining())).into_response()
+}
+
+async fn post_script(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let script: FaultScript = match parse(&body) {
+        Ok(script) => script,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    let remaining = sandbox.ctx.script(|queues| {
+        queues.append(script);
+        queues.remaining()
+    });
+    Json(remaining).into_response()
+}
+
+async fn clock(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(json!({ "now": sandbox.ctx.clock.now() })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: u64,
+}
+
+async fn advance_clock(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let advance: Advance = match parse(&body) {
+        Ok(advance) => advance,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    sandbox
+        .ctx
+        .clock
+        .advance(Duration::from_secs(advance.seconds));
+    Json(json!({ "now": sandbox.ctx.clock.now() })).into_response()
+}

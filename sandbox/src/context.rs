@@ -1,0 +1,77 @@
+//! What every provider server shares at run time: the fault settings, the
+//! script queues, the clock and the shutdown signal.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::faults::Faults;
+use crate::script::ScriptQueues;
+
+/// Shared, cheaply locked run-time settings.
+#[derive(Debug)]
+pub(crate) struct Context {
+    faults: Mutex<Faults>,
+    script: Mutex<ScriptQueues>,
+    pub(crate) clock: Clock,
+    shutdown: watch::Sender<bool>,
+    pub(crate) seed: u64,
+}
+
+impl Context {
+    pub(crate) fn new(faults: Faults, seed: u64) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        Context {
+            faults: Mutex::new(faults),
+            script: Mutex::new(ScriptQueues::default()),
+            clock: Clock::default(),
+            shutdown,
+            seed,
+        }
+    }
+
+    /// A copy of the current fault settings.
+    pub(crate) fn faults(&self) -> Faults {
+        locked(&self.faults).clone()
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        *locked(&self.faults) = faults;
+    }
+
+    /// Runs `f` on the script queues (popping or appending).
+    pub(crate) fn script<T>(&self, f: impl FnOnce(&mut ScriptQueues) -> T) -> T {
+        f(&mut locked(&self.script))
+    }
+
+    /// Tells every server and pending delay to stop.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves once shutdown has begun.
+    pub(crate) async fn shutdown_signal(&self) {
+        let mut receiver = self.shutdown.subscribe();
+        // An error means the sender is gone, which only happens at teardown.
+        let _ = receiver.wait_for(|stopping| *stopping).await;
+    }
+
+    /// Sleeps for `duration`, or less if the sandbox shuts down meanwhile.
+    pub(crate) async fn pause(&self, duration: Duration) {
+        if duration.is_zero() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => {}
+            _ = self.shutdown_signal() => {}
+        }
+    }
+}
+
+/// Locks a mutex; a poisoned lock (a panic elsewhere) still yields the data,
+/// which every handler leaves consistent between statements.
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,330 @@
+//! Searches: `POST /air/offer_requests`, `GET /air/offer_requests/{id}`,
+//! `GET /air/offers` and `GET /air/offers/{id}`.
+//!
+//! Flights come from [`super::schedule`] (deterministic per route and
+//! date); each search prices them afresh with a drift of up to 3%, so prices
+//! move between searches. Round trips pair outbound and return flights of
+//! the same airline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde_json::json;
+
+use super::DuffelService;
+use super::errors::DuffelError;
+use super::listing::{page, query_pairs};
+use super::model::{BookedSlice, Offer, OfferFate, OfferPassenger, OfferRequest};
+use super::pricing;
+use super::render::{offer_json, offer_request_json};
+use super::request::parse_data;
+use super::schedule::{Itinerary, TestRoute, itineraries};
+use super::search_request::{SearchRequest, parse_search};
+use super::state::DuffelState;
+use crate::ids;
+
+const MAX_OFFERS: usize = 100;
+const DEFAULT_SUPPLIER_TIMEOUT_MS: u64 = 20_000;
+
+pub(crate) async fn create_offer_request(
+    State(service): State<Arc<DuffelService>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, DuffelError> {
+    let query = query_pairs(raw.as_deref())?;
+    let return_offers = match query.get("return_offers").map(String::as_str) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(_) => {
+            return Err(DuffelError::invalid(
+                "return_offers",
+                "Field 'return_offers' must be true or false",
+            ));
+        }
+    };
+    let supplier_timeout = match query.get("supplier_timeout") {
+        None => DEFAULT_SUPPLIER_TIMEOUT_MS,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (2_000..=60_000).contains(ms))
+            .ok_or_else(|| {
+                DuffelError::invalid(
+                    "supplier_timeout",
+                    "Field 'supplier_timeout' must be between 2000 and 60000 (ms)",
+                )
+            })?,
+    };
+    let data = parse_data(&body)?;
+    let search = parse_search(&data)?;
+    let routes: Vec<TestRoute> = search
+        .slices
+        .iter()
+        .map(|s| TestRoute::of(&s.origin, &s.destination))
+        .collect();
+    let times_out = routes.contains(&TestRoute::SupplierTimeout);
+    let flights: Vec<Vec<Itinerary>> = if times_out || routes.contains(&TestRoute::NoOffers) {
+        Vec::new()
+    } else {
+        search
+            .slices
+            .iter()
+            .map(|s| {
+                itineraries(
+                    service.ctx.seed,
+                    &s.origin,
+                    &s.destination,
+                    s.departure_date,
+                    search.max_connections,
+                )
+            })
+            .collect()
+    };
+    let now = service.ctx.clock.now();
+    let body = {
+        let mut state = service.state();
+        let request = record_search(&mut state, &service, &search, &flights, now);
+        let offers = return_offers.then(|| {
+            offers_of(&state, &request)
+                .into_iter()
+                .map(offer_json)
+                .collect()
+        });
+        json!({ "data": offer_request_json(&request, offers) })
+    };
+    if times_out {
+        service
+            .ctx
+            .pause(Duration::from_millis(supplier_timeout))
+            .await;
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Stores the offer request and its priced offers (cheapest first).
+fn record_search(
+    state: &mut DuffelState,
+    service: &DuffelService,
+    search: &SearchRequest,
+    flights: &[Vec<Itinerary>],
+    now: DateTime<Utc>,
+) -> OfferRequest {
+    let id = ids::duffel_id(&mut state.rng, "orq");
+    let client_key = ids::secret(&mut state.rng, 48);
+    let passengers: Vec<OfferPassenger> = search
+        .passengers
+        .iter()
+        .map(|(kind, age)| OfferPassenger {
+            id: ids::duffel_id(&mut state.rng, "pas"),
+            kind: *kind,
+            age: *age,
+        })
+        .collect();
+    let mut offers: Vec<Offer> = combinations(flights)
+        .into_iter()
+        .filter_map(|combination| {
+            price_offer(state, service, search, &passengers, &combination, now)
+        })
+        .collect();
+    offers.sort_by(|a, b| {
+        a.fare
+            .total
+            .cmp(&b.fare.total)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let offer_ids = offers.iter().map(|offer| offer.id.clone()).collect();
+    for offer in offers {
+        state.offers.insert(offer.id.clone(), offer);
+    }
+    let request = OfferRequest {
+        id,
+        client_key,
+        created_at: now,
+        slices: search.slices.clone(),
+        passengers,
+        cabin: search.cabin,
+        offer_ids,
+    };
+    state
+        .offer_requests
+        .insert(request.id.clone(), request.clone());
+    request
+}
+
+/// Every choice of one itinerary per slice with the same airline.
+fn combinations(flights: &[Vec<Itinerary>]) -> Vec<Vec<&Itinerary>> {
+    let Some(first) = flights.first() else {
+        return Vec::new();
+    };
+    let mut airlines: Vec<&str> = first.iter().map(|it| it.airline.iata).collect();
+    airlines.dedup();
+    let mut found = Vec::new();
+    for airline in airlines {
+        let mut partial: Vec<Vec<&Itinerary>> = vec![Vec::new()];
+        for options in flights {
+            let options: Vec<&Itinerary> = options
+                .iter()
+                .filter(|it| it.airline.iata == airline)
+                .collect();
+            partial = partial
+                .into_iter()
+                .flat_map(|prefix| {
+                    options
+                        .iter()
+                        .map(move |it| [prefix.clone(), vec![*it]].concat())
+                })
+                .collect();
+        }
+        found.extend(partial);
+    }
+    found.truncate(MAX_OFFERS);
+    found
+}
+
+fn price_offer(
+    state: &mut DuffelState,
+    service: &DuffelService,
+    search: &SearchRequest,
+    passengers: &[OfferPassenger],
+    combination: &[&Itinerary],
+    now: DateTime<Utc>,
+) -> Option<Offer> {
+    let settings = service.settings;
+    let owner = combination.first()?.airline;
+    let drift = 1.0 + state.rng.random_range(-0.03..=0.03);
+    let kinds: Vec<_> = passengers.iter().map(|p| p.kind).collect();
+    let fare = pricing::quote(combination, search.cabin, &kinds, settings.currency, drift);
+    let (refund, change) = pricing::conditions(owner.iata, search.cabin, settings.currency);
+    let id = ids::duffel_id(&mut state.rng, "off");
+    let slices = combination
+        .iter()
+        .map(|itinerary| BookedSlice {
+            id: ids::duffel_id(&mut state.rng, "sli"),
+            segment_ids: itinerary
+                .segments
+                .iter()
+                .map(|_| ids::duffel_id(&mut state.rng, "seg"))
+                .collect(),
+            itinerary: (*itinerary).clone(),
+        })
+        .collect();
+    Some(Offer {
+        id,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + settings.offer_ttl,
+        owner,
+        cabin: search.cabin,
+        passengers: passengers.to_vec(),
+        slices,
+        fare,
+        currency: settings.currency,
+        refund,
+        change,
+        fate: OfferFate::Undecided,
+    })
+}
+
+fn offers_of<'a>(state: &'a DuffelState, request: &OfferRequest) -> Vec<&'a Offer> {
+    request
+        .offer_ids
+        .iter()
+        .filter_map(|id| state.offers.get(id))
+        .collect()
+}
+
+pub(crate) async fn get_offer_request(
+    State(service): State<Arc<DuffelService>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, DuffelError> {
+    let state = service.state();
+    let request = state
+        .offer_requests
+        .get(&id)
+        .ok_or_else(DuffelError::not_found)?;
+    let offers = offers_of(&state, request)
+        .into_iter()
+        .map(offer_json)
+        .collect();
+    Ok(Json(
+        json!({ "data": offer_request_json(request, Some(offers)) }),
+    ))
+}
+
+pub(crate) async fn list_offers(
+    State(service): State<Arc<DuffelService>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<serde_json::Value>, DuffelError> {
+    let query = query_pairs(raw.as_deref())?;
+    let request_id = query
+        .get("offer_request_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| DuffelError::required("offer_request_id"))?;
+    let max_connections = match query.get("max_connections") {
+        None => None,
+        Some(text) => Some(text.parse::<usize>().map_err(|_| {
+            DuffelError::invalid(
+                "max_connections",
+                "Field 'max_connections' must be 0, 1 or 2",
+            )
+        })?),
+    };
+    let state = service.state();
+    let request = state
+        .offer_requests
+        .get(request_id)
+        .ok_or_else(DuffelError::not_found)?;
+    let mut offers: Vec<&Offer> = offers_of(&state, request)
+        .into_iter()
+        .filter(|offer| {
+            max_connections.is_none_or(|max| {
+                offer
+                    .slices
+                    .iter()
+                    .all(|s| s.itinerary.connections() <= max)
+            })
+        })
+        .collect();
+    let duration = |offer: &Offer| -> i64 {
+        offer
+            .slices
+            .iter()
+            .map(|s| s.itinerary.duration_minutes())
+            .sum()
+    };
+    match query.get("sort").map(String::as_str) {
+        None | Some("total_amount") => offers.sort_by_key(|o| o.fare.total),
+        Some("-total_amount") => offers.sort_by_key(|o| std::cmp::Reverse(o.fare.total)),
+        Some("total_duration") => offers.sort_by_key(|o| duration(o)),
+        Some("-total_duration") => offers.sort_by_key(|o| std::cmp::Reverse(duration(o))),
+        Some(_) => {
+            return Err(DuffelError::invalid(
+                "sort",
+                "Field 'sort' must be total_amount or total_duration",
+            ));
+        }
+    }
+    page(
+        &offers,
+        &query,
+        |offer| &offer.id,
+        |offer| offer_json(offer),
+    )
+    .map(Json)
+}
+
+pub(crate) async fn get_offer(
+    State(service): State<Arc<DuffelService>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, DuffelError> {
+    let state = service.state();
+    let offer = state.offers.get(&id).ok_or_else(DuffelError::not_found)?;
+    Ok(Json(json!({ "data": offer_json(offer) })))
+}

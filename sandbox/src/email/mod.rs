@@ -1,0 +1,119 @@
+//! The Resend-style email API: `POST /emails` with idempotency keys, rate
+//! limits and rejection faults; `GET /emails/{id}`.
+//!
+//! - [`message`]: checking the body; [`routes`]: the endpoints;
+//!   [`errors`]: error bodies; [`state`]: what is remembered.
+
+mod errors;
+mod message;
+mod routes;
+mod state;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::context::{Context, locked};
+use crate::faults::{Transient, roll};
+use errors::EmailError;
+use state::EmailState;
+
+/// The email server's shared state.
+#[derive(Debug)]
+pub(crate) struct EmailService {
+    pub(crate) ctx: Arc<Context>,
+    /// Requests per second and API key (real Resend: 2).
+    rate_limit_per_sec: u32,
+    state: Mutex<EmailState>,
+}
+
+impl EmailService {
+    pub(crate) fn new(ctx: Arc<Context>, rate_limit_per_sec: u32) -> Self {
+        EmailService {
+            state: Mutex::new(EmailState::new(ctx.seed)),
+            ctx,
+            rate_limit_per_sec,
+        }
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, EmailState> {
+        locked(&self.state)
+    }
+}
+
+/// The caller's API key, handed to the handlers; never printed.
+#[derive(Clone)]
+pub(crate) struct ApiKey(pub(crate) String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+pub(crate) fn router(service: Arc<EmailService>) -> Router {
+    Router::new()
+        .route("/emails", post(routes::send))
+        .route("/emails/{id}", get(routes::retrieve))
+        .fallback(|| async { EmailError::not_found("Route") })
+        .method_not_allowed_fallback(|| async { EmailError::method_not_allowed() })
+        .layer(from_fn_with_state(service.clone(), gate))
+        .with_state(service)
+}
+
+/// Authorization (`Bearer re_...`), the per-key rate limit, injected latency
+/// and transient errors.
+async fn gate(
+    State(service): State<Arc<EmailService>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let api_key = match api_key_of(request.headers()) {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
+    };
+    let faults = service.ctx.faults();
+    let (admitted, latency, transient) = {
+        let mut state = service.state();
+        let admitted = state.admit(&api_key, service.rate_limit_per_sec, Instant::now());
+        let latency = faults.draw_latency(&mut state.rng);
+        let transient = roll(&mut state.rng, faults.transient_error_rate)
+            .then(|| Transient::draw(&mut state.rng));
+        (admitted, latency, transient)
+    };
+    if !admitted {
+        return EmailError::rate_limited(service.rate_limit_per_sec).into_response();
+    }
+    service.ctx.pause(latency).await;
+    if let Some(transient) = transient {
+        return EmailError::transient(transient).into_response();
+    }
+    request.extensions_mut().insert(ApiKey(api_key));
+    next.run(request).await
+}
+
+fn api_key_of(headers: &HeaderMap) -> Result<String, EmailError> {
+    let value = headers
+        .get("authorization")
+        .ok_or_else(EmailError::missing_api_key)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Err(EmailError::missing_api_key());
+    }
+    if !token.starts_with("re_") || token.len() <= 3 {
+        return Err(EmailError::invalid_api_key());
+    }
+    Ok(token.to_owned())
+}

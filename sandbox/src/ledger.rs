@@ -1,0 +1,126 @@
+//! The ledger: every money, order and email effect the sandbox applied, so
+//! a run can be reconciled. Amounts are integer minor units.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A consistent snapshot of every effect.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub payment_intents: Vec<LedgerPaymentIntent>,
+    pub refunds: Vec<LedgerRefund>,
+    pub orders: Vec<LedgerOrder>,
+    pub order_cancellations: Vec<LedgerOrderCancellation>,
+    pub emails: Vec<LedgerEmail>,
+    /// Offer requests (searches) answered.
+    pub offer_requests: u64,
+    /// Segment seats currently sold: one per non-infant passenger and
+    /// segment of every order that is not cancelled.
+    pub seats_sold: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerPaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    /// Lowercase, as Stripe prints it.
+    pub currency: String,
+    pub status: String,
+    pub capture_method: String,
+    pub amount_capturable: i64,
+    pub amount_received: i64,
+    pub amount_refunded: i64,
+    pub payment_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerRefund {
+    pub id: String,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerOrder {
+    pub id: String,
+    pub offer_id: String,
+    pub booking_reference: String,
+    pub total_amount: i64,
+    /// Uppercase ISO 4217.
+    pub total_currency: String,
+    pub passenger_count: u32,
+    pub metadata: BTreeMap<String, String>,
+    pub cancelled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerOrderCancellation {
+    pub id: String,
+    pub order_id: String,
+    pub refund_amount: i64,
+    pub refund_currency: String,
+    pub confirmed: bool,
+}
+
+/// A sent email. Recipients and subject are kept for reconciliation and
+/// never logged.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEmail {
+    pub id: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub tags: Vec<LedgerEmailTag>,
+    pub created_at: DateTime<Utc>,
+    pub status: String,
+}
+
+impl std::fmt::Debug for LedgerEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerEmail")
+            .field("id", &self.id)
+            .field("to", &format_args!("<{} redacted>", self.to.len()))
+            .field("subject", &"<redacted>")
+            .field("tags", &self.tags)
+            .field("created_at", &self.created_at)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEmailTag {
+    pub name: String,
+    pub value: String,
+}
+
+impl Ledger {
+    /// Sum of amounts captured minus refunds, per lowercase currency.
+    pub fn net_received(&self) -> BTreeMap<String, i64> {
+        let mut totals = BTreeMap::new();
+        for intent in &self.payment_intents {
+            *totals.entry(intent.currency.clone()).or_insert(0) +=
+                intent.amount_received - intent.amount_refunded;
+        }
+        totals
+    }
+
+    /// Orders that are not cancelled.
+    pub fn live_orders(&self) -> impl Iterator<Item = &LedgerOrder> {
+        self.orders.iter().filter(|order| !order.cancelled)
+    }
+}

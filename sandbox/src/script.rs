@@ -1,0 +1,180 @@
+//! Scripted faults: per operation, a FIFO of forced outcomes that is
+//! consumed before any rate applies.
+//!
+//! Each entry is used by the next request that reaches that operation (after
+//! authentication, validation and idempotency replay). An entry replaces the
+//! rate draws for that request; `ok` forces a clean run.
+//!
+//! | queue | consumed by |
+//! |---|---|
+//! | `orders` | `POST /air/orders` |
+//! | `cancellations` | `POST /air/order_cancellations` and `.../actions/confirm` |
+//! | `authorizations` | Stripe confirm (and create with `confirm=true`) |
+//! | `captures` | Stripe capture |
+//! | `voids` | Stripe cancel |
+//! | `emails` | `POST /emails` |
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// Forced outcomes, appended to the running queues by
+/// `RunningSandbox::push_script` or `POST /faults/script`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultScript {
+    pub orders: Vec<OrderFault>,
+    pub captures: Vec<CaptureFault>,
+    pub authorizations: Vec<AuthorizationFault>,
+    pub voids: Vec<VoidFault>,
+    pub cancellations: Vec<CancellationFault>,
+    pub emails: Vec<EmailFault>,
+}
+
+/// Forced outcome of one order creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderFault {
+    Ok,
+    /// The offer turns expired for good.
+    OfferExpired,
+    /// The offer's price rises 3-15%.
+    PriceChanged,
+    /// The airline refuses the offer for good.
+    Rejected,
+    /// The order is created, then the answer is delayed.
+    TimeoutAfterEffect,
+    /// 503 or 429 before anything happens.
+    Transient,
+}
+
+/// Forced outcome of one capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureFault {
+    Ok,
+    /// The hold has lapsed: the intent is canceled and the capture fails.
+    Lapsed,
+    Transient,
+    TimeoutAfterEffect,
+}
+
+/// Forced outcome of one confirmation (authorization hold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationFault {
+    Ok,
+    Transient,
+    TimeoutAfterEffect,
+}
+
+/// Forced outcome of one payment intent cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoidFault {
+    Ok,
+    Transient,
+}
+
+/// Forced outcome of one Duffel cancellation call (create or confirm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationFault {
+    Ok,
+    Transient,
+}
+
+/// Forced outcome of one email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailFault {
+    Ok,
+    /// 422 "recipient rejected", stored under the idempotency key.
+    Rejected,
+    Transient,
+}
+
+/// The running queues.
+#[derive(Debug, Default)]
+pub(crate) struct ScriptQueues {
+    orders: VecDeque<OrderFault>,
+    captures: VecDeque<CaptureFault>,
+    authorizations: VecDeque<AuthorizationFault>,
+    voids: VecDeque<VoidFault>,
+    cancellations: VecDeque<CancellationFault>,
+    emails: VecDeque<EmailFault>,
+}
+
+impl ScriptQueues {
+    pub(crate) fn append(&mut self, script: FaultScript) {
+        self.orders.extend(script.orders);
+        self.captures.extend(script.captures);
+        self.authorizations.extend(script.authorizations);
+        self.voids.extend(script.voids);
+        self.cancellations.extend(script.cancellations);
+        self.emails.extend(script.emails);
+    }
+
+    /// What is still queued, in order.
+    pub(crate) fn remaining(&self) -> FaultScript {
+        FaultScript {
+            orders: self.orders.iter().copied().collect(),
+            captures: self.captures.iter().copied().collect(),
+            authorizations: self.authorizations.iter().copied().collect(),
+            voids: self.voids.iter().copied().collect(),
+            cancellations: self.cancellations.iter().copied().collect(),
+            emails: self.emails.iter().copied().collect(),
+        }
+    }
+
+    pub(crate) fn next_order(&mut self) -> Option<OrderFault> {
+        self.orders.pop_front()
+    }
+
+    pub(crate) fn next_capture(&mut self) -> Option<CaptureFault> {
+        self.captures.pop_front()
+    }
+
+    pub(crate) fn next_authorization(&mut self) -> Option<AuthorizationFault> {
+        self.authorizations.pop_front()
+    }
+
+    pub(crate) fn next_void(&mut self) -> Option<VoidFault> {
+        self.voids.pop_front()
+    }
+
+    pub(crate) fn next_cancellation(&mut self) -> Option<CancellationFault> {
+        self.cancellations.pop_front()
+    }
+
+    pub(crate) fn next_email(&mut self) -> Option<EmailFault> {
+        self.emails.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_parse_from_json_and_queue_in_order() {
+        let script: FaultScript = serde_json::from_str(
+            r#"{"orders":["price_changed","ok"],"captures":["lapsed"],"emails":["rejected"]}"#,
+        )
+        .unwrap();
+        let mut queues = ScriptQueues::default();
+        queues.append(script.clone());
+        queues.append(FaultScript {
+            orders: vec![OrderFault::Transient],
+            ..FaultScript::default()
+        });
+        assert_eq!(queues.next_order(), Some(OrderFault::PriceChanged));
+        assert_eq!(
+            queues.remaining().orders,
+            vec![OrderFault::Ok, OrderFault::Transient]
+        );
+        assert_eq!(queues.next_capture(), Some(CaptureFault::Lapsed));
+        assert_eq!(queues.next_capture(), None);
+        assert!(serde_json::from_str::<FaultScript>(r#"{"orders":["boom"]}"#).is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! Starting and stopping the four servers (admin, Duffel, Stripe, email) and
+//! taking consistent ledger snapshots across them.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::admin;
+use crate::config::{Ports, SandboxConfig};
+use crate::context::Context;
+use crate::duffel::{self, DuffelService};
+use crate::email::{self, EmailService};
+use crate::faults::Faults;
+use crate::ledger::Ledger;
+use crate::script::FaultScript;
+use crate::stripe::{self, StripeService};
+
+/// Every provider of one sandbox.
+#[derive(Debug)]
+pub(crate) struct Sandbox {
+    pub(crate) ctx: Arc<Context>,
+    duffel: Arc<DuffelService>,
+    stripe: Arc<StripeService>,
+    email: Arc<EmailService>,
+}
+
+impl Sandbox {
+    /// All three providers locked at once (always in this order), so the
+    /// snapshot is one instant of the run.
+    pub(crate) fn ledger(&self) -> Ledger {
+        let now = self.ctx.clock.now();
+        let duffel = self.duffel.state();
+        let mut stripe = self.stripe.state();
+        let email = self.email.state();
+        let mut ledger = Ledger::default();
+        duffel.write_ledger(&mut ledger);
+        stripe.write_ledger(&mut ledger, now);
+        email.write_ledger(&mut ledger);
+        ledger
+    }
+}
+
+/// A started sandbox. Dropping it stops the servers too; [`shutdown`]
+/// also waits for them.
+///
+/// [`shutdown`]: RunningSandbox::shutdown
+#[derive(Debug)]
+pub struct RunningSandbox {
+    pub admin_url: String,
+    pub duffel_url: String,
+    pub stripe_url: String,
+    pub email_url: String,
+    sandbox: Arc<Sandbox>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Binds every port, then serves until shutdown.
+pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSandbox> {
+    let ctx = Arc::new(Context::new(config.faults.clone(), config.seed));
+    let sandbox = Arc::new(Sandbox {
+        duffel: Arc::new(DuffelService::new(ctx.clone(), &config)),
+        stripe: Arc::new(StripeService::new(ctx.clone())),
+        email: Arc::new(EmailService::new(
+            ctx.clone(),
+            config.email_rate_limit_per_sec,
+        )),
+        ctx,
+    });
+    let admin_listener = bind(ports.admin).await?;
+    let duffel_listener = bind(ports.duffel).await?;
+    let stripe_listener = bind(ports.stripe).await?;
+    let email_listener = bind(ports.email).await?;
+    let servers = [
+        ("admin", admin_listener, admin::router(sandbox.clone())),
+        (
+            "duffel",
+            duffel_listener,
+            duffel::router(sandbox.duffel.clone()),
+        ),
+        (
+            "stripe",
+            stripe_listener,
+            stripe::router(sandbox.stripe.clone()),
+        ),
+        (
+            "email",
+            email_listener,
+            email::router(sandbox.email.clone()),
+        ),
+    ];
+    let mut urls = Vec::new();
+    let mut tasks = Vec::new();
+    for (name, listener, router) in servers {
+        let address = listener.local_addr()?;
+        tracing::info!(server = name, %address, "sandbox server listening");
+        urls.push(format!("http://{address}"));
+        tasks.push(tokio::spawn(serve(
+            name,
+            listener,
+            router,
+            sandbox.ctx.clone(),
+        )));
+    }
+    let [admin_url, duffel_url, stripe_url, email_url]: [String; 4] = urls
+        .try_into()
+        .map_err(|_| io::Error::other("expected four servers"))?;
+    Ok(RunningSandbox {
+        admin_url,
+        duffel_url,
+        stripe_url,
+        email_url,
+        sandbox,
+        tasks,
+    })
+}
+
+async fn bind(port: u16) -> io::Result<TcpListener> {
+    TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await
+}
+
+async fn serve(name: &'static str, listener: TcpListener, router: Router, ctx: Arc<Context>) {
+    let stop = async move { ctx.shutdown_signal().await };
+    if let Err(error) = axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(server = name, %error, "sandbox server failed");
+    }
+}
+
+impl RunningSandbox {
+    /// A consistent snapshot of every effect so far.
+    pub fn ledger(&self) -> Ledger {
+        self.sandbox.ledger()
+    }
+
+    /// Replaces the fault rates (takes effect on the next request).
+    pub fn set_faults(&self, faults: Faults) {
+        self.sandbox.ctx.set_faults(faults);
+    }
+
+    /// The fault rates in force.
+    pub fn faults(&self) -> Faults {
+        self.sandbox.ctx.faults()
+    }
+
+    /// Appends forced outcomes to the script queues.
+    pub fn push_script(&self, script: FaultScript) {
+        self.sandbox.ctx.script(|queues| queues.append(script));
+    }
+
+    /// Scripted outcomes not consumed yet.
+    pub fn remaining_script(&self) -> FaultScript {
+        self.sandbox.ctx.script(|queues| queues.remaining())
+    }
+
+    /// Moves the sandbox clock forward (offer expiry, hold lapses).
+    pub fn advance_clock(&self, by: Duration) {
+        self.sandbox.ctx.clock.advance(by);
+    }
+
+    /// Stops accepting requests, cuts pending injected delays short and
+    /// waits for the servers to finish.
+    pub async fn shutdown(mut self) {
+        self.sandbox.ctx.begin_shutdown();
+        for task in std::mem::take(&mut self.tasks) {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "sandbox server task ended abnormally");
+            }
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        self.sandbox.ctx.begin_shutdown();
+    }
+}

@@ -1,0 +1,168 @@
+//! Refunds: `POST /v1/refunds` for succeeded intents (amount defaults to
+//! what is left; never more than received minus refunded) and
+//! `GET /v1/refunds/{id}`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::StripeService;
+use super::errors::StripeError;
+use super::execution::{Outcome, execute};
+use super::form::Form;
+use super::gate::Caller;
+use super::intents::Status;
+use super::state::StripeState;
+use crate::faults::roll;
+use crate::ids;
+
+const PARAMS: &[&str] = &["payment_intent", "amount", "reason", "metadata", "expand"];
+const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Refund {
+    pub(crate) id: String,
+    pub(crate) payment_intent: String,
+    pub(crate) charge: Option<String>,
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) created: i64,
+}
+
+impl Refund {
+    pub(crate) fn json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "object": "refund",
+            "amount": self.amount,
+            "currency": self.currency,
+            "payment_intent": self.payment_intent,
+            "charge": self.charge,
+            "status": "succeeded",
+            "reason": self.reason,
+            "metadata": self.metadata,
+            "created": self.created,
+        })
+    }
+}
+
+struct Draft {
+    payment_intent: String,
+    amount: Option<i64>,
+    reason: Option<String>,
+    metadata: BTreeMap<String, String>,
+}
+
+fn draft_of(form: &Form) -> Result<Draft, StripeError> {
+    form.allow_only(PARAMS)?;
+    let payment_intent = form
+        .get("payment_intent")
+        .ok_or_else(|| StripeError::missing("payment_intent"))?;
+    let reason = match form.get("reason") {
+        None => None,
+        Some(reason) if REASONS.contains(&reason) => Some(reason.to_owned()),
+        Some(_) => {
+            return Err(StripeError::invalid(
+                "parameter_invalid_string",
+                "reason",
+                "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer",
+            ));
+        }
+    };
+    Ok(Draft {
+        payment_intent: payment_intent.to_owned(),
+        amount: form.positive_integer("amount")?,
+        reason,
+        metadata: form.metadata.clone(),
+    })
+}
+
+pub(crate) async fn create(
+    State(service): State<Arc<StripeService>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let (form, draft) = match Form::parse(&body).and_then(|form| Ok((draft_of(&form)?, form))) {
+        Ok((draft, form)) => (form, draft),
+        Err(error) => return error.into_response(),
+    };
+    let fingerprint = form.fingerprint("POST", "/v1/refunds");
+    execute(&service, &caller, fingerprint, || {
+        let faults = service.ctx.faults();
+        let now = service.ctx.clock.now();
+        let mut state = service.state();
+        let result = refund(&mut state, draft, now.timestamp());
+        let delay = result.is_ok() && roll(&mut state.rng, faults.timeout_after_effect_rate);
+        Outcome::of(result, delay)
+    })
+    .await
+}
+
+fn refund(state: &mut StripeState, draft: Draft, now: i64) -> Result<Value, StripeError> {
+    let id = ids::stripe_id(&mut state.rng, "re");
+    let intent = state
+        .intents
+        .iter_mut()
+        .find(|intent| intent.id == draft.payment_intent)
+        .ok_or_else(|| {
+            StripeError::no_such("payment_intent", &draft.payment_intent, "payment_intent")
+        })?;
+    if intent.status != Status::Succeeded {
+        return Err(StripeError::unexpected_state(format!(
+            "This PaymentIntent does not have a successful charge to refund (status {}).",
+            intent.status.as_str()
+        )));
+    }
+    let remaining = intent.amount_received - intent.amount_refunded;
+    if remaining <= 0 {
+        return Err(StripeError::invalid(
+            "charge_already_refunded",
+            "payment_intent",
+            "This charge has already been refunded.",
+        ));
+    }
+    let amount = draft.amount.unwrap_or(remaining);
+    if amount > remaining {
+        return Err(StripeError::invalid(
+            "amount_too_large",
+            "amount",
+            format!(
+                "Refund amount ({amount}) is greater than the amount left to refund ({remaining})."
+            ),
+        ));
+    }
+    intent.amount_refunded += amount;
+    let refund = Refund {
+        id,
+        payment_intent: intent.id.clone(),
+        charge: intent.latest_charge.clone(),
+        amount,
+        currency: intent.currency.clone(),
+        reason: draft.reason,
+        metadata: draft.metadata,
+        created: now,
+    };
+    let body = refund.json();
+    state.refunds.push(refund);
+    Ok(body)
+}
+
+pub(crate) async fn retrieve(
+    State(service): State<Arc<StripeService>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, StripeError> {
+    let state = service.state();
+    let refund = state
+        .refunds
+        .iter()
+        .find(|refund| refund.id == id)
+        .ok_or_else(|| StripeError::resource_missing("refund", &id, "id"))?;
+    Ok(Json(refund.json()))
+}
