@@ -20,7 +20,12 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct LogSettings {
     /// Log format: json (structured, for production) or text.
-    #[arg(long, env = "AUTOBOOK_LOG_FORMAT", global = true, default_value = "json")]
+    #[arg(
+        long,
+        env = "AUTOBOOK_LOG_FORMAT",
+        global = true,
+        default_value = "json"
+    )]
     pub log_format: LogFormat,
     /// Serve /health, /ready and /metrics on this address (off when unset).
     #[arg(long, env = "AUTOBOOK_OPS_ADDR", global = true)]

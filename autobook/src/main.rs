@@ -10,11 +10,17 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(cli.command, Command::Demo(_) | Command::Schemas(_));
     let default_filter = if quiet { "error" } else { "info" };
-    let format = if quiet { LogFormat::Text } else { cli.logging.log_format };
+    let format = if quiet {
+        LogFormat::Text
+    } else {
+        cli.logging.log_format
+    };
     telemetry::init_logging(format, default_filter);
     let metrics = telemetry::init_metrics();
     let result = match cli.command {
-        Command::Orchestrator(args) => commands::orchestrator::run(args, &cli.logging, metrics).await,
+        Command::Orchestrator(args) => {
+            commands::orchestrator::run(args, &cli.logging, metrics).await
+        }
         Command::Worker(args) => commands::worker::run(args, &cli.logging, metrics).await,
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Migrate(args) => commands::migrate::run(args).await,

@@ -30,13 +30,22 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let app = Router::new()
-        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route(
+            "/health",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
         .route("/ready", get(ready))
         .route("/metrics", get(render_metrics))
-        .with_state(Ops { pool, broker, metrics });
+        .with_state(Ops {
+            pool,
+            broker,
+            metrics,
+        });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "ops endpoints listening");
-    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }
 
 async fn ready(State(ops): State<Ops>) -> (StatusCode, axum::Json<serde_json::Value>) {
@@ -45,10 +54,20 @@ async fn ready(State(ops): State<Ops>) -> (StatusCode, axum::Json<serde_json::Va
         None => true,
     };
     let broker = ops.broker.as_ref().is_none_or(Broker::is_connected);
-    let status = if database && broker { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(json!({"database": database, "broker": broker})))
+    let status = if database && broker {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({"database": database, "broker": broker})),
+    )
 }
 
 async fn render_metrics(State(ops): State<Ops>) -> String {
-    ops.metrics.as_ref().map(PrometheusHandle::render).unwrap_or_default()
+    ops.metrics
+        .as_ref()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default()
 }

@@ -16,16 +16,25 @@ use crate::settings::ServiceSettings;
 
 /// Waits (with backoff, up to about a minute) for the database and the
 /// broker, migrates the schema and declares the topology.
-pub async fn connect(settings: &ServiceSettings, connection_name: &str) -> anyhow::Result<(PgPool, Broker)> {
+pub async fn connect(
+    settings: &ServiceSettings,
+    connection_name: &str,
+) -> anyhow::Result<(PgPool, Broker)> {
     let topology = Topology::new(&settings.namespace).context("AUTOBOOK_NAMESPACE")?;
-    let pool = patiently(|| autobook_orchestrator::db::connect(&settings.database_url, settings.db_pool))
+    let pool =
+        patiently(|| autobook_orchestrator::db::connect(&settings.database_url, settings.db_pool))
+            .await
+            .context("connecting to PostgreSQL (DATABASE_URL)")?;
+    autobook_orchestrator::db::migrate(&pool)
         .await
-        .context("connecting to PostgreSQL (DATABASE_URL)")?;
-    autobook_orchestrator::db::migrate(&pool).await.context("applying migrations")?;
-    let broker = patiently(|| Broker::connect(&settings.amqp_url, connection_name, topology.clone()))
+        .context("applying migrations")?;
+    let broker =
+        patiently(|| Broker::connect(&settings.amqp_url, connection_name, topology.clone()))
+            .await
+            .context("connecting to RabbitMQ (AMQP_URL)")?;
+    autobook_broker::declare::declare_topology(&broker)
         .await
-        .context("connecting to RabbitMQ (AMQP_URL)")?;
-    autobook_broker::declare::declare_topology(&broker).await.context("declaring the broker topology")?;
+        .context("declaring the broker topology")?;
     Ok((pool, broker))
 }
 
@@ -48,15 +57,22 @@ where
 pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
     let options = PgConnectOptions::from_str(url).context("DATABASE_URL")?;
     let name = options.get_database().unwrap_or("postgres").to_owned();
-    let mut admin = options.database("postgres").connect().await.context("connecting to PostgreSQL")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut admin)
-        .await?;
+    let mut admin = options
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to PostgreSQL")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await?;
     if !exists {
         let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
         // A concurrent creator may win the race; that is fine.
-        let _ = sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut admin).await;
+        let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+            .execute(&mut admin)
+            .await;
     }
     Ok(())
 }
@@ -65,10 +81,21 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
 /// returns the URL of the new database.
 pub async fn recreate_database(url: &str, name: &str) -> anyhow::Result<String> {
     let options = PgConnectOptions::from_str(url).context("DATABASE_URL")?;
-    let mut admin = options.clone().database("postgres").connect().await.context("connecting to PostgreSQL")?;
+    let mut admin = options
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to PostgreSQL")?;
     let quoted = quote_identifier(name);
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))).execute(&mut admin).await?;
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {quoted}"))).execute(&mut admin).await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
+        .execute(&mut admin)
+        .await?;
     Ok(replace_database(url, name))
 }
 
@@ -76,9 +103,12 @@ pub async fn recreate_database(url: &str, name: &str) -> anyhow::Result<String> 
 pub async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
     let options = PgConnectOptions::from_str(url).context("DATABASE_URL")?;
     let mut admin = options.database("postgres").connect().await?;
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name))))
-        .execute(&mut admin)
-        .await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_identifier(name)
+    )))
+    .execute(&mut admin)
+    .await?;
     Ok(())
 }
 
@@ -109,8 +139,14 @@ mod tests {
 
     #[test]
     fn database_names_are_replaced_in_urls() {
-        assert_eq!(replace_database("postgres://u:p@h:5432/autobook", "demo"), "postgres://u:p@h:5432/demo");
-        assert_eq!(replace_database("postgres://h/autobook?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
+        assert_eq!(
+            replace_database("postgres://u:p@h:5432/autobook", "demo"),
+            "postgres://u:p@h:5432/demo"
+        );
+        assert_eq!(
+            replace_database("postgres://h/autobook?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
         assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
         assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
     }

@@ -15,13 +15,28 @@ use autobook_workers::{WorkerConfig, WorkerKind};
 #[derive(Debug, Clone, Args)]
 pub struct ServiceSettings {
     /// PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres:postgres@127.0.0.1:5432/autobook", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/autobook",
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// RabbitMQ URL.
-    #[arg(long, env = "AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
     pub amqp_url: String,
     /// Redis URL (provider rate limits).
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
     pub redis_url: String,
     /// Prefix of every exchange and queue name.
     #[arg(long, env = "AUTOBOOK_NAMESPACE", default_value = Topology::DEFAULT_NAMESPACE)]
@@ -37,18 +52,40 @@ pub struct ServiceSettings {
 pub struct ProviderSettings {
     #[arg(long, env = "DUFFEL_BASE_URL", default_value = "http://127.0.0.1:7401")]
     pub duffel_base_url: String,
-    #[arg(long, env = "DUFFEL_API_KEY", default_value = "duffel_test_sandbox", hide_env_values = true, hide_default_value = true)]
+    #[arg(
+        long,
+        env = "DUFFEL_API_KEY",
+        default_value = "duffel_test_sandbox",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
     pub duffel_api_key: String,
     #[arg(long, env = "STRIPE_BASE_URL", default_value = "http://127.0.0.1:7402")]
     pub stripe_base_url: String,
-    #[arg(long, env = "STRIPE_API_KEY", default_value = "sk_test_sandbox", hide_env_values = true, hide_default_value = true)]
+    #[arg(
+        long,
+        env = "STRIPE_API_KEY",
+        default_value = "sk_test_sandbox",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
     pub stripe_api_key: String,
     #[arg(long, env = "EMAIL_BASE_URL", default_value = "http://127.0.0.1:7403")]
     pub email_base_url: String,
-    #[arg(long, env = "EMAIL_API_KEY", default_value = "re_sandbox", hide_env_values = true, hide_default_value = true)]
+    #[arg(
+        long,
+        env = "EMAIL_API_KEY",
+        default_value = "re_sandbox",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
     pub email_api_key: String,
     /// Sender of traveller emails.
-    #[arg(long, env = "EMAIL_FROM", default_value = "autobook <bookings@autobook.example>")]
+    #[arg(
+        long,
+        env = "EMAIL_FROM",
+        default_value = "autobook <bookings@autobook.example>"
+    )]
     pub email_from: String,
     /// Per-request timeout for provider calls, in milliseconds.
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000)]
@@ -97,7 +134,11 @@ pub fn worker_kinds(names: &[String]) -> Result<Vec<WorkerKind>, String> {
             "payment" => kinds.push(WorkerKind::Payment),
             "order" => kinds.push(WorkerKind::Order),
             "notify" => kinds.push(WorkerKind::Notify),
-            other => return Err(format!("unknown worker {other:?}: use search, payment, order, notify or all")),
+            other => {
+                return Err(format!(
+                    "unknown worker {other:?}: use search, payment, order, notify or all"
+                ));
+            }
         }
     }
     kinds.sort_by_key(|k| WorkerKind::ALL.iter().position(|x| x == k));

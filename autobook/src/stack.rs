@@ -66,33 +66,61 @@ impl Stack {
     /// Starts the sandbox, migrates the database, declares the topology and
     /// starts the roles.
     pub async fn start(config: StackConfig) -> anyhow::Result<Stack> {
-        let sandbox = autobook_sandbox::start(config.sandbox.clone(), Ports::ephemeral()).await.context("starting the sandbox")?;
-        let pool = autobook_orchestrator::db::connect(&config.database_url, config.db_pool).await.context("connecting to PostgreSQL")?;
-        autobook_orchestrator::db::migrate(&pool).await.context("migrating")?;
+        let sandbox = autobook_sandbox::start(config.sandbox.clone(), Ports::ephemeral())
+            .await
+            .context("starting the sandbox")?;
+        let pool = autobook_orchestrator::db::connect(&config.database_url, config.db_pool)
+            .await
+            .context("connecting to PostgreSQL")?;
+        autobook_orchestrator::db::migrate(&pool)
+            .await
+            .context("migrating")?;
         let broker = Broker::connect(&config.amqp_url, "autobook-stack", config.topology.clone())
             .await
             .context("connecting to RabbitMQ")?;
-        autobook_broker::declare::declare_topology(&broker).await.context("declaring the topology")?;
+        autobook_broker::declare::declare_topology(&broker)
+            .await
+            .context("declaring the topology")?;
         let publisher = Publisher::open(&broker).await?;
         let shutdown = CancellationToken::new();
         let mut roles = JoinSet::new();
         for n in 0..config.orchestrators.max(1) {
-            let orchestrator = OrchestratorConfig { instance: format!("orchestrator-{n}"), ..config.orchestrator.clone() };
+            let orchestrator = OrchestratorConfig {
+                instance: format!("orchestrator-{n}"),
+                ..config.orchestrator.clone()
+            };
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            roles.spawn(async move { Ok(autobook_orchestrator::runtime::run(pool, broker, orchestrator, shutdown).await?) });
+            roles.spawn(async move {
+                Ok(
+                    autobook_orchestrator::runtime::run(pool, broker, orchestrator, shutdown)
+                        .await?,
+                )
+            });
         }
         for n in 0..config.worker_instances.max(1) {
             let workers = worker_config(&sandbox, &config, format!("worker-{n}"));
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            roles.spawn(async move { Ok(autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown).await?) });
+            roles.spawn(async move {
+                Ok(autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown).await?)
+            });
         }
-        Ok(Stack { sandbox, pool, broker, publisher, shutdown, roles })
+        Ok(Stack {
+            sandbox,
+            pool,
+            broker,
+            publisher,
+            shutdown,
+            roles,
+        })
     }
 
     /// Publishes a trip request through the broker, as a gateway would.
     pub async fn submit(&self, saga_id: Uuid, trip: TripRequest) -> anyhow::Result<Envelope> {
         let envelope = Envelope::new(saga_id, trip);
-        self.publisher.publish(&envelope).await.context("publishing the trip request")?;
+        self.publisher
+            .publish(&envelope)
+            .await
+            .context("publishing the trip request")?;
         Ok(envelope)
     }
 
@@ -104,7 +132,9 @@ impl Stack {
             match joined {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => first_error = first_error.or(Some(error)),
-                Err(panic) => first_error = first_error.or(Some(anyhow::anyhow!("a role panicked: {panic}"))),
+                Err(panic) => {
+                    first_error = first_error.or(Some(anyhow::anyhow!("a role panicked: {panic}")))
+                }
             }
         }
         self.broker.close().await;
@@ -114,7 +144,11 @@ impl Stack {
     }
 }
 
-fn worker_config(sandbox: &RunningSandbox, config: &StackConfig, instance: String) -> autobook_workers::WorkerConfig {
+fn worker_config(
+    sandbox: &RunningSandbox,
+    config: &StackConfig,
+    instance: String,
+) -> autobook_workers::WorkerConfig {
     let provider = |url: &str, key: &str| ProviderConfig::new(url, ApiKey::new(key));
     autobook_workers::WorkerConfig {
         duffel: provider(&sandbox.duffel_url, "duffel_test_sandbox"),

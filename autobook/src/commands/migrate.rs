@@ -9,6 +9,9 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let (pool, broker) = services::connect(&args.services, "autobook-migrate").await?;
     pool.close().await;
     broker.close().await;
-    println!("database migrated and topology declared (namespace {})", args.services.namespace);
+    println!(
+        "database migrated and topology declared (namespace {})",
+        args.services.namespace
+    );
     Ok(())
 }

@@ -9,11 +9,26 @@ use crate::shutdown;
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let faults = faults(&args)?;
-    let config = SandboxConfig { faults, seed: args.seed, seats_per_flight: args.seats_per_flight, ..SandboxConfig::default() };
-    let ports = Ports { admin: args.admin_port, duffel: args.duffel_port, stripe: args.stripe_port, email: args.email_port };
-    let running = autobook_sandbox::start(config, ports).await.context("starting the sandbox")?;
+    let config = SandboxConfig {
+        faults,
+        seed: args.seed,
+        seats_per_flight: args.seats_per_flight,
+        ..SandboxConfig::default()
+    };
+    let ports = Ports {
+        admin: args.admin_port,
+        duffel: args.duffel_port,
+        stripe: args.stripe_port,
+        email: args.email_port,
+    };
+    let running = autobook_sandbox::start(config, ports)
+        .await
+        .context("starting the sandbox")?;
     println!("sandbox ({} scenario) listening:", args.scenario);
-    println!("  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script)", running.admin_url);
+    println!(
+        "  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script)",
+        running.admin_url
+    );
     println!("  duffel {}", running.duffel_url);
     println!("  stripe {}", running.stripe_url);
     println!("  email  {}", running.email_url);
@@ -23,8 +38,12 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
-    let mut faults = Faults::scenario(&args.scenario)
-        .ok_or_else(|| anyhow!("unknown scenario {:?}: use happy, mixed or flaky", args.scenario))?;
+    let mut faults = Faults::scenario(&args.scenario).ok_or_else(|| {
+        anyhow!(
+            "unknown scenario {:?}: use happy, mixed or flaky",
+            args.scenario
+        )
+    })?;
     let overrides = [
         (&mut faults.transient_error_rate, args.transient_error_rate),
         (&mut faults.offer_expired_rate, args.offer_expired_rate),
@@ -32,7 +51,10 @@ fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
         (&mut faults.order_failure_rate, args.order_failure_rate),
         (&mut faults.capture_failure_rate, args.capture_failure_rate),
         (&mut faults.email_failure_rate, args.email_failure_rate),
-        (&mut faults.timeout_after_effect_rate, args.timeout_after_effect_rate),
+        (
+            &mut faults.timeout_after_effect_rate,
+            args.timeout_after_effect_rate,
+        ),
     ];
     for (field, value) in overrides {
         if let Some(value) = value {

@@ -8,14 +8,24 @@ use crate::cli::{LogSettings, WorkerArgs};
 use crate::settings::worker_kinds;
 use crate::{ops, services, shutdown};
 
-pub async fn run(args: WorkerArgs, logging: &LogSettings, metrics: Option<PrometheusHandle>) -> anyhow::Result<()> {
+pub async fn run(
+    args: WorkerArgs,
+    logging: &LogSettings,
+    metrics: Option<PrometheusHandle>,
+) -> anyhow::Result<()> {
     let kinds = worker_kinds(&args.roles).map_err(|e| anyhow!(e))?;
     let instance = instance_name("worker", args.instance.as_deref());
     let shutdown = shutdown::on_signal();
     services::ensure_database(&args.services.database_url).await?;
     let (pool, broker) = services::connect(&args.services, &instance).await?;
     if let Some(addr) = logging.ops_addr {
-        tokio::spawn(ops::serve(addr, Some(pool.clone()), Some(broker.clone()), metrics, shutdown.clone()));
+        tokio::spawn(ops::serve(
+            addr,
+            Some(pool.clone()),
+            Some(broker.clone()),
+            metrics,
+            shutdown.clone(),
+        ));
     }
     let config = args.providers.worker_config(args.prefetch, instance);
     tracing::info!(roles = ?kinds, "workers starting");

@@ -35,14 +35,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
     let topology = Topology::new(NAMESPACE)?;
     clear_topology(&args.services.amqp_url, &topology).await?;
-    let mut config = StackConfig::new(database_url, args.services.amqp_url.clone(), topology.clone());
+    let mut config = StackConfig::new(
+        database_url,
+        args.services.amqp_url.clone(),
+        topology.clone(),
+    );
     config.sandbox = SandboxConfig {
         faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
         seed: args.seed,
         ..SandboxConfig::default()
     };
     let stack = Stack::start(config).await?;
-    let generated = trips::generate(args.trips, args.scenario, args.seed, Utc::now().date_naive());
+    let generated = trips::generate(
+        args.trips,
+        args.scenario,
+        args.seed,
+        Utc::now().date_naive(),
+    );
     let started = Utc::now();
     let mut submitted = HashMap::with_capacity(generated.len());
     for (_, trip) in generated {
@@ -50,21 +59,39 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         stack.submit(saga_id, trip).await?;
         submitted.insert(saga_id, Utc::now());
     }
-    let finished = wait(&stack.pool, args.trips, Duration::from_secs(args.timeout_secs), !args.json).await?;
+    let finished = wait(
+        &stack.pool,
+        args.trips,
+        Duration::from_secs(args.timeout_secs),
+        !args.json,
+    )
+    .await?;
     let sagas = collect(&stack.pool, &submitted).await?;
-    let phases: Vec<(Uuid, Phase)> =
-        sagas.iter().filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p))).collect();
+    let phases: Vec<(Uuid, Phase)> = sagas
+        .iter()
+        .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
+        .collect();
     let report = reconcile(&phases, &stack.sandbox.ledger());
     stack.stop().await?;
     clear_topology(&args.services.amqp_url, &topology).await?;
     let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
-    let summary = summarize(args.scenario.as_str(), &records, started, report, args.database.clone());
+    let summary = summarize(
+        args.scenario.as_str(),
+        &records,
+        started,
+        report,
+        args.database.clone(),
+    );
     summary.print();
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     }
     if summary.lost > 0 || !summary.reconciliation.ok || finished < args.trips {
-        bail!("the run is not clean: {} lost, reconciliation ok = {}", summary.lost, summary.reconciliation.ok);
+        bail!(
+            "the run is not clean: {} lost, reconciliation ok = {}",
+            summary.lost,
+            summary.reconciliation.ok
+        );
     }
     Ok(())
 }
@@ -82,10 +109,16 @@ async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<(
 /// Waits until every saga is terminal or the timeout passes; returns how
 /// many finished. Polls the saga table to draw the progress bar.
 async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> anyhow::Result<usize> {
-    let bar = if show { ProgressBar::new(trips as u64) } else { ProgressBar::hidden() };
+    let bar = if show {
+        ProgressBar::new(trips as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} sagas finished {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} sagas finished {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
@@ -107,12 +140,20 @@ async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> any
 }
 
 /// Every submitted saga with its final phase (None if it never started or finished).
-async fn collect(pool: &PgPool, submitted: &HashMap<Uuid, DateTime<Utc>>) -> anyhow::Result<Vec<(Uuid, Finished)>> {
-    let rows = sqlx::query("SELECT id, state, completed_at, terminal FROM sagas").fetch_all(pool).await?;
+async fn collect(
+    pool: &PgPool,
+    submitted: &HashMap<Uuid, DateTime<Utc>>,
+) -> anyhow::Result<Vec<(Uuid, Finished)>> {
+    let rows = sqlx::query("SELECT id, state, completed_at, terminal FROM sagas")
+        .fetch_all(pool)
+        .await?;
     let mut stored: HashMap<Uuid, (Saga, Option<DateTime<Utc>>, bool)> = HashMap::new();
     for row in rows {
         let saga: Saga = serde_json::from_value(row.get("state")).context("reading a saga")?;
-        stored.insert(row.get("id"), (saga, row.get("completed_at"), row.get("terminal")));
+        stored.insert(
+            row.get("id"),
+            (saga, row.get("completed_at"), row.get("terminal")),
+        );
     }
     Ok(submitted
         .iter()
@@ -124,7 +165,12 @@ async fn collect(pool: &PgPool, submitted: &HashMap<Uuid, DateTime<Utc>>) -> any
                     submitted_at: *submitted_at,
                     completed_at: if terminal { completed_at } else { None },
                 },
-                None => Finished { phase: None, epoch: 0, submitted_at: *submitted_at, completed_at: None },
+                None => Finished {
+                    phase: None,
+                    epoch: 0,
+                    submitted_at: *submitted_at,
+                    completed_at: None,
+                },
             };
             (*id, finished)
         })

@@ -69,11 +69,17 @@ pub fn summarize(
             _ => lost += 1,
         }
         if let Some(done) = saga.completed_at {
-            latencies.push(u64::try_from((done - saga.submitted_at).num_milliseconds().max(0)).unwrap_or(0));
+            latencies.push(
+                u64::try_from((done - saga.submitted_at).num_milliseconds().max(0)).unwrap_or(0),
+            );
         }
     }
     latencies.sort_unstable();
-    let last = sagas.iter().filter_map(|s| s.completed_at).max().unwrap_or(started);
+    let last = sagas
+        .iter()
+        .filter_map(|s| s.completed_at)
+        .max()
+        .unwrap_or(started);
     let elapsed_s = ((last - started).num_milliseconds().max(1) as f64) / 1000.0;
     let finished = booked + failed + attention;
     Summary {
@@ -107,10 +113,21 @@ impl Summary {
     /// The human-readable report.
     pub fn print(&self) {
         println!();
-        println!("autobook demo: {} trips, {} scenario, {:.1} s", self.trips, self.scenario, self.elapsed_s);
+        println!(
+            "autobook demo: {} trips, {} scenario, {:.1} s",
+            self.trips, self.scenario, self.elapsed_s
+        );
         println!("  booked           {:>6}", self.booked);
-        let reasons: Vec<String> = self.failures.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("  failed           {:>6}   {}", self.failed, reasons.join(", "));
+        let reasons: Vec<String> = self
+            .failures
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!(
+            "  failed           {:>6}   {}",
+            self.failed,
+            reasons.join(", ")
+        );
         println!("  needs attention  {:>6}", self.needs_attention);
         println!("  lost             {:>6}", self.lost);
         for (path, count) in &self.paths {
@@ -121,13 +138,24 @@ impl Summary {
             };
             println!("  {label}: {count}");
         }
-        println!("  latency p50 {} ms, p99 {} ms; throughput {} sagas/s", self.p50_ms, self.p99_ms, self.sagas_per_s);
+        println!(
+            "  latency p50 {} ms, p99 {} ms; throughput {} sagas/s",
+            self.p50_ms, self.p99_ms, self.sagas_per_s
+        );
         if self.reconciliation.ok {
-            println!("  reconciliation: OK: every capture, hold, order and amount matches the provider ledger");
+            println!(
+                "  reconciliation: OK: every capture, hold, order and amount matches the provider ledger"
+            );
         } else {
-            println!("  reconciliation: {} MISMATCH(ES)", self.reconciliation.mismatches.len());
+            println!(
+                "  reconciliation: {} MISMATCH(ES)",
+                self.reconciliation.mismatches.len()
+            );
             for m in self.reconciliation.mismatches.iter().take(20) {
-                let saga = m.saga_id.map(|id| id.to_string()).unwrap_or_else(|| "-".into());
+                let saga = m
+                    .saga_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_else(|| "-".into());
                 println!("    {} {saga}: {}", m.kind, m.detail);
             }
         }

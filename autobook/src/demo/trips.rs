@@ -13,12 +13,26 @@ use autobook_contracts::trip::TripRequest;
 use crate::cli::Scenario;
 
 const AIRPORTS: &[&str] = &[
-    "ATL", "LAX", "ORD", "DFW", "DEN", "JFK", "SFO", "SEA", "LAS", "MCO", "MIA", "BOS", "EWR", "PHX", "IAH", "LHR",
-    "CDG", "AMS", "FRA", "MAD", "BCN", "FCO", "MUC", "DUB", "ZRH", "YYZ", "YVR", "MEX", "NRT", "HND", "SIN", "HKG",
-    "DXB", "SYD", "ICN",
+    "ATL", "LAX", "ORD", "DFW", "DEN", "JFK", "SFO", "SEA", "LAS", "MCO", "MIA", "BOS", "EWR",
+    "PHX", "IAH", "LHR", "CDG", "AMS", "FRA", "MAD", "BCN", "FCO", "MUC", "DUB", "ZRH", "YYZ",
+    "YVR", "MEX", "NRT", "HND", "SIN", "HKG", "DXB", "SYD", "ICN",
 ];
-const GIVEN: &[&str] = &["Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances", "Tony", "Radia"];
-const FAMILY: &[&str] = &["Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen", "Hoare", "Perlman"];
+const GIVEN: &[&str] = &[
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Tony",
+    "Radia",
+];
+const FAMILY: &[&str] = &[
+    "Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen", "Hoare",
+    "Perlman",
+];
 
 /// How a generated trip is meant to go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +44,16 @@ pub enum Intent {
 }
 
 /// `count` trips departing after `today`.
-pub fn generate(count: usize, scenario: Scenario, seed: u64, today: NaiveDate) -> Vec<(Intent, TripRequest)> {
+pub fn generate(
+    count: usize,
+    scenario: Scenario,
+    seed: u64,
+    today: NaiveDate,
+) -> Vec<(Intent, TripRequest)> {
     let mut rng = StdRng::seed_from_u64(seed);
-    (0..count).map(|n| trip(&mut rng, n, scenario, today)).collect()
+    (0..count)
+        .map(|n| trip(&mut rng, n, scenario, today))
+        .collect()
 }
 
 fn intent(rng: &mut StdRng, scenario: Scenario) -> Intent {
@@ -52,16 +73,23 @@ fn trip(rng: &mut StdRng, n: usize, scenario: Scenario, today: NaiveDate) -> (In
     let origin = *AIRPORTS.choose(rng).unwrap_or(&"JFK");
     let destination = loop {
         let candidate = *AIRPORTS.choose(rng).unwrap_or(&"LAX");
-        if candidate != origin && !(matches!(origin, "JFK" | "EWR") && matches!(candidate, "JFK" | "EWR"))
+        if candidate != origin
+            && !(matches!(origin, "JFK" | "EWR") && matches!(candidate, "JFK" | "EWR"))
             && !(matches!(origin, "NRT" | "HND") && matches!(candidate, "NRT" | "HND"))
         {
             break candidate;
         }
     };
-    let departure = today.checked_add_days(Days::new(rng.random_range(14..180))).unwrap_or(today);
-    let return_date = rng.random_bool(0.2).then(|| departure.checked_add_days(Days::new(rng.random_range(2..21))));
+    let departure = today
+        .checked_add_days(Days::new(rng.random_range(14..180)))
+        .unwrap_or(today);
+    let return_date = rng
+        .random_bool(0.2)
+        .then(|| departure.checked_add_days(Days::new(rng.random_range(2..21))));
     let adults = if rng.random_bool(0.7) { 1 } else { 2 };
-    let mut passengers: Vec<_> = (0..adults).map(|i| passenger(rng, n, i, 1950, 2000)).collect();
+    let mut passengers: Vec<_> = (0..adults)
+        .map(|i| passenger(rng, n, i, 1950, 2000))
+        .collect();
     if rng.random_bool(0.15) {
         passengers.push(passenger(rng, n, adults, 2012, 2020));
     }
@@ -70,7 +98,11 @@ fn trip(rng: &mut StdRng, n: usize, scenario: Scenario, today: NaiveDate) -> (In
         8..15 => ("premium_economy", 9_000_00),
         _ => ("economy", 5_000_00),
     };
-    let max_price = if intent == Intent::PriceTooLow { 20_00 } else { per_person * passengers.len() as i64 };
+    let max_price = if intent == Intent::PriceTooLow {
+        20_00
+    } else {
+        per_person * passengers.len() as i64
+    };
     let payment_method = match intent {
         Intent::DeclinedCard => "pm_card_chargeDeclined",
         Intent::InsufficientFunds => "pm_card_chargeDeclinedInsufficientFunds",
@@ -90,12 +122,23 @@ fn trip(rng: &mut StdRng, n: usize, scenario: Scenario, today: NaiveDate) -> (In
     if let Some(Some(date)) = return_date {
         value["return_date"] = json!(date);
     }
-    let trip = serde_json::from_value(value).unwrap_or_else(|e| panic!("generated trip {n} is invalid: {e}"));
+    let trip = serde_json::from_value(value)
+        .unwrap_or_else(|e| panic!("generated trip {n} is invalid: {e}"));
     (intent, trip)
 }
 
-fn passenger(rng: &mut StdRng, n: usize, i: usize, from_year: i32, to_year: i32) -> serde_json::Value {
-    let born = NaiveDate::from_ymd_opt(rng.random_range(from_year..=to_year), rng.random_range(1..=12), rng.random_range(1..=28));
+fn passenger(
+    rng: &mut StdRng,
+    n: usize,
+    i: usize,
+    from_year: i32,
+    to_year: i32,
+) -> serde_json::Value {
+    let born = NaiveDate::from_ymd_opt(
+        rng.random_range(from_year..=to_year),
+        rng.random_range(1..=12),
+        rng.random_range(1..=28),
+    );
     json!({
         "title": if i % 2 == 0 { "ms" } else { "mr" },
         "gender": if i % 2 == 0 { "f" } else { "m" },
@@ -118,13 +161,28 @@ mod tests {
         let today = Utc::now().date_naive();
         let first = generate(300, Scenario::Mixed, 1, today);
         let again = generate(300, Scenario::Mixed, 1, today);
-        assert_eq!(first.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(), again.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
+        assert_eq!(
+            first.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
+            again.into_iter().map(|(_, t)| t).collect::<Vec<_>>()
+        );
         for (_, trip) in &first {
             trip.validate(Utc::now()).expect("valid trip");
         }
-        for wanted in [Intent::Book, Intent::DeclinedCard, Intent::InsufficientFunds, Intent::PriceTooLow] {
-            assert!(first.iter().any(|(i, _)| *i == wanted), "{wanted:?} missing");
+        for wanted in [
+            Intent::Book,
+            Intent::DeclinedCard,
+            Intent::InsufficientFunds,
+            Intent::PriceTooLow,
+        ] {
+            assert!(
+                first.iter().any(|(i, _)| *i == wanted),
+                "{wanted:?} missing"
+            );
         }
-        assert!(generate(50, Scenario::Happy, 1, today).iter().all(|(i, _)| *i == Intent::Book));
+        assert!(
+            generate(50, Scenario::Happy, 1, today)
+                .iter()
+                .all(|(i, _)| *i == Intent::Book)
+        );
     }
 }
