@@ -75,8 +75,15 @@ fn finish(
     if let Some(error) = response.extensions_mut().remove::<DuffelError>() {
         response = error.render(request_id);
     }
-    let (remaining, reset) = service.state().count_request(Utc::now().timestamp());
-    let remaining = if rate_limited { 0 } else { remaining };
+    let now = Utc::now().timestamp();
+    let (remaining, window_reset) = service.state().count_request(now);
+    // An injected throttle is a short one: it lifts in the next second, not
+    // at the end of the per-minute window.
+    let (remaining, reset) = if rate_limited {
+        (0, now + 1)
+    } else {
+        (remaining, window_reset)
+    };
     let reset = DateTime::from_timestamp(reset, 0)
         .unwrap_or_else(Utc::now)
         .format("%a, %d %b %Y %H:%M:%S GMT")

@@ -183,3 +183,37 @@ async fn shutdown_is_graceful() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn an_injected_duffel_throttle_lifts_within_seconds() {
+    let app = spawn().await;
+    app.sandbox.set_faults(Faults {
+        transient_error_rate: 1.0,
+        ..Faults::default()
+    });
+    let mut throttled = None;
+    for _ in 0..20 {
+        let response = app
+            .duffel(reqwest::Method::GET, "/air/orders")
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            throttled = Some(response);
+            break;
+        }
+    }
+    let response = throttled.expect("a 429 among 20 injected transients");
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("ratelimit-remaining"), "0");
+    let reset =
+        chrono::DateTime::parse_from_rfc2822(&header("ratelimit-reset").replace("GMT", "+0000"))
+            .unwrap();
+    let wait = reset
+        .signed_duration_since(chrono::Utc::now())
+        .num_seconds();
+    assert!(
+        wait <= 2,
+        "a transient throttle must not last the whole window ({wait} s)"
+    );
+}
