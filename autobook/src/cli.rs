@@ -171,8 +171,25 @@ pub struct DemoArgs {
     /// Database created afresh for the run, on the DATABASE_URL server.
     #[arg(long, default_value = "autobook_demo")]
     pub database: String,
-    #[command(flatten)]
-    pub services: ServiceSettings,
+    /// Broker namespace of the run; its queues are cleared before and after.
+    #[arg(long, default_value = "autobook-demo")]
+    pub namespace: String,
+    /// PostgreSQL server (the demo database is created on it).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/autobook",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// RabbitMQ URL.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
+    pub amqp_url: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,1 +1,169 @@
-//! placeholder
+//! Test harness: one whole system per test, against the real PostgreSQL
+//! and RabbitMQ, with the sandbox as the providers.
+//!
+//! Each test gets a fresh database (`autobook_test_<id>`) and its own broker
+//! namespace (`t-<id>`), so tests run in parallel and leave nothing behind:
+//! [`TestSystem::teardown`] stops the roles and removes both, and a system
+//! dropped by a failing test is cleaned up on a helper thread.
+
+#![allow(clippy::unwrap_used)]
+
+pub mod broker;
+pub mod trips;
+pub mod wait;
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use autobook::services;
+use autobook::stack::{Stack, StackConfig};
+use autobook_contracts::Topology;
+use autobook_contracts::trip::TripRequest;
+use autobook_orchestrator::store::{SagaRow, load_saga};
+use autobook_sandbox::{FaultScript, Faults, Ledger, SandboxConfig};
+use autobook_workers::worker::retry::RetryPolicy;
+
+/// PostgreSQL server used by tests (`DATABASE_URL`, default: local).
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/autobook".into())
+}
+
+/// RabbitMQ used by tests (`AMQP_URL`, default: local).
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A running system owned by one test.
+pub struct TestSystem {
+    stack: Option<Stack>,
+    pub database: String,
+    pub database_url: String,
+    pub topology: Topology,
+}
+
+/// Starts a system with no injected faults.
+pub async fn spawn() -> TestSystem {
+    spawn_with(|_| {}).await
+}
+
+/// Starts a system after `configure` adjusted its settings.
+pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem {
+    init_logging();
+    let id = Uuid::new_v4().simple().to_string();
+    let database = format!("autobook_test_{}", &id[..16]);
+    let database_url = services::recreate_database(&database_url(), &database)
+        .await
+        .unwrap();
+    let topology = Topology::new(&format!("t-{}", &id[..16]))
+        .unwrap()
+        .with_queue_expiry(600_000);
+    let mut config = StackConfig::new(database_url.clone(), amqp_url(), topology.clone());
+    config.sandbox = SandboxConfig {
+        faults: Faults::default(),
+        ..SandboxConfig::default()
+    };
+    config.retry = RetryPolicy {
+        retries: 4,
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+    };
+    config.orchestrator.policy.order_recheck_delay = Duration::from_millis(100);
+    config.db_pool = 8;
+    configure(&mut config);
+    let stack = Stack::start(config).await.unwrap();
+    TestSystem {
+        stack: Some(stack),
+        database,
+        database_url,
+        topology,
+    }
+}
+
+impl TestSystem {
+    pub fn stack(&self) -> &Stack {
+        self.stack.as_ref().unwrap()
+    }
+
+    /// Publishes a trip request through the broker; returns its saga id.
+    pub async fn submit(&self, trip: TripRequest) -> Uuid {
+        let saga_id = Uuid::now_v7();
+        self.stack().submit(saga_id, trip).await.unwrap();
+        saga_id
+    }
+
+    pub async fn saga(&self, id: Uuid) -> Option<SagaRow> {
+        load_saga(&self.stack().pool, id).await.unwrap()
+    }
+
+    /// Waits (bounded) until the saga reaches a terminal status.
+    pub async fn finished(&self, id: Uuid) -> SagaRow {
+        let done = wait::until(Duration::from_secs(30), || async {
+            self.saga(id).await.filter(|row| row.terminal)
+        })
+        .await;
+        if let Some(row) = done {
+            return row;
+        }
+        let status = self.saga(id).await.map(|row| row.status);
+        panic!("saga {id} did not finish within 30 s; its status is {status:?}");
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        self.stack().sandbox.ledger()
+    }
+
+    pub fn script(&self, script: FaultScript) {
+        self.stack().sandbox.push_script(script);
+    }
+
+    /// Statuses the saga passed through, from its audit trail.
+    pub async fn audit_statuses(&self, id: Uuid) -> Vec<String> {
+        sqlx::query_scalar("SELECT to_status FROM saga_audit WHERE saga_id = $1 ORDER BY version")
+            .bind(id)
+            .fetch_all(&self.stack().pool)
+            .await
+            .unwrap()
+    }
+
+    /// Stops the roles and removes the database and the queues.
+    pub async fn teardown(mut self) {
+        let stack = self.stack.take().unwrap();
+        let broker = stack.broker.clone();
+        stack.stop().await.unwrap();
+        let _ = autobook_broker::declare::delete_topology(&broker).await;
+        services::drop_database(&database_url(), &self.database)
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for TestSystem {
+    fn drop(&mut self) {
+        if self.stack.is_none() {
+            return;
+        }
+        // A failing test: remove its database on a thread of its own.
+        let database = self.database.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                let _ = runtime.block_on(services::drop_database(&database_url(), &database));
+            }
+        })
+        .join();
+    }
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}

@@ -1,1 +1,12 @@
-//! placeholder
+//! Integration suites: the whole system against real PostgreSQL and
+//! RabbitMQ with the provider sandbox. Every test asserts on the sandbox's
+//! ledger as well as on the saga.
+
+#![allow(clippy::unwrap_used)]
+
+mod bad_input;
+mod booking;
+mod compensation;
+mod demo;
+mod duplicates;
+mod executor;

@@ -26,20 +26,32 @@ use crate::services;
 use crate::stack::{Stack, StackConfig};
 use summary::{Finished, summarize};
 
-/// The demo's broker namespace: its queues never mix with a real deployment's.
-pub const NAMESPACE: &str = "autobook-demo";
-
+/// Runs the demo, prints the summary (and the JSON line with `--json`),
+/// and fails unless every saga finished and the ledger reconciles.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let database_url = services::recreate_database(&args.services.database_url, &args.database)
+    let summary = execute(&args).await?;
+    summary.print();
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    }
+    if summary.lost > 0 || !summary.reconciliation.ok {
+        bail!(
+            "the run is not clean: {} lost, reconciliation ok = {}",
+            summary.lost,
+            summary.reconciliation.ok
+        );
+    }
+    Ok(())
+}
+
+/// Runs the demo against a fresh database and namespace; returns its figures.
+pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
+    let database_url = services::recreate_database(&args.database_url, &args.database)
         .await
         .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
-    let topology = Topology::new(NAMESPACE)?;
-    clear_topology(&args.services.amqp_url, &topology).await?;
-    let mut config = StackConfig::new(
-        database_url,
-        args.services.amqp_url.clone(),
-        topology.clone(),
-    );
+    let topology = Topology::new(&args.namespace)?;
+    clear_topology(&args.amqp_url, &topology).await?;
+    let mut config = StackConfig::new(database_url, args.amqp_url.clone(), topology.clone());
     config.sandbox = SandboxConfig {
         faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
         seed: args.seed,
@@ -59,7 +71,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         stack.submit(saga_id, trip).await?;
         submitted.insert(saga_id, Utc::now());
     }
-    let finished = wait(
+    wait(
         &stack.pool,
         args.trips,
         Duration::from_secs(args.timeout_secs),
@@ -73,27 +85,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .collect();
     let report = reconcile(&phases, &stack.sandbox.ledger());
     stack.stop().await?;
-    clear_topology(&args.services.amqp_url, &topology).await?;
+    clear_topology(&args.amqp_url, &topology).await?;
     let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
-    let summary = summarize(
+    Ok(summarize(
         args.scenario.as_str(),
         &records,
         started,
         report,
         args.database.clone(),
-    );
-    summary.print();
-    if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
-    }
-    if summary.lost > 0 || !summary.reconciliation.ok || finished < args.trips {
-        bail!(
-            "the run is not clean: {} lost, reconciliation ok = {}",
-            summary.lost,
-            summary.reconciliation.ok
-        );
-    }
-    Ok(())
+    ))
 }
 
 /// Deletes queues and exchanges left by an earlier run.
@@ -108,7 +108,7 @@ async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<(
 
 /// Waits until every saga is terminal or the timeout passes; returns how
 /// many finished. Polls the saga table to draw the progress bar.
-async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> anyhow::Result<usize> {
+async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> anyhow::Result<()> {
     let bar = if show {
         ProgressBar::new(trips as u64)
     } else {
@@ -133,7 +133,7 @@ async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> any
         bar.set_message(format!("({booked} booked)"));
         if done >= trips || tokio::time::Instant::now() >= deadline {
             bar.finish();
-            return Ok(done);
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -94,9 +94,9 @@ fn trip(rng: &mut StdRng, n: usize, scenario: Scenario, today: NaiveDate) -> (In
         passengers.push(passenger(rng, n, adults, 2012, 2020));
     }
     let (cabin, per_person) = match rng.random_range(0..100) {
-        0..8 => ("business", 20_000_00),
-        8..15 => ("premium_economy", 9_000_00),
-        _ => ("economy", 5_000_00),
+        0..8 => ("business", 2_000_000),
+        8..15 => ("premium_economy", 900_000),
+        _ => ("economy", 500_000),
     };
     let max_price = if intent == Intent::PriceTooLow {
         20_00
@@ -140,8 +140,8 @@ fn passenger(
         rng.random_range(1..=28),
     );
     json!({
-        "title": if i % 2 == 0 { "ms" } else { "mr" },
-        "gender": if i % 2 == 0 { "f" } else { "m" },
+        "title": if i.is_multiple_of(2) { "ms" } else { "mr" },
+        "gender": if i.is_multiple_of(2) { "f" } else { "m" },
         "given_name": GIVEN.choose(rng).unwrap_or(&"Ada"),
         "family_name": FAMILY.choose(rng).unwrap_or(&"Lovelace"),
         "born_on": born,

@@ -1,0 +1,41 @@
+//! The demo, small: a mixed run finishes every saga and reconciles.
+
+use autobook::cli::{DemoArgs, Scenario};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
+    let id = &Uuid::new_v4().simple().to_string()[..12];
+    let args = DemoArgs {
+        trips: 40,
+        scenario: Scenario::Mixed,
+        json: true,
+        timeout_secs: 120,
+        seed: 11,
+        database: format!("autobook_test_demo_{id}"),
+        namespace: format!("t-demo-{id}"),
+        database_url: autobook_tests::database_url(),
+        amqp_url: autobook_tests::amqp_url(),
+    };
+    let summary = autobook::demo::execute(&args).await.unwrap();
+    assert_eq!(summary.trips, 40);
+    assert_eq!(summary.lost, 0);
+    assert!(
+        summary.reconciliation.ok,
+        "{:?}",
+        summary.reconciliation.mismatches
+    );
+    assert!(summary.booked > 0 && summary.failed > 0, "{summary:?}");
+    assert!(
+        summary.failures.contains_key("payment_declined"),
+        "{:?}",
+        summary.failures
+    );
+    assert_eq!(
+        summary.booked + summary.failed + summary.needs_attention,
+        40
+    );
+    autobook::services::drop_database(&args.database_url, &args.database)
+        .await
+        .unwrap();
+}

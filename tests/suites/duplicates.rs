@@ -1,0 +1,111 @@
+//! At-least-once delivery, exactly-once effects: every command of a booked
+//! saga is delivered a second time; the workers replay their stored
+//! replies, the orchestrator recognises them, and nothing happens twice.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use autobook_contracts::{Envelope, QueueRole};
+use autobook_tests::spawn_with;
+use autobook_tests::trips::trip;
+
+#[tokio::test]
+async fn the_same_command_delivered_twice_produces_one_effect() {
+    // One orchestrator consuming one message at a time, so that a probe
+    // published last is handled last.
+    let system = spawn_with(|config| config.orchestrator.prefetch = 1).await;
+    let id = system.submit(trip()).await;
+    let booked = system.finished(id).await;
+    let before = system.ledger();
+
+    let replies = [
+        "search.offers_found",
+        "payment.authorized",
+        "order.created",
+        "payment.captured",
+        "notification.sent",
+    ];
+    let observer = system.observe(&replies).await;
+    let commands =
+        sqlx::query("SELECT message_type, body FROM outbox WHERE saga_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&system.stack().pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        commands.len(),
+        5,
+        "search, authorize, order, capture, notify"
+    );
+    for row in &commands {
+        let message_type: String = row.get("message_type");
+        let body: Vec<u8> = row.get("body");
+        system
+            .publish_raw(&system.topology.commands_exchange(), &message_type, &body)
+            .await;
+    }
+    let mut replayed = Vec::new();
+    while replayed.len() < replies.len() {
+        let reply = observer
+            .next(Duration::from_secs(15))
+            .await
+            .expect("every duplicate is answered");
+        replayed.push(reply.message_type().as_str().to_owned());
+    }
+    replayed.sort();
+    let mut expected = replies.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(replayed, expected);
+
+    let after = system.ledger();
+    assert_eq!(
+        after.offer_requests, before.offer_requests,
+        "no second search"
+    );
+    assert_eq!(
+        after.payment_intents, before.payment_intents,
+        "no second hold or capture"
+    );
+    assert_eq!(after.orders, before.orders, "no second ticket");
+    assert_eq!(after.emails.len(), before.emails.len(), "no second email");
+
+    // The replayed replies reached the orchestrator before this probe: it
+    // is dead-lettered only after they were handled (as duplicates).
+    let probe = sqlx::query_scalar::<_, Vec<u8>>(
+        "SELECT body FROM outbox WHERE saga_id = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&system.stack().pool)
+    .await
+    .unwrap();
+    let search = Envelope::decode(&probe).unwrap();
+    let stale = Envelope::new(
+        id,
+        autobook_contracts::events::SearchFailed {
+            idempotency_key: search.message.idempotency_key().unwrap().clone(),
+            detail: "probe".into(),
+        },
+    );
+    system
+        .publish_raw(
+            &system.topology.events_exchange(),
+            "search.failed",
+            &stale.encode(),
+        )
+        .await;
+    let dead = system.dead_letter(QueueRole::Orchestrator).await;
+    assert_eq!(dead.code, "illegal_transition", "{}", dead.reason);
+    assert_eq!(
+        Envelope::decode(&dead.body).unwrap().message_id,
+        stale.message_id,
+        "the duplicates were not dead-lettered"
+    );
+    let row = system.saga(id).await.unwrap();
+    assert_eq!(
+        row.version, booked.version,
+        "the duplicates changed nothing"
+    );
+    assert_eq!(row.saga, booked.saga);
+    system.teardown().await;
+}

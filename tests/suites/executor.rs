@@ -1,0 +1,264 @@
+//! The executor against real PostgreSQL: inbox de-duplication, optimistic
+//! concurrency under concurrent writers, rejections that change nothing,
+//! and durable timers.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use autobook_contracts::events::{OffersFound, OrderFailed, OrderFailureReason};
+use autobook_contracts::{Envelope, IdempotencyKey, Message, Step};
+use autobook_orchestrator::saga::Policy;
+use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
+use autobook_tests::trips::{trip, trip_with};
+
+struct Db {
+    pool: PgPool,
+    name: String,
+}
+
+async fn database() -> Db {
+    let name = format!(
+        "autobook_test_{}",
+        &Uuid::new_v4().simple().to_string()[..16]
+    );
+    let url = autobook::services::recreate_database(&autobook_tests::database_url(), &name)
+        .await
+        .unwrap();
+    let pool = autobook_orchestrator::db::connect(&url, 8).await.unwrap();
+    autobook_orchestrator::db::migrate(&pool).await.unwrap();
+    Db { pool, name }
+}
+
+impl Db {
+    async fn drop(self) {
+        self.pool.close().await;
+        autobook::services::drop_database(&autobook_tests::database_url(), &self.name)
+            .await
+            .unwrap();
+    }
+
+    async fn count(&self, sql: &'static str, saga: Uuid) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(saga)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+fn offers(saga: Uuid) -> Message {
+    OffersFound {
+        idempotency_key: IdempotencyKey::derive(saga, Step::Search, 1),
+        offer_request_id: "orq".into(),
+        offers: vec![],
+    }
+    .into()
+}
+
+#[tokio::test]
+async fn a_redelivered_message_is_recognised_and_changes_nothing() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let saga = Uuid::now_v7();
+    let start = Envelope::new(saga, trip());
+    assert!(matches!(
+        store.handle(&start, Utc::now()).await.unwrap(),
+        Handled::Applied {
+            from: None,
+            to: "searching"
+        }
+    ));
+    assert_eq!(
+        store.handle(&start, Utc::now()).await.unwrap(),
+        Handled::Duplicate
+    );
+    let row = load_saga(&db.pool, saga).await.unwrap().unwrap();
+    assert_eq!(row.version, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM outbox WHERE saga_id = $1", saga)
+            .await,
+        1,
+        "one search command"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM saga_audit WHERE saga_id = $1", saga)
+            .await,
+        1
+    );
+
+    let again = Envelope::new(saga, trip());
+    assert!(matches!(
+        store.handle(&again, Utc::now()).await.unwrap(),
+        Handled::Rejected {
+            code: "saga_already_exists",
+            ..
+        }
+    ));
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn concurrent_events_for_one_saga_are_serialised_by_version() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let saga = Uuid::now_v7();
+    store
+        .handle(&Envelope::new(saga, trip()), Utc::now())
+        .await
+        .unwrap();
+    // The same reply, twice, with different message ids, at the same time.
+    let (a, b) = (
+        Envelope::new(saga, offers(saga)),
+        Envelope::new(saga, offers(saga)),
+    );
+    let (ra, rb) = tokio::join!(store.handle(&a, Utc::now()), store.handle(&b, Utc::now()));
+    let results = [ra.unwrap(), rb.unwrap()];
+    let applied = results
+        .iter()
+        .filter(|r| matches!(r, Handled::Applied { .. }))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Handled::Rejected {
+                    code: "illegal_transition" | "stale_reply",
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!((applied, refused), (1, 1), "{results:?}");
+    let row = load_saga(&db.pool, saga).await.unwrap().unwrap();
+    assert_eq!(row.version, 2);
+    assert_eq!(
+        db.count("SELECT count(*) FROM saga_audit WHERE saga_id = $1", saga)
+            .await,
+        2
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM inbox WHERE saga_id = $1", saga)
+            .await,
+        2,
+        "the loser is not recorded"
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn rejected_messages_leave_no_trace() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let orphan = Uuid::now_v7();
+    let result = store
+        .handle(&Envelope::new(orphan, offers(orphan)), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        result,
+        Handled::Rejected {
+            code: "unknown_saga",
+            ..
+        }
+    ));
+    let stale = trip_with(|t| t["departure_date"] = "2020-02-02".into());
+    let result = store
+        .handle(&Envelope::new(orphan, stale), Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&result, Handled::Rejected { code: "invalid_trip", reason } if reason.contains("2020-02-02")),
+        "{result:?}"
+    );
+    for table in [
+        "SELECT count(*) FROM sagas WHERE id = $1",
+        "SELECT count(*) FROM inbox WHERE saga_id = $1",
+        "SELECT count(*) FROM outbox WHERE saga_id = $1",
+    ] {
+        assert_eq!(db.count(table, orphan).await, 0, "{table}");
+    }
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_order_outcome_sets_a_durable_timer_that_fires_into_the_outbox() {
+    let db = database().await;
+    let policy = Policy {
+        order_recheck_delay: Duration::ZERO,
+        ..Policy::default()
+    };
+    let store = SagaStore::new(db.pool.clone(), policy);
+    let saga = Uuid::now_v7();
+    let now = Utc::now();
+    store
+        .handle(&Envelope::new(saga, trip()), now)
+        .await
+        .unwrap();
+    // Drive the saga to ordering with an acceptable offer.
+    let offer_json = serde_json::json!({
+        "offer_id": "off_1", "total": {"amount_minor": 30000, "currency": "USD"},
+        "expires_at": now + chrono::Duration::minutes(30), "owner": "AA", "owner_name": "American Airlines",
+        "cabin_class": "economy", "passenger_ids": ["pas_1"],
+        "slices": [{"origin": "JFK", "destination": "LAX", "departing_at": "2027-01-10T08:00:00",
+                    "arriving_at": "2027-01-10T11:00:00", "duration_minutes": 360, "stops": 0, "flights": ["AA1"]}]
+    });
+    let found = OffersFound {
+        idempotency_key: IdempotencyKey::derive(saga, Step::Search, 1),
+        offer_request_id: "orq".into(),
+        offers: vec![serde_json::from_value(offer_json).unwrap()],
+    };
+    store
+        .handle(&Envelope::new(saga, found), now)
+        .await
+        .unwrap();
+    let authorized = autobook_contracts::events::PaymentAuthorized {
+        idempotency_key: IdempotencyKey::derive(saga, Step::Authorize, 1),
+        payment_intent_id: "pi_1".into(),
+        amount: autobook_contracts::Money::new(30000, autobook_contracts::Currency::USD),
+    };
+    store
+        .handle(&Envelope::new(saga, authorized), now)
+        .await
+        .unwrap();
+    let unknown = OrderFailed {
+        idempotency_key: IdempotencyKey::derive(saga, Step::Order, 1),
+        reason: OrderFailureReason::Unknown,
+        detail: "timeout".into(),
+    };
+    store
+        .handle(&Envelope::new(saga, unknown), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL",
+            saga
+        )
+        .await,
+        1
+    );
+
+    let fired = autobook_orchestrator::timers::fire_due(&db.pool, 10)
+        .await
+        .unwrap();
+    assert_eq!(fired, 1);
+    assert_eq!(
+        autobook_orchestrator::timers::fire_due(&db.pool, 10)
+            .await
+            .unwrap(),
+        0,
+        "a timer fires once"
+    );
+    let timer_messages = db
+        .count(
+            "SELECT count(*) FROM outbox WHERE saga_id = $1 AND message_type = 'saga.timer_fired'",
+            saga,
+        )
+        .await;
+    assert_eq!(timer_messages, 1);
+    db.drop().await;
+}
