@@ -190,6 +190,14 @@ pub struct DemoArgs {
         hide_env_values = true
     )]
     pub amqp_url: String,
+    /// Redis URL (the shared provider rate limit).
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use clap::Args;
 use autobook_contracts::Topology;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
+use autobook_workers::worker::throttle::{RateLimits, Throttle};
 use autobook_workers::{WorkerConfig, WorkerKind};
 
 /// Connections to PostgreSQL, RabbitMQ and Redis, and the topology namespace.
@@ -90,11 +91,33 @@ pub struct ProviderSettings {
     /// Per-request timeout for provider calls, in milliseconds.
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000)]
     pub provider_timeout_ms: u64,
+    /// Duffel calls per second across all workers (0: unlimited).
+    #[arg(long, env = "DUFFEL_RATE_LIMIT", default_value_t = 200)]
+    pub duffel_rate_limit: u32,
+    /// Stripe calls per second across all workers (0: unlimited).
+    #[arg(long, env = "STRIPE_RATE_LIMIT", default_value_t = 100)]
+    pub stripe_rate_limit: u32,
+    /// Email API calls per second across all workers (Resend's default plan allows 2).
+    #[arg(long, env = "EMAIL_RATE_LIMIT", default_value_t = 100)]
+    pub email_rate_limit: u32,
 }
 
 impl ProviderSettings {
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            duffel: self.duffel_rate_limit,
+            stripe: self.stripe_rate_limit,
+            email: self.email_rate_limit,
+        }
+    }
+
     /// Worker configuration for these providers.
-    pub fn worker_config(&self, prefetch: u16, instance: String) -> WorkerConfig {
+    pub fn worker_config(
+        &self,
+        prefetch: u16,
+        instance: String,
+        throttle: Throttle,
+    ) -> WorkerConfig {
         let provider = |url: &str, key: &str| {
             let mut config = ProviderConfig::new(url, ApiKey::new(key));
             config.timeout = Duration::from_millis(self.provider_timeout_ms);
@@ -107,19 +130,10 @@ impl ProviderSettings {
             email_from: self.email_from.clone(),
             prefetch,
             retry: RetryPolicy::default(),
+            throttle,
             supplier_timeout: Duration::from_secs(10),
             order_lookup_pages: 50,
             instance,
-        }
-    }
-
-    /// The same settings pointed at other base URLs (the demo's sandbox).
-    pub fn with_urls(&self, duffel: &str, stripe: &str, email: &str) -> Self {
-        ProviderSettings {
-            duffel_base_url: duffel.to_owned(),
-            stripe_base_url: stripe.to_owned(),
-            email_base_url: email.to_owned(),
-            ..self.clone()
         }
     }
 }

@@ -16,6 +16,7 @@ use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
 use autobook_workers::WorkerKind;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
+use autobook_workers::worker::throttle::{RateLimits, Throttle};
 
 /// How to start a stack.
 #[derive(Debug, Clone)]
@@ -32,6 +33,9 @@ pub struct StackConfig {
     pub worker_instances: usize,
     pub worker_prefetch: u16,
     pub retry: RetryPolicy,
+    /// Redis for the shared provider rate limit; None: no limit.
+    pub redis_url: Option<String>,
+    pub rate_limits: RateLimits,
     pub db_pool: u32,
 }
 
@@ -47,6 +51,12 @@ impl StackConfig {
             worker_instances: 1,
             worker_prefetch: 32,
             retry: RetryPolicy::default(),
+            redis_url: None,
+            rate_limits: RateLimits {
+                duffel: 200,
+                stripe: 100,
+                email: 100,
+            },
             db_pool: 20,
         }
     }
@@ -82,6 +92,11 @@ impl Stack {
             .await
             .context("declaring the topology")?;
         let publisher = Publisher::open(&broker).await?;
+        let throttle = match &config.redis_url {
+            Some(url) => Throttle::redis(url, config.topology.namespace(), config.rate_limits)
+                .context("REDIS_URL")?,
+            None => Throttle::disabled(),
+        };
         let shutdown = CancellationToken::new();
         let mut roles = JoinSet::new();
         for n in 0..config.orchestrators.max(1) {
@@ -98,7 +113,7 @@ impl Stack {
             });
         }
         for n in 0..config.worker_instances.max(1) {
-            let workers = worker_config(&sandbox, &config, format!("worker-{n}"));
+            let workers = worker_config(&sandbox, &config, throttle.clone(), format!("worker-{n}"));
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
             roles.spawn(async move {
                 Ok(autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown).await?)
@@ -147,6 +162,7 @@ impl Stack {
 fn worker_config(
     sandbox: &RunningSandbox,
     config: &StackConfig,
+    throttle: Throttle,
     instance: String,
 ) -> autobook_workers::WorkerConfig {
     let provider = |url: &str, key: &str| ProviderConfig::new(url, ApiKey::new(key));
@@ -157,6 +173,7 @@ fn worker_config(
         email_from: "autobook <bookings@autobook.example>".into(),
         prefetch: config.worker_prefetch,
         retry: config.retry.clone(),
+        throttle,
         supplier_timeout: std::time::Duration::from_secs(10),
         order_lookup_pages: 50,
         instance,

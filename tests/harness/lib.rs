@@ -35,6 +35,11 @@ pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
+/// Redis used by tests (`REDIS_URL`, default: local).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
 /// A running system owned by one test.
 pub struct TestSystem {
     stack: Option<Stack>,
@@ -71,6 +76,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem 
     };
     config.orchestrator.policy.order_recheck_delay = Duration::from_millis(100);
     config.db_pool = 8;
+    config.redis_url = Some(redis_url());
     configure(&mut config);
     let stack = Stack::start(config).await.unwrap();
     TestSystem {

@@ -16,6 +16,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         namespace: format!("t-demo-{id}"),
         database_url: autobook_tests::database_url(),
         amqp_url: autobook_tests::amqp_url(),
+        redis_url: autobook_tests::redis_url(),
     };
     let summary = autobook::demo::execute(&args).await.unwrap();
     assert_eq!(summary.trips, 40);

@@ -10,3 +10,4 @@ mod compensation;
 mod demo;
 mod duplicates;
 mod executor;
+mod throttle;

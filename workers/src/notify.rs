@@ -7,12 +7,12 @@ use autobook_contracts::{Envelope, Message, QueueRole};
 
 use crate::providers::{EmailClient, OutgoingEmail};
 use crate::render::render;
-use crate::worker::retry::{Repeatable, RetryPolicy, with_retries};
+use crate::worker::retry::{Caller, Repeatable};
 use crate::worker::{Failure, Reply, Service};
 
 pub struct NotifyService {
     pub email: EmailClient,
-    pub retry: RetryPolicy,
+    pub caller: Caller,
     /// The sender, e.g. "autobook <bookings@autobook.example>".
     pub from: String,
 }
@@ -37,10 +37,12 @@ impl Service for NotifyService {
             ],
         };
         let key = notice.idempotency_key.clone();
-        match with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.email.send(&email, key.as_str())
-        })
-        .await
+        match self
+            .caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.email.send(&email, key.as_str())
+            })
+            .await
         {
             Ok(email_id) => Ok(Reply::settled(NotificationSent {
                 idempotency_key: key,

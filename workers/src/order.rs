@@ -14,7 +14,7 @@ use autobook_contracts::events::{
 use autobook_contracts::{Envelope, Message, QueueRole};
 
 use crate::providers::{DuffelClient, DuffelOrder, ErrorClass, NewOrder, ProviderError};
-use crate::worker::retry::{Repeatable, RetryPolicy, with_retries};
+use crate::worker::retry::{Caller, Repeatable};
 use crate::worker::{Failure, Reply, Service};
 
 /// Metadata key holding our idempotency key on Duffel orders.
@@ -25,7 +25,7 @@ const UNKNOWN_ATTEMPTS: usize = 3;
 
 pub struct OrderService {
     pub duffel: DuffelClient,
-    pub retry: RetryPolicy,
+    pub caller: Caller,
     /// Pages of recent orders scanned when looking an order up.
     pub lookup_pages: u32,
 }
@@ -63,10 +63,10 @@ impl OrderService {
             metadata,
         };
         for _ in 0..UNKNOWN_ATTEMPTS {
-            match with_retries(&self.retry, Repeatable::No, || {
-                self.duffel.create_order(&order)
-            })
-            .await
+            match self
+                .caller
+                .call(Repeatable::No, || self.duffel.create_order(&order))
+                .await
             {
                 Ok(made) => return Ok(created(c, made)),
                 Err(error) => match error.class() {
@@ -89,22 +89,25 @@ impl OrderService {
     }
 
     async fn look_up(&self, c: &CreateOrder) -> Result<Option<DuffelOrder>, Failure> {
-        with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.duffel.find_order_by_metadata(
-                METADATA_KEY,
-                c.idempotency_key.as_str(),
-                self.lookup_pages,
-            )
-        })
-        .await
-        .map_err(|e| Failure::unresolved(&e))
+        self.caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.duffel.find_order_by_metadata(
+                    METADATA_KEY,
+                    c.idempotency_key.as_str(),
+                    self.lookup_pages,
+                )
+            })
+            .await
+            .map_err(|e| Failure::unresolved(&e))
     }
 
     async fn cancel(&self, c: &CancelOrder) -> Result<Reply, Failure> {
-        match with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.duffel.cancel_order(&c.order_id)
-        })
-        .await
+        match self
+            .caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.duffel.cancel_order(&c.order_id)
+            })
+            .await
         {
             Ok(cancellation) => Ok(Reply::settled(OrderCancelled {
                 idempotency_key: c.idempotency_key.clone(),

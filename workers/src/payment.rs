@@ -20,12 +20,12 @@ use crate::providers::{
     CancellationReason, ErrorClass, NewPaymentIntent, PaymentIntent, PaymentIntentStatus,
     ProviderError, StripeClient,
 };
-use crate::worker::retry::{Repeatable, RetryPolicy, with_retries};
+use crate::worker::retry::{Caller, Repeatable};
 use crate::worker::{Failure, Reply, Service};
 
 pub struct PaymentService {
     pub stripe: StripeClient,
-    pub retry: RetryPolicy,
+    pub caller: Caller,
 }
 
 impl Service for PaymentService {
@@ -50,12 +50,14 @@ impl PaymentService {
     ) -> Result<Reply, Failure> {
         let key = c.idempotency_key.as_str();
         if look_up_first {
-            let found = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-                self.stripe
-                    .search_payment_intents_by_metadata("idempotency_key", key)
-            })
-            .await
-            .map_err(|e| Failure::unresolved(&e))?;
+            let found = self
+                .caller
+                .call(Repeatable::ByIdempotencyKey, || {
+                    self.stripe
+                        .search_payment_intents_by_metadata("idempotency_key", key)
+                })
+                .await
+                .map_err(|e| Failure::unresolved(&e))?;
             if let Some(intent) = found.into_iter().next() {
                 return self.continue_authorization(c, intent).await;
             }
@@ -71,10 +73,12 @@ impl PaymentService {
             description: c.description.clone(),
             metadata,
         };
-        match with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.stripe.create_payment_intent(&new, key)
-        })
-        .await
+        match self
+            .caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.stripe.create_payment_intent(&new, key)
+            })
+            .await
         {
             Ok(intent) => self.continue_authorization(c, intent).await,
             Err(error) => self.authorization_error(c, None, error),
@@ -92,10 +96,12 @@ impl PaymentService {
             PaymentIntentStatus::RequiresConfirmation
             | PaymentIntentStatus::RequiresPaymentMethod => {
                 let confirm_key = format!("{}:confirm", c.idempotency_key);
-                let confirmed = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-                    self.stripe.confirm_payment_intent(&intent.id, &confirm_key)
-                })
-                .await;
+                let confirmed = self
+                    .caller
+                    .call(Repeatable::ByIdempotencyKey, || {
+                        self.stripe.confirm_payment_intent(&intent.id, &confirm_key)
+                    })
+                    .await;
                 match confirmed {
                     Ok(intent) if intent.status == PaymentIntentStatus::RequiresCapture => {
                         Ok(authorized(c, &intent))
@@ -119,12 +125,13 @@ impl PaymentService {
     /// unexpected status) is released and the payment reported failed.
     async fn abandon(&self, c: &AuthorizePayment, intent: PaymentIntent) -> Result<Reply, Failure> {
         let key = format!("{}:abandon", c.idempotency_key);
-        with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.stripe
-                .cancel_payment_intent(&intent.id, CancellationReason::Abandoned, &key)
-        })
-        .await
-        .map_err(|e| Failure::unresolved(&e))?;
+        self.caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.stripe
+                    .cancel_payment_intent(&intent.id, CancellationReason::Abandoned, &key)
+            })
+            .await
+            .map_err(|e| Failure::unresolved(&e))?;
         Ok(Reply::settled(PaymentFailed {
             idempotency_key: c.idempotency_key.clone(),
             detail: format!(
@@ -169,11 +176,13 @@ impl PaymentService {
 
     async fn capture(&self, c: &CapturePayment) -> Result<Reply, Failure> {
         let key = c.idempotency_key.as_str();
-        let captured = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.stripe
-                .capture_payment_intent(&c.payment_intent_id, Some(c.amount), key)
-        })
-        .await;
+        let captured = self
+            .caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.stripe
+                    .capture_payment_intent(&c.payment_intent_id, Some(c.amount), key)
+            })
+            .await;
         let intent = match captured {
             Ok(intent) => intent,
             Err(error) if error.class() == ErrorClass::Permanent => {
@@ -198,14 +207,16 @@ impl PaymentService {
 
     async fn void(&self, c: &VoidHold) -> Result<Reply, Failure> {
         let key = c.idempotency_key.as_str();
-        let cancelled = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.stripe.cancel_payment_intent(
-                &c.payment_intent_id,
-                CancellationReason::Abandoned,
-                key,
-            )
-        })
-        .await;
+        let cancelled = self
+            .caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.stripe.cancel_payment_intent(
+                    &c.payment_intent_id,
+                    CancellationReason::Abandoned,
+                    key,
+                )
+            })
+            .await;
         let intent = match cancelled {
             Ok(intent) => intent,
             // Stripe refuses to cancel an intent that is already canceled: look.
@@ -228,11 +239,12 @@ impl PaymentService {
     }
 
     async fn retrieve(&self, id: &str) -> Result<PaymentIntent, Failure> {
-        with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.stripe.retrieve_payment_intent(id)
-        })
-        .await
-        .map_err(|e| Failure::unresolved(&e))
+        self.caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.stripe.retrieve_payment_intent(id)
+            })
+            .await
+            .map_err(|e| Failure::unresolved(&e))
     }
 }
 

@@ -15,10 +15,12 @@ use autobook_contracts::QueueRole;
 use crate::notify::NotifyService;
 use crate::order::OrderService;
 use crate::payment::PaymentService;
+use crate::providers::Provider;
 use crate::providers::{DuffelClient, EmailClient, ProviderConfig, ProviderError, StripeClient};
 use crate::search::SearchService;
 use crate::worker::CommandHandler;
-use crate::worker::retry::RetryPolicy;
+use crate::worker::retry::{Caller, RetryPolicy};
+use crate::worker::throttle::Throttle;
 
 /// A worker role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +59,8 @@ pub struct WorkerConfig {
     /// Commands handled concurrently per queue.
     pub prefetch: u16,
     pub retry: RetryPolicy,
+    /// The shared rate limit on provider calls.
+    pub throttle: Throttle,
     pub supplier_timeout: Duration,
     /// Pages of recent orders scanned when an order is looked up.
     pub order_lookup_pages: u32,
@@ -98,7 +102,7 @@ pub async fn run(
             WorkerKind::Search => {
                 let service = SearchService {
                     duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
-                    retry: config.retry.clone(),
+                    caller: config.caller(Provider::Duffel),
                     supplier_timeout: config.supplier_timeout,
                 };
                 consumers.spawn(consume(
@@ -112,7 +116,7 @@ pub async fn run(
             WorkerKind::Payment => {
                 let service = PaymentService {
                     stripe: StripeClient::new(config.stripe.clone()).map_err(Box::new)?,
-                    retry: config.retry.clone(),
+                    caller: config.caller(Provider::Stripe),
                 };
                 consumers.spawn(consume(
                     broker,
@@ -125,7 +129,7 @@ pub async fn run(
             WorkerKind::Order => {
                 let service = OrderService {
                     duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
-                    retry: config.retry.clone(),
+                    caller: config.caller(Provider::Duffel),
                     lookup_pages: config.order_lookup_pages,
                 };
                 consumers.spawn(consume(
@@ -139,7 +143,7 @@ pub async fn run(
             WorkerKind::Notify => {
                 let service = NotifyService {
                     email: EmailClient::new(config.email.clone()).map_err(Box::new)?,
-                    retry: config.retry.clone(),
+                    caller: config.caller(Provider::Email),
                     from: config.email_from.clone(),
                 };
                 consumers.spawn(consume(
@@ -171,4 +175,15 @@ async fn consume<H: Handler>(
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
     run_consumer(&broker, publisher, options, Arc::new(handler), shutdown).await
+}
+
+impl WorkerConfig {
+    /// How services call `provider`: this config's retries and rate limit.
+    pub fn caller(&self, provider: Provider) -> Caller {
+        Caller {
+            provider,
+            policy: self.retry.clone(),
+            throttle: self.throttle.clone(),
+        }
+    }
 }

@@ -7,12 +7,12 @@ use autobook_contracts::events::{OffersFound, SearchFailed};
 use autobook_contracts::{Envelope, Message, QueueRole};
 
 use crate::providers::{DuffelClient, ErrorClass};
-use crate::worker::retry::{Repeatable, RetryPolicy, with_retries};
+use crate::worker::retry::{Caller, Repeatable};
 use crate::worker::{Failure, Reply, Service};
 
 pub struct SearchService {
     pub duffel: DuffelClient,
-    pub retry: RetryPolicy,
+    pub caller: Caller,
     /// How long Duffel may wait on airlines (`supplier_timeout`).
     pub supplier_timeout: Duration,
 }
@@ -25,10 +25,12 @@ impl Service for SearchService {
             return Err(Failure::Unsupported(command.message_type()));
         };
         let key = search.idempotency_key.clone();
-        let result = with_retries(&self.retry, Repeatable::ByIdempotencyKey, || {
-            self.duffel.search(search, self.supplier_timeout)
-        })
-        .await;
+        let result = self
+            .caller
+            .call(Repeatable::ByIdempotencyKey, || {
+                self.duffel.search(search, self.supplier_timeout)
+            })
+            .await;
         match result {
             Ok(found) => {
                 if found.skipped > 0 {

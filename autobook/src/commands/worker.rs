@@ -1,6 +1,8 @@
 //! `autobook worker <roles>`: one or more worker roles.
 
-use anyhow::anyhow;
+use anyhow::{Context, anyhow};
+
+use autobook_workers::worker::throttle::Throttle;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::instance_name;
@@ -27,7 +29,15 @@ pub async fn run(
             shutdown.clone(),
         ));
     }
-    let config = args.providers.worker_config(args.prefetch, instance);
+    let throttle = Throttle::redis(
+        &args.services.redis_url,
+        &args.services.namespace,
+        args.providers.rate_limits(),
+    )
+    .context("REDIS_URL")?;
+    let config = args
+        .providers
+        .worker_config(args.prefetch, instance, throttle);
     tracing::info!(roles = ?kinds, "workers starting");
     autobook_workers::run(&kinds, pool.clone(), broker.clone(), config, shutdown).await?;
     broker.close().await;

@@ -52,6 +52,7 @@ pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
     let topology = Topology::new(&args.namespace)?;
     clear_topology(&args.amqp_url, &topology).await?;
     let mut config = StackConfig::new(database_url, args.amqp_url.clone(), topology.clone());
+    config.redis_url = Some(args.redis_url.clone());
     config.sandbox = SandboxConfig {
         faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
         seed: args.seed,

@@ -8,6 +8,7 @@
 
 pub mod calls;
 pub mod retry;
+pub mod throttle;
 
 use std::future::Future;
 use std::sync::Arc;

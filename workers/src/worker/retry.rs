@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 
-use crate::providers::{ErrorClass, ProviderError};
+use crate::providers::{ErrorClass, Provider, ProviderError};
+
+use super::throttle::Throttle;
 
 /// Backoff settings for provider calls.
 #[derive(Debug, Clone)]
@@ -38,6 +40,37 @@ pub enum Repeatable {
     ByIdempotencyKey,
     /// Asking again could repeat the effect: never retry an unknown outcome.
     No,
+}
+
+/// How a service calls its provider: under the shared rate limit, with
+/// retries.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub provider: Provider,
+    pub policy: RetryPolicy,
+    pub throttle: Throttle,
+}
+
+impl Caller {
+    /// Runs `op`, each attempt waiting for a rate-limit slot first.
+    pub async fn call<T, F, Fut>(
+        &self,
+        repeatable: Repeatable,
+        mut op: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let attempt = || {
+            let call = op();
+            async move {
+                self.throttle.acquire(self.provider).await;
+                call.await
+            }
+        };
+        with_retries(&self.policy, repeatable, attempt).await
+    }
 }
 
 /// Runs `op` with retries per `policy`.
