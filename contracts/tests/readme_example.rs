@@ -1,0 +1,31 @@
+//! The trip request example in the README is a valid message: gateway
+//! authors copy it, so it must decode and validate.
+
+use autobook_contracts::{Envelope, Message};
+use chrono::{TimeZone, Utc};
+
+fn readme_example() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("```json\n{\n  \"message_id\"")
+        .expect("the README shows a trip.requested envelope");
+    let body = &readme[start + "```json\n".len()..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
+#[test]
+fn the_readme_trip_request_decodes_and_validates() {
+    let envelope =
+        Envelope::decode(readme_example().as_bytes()).expect("the README example decodes");
+    let Message::TripRequested(trip) = &envelope.message else {
+        panic!("not a trip request")
+    };
+    let when_written = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    trip.validate(when_written)
+        .expect("the README example is a valid trip");
+    assert_eq!(
+        envelope.trace.traceparent,
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    );
+}
