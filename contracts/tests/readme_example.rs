@@ -1,6 +1,8 @@
 //! The trip request example in the README is a valid message: gateway
 //! authors copy it, so it must decode and validate.
 
+#![allow(clippy::unwrap_used)]
+
 use autobook_contracts::{Envelope, Message};
 use chrono::{TimeZone, Utc};
 
