@@ -118,7 +118,59 @@ impl ErrorClass {
 /// Duffel's "guaranteed no order and no payment" code on a 502.
 pub const DUFFEL_ORDER_NOT_CREATED: &str = "order_not_created";
 
+/// What a provider's error body said, in common terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorAnswer {
+    /// The error's type (Duffel and Stripe `type`, email `name`); `None`
+    /// when the body carried no error at all.
+    pub error_type: Option<String>,
+    pub code: Option<String>,
+    pub decline_code: Option<String>,
+    pub payment_intent_id: Option<String>,
+    pub message: String,
+}
+
 impl ProviderError {
+    /// Classifies an error answer by its status: 429 throttled, 409 a
+    /// concurrent request with the same key, 5xx trouble on their side,
+    /// any other 4xx with an error body a definite refusal.
+    pub fn from_answer(
+        provider: Provider,
+        status: u16,
+        answer: ErrorAnswer,
+        retry_after: Option<std::time::Duration>,
+    ) -> Self {
+        match status {
+            429 => ProviderError::RateLimited {
+                provider,
+                retry_after,
+            },
+            409 => ProviderError::Conflict {
+                provider,
+                detail: answer.message,
+            },
+            500..=599 => ProviderError::Server {
+                provider,
+                status,
+                code: answer.code,
+                detail: answer.message,
+            },
+            400..=499 => match answer.error_type {
+                Some(error_type) => ProviderError::Rejected {
+                    provider,
+                    status,
+                    error_type,
+                    code: answer.code,
+                    decline_code: answer.decline_code,
+                    payment_intent_id: answer.payment_intent_id,
+                    message: answer.message,
+                },
+                None => ProviderError::invalid_response(provider, status, &answer.message),
+            },
+            _ => ProviderError::invalid_response(provider, status, "unexpected HTTP status"),
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             ProviderError::Connect { .. } => ErrorClass::Retryable,

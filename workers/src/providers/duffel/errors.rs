@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::wire::{Envelope, ErrorBody, ErrorItem};
-use crate::providers::error::{Provider, ProviderError, clip};
+use crate::providers::error::{ErrorAnswer, Provider, ProviderError, clip};
 use crate::providers::rate_limit::retry_after;
 use crate::providers::transport::{RawResponse, parse_json};
 
@@ -41,35 +41,13 @@ pub fn error_from_response(raw: &RawResponse, now: DateTime<Utc>) -> ProviderErr
     } else {
         clip(&errors.iter().map(describe).collect::<Vec<_>>().join("; "))
     };
-    match status {
-        429 => ProviderError::RateLimited {
-            provider,
-            retry_after: retry_after(&raw.headers, now),
-        },
-        409 => ProviderError::Conflict {
-            provider,
-            detail: message,
-        },
-        500..=599 => ProviderError::Server {
-            provider,
-            status,
-            code,
-            detail: message,
-        },
-        400..=499 => match first {
-            Some(error) => ProviderError::Rejected {
-                provider,
-                status,
-                error_type: clip(error.kind.as_deref().unwrap_or("unknown")),
-                code,
-                decline_code: None,
-                payment_intent_id: None,
-                message,
-            },
-            None => ProviderError::invalid_response(provider, status, &message),
-        },
-        _ => ProviderError::invalid_response(provider, status, "unexpected HTTP status"),
-    }
+    let answer = ErrorAnswer {
+        error_type: first.map(|error| clip(error.kind.as_deref().unwrap_or("unknown"))),
+        code,
+        message,
+        ..ErrorAnswer::default()
+    };
+    ProviderError::from_answer(provider, status, answer, retry_after(&raw.headers, now))
 }
 
 fn describe(error: &ErrorItem) -> String {

@@ -9,7 +9,7 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::providers::config::ProviderConfig;
-use crate::providers::error::{Provider, ProviderError, clip};
+use crate::providers::error::{ErrorAnswer, Provider, ProviderError, clip};
 use crate::providers::rate_limit::retry_after;
 use crate::providers::transport::{HttpTransport, RawResponse, parse_json};
 
@@ -199,39 +199,24 @@ pub fn error_from_response(raw: &RawResponse, now: DateTime<Utc>) -> ProviderErr
         .and_then(|b| b.message.as_deref())
         .map(clip)
         .unwrap_or_else(|| format!("HTTP {status} without an error message"));
-    let rejected =
-        |error_type: String, code: Option<String>, message: String| ProviderError::Rejected {
+    // Resend answers 409 both to a concurrent duplicate (retry) and to a
+    // reused key with another payload: the latter is a definite refusal.
+    if status == 409 && name.as_deref() == Some(INVALID_IDEMPOTENT_REQUEST) {
+        return ProviderError::Rejected {
             provider,
             status,
-            error_type,
-            code,
+            error_type: INVALID_IDEMPOTENT_REQUEST.to_owned(),
+            code: name,
             decline_code: None,
             payment_intent_id: None,
             message,
         };
-    match status {
-        429 => ProviderError::RateLimited {
-            provider,
-            retry_after: retry_after(&raw.headers, now),
-        },
-        409 if name.as_deref() == Some(INVALID_IDEMPOTENT_REQUEST) => {
-            rejected(INVALID_IDEMPOTENT_REQUEST.to_owned(), name, message)
-        }
-        409 => ProviderError::Conflict {
-            provider,
-            detail: message,
-        },
-        500..=599 => ProviderError::Server {
-            provider,
-            status,
-            code: name,
-            detail: message,
-        },
-        400..=499 => rejected(
-            name.clone().unwrap_or_else(|| "unknown".to_owned()),
-            name,
-            message,
-        ),
-        _ => ProviderError::invalid_response(provider, status, "unexpected HTTP status"),
     }
+    let answer = ErrorAnswer {
+        error_type: Some(name.clone().unwrap_or_else(|| "unknown".to_owned())),
+        code: name,
+        message,
+        ..ErrorAnswer::default()
+    };
+    ProviderError::from_answer(provider, status, answer, retry_after(&raw.headers, now))
 }

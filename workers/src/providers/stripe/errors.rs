@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::wire::ErrorBody;
-use crate::providers::error::{Provider, ProviderError, clip};
+use crate::providers::error::{ErrorAnswer, Provider, ProviderError, clip};
 use crate::providers::rate_limit::retry_after;
 use crate::providers::transport::{RawResponse, parse_json};
 
@@ -35,33 +35,17 @@ pub fn error_from_response(raw: &RawResponse, now: DateTime<Utc>) -> ProviderErr
         .and_then(|e| e.message.as_deref())
         .map(clip)
         .unwrap_or_else(|| format!("HTTP {status} without a Stripe error message"));
-    match status {
-        429 => ProviderError::RateLimited {
-            provider,
-            retry_after: retry_after(&raw.headers, now),
-        },
-        409 => ProviderError::Conflict {
-            provider,
-            detail: message,
-        },
-        500..=599 => ProviderError::Server {
-            provider,
-            status,
-            code,
-            detail: message,
-        },
-        400..=499 => match error {
-            Some(error) => ProviderError::Rejected {
-                provider,
-                status,
-                error_type: clip(error.kind.as_deref().unwrap_or("unknown")),
-                code,
-                decline_code: error.decline_code.as_deref().map(clip),
-                payment_intent_id: error.payment_intent.map(|pi| clip(&pi.id)),
-                message,
-            },
-            None => ProviderError::invalid_response(provider, status, &message),
-        },
-        _ => ProviderError::invalid_response(provider, status, "unexpected HTTP status"),
-    }
+    let answer = ErrorAnswer {
+        error_type: error
+            .as_ref()
+            .map(|e| clip(e.kind.as_deref().unwrap_or("unknown"))),
+        code,
+        decline_code: error
+            .as_ref()
+            .and_then(|e| e.decline_code.as_deref())
+            .map(clip),
+        payment_intent_id: error.and_then(|e| e.payment_intent).map(|pi| clip(&pi.id)),
+        message,
+    };
+    ProviderError::from_answer(provider, status, answer, retry_after(&raw.headers, now))
 }
