@@ -1,7 +1,6 @@
 //! Metric names of the workers, with their descriptions. Provider request
 //! metrics are described by `providers::telemetry`.
 
-pub const COMMANDS_HANDLED: &str = "autobook_worker_commands_total";
 pub const DUPLICATE_COMMANDS: &str = "autobook_worker_duplicate_commands_total";
 pub const THROTTLED_CALLS: &str = "autobook_provider_throttled_total";
 pub const RATE_LIMITER_UNAVAILABLE: &str = "autobook_rate_limiter_unavailable_total";
@@ -9,10 +8,6 @@ pub const RATE_LIMITER_UNAVAILABLE: &str = "autobook_rate_limiter_unavailable_to
 /// Registers descriptions with the installed recorder.
 pub fn describe() {
     use metrics::describe_counter;
-    describe_counter!(
-        COMMANDS_HANDLED,
-        "Commands handled by workers, by queue and outcome (ack, dead_letter, requeue)."
-    );
     describe_counter!(
         DUPLICATE_COMMANDS,
         "Duplicate commands, by queue and handling (replayed: stored reply sent again; in_flight: left to the owner)."

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use autobook_broker::consumer::ConsumerOptions;
-use autobook_broker::{Broker, BrokerError, Handler, Publisher, run_consumer};
+use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
 
 use crate::notify::NotifyService;
@@ -18,9 +18,9 @@ use crate::payment::PaymentService;
 use crate::providers::Provider;
 use crate::providers::{DuffelClient, EmailClient, ProviderConfig, ProviderError, StripeClient};
 use crate::search::SearchService;
-use crate::worker::CommandHandler;
 use crate::worker::retry::{Caller, RetryPolicy};
 use crate::worker::throttle::Throttle;
+use crate::worker::{CommandHandler, Service};
 
 /// A worker role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,7 +84,12 @@ pub async fn run(
     config: WorkerConfig,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
-    let publisher = Publisher::open(&broker).await?;
+    let launcher = Launcher {
+        pool,
+        publisher: Publisher::open(&broker).await?,
+        broker,
+        shutdown: shutdown.clone(),
+    };
     let mut consumers = JoinSet::new();
     for kind in kinds {
         let options = ConsumerOptions {
@@ -92,68 +97,42 @@ pub async fn run(
             prefetch: config.prefetch,
             consumer_tag: format!("{}-{}", config.instance, kind.queue().as_str()),
         };
-        let (pool, publisher, broker, shutdown) = (
-            pool.clone(),
-            publisher.clone(),
-            broker.clone(),
-            shutdown.clone(),
-        );
         match kind {
-            WorkerKind::Search => {
-                let service = SearchService {
+            WorkerKind::Search => launcher.spawn(
+                &mut consumers,
+                options,
+                SearchService {
                     duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
                     caller: config.caller(Provider::Duffel),
                     supplier_timeout: config.supplier_timeout,
-                };
-                consumers.spawn(consume(
-                    broker,
-                    publisher.clone(),
-                    options,
-                    CommandHandler::new(pool, publisher, service),
-                    shutdown,
-                ));
-            }
-            WorkerKind::Payment => {
-                let service = PaymentService {
+                },
+            ),
+            WorkerKind::Payment => launcher.spawn(
+                &mut consumers,
+                options,
+                PaymentService {
                     stripe: StripeClient::new(config.stripe.clone()).map_err(Box::new)?,
                     caller: config.caller(Provider::Stripe),
-                };
-                consumers.spawn(consume(
-                    broker,
-                    publisher.clone(),
-                    options,
-                    CommandHandler::new(pool, publisher, service),
-                    shutdown,
-                ));
-            }
-            WorkerKind::Order => {
-                let service = OrderService {
+                },
+            ),
+            WorkerKind::Order => launcher.spawn(
+                &mut consumers,
+                options,
+                OrderService {
                     duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
                     caller: config.caller(Provider::Duffel),
                     lookup_pages: config.order_lookup_pages,
-                };
-                consumers.spawn(consume(
-                    broker,
-                    publisher.clone(),
-                    options,
-                    CommandHandler::new(pool, publisher, service),
-                    shutdown,
-                ));
-            }
-            WorkerKind::Notify => {
-                let service = NotifyService {
+                },
+            ),
+            WorkerKind::Notify => launcher.spawn(
+                &mut consumers,
+                options,
+                NotifyService {
                     email: EmailClient::new(config.email.clone()).map_err(Box::new)?,
                     caller: config.caller(Provider::Email),
                     from: config.email_from.clone(),
-                };
-                consumers.spawn(consume(
-                    broker,
-                    publisher.clone(),
-                    options,
-                    CommandHandler::new(pool, publisher, service),
-                    shutdown,
-                ));
-            }
+                },
+            ),
         }
     }
     let mut first_error = None;
@@ -167,14 +146,36 @@ pub async fn run(
     first_error.map_or(Ok(()), |e| Err(e.into()))
 }
 
-async fn consume<H: Handler>(
-    broker: Broker,
+/// What every consumer of this process shares.
+struct Launcher {
+    pool: PgPool,
     publisher: Publisher,
-    options: ConsumerOptions,
-    handler: H,
+    broker: Broker,
     shutdown: CancellationToken,
-) -> Result<(), BrokerError> {
-    run_consumer(&broker, publisher, options, Arc::new(handler), shutdown).await
+}
+
+impl Launcher {
+    /// Starts the consumer loop of one service's queue.
+    fn spawn<S: Service>(
+        &self,
+        consumers: &mut JoinSet<Result<(), BrokerError>>,
+        options: ConsumerOptions,
+        service: S,
+    ) {
+        let handler = Arc::new(CommandHandler::new(
+            self.pool.clone(),
+            self.publisher.clone(),
+            service,
+        ));
+        let (broker, publisher, shutdown) = (
+            self.broker.clone(),
+            self.publisher.clone(),
+            self.shutdown.clone(),
+        );
+        consumers.spawn(async move {
+            run_consumer(&broker, publisher, options, handler, shutdown).await
+        });
+    }
 }
 
 impl WorkerConfig {

@@ -19,7 +19,7 @@ use sqlx::PgPool;
 use autobook_broker::{DeliveryContext, Disposition, Handler, Publisher};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole};
 
-use crate::metric_definitions::{COMMANDS_HANDLED, DUPLICATE_COMMANDS};
+use crate::metric_definitions::DUPLICATE_COMMANDS;
 use calls::Claim;
 
 /// The answer to a command.
@@ -148,7 +148,7 @@ impl<S: Service> Handler for CommandHandler<S> {
                 };
             }
         };
-        let outcome = match claim {
+        match claim {
             Claim::Replay(stored) => match Envelope::decode(&stored) {
                 Ok(reply) => {
                     metrics::counter!(DUPLICATE_COMMANDS, "queue" => S::QUEUE.as_str(), "handling" => "replayed").increment(1);
@@ -200,14 +200,6 @@ impl<S: Service> Handler for CommandHandler<S> {
                     format!("{t} is not handled here"),
                 ),
             },
-        };
-        let label = match &outcome {
-            Disposition::Ack => "ack",
-            Disposition::DeadLetter { .. } => "dead_letter",
-            Disposition::Requeue { .. } => "requeue",
-        };
-        metrics::counter!(COMMANDS_HANDLED, "queue" => S::QUEUE.as_str(), "outcome" => label)
-            .increment(1);
-        outcome
+        }
     }
 }
