@@ -20,3 +20,4 @@ pub mod runtime;
 pub mod saga;
 pub mod store;
 pub mod timers;
+pub mod watch;

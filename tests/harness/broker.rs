@@ -1,18 +1,21 @@
 //! Broker access for tests: raw publishing (bad input), reading dead-letter
-//! queues, and observing events as they pass.
+//! queues, and observing events as they pass. Reading is push-based
+//! (consumers with a deadline), never polling.
 
 use std::time::Duration;
 
-use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
+};
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel};
+use lapin::{BasicProperties, Consumer};
 
 use autobook_broker::properties::header_text;
 use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, QueueRole};
 
 use crate::TestSystem;
-use crate::wait;
 
 /// A message taken from a dead-letter queue, with the reason autobook gave.
 #[derive(Debug, Clone)]
@@ -25,8 +28,7 @@ pub struct DeadLetter {
 
 /// A private queue bound to the events exchange, to watch replies pass.
 pub struct Observer {
-    channel: Channel,
-    queue: String,
+    consumer: Consumer,
 }
 
 impl TestSystem {
@@ -42,43 +44,37 @@ impl TestSystem {
             .unwrap();
     }
 
-    /// The next dead letter of `role`'s queue (waits up to 15 s).
+    /// Takes the next dead letter of `role`'s queue (waits up to 15 s).
     pub async fn dead_letter(&self, role: QueueRole) -> DeadLetter {
-        let channel = self.stack().broker.channel().await.unwrap();
         let queue = self.topology.dead_letter_queue(role);
-        let found = wait::until(Duration::from_secs(15), || async {
-            let message = channel
-                .basic_get(queue.clone().into(), BasicGetOptions { no_ack: true })
-                .await
-                .ok()??;
-            let properties = &message.delivery.properties;
-            Some(DeadLetter {
-                code: header_text(properties, headers::DEAD_LETTER_CODE).unwrap_or_default(),
-                reason: header_text(properties, headers::DEAD_LETTER_REASON).unwrap_or_default(),
-                source: header_text(properties, headers::DEAD_LETTER_SOURCE).unwrap_or_default(),
-                body: message.delivery.data.clone(),
-            })
-        })
-        .await;
-        found.unwrap_or_else(|| panic!("nothing arrived in {queue}"))
-    }
-
-    /// Messages waiting in `role`'s dead-letter queue.
-    pub async fn dead_letter_count(&self, role: QueueRole) -> u32 {
         let channel = self.stack().broker.channel().await.unwrap();
-        let options = QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        };
-        let queue = channel
-            .queue_declare(
-                self.topology.dead_letter_queue(role).into(),
-                options,
+        channel
+            .basic_qos(1, BasicQosOptions::default())
+            .await
+            .unwrap();
+        let mut consumer = channel
+            .basic_consume(
+                queue.clone().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
             .await
             .unwrap();
-        queue.message_count()
+        let delivery = tokio::time::timeout(Duration::from_secs(15), consumer.next())
+            .await
+            .unwrap_or_else(|_| panic!("nothing arrived in {queue}"))
+            .unwrap()
+            .unwrap();
+        delivery.ack(BasicAckOptions::default()).await.unwrap();
+        let _ = channel.close(200, "done".into()).await;
+        let properties = &delivery.properties;
+        DeadLetter {
+            code: header_text(properties, headers::DEAD_LETTER_CODE).unwrap_or_default(),
+            reason: header_text(properties, headers::DEAD_LETTER_REASON).unwrap_or_default(),
+            source: header_text(properties, headers::DEAD_LETTER_SOURCE).unwrap_or_default(),
+            body: delivery.data.clone(),
+        }
     }
 
     /// Starts watching events with the given routing keys (message types).
@@ -106,24 +102,25 @@ impl TestSystem {
                 .await
                 .unwrap();
         }
-        Observer {
-            channel,
-            queue: name,
-        }
+        let options = BasicConsumeOptions {
+            no_ack: true,
+            ..BasicConsumeOptions::default()
+        };
+        let consumer = channel
+            .basic_consume(name.into(), "".into(), options, FieldTable::default())
+            .await
+            .unwrap();
+        Observer { consumer }
     }
 }
 
 impl Observer {
     /// The next observed event, if one arrives within `timeout`.
-    pub async fn next(&self, timeout: Duration) -> Option<Envelope> {
-        wait::until(timeout, || async {
-            let message = self
-                .channel
-                .basic_get(self.queue.clone().into(), BasicGetOptions { no_ack: true })
-                .await
-                .ok()??;
-            Envelope::decode(&message.delivery.data).ok()
-        })
-        .await
+    pub async fn next(&mut self, timeout: Duration) -> Option<Envelope> {
+        let delivery = tokio::time::timeout(timeout, self.consumer.next())
+            .await
+            .ok()??
+            .ok()?;
+        Envelope::decode(&delivery.data).ok()
     }
 }

@@ -10,7 +10,6 @@
 
 pub mod broker;
 pub mod trips;
-pub mod wait;
 
 use std::time::Duration;
 
@@ -21,6 +20,7 @@ use autobook::stack::{Stack, StackConfig};
 use autobook_contracts::Topology;
 use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::store::{SagaRow, load_saga};
+use autobook_orchestrator::watch::until_finished;
 use autobook_sandbox::{FaultScript, Faults, Ledger, SandboxConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 
@@ -103,13 +103,13 @@ impl TestSystem {
         load_saga(&self.stack().pool, id).await.unwrap()
     }
 
-    /// Waits (bounded) until the saga reaches a terminal status.
+    /// Waits (at most 30 s) for the saga to reach a terminal status.
     pub async fn finished(&self, id: Uuid) -> SagaRow {
-        let done = wait::until(Duration::from_secs(30), || async {
-            self.saga(id).await.filter(|row| row.terminal)
-        })
-        .await;
-        if let Some(row) = done {
+        let pool = &self.stack().pool;
+        if let Some(row) = until_finished(pool, id, Duration::from_secs(30))
+            .await
+            .unwrap()
+        {
             return row;
         }
         let status = self.saga(id).await.map(|row| row.status);

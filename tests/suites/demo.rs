@@ -1,6 +1,7 @@
 //! The demo, small: a mixed run finishes every saga and reconciles.
 
 use autobook::cli::{DemoArgs, Scenario};
+use autobook::settings::Connections;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -14,9 +15,11 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         seed: 11,
         database: format!("autobook_test_demo_{id}"),
         namespace: format!("t-demo-{id}"),
-        database_url: autobook_tests::database_url(),
-        amqp_url: autobook_tests::amqp_url(),
-        redis_url: autobook_tests::redis_url(),
+        connections: Connections {
+            database_url: autobook_tests::database_url(),
+            amqp_url: autobook_tests::amqp_url(),
+            redis_url: autobook_tests::redis_url(),
+        },
     };
     let summary = autobook::demo::execute(&args).await.unwrap();
     assert_eq!(summary.trips, 40);
@@ -36,7 +39,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         summary.booked + summary.failed + summary.needs_attention,
         40
     );
-    autobook::services::drop_database(&args.database_url, &args.database)
+    autobook::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }

@@ -26,7 +26,7 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
         "payment.captured",
         "notification.sent",
     ];
-    let observer = system.observe(&replies).await;
+    let mut observer = system.observe(&replies).await;
     let commands =
         sqlx::query("SELECT message_type, body FROM outbox WHERE saga_id = $1 ORDER BY id")
             .bind(id)

@@ -13,7 +13,6 @@ mod rows;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use autobook_contracts::{Envelope, Message};
 
@@ -29,6 +28,10 @@ const MAX_CONTENTION_RETRIES: usize = 8;
 
 /// NOTIFY channel that wakes the outbox relay.
 pub const OUTBOX_CHANNEL: &str = "autobook_outbox";
+
+/// NOTIFY channel announcing a saga that reached a terminal status; the
+/// payload is the saga id.
+pub const SAGA_FINISHED_CHANNEL: &str = "autobook_saga_finished";
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +104,9 @@ impl SagaStore {
         let version = previous.as_ref().map_or(1, |(_, v)| v + 1);
         rows::append_audit(&mut tx, envelope, &decision, from, version).await?;
         rows::write_effects(&mut tx, envelope, &decision.effects, now).await?;
+        if decision.saga.phase.is_terminal() {
+            rows::announce_finished(&mut tx, decision.saga.id).await?;
+        }
         tx.commit().await?;
         let to = decision.saga.phase.status();
         record_metrics(from, &decision.saga);
@@ -156,9 +162,4 @@ fn record_metrics(from: Option<&'static str>, saga: &Saga) {
     if saga.phase.is_terminal() {
         metrics::counter!(SAGAS_FINISHED, "status" => to).increment(1);
     }
-}
-
-/// A saga id's row, for tools and tests.
-pub async fn saga_by_id(pool: &PgPool, id: Uuid) -> Result<Option<SagaRow>, StoreError> {
-    load_saga(pool, id).await
 }

@@ -185,6 +185,16 @@ pub(super) async fn write_effects(
     Ok(())
 }
 
+/// Tells listeners (after commit) that the saga reached a terminal status.
+pub(super) async fn announce_finished(tx: &mut Tx<'_>, saga_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(super::SAGA_FINISHED_CHANNEL)
+        .bind(saga_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Adds one message to the outbox.
 pub(crate) async fn insert_outbox(tx: &mut Tx<'_>, envelope: &Envelope) -> Result<(), sqlx::Error> {
     sqlx::query(
