@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::settings::{ProviderSettings, ServiceSettings};
+use crate::settings::{Connections, ProviderSettings, ServiceSettings};
 
 /// autobook: books flights for travellers, end to end, without losing or
 /// doubling their money.
@@ -174,30 +174,9 @@ pub struct DemoArgs {
     /// Broker namespace of the run; its queues are cleared before and after.
     #[arg(long, default_value = "autobook-demo")]
     pub namespace: String,
-    /// PostgreSQL server (the demo database is created on it).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432/autobook",
-        hide_env_values = true
-    )]
-    pub database_url: String,
-    /// RabbitMQ URL.
-    #[arg(
-        long,
-        env = "AMQP_URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
-        hide_env_values = true
-    )]
-    pub amqp_url: String,
-    /// Redis URL (the shared provider rate limit).
-    #[arg(
-        long,
-        env = "REDIS_URL",
-        default_value = "redis://127.0.0.1:6379",
-        hide_env_values = true
-    )]
-    pub redis_url: String,
+    /// The demo database is created on this PostgreSQL server.
+    #[command(flatten)]
+    pub connections: Connections,
 }
 
 #[derive(Debug, Args)]

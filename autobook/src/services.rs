@@ -21,17 +21,23 @@ pub async fn connect(
     connection_name: &str,
 ) -> anyhow::Result<(PgPool, Broker)> {
     let topology = Topology::new(&settings.namespace).context("AUTOBOOK_NAMESPACE")?;
-    let pool =
-        patiently(|| autobook_orchestrator::db::connect(&settings.database_url, settings.db_pool))
-            .await
-            .context("connecting to PostgreSQL (DATABASE_URL)")?;
+    let pool = patiently(|| {
+        autobook_orchestrator::db::connect(&settings.connections.database_url, settings.db_pool)
+    })
+    .await
+    .context("connecting to PostgreSQL (DATABASE_URL)")?;
     autobook_orchestrator::db::migrate(&pool)
         .await
         .context("applying migrations")?;
-    let broker =
-        patiently(|| Broker::connect(&settings.amqp_url, connection_name, topology.clone()))
-            .await
-            .context("connecting to RabbitMQ (AMQP_URL)")?;
+    let broker = patiently(|| {
+        Broker::connect(
+            &settings.connections.amqp_url,
+            connection_name,
+            topology.clone(),
+        )
+    })
+    .await
+    .context("connecting to RabbitMQ (AMQP_URL)")?;
     autobook_broker::declare::declare_topology(&broker)
         .await
         .context("declaring the broker topology")?;

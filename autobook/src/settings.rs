@@ -12,9 +12,9 @@ use autobook_workers::worker::retry::RetryPolicy;
 use autobook_workers::worker::throttle::{RateLimits, Throttle};
 use autobook_workers::{WorkerConfig, WorkerKind};
 
-/// Connections to PostgreSQL, RabbitMQ and Redis, and the topology namespace.
+/// Where PostgreSQL, RabbitMQ and Redis are.
 #[derive(Debug, Clone, Args)]
-pub struct ServiceSettings {
+pub struct Connections {
     /// PostgreSQL URL.
     #[arg(
         long,
@@ -39,6 +39,13 @@ pub struct ServiceSettings {
         hide_env_values = true
     )]
     pub redis_url: String,
+}
+
+/// The services, the topology namespace and the pool size of a role.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceSettings {
+    #[command(flatten)]
+    pub connections: Connections,
     /// Prefix of every exchange and queue name.
     #[arg(long, env = "AUTOBOOK_NAMESPACE", default_value = Topology::DEFAULT_NAMESPACE)]
     pub namespace: String,

@@ -5,7 +5,7 @@ use crate::cli::MigrateArgs;
 use crate::services;
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    services::ensure_database(&args.services.database_url).await?;
+    services::ensure_database(&args.services.connections.database_url).await?;
     let (pool, broker) = services::connect(&args.services, "autobook-migrate").await?;
     pool.close().await;
     broker.close().await;

@@ -15,7 +15,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let instance = instance_name("orchestrator", args.instance.as_deref());
     let shutdown = shutdown::on_signal();
-    services::ensure_database(&args.services.database_url).await?;
+    services::ensure_database(&args.services.connections.database_url).await?;
     let (pool, broker) = services::connect(&args.services, &instance).await?;
     if let Some(addr) = logging.ops_addr {
         tokio::spawn(ops::serve(

@@ -18,7 +18,7 @@ pub async fn run(
     let kinds = worker_kinds(&args.roles).map_err(|e| anyhow!(e))?;
     let instance = instance_name("worker", args.instance.as_deref());
     let shutdown = shutdown::on_signal();
-    services::ensure_database(&args.services.database_url).await?;
+    services::ensure_database(&args.services.connections.database_url).await?;
     let (pool, broker) = services::connect(&args.services, &instance).await?;
     if let Some(addr) = logging.ops_addr {
         tokio::spawn(ops::serve(
@@ -30,7 +30,7 @@ pub async fn run(
         ));
     }
     let throttle = Throttle::redis(
-        &args.services.redis_url,
+        &args.services.connections.redis_url,
         &args.services.namespace,
         args.providers.rate_limits(),
     )

@@ -46,13 +46,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 /// Runs the demo against a fresh database and namespace; returns its figures.
 pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
-    let database_url = services::recreate_database(&args.database_url, &args.database)
+    let database_url = services::recreate_database(&args.connections.database_url, &args.database)
         .await
         .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
     let topology = Topology::new(&args.namespace)?;
-    clear_topology(&args.amqp_url, &topology).await?;
-    let mut config = StackConfig::new(database_url, args.amqp_url.clone(), topology.clone());
-    config.redis_url = Some(args.redis_url.clone());
+    clear_topology(&args.connections.amqp_url, &topology).await?;
+    let mut config = StackConfig::new(
+        database_url,
+        args.connections.amqp_url.clone(),
+        topology.clone(),
+    );
+    config.redis_url = Some(args.connections.redis_url.clone());
     config.sandbox = SandboxConfig {
         faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
         seed: args.seed,
@@ -86,7 +90,7 @@ pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
         .collect();
     let report = reconcile(&phases, &stack.sandbox.ledger());
     stack.stop().await?;
-    clear_topology(&args.amqp_url, &topology).await?;
+    clear_topology(&args.connections.amqp_url, &topology).await?;
     let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
     Ok(summarize(
         args.scenario.as_str(),

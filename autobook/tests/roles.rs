@@ -1,0 +1,145 @@
+//! The roles run as separate processes of the real binary, configured only
+//! through the environment, and book a trip together.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use autobook::services;
+use autobook_broker::{Broker, Publisher};
+use autobook_contracts::{Envelope, Topology};
+use autobook_orchestrator::watch::until_finished;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Children are killed when the test ends, however it ends.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn trip() -> autobook_contracts::trip::TripRequest {
+    let departure = chrono::Utc::now().date_naive() + chrono::Days::new(45);
+    serde_json::from_value(serde_json::json!({
+        "user_id": "usr_roles",
+        "origin": "SFO",
+        "destination": "SEA",
+        "departure_date": departure,
+        "passengers": [{
+            "title": "mr", "gender": "m", "given_name": "Alan", "family_name": "Turing",
+            "born_on": "1970-06-23", "email": "alan@example.com", "phone_number": "+447700900123"
+        }],
+        "cabin_class": "economy",
+        "max_price": {"amount_minor": 500000, "currency": "USD"},
+        "payment": {"payment_method": "pm_card_visa"},
+        "contact_email": "alan@example.com"
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn separate_role_processes_book_a_trip() {
+    let id = &Uuid::new_v4().simple().to_string()[..12];
+    let server = env_or(
+        "DATABASE_URL",
+        "postgres://postgres:postgres@127.0.0.1:5432/autobook",
+    );
+    let database = format!("autobook_test_roles_{id}");
+    let database_url = services::replace_database(&server, &database);
+    let namespace = format!("t-roles-{id}");
+    let amqp_url = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    let binary = env!("CARGO_BIN_EXE_autobook");
+    let run = |args: &[&str]| {
+        let mut command = Command::new(binary);
+        command
+            .args(args)
+            .env("DATABASE_URL", &database_url)
+            .env("AMQP_URL", &amqp_url)
+            .env("AUTOBOOK_NAMESPACE", &namespace)
+            .env("DUFFEL_BASE_URL", format!("http://127.0.0.1:{}", ports[1]))
+            .env("STRIPE_BASE_URL", format!("http://127.0.0.1:{}", ports[2]))
+            .env("EMAIL_BASE_URL", format!("http://127.0.0.1:{}", ports[3]))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    };
+
+    let migrated = run(&["migrate"]).status().unwrap();
+    assert!(migrated.success(), "autobook migrate failed");
+    let (admin, duffel, stripe, email) = (
+        ports[0].to_string(),
+        ports[1].to_string(),
+        ports[2].to_string(),
+        ports[3].to_string(),
+    );
+    let _processes = Processes(vec![
+        run(&[
+            "sandbox",
+            "--admin-port",
+            &admin,
+            "--duffel-port",
+            &duffel,
+            "--stripe-port",
+            &stripe,
+            "--email-port",
+            &email,
+        ])
+        .spawn()
+        .unwrap(),
+        run(&["orchestrator"]).spawn().unwrap(),
+        run(&["worker", "all"]).spawn().unwrap(),
+    ]);
+
+    let broker = Broker::connect(&amqp_url, "roles-test", Topology::new(&namespace).unwrap())
+        .await
+        .unwrap();
+    let publisher = Publisher::open(&broker).await.unwrap();
+    let saga_id = Uuid::now_v7();
+    publisher
+        .publish(&Envelope::new(saga_id, trip()))
+        .await
+        .unwrap();
+
+    let pool = autobook_orchestrator::db::connect(&database_url, 2)
+        .await
+        .unwrap();
+    let finished = until_finished(&pool, saga_id, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(finished.map(|row| row.status).as_deref(), Some("booked"));
+    let ledger: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{admin}/ledger"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ledger["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(ledger["payment_intents"][0]["status"], "succeeded");
+
+    pool.close().await;
+    drop(_processes);
+    let _ = autobook_broker::declare::delete_topology(&broker).await;
+    broker.close().await;
+    services::drop_database(&server, &database).await.unwrap();
+}
