@@ -69,6 +69,7 @@ async fn separate_role_processes_book_a_trip() {
     let namespace = format!("t-roles-{id}");
     let amqp_url = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
     let ports = [free_port(), free_port(), free_port(), free_port()];
+    let ops = format!("127.0.0.1:{}", free_port());
     let binary = env!("CARGO_BIN_EXE_autobook");
     let run = |args: &[&str]| {
         let mut command = Command::new(binary);
@@ -107,7 +108,10 @@ async fn separate_role_processes_book_a_trip() {
         ])
         .spawn()
         .unwrap(),
-        run(&["orchestrator"]).spawn().unwrap(),
+        run(&["orchestrator"])
+            .env("AUTOBOOK_OPS_ADDR", &ops)
+            .spawn()
+            .unwrap(),
         run(&["worker", "all"]).spawn().unwrap(),
     ]);
 
@@ -136,6 +140,21 @@ async fn separate_role_processes_book_a_trip() {
         .unwrap();
     assert_eq!(ledger["orders"].as_array().unwrap().len(), 1);
     assert_eq!(ledger["payment_intents"][0]["status"], "succeeded");
+
+    let ready = reqwest::get(format!("http://{ops}/ready")).await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready, serde_json::json!({"database": true, "broker": true}));
+    let metrics = reqwest::get(format!("http://{ops}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("autobook_sagas_finished_total{status=\"booked\"} 1"),
+        "{metrics}"
+    );
 
     pool.close().await;
     drop(_processes);
