@@ -52,10 +52,11 @@ impl StackConfig {
             worker_prefetch: 32,
             retry: RetryPolicy::default(),
             redis_url: None,
+            // The sandbox, not a real provider, is on the other end.
             rate_limits: RateLimits {
-                duffel: 200,
-                stripe: 100,
-                email: 100,
+                duffel: 2000,
+                stripe: 2000,
+                email: 2000,
             },
             db_pool: 20,
         }
