@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use autobook::services;
 use autobook::stack::{Stack, StackConfig};
+use autobook_broker::Broker;
 use autobook_contracts::Topology;
 use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::store::{SagaRow, load_saga};
@@ -133,12 +134,11 @@ impl TestSystem {
             .unwrap()
     }
 
-    /// Stops the roles and removes the database and the queues.
+    /// Stops the roles and removes the database and the broker topology.
     pub async fn teardown(mut self) {
         let stack = self.stack.take().unwrap();
-        let broker = stack.broker.clone();
         stack.stop().await.unwrap();
-        let _ = autobook_broker::declare::delete_topology(&broker).await;
+        remove_topology(self.topology.clone()).await.unwrap();
         services::drop_database(&database_url(), &self.database)
             .await
             .unwrap();
@@ -150,18 +150,30 @@ impl Drop for TestSystem {
         if self.stack.is_none() {
             return;
         }
-        // A failing test: remove its database on a thread of its own.
-        let database = self.database.clone();
+        // A failing test: remove its database and broker topology on a
+        // thread of its own (this runtime may be shutting down).
+        let (database, topology) = (self.database.clone(), self.topology.clone());
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build();
             if let Ok(runtime) = runtime {
-                let _ = runtime.block_on(services::drop_database(&database_url(), &database));
+                runtime.block_on(async {
+                    let _ = remove_topology(topology).await;
+                    let _ = services::drop_database(&database_url(), &database).await;
+                });
             }
         })
         .join();
     }
+}
+
+/// Deletes every queue and exchange of `topology`, on a connection of its own.
+pub async fn remove_topology(topology: Topology) -> anyhow::Result<()> {
+    let broker = Broker::connect(&amqp_url(), "test-cleanup", topology).await?;
+    let deleted = autobook_broker::declare::delete_topology(&broker).await;
+    broker.close().await;
+    Ok(deleted?)
 }
 
 fn init_logging() {
