@@ -1,4 +1,4 @@
-//! One module per subcommand.
+//! One module per subcommand, and the start-up every long-running role shares.
 
 pub mod migrate;
 pub mod orchestrator;
@@ -6,10 +6,64 @@ pub mod sandbox;
 pub mod schemas;
 pub mod worker;
 
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use autobook_broker::Broker;
+
+use crate::cli::LogSettings;
+use crate::settings::ServiceSettings;
+use crate::{ops, services, shutdown};
+
 /// A broker/instance name: role, host and process id.
 pub fn instance_name(role: &str, configured: Option<&str>) -> String {
     configured.map(str::to_owned).unwrap_or_else(|| {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         format!("{role}-{host}-{}", std::process::id())
     })
+}
+
+/// What a running role holds: its connections and its shutdown signal.
+pub struct Role {
+    pub pool: PgPool,
+    pub broker: Broker,
+    pub shutdown: CancellationToken,
+}
+
+impl Role {
+    /// Listens for SIGINT/SIGTERM, waits for the services (creating the
+    /// database, migrating, declaring the topology), and serves the ops
+    /// endpoints when asked to.
+    pub async fn start(
+        settings: &ServiceSettings,
+        instance: &str,
+        logging: &LogSettings,
+        metrics: Option<PrometheusHandle>,
+    ) -> anyhow::Result<Role> {
+        let shutdown = shutdown::on_signal();
+        services::ensure_database(&settings.connections.database_url).await?;
+        let (pool, broker) = services::connect(settings, instance).await?;
+        if let Some(addr) = logging.ops_addr {
+            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
+            tokio::spawn(ops::serve(
+                addr,
+                Some(pool),
+                Some(broker),
+                metrics,
+                shutdown,
+            ));
+        }
+        Ok(Role {
+            pool,
+            broker,
+            shutdown,
+        })
+    }
+
+    /// Closes the connections after the role has drained.
+    pub async fn close(self) {
+        self.broker.close().await;
+        self.pool.close().await;
+    }
 }
