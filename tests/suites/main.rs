@@ -7,6 +7,7 @@
 mod bad_input;
 mod booking;
 mod compensation;
+mod competing;
 mod demo;
 mod duplicates;
 mod executor;
