@@ -2,20 +2,30 @@
 
 use autobook_contracts::notification::FailureReason;
 use autobook_orchestrator::saga::Phase;
+use autobook_orchestrator::store::SagaRow;
 use autobook_sandbox::FaultScript;
 use autobook_sandbox::script::{CaptureFault, EmailFault, OrderFault};
-use autobook_tests::spawn;
 use autobook_tests::trips::trip;
+use autobook_tests::{TestSystem, spawn};
+use uuid::Uuid;
+
+/// Submits one trip with the sandbox forced to answer as scripted, and
+/// waits for the saga to finish.
+async fn run_scripted(script: FaultScript) -> (TestSystem, Uuid, SagaRow) {
+    let system = spawn().await;
+    system.script(script);
+    let id = system.submit(trip()).await;
+    let row = system.finished(id).await;
+    (system, id, row)
+}
 
 #[tokio::test]
 async fn an_order_failure_after_authorization_releases_the_hold() {
-    let system = spawn().await;
-    system.script(FaultScript {
+    let (system, id, row) = run_scripted(FaultScript {
         orders: vec![OrderFault::Rejected],
         ..FaultScript::default()
-    });
-    let id = system.submit(trip()).await;
-    let row = system.finished(id).await;
+    })
+    .await;
     assert!(
         matches!(
             &row.saga.phase,
@@ -54,13 +64,11 @@ async fn an_order_failure_after_authorization_releases_the_hold() {
 
 #[tokio::test]
 async fn an_expired_offer_is_searched_again_and_booked() {
-    let system = spawn().await;
-    system.script(FaultScript {
+    let (system, _, row) = run_scripted(FaultScript {
         orders: vec![OrderFault::OfferExpired],
         ..FaultScript::default()
-    });
-    let id = system.submit(trip()).await;
-    let row = system.finished(id).await;
+    })
+    .await;
     let Phase::Booked { booking, .. } = &row.saga.phase else {
         panic!("{:?}", row.saga.phase)
     };
@@ -91,13 +99,11 @@ async fn an_expired_offer_is_searched_again_and_booked() {
 
 #[tokio::test]
 async fn a_changed_price_is_searched_again_and_booked_at_the_new_fare() {
-    let system = spawn().await;
-    system.script(FaultScript {
+    let (system, _, row) = run_scripted(FaultScript {
         orders: vec![OrderFault::PriceChanged],
         ..FaultScript::default()
-    });
-    let id = system.submit(trip()).await;
-    let row = system.finished(id).await;
+    })
+    .await;
     let Phase::Booked { booking, .. } = &row.saga.phase else {
         panic!("{:?}", row.saga.phase)
     };
@@ -110,13 +116,11 @@ async fn a_changed_price_is_searched_again_and_booked_at_the_new_fare() {
 
 #[tokio::test]
 async fn a_failed_capture_cancels_the_order_and_releases_the_hold() {
-    let system = spawn().await;
-    system.script(FaultScript {
+    let (system, id, row) = run_scripted(FaultScript {
         captures: vec![CaptureFault::Lapsed],
         ..FaultScript::default()
-    });
-    let id = system.submit(trip()).await;
-    let row = system.finished(id).await;
+    })
+    .await;
     assert!(
         matches!(
             &row.saga.phase,
@@ -163,13 +167,11 @@ async fn a_failed_capture_cancels_the_order_and_releases_the_hold() {
 
 #[tokio::test]
 async fn a_failed_email_never_undoes_a_booking() {
-    let system = spawn().await;
-    system.script(FaultScript {
+    let (system, _, row) = run_scripted(FaultScript {
         emails: vec![EmailFault::Rejected],
         ..FaultScript::default()
-    });
-    let id = system.submit(trip()).await;
-    let row = system.finished(id).await;
+    })
+    .await;
     let Phase::Booked { booking, notified } = &row.saga.phase else {
         panic!("{:?}", row.saga.phase)
     };
