@@ -33,6 +33,8 @@ pub struct StackConfig {
     pub worker_instances: usize,
     pub worker_prefetch: u16,
     pub retry: RetryPolicy,
+    /// Per-request timeout of provider calls.
+    pub provider_timeout: std::time::Duration,
     /// Redis for the shared provider rate limit; None: no limit.
     pub redis_url: Option<String>,
     pub rate_limits: RateLimits,
@@ -51,6 +53,7 @@ impl StackConfig {
             worker_instances: 1,
             worker_prefetch: 32,
             retry: RetryPolicy::default(),
+            provider_timeout: std::time::Duration::from_secs(10),
             redis_url: None,
             // The sandbox, not a real provider, is on the other end.
             rate_limits: RateLimits {
@@ -166,7 +169,11 @@ fn worker_config(
     throttle: Throttle,
     instance: String,
 ) -> autobook_workers::WorkerConfig {
-    let provider = |url: &str, key: &str| ProviderConfig::new(url, ApiKey::new(key));
+    let provider = |url: &str, key: &str| {
+        let mut provider = ProviderConfig::new(url, ApiKey::new(key));
+        provider.timeout = config.provider_timeout;
+        provider
+    };
     autobook_workers::WorkerConfig {
         duffel: provider(&sandbox.duffel_url, "duffel_test_sandbox"),
         stripe: provider(&sandbox.stripe_url, "sk_test_sandbox"),

@@ -12,3 +12,4 @@ mod demo;
 mod duplicates;
 mod executor;
 mod throttle;
+mod unknown_outcomes;
