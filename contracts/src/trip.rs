@@ -84,6 +84,7 @@ pub struct TripRequest {
     pub max_price: Money,
     /// Most connections per direction (0 = non-stop only). Absent: up to 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 2))]
     pub max_stops: Option<u8>,
     /// Acceptable local departure times of the outbound flight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
