@@ -25,11 +25,14 @@ use tokio_util::sync::CancellationToken;
 use autobook_contracts::{Envelope, QueueRole};
 
 use crate::connection::Broker;
-use crate::error::{BrokerError, DEFAULT_REQUEUE_DELAY};
+use crate::error::BrokerError;
 use crate::metric_definitions::{
     MESSAGE_HANDLING_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED,
 };
 use crate::publisher::Publisher;
+
+/// Pause before requeueing a message that could not be dead-lettered.
+const DEAD_LETTER_RETRY_DELAY: Duration = Duration::from_millis(500);
 
 /// What to do with a delivery once handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +186,7 @@ async fn settle(
                 }
                 Err(error) => {
                     tracing::error!(queue = queue.as_str(), %error, "could not dead-letter; requeueing");
-                    tokio::time::sleep(DEFAULT_REQUEUE_DELAY).await;
+                    tokio::time::sleep(DEAD_LETTER_RETRY_DELAY).await;
                     delivery
                         .nack(BasicNackOptions {
                             requeue: true,

@@ -1,7 +1,5 @@
 //! Broker errors, each classified as retryable or not.
 
-use std::time::Duration;
-
 /// A message could not be published.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -57,6 +55,3 @@ impl BrokerError {
         }
     }
 }
-
-/// Delay before a message is requeued after a transient failure.
-pub const DEFAULT_REQUEUE_DELAY: Duration = Duration::from_millis(500);

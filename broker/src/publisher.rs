@@ -60,10 +60,6 @@ impl Publisher {
         })
     }
 
-    pub fn is_open(&self) -> bool {
-        self.channel.status().connected()
-    }
-
     /// Publishes an envelope to its exchange and waits for the confirm.
     pub async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
         self.publish_message(&OutgoingMessage::from_envelope(envelope))

@@ -12,12 +12,14 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use autobook_broker::Broker;
 use autobook_contracts::Topology;
 use autobook_orchestrator::saga::{Phase, Saga};
+use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
 
 use crate::cli::DemoArgs;
@@ -69,6 +71,8 @@ pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
         args.seed,
         Utc::now().date_naive(),
     );
+    let mut finished = PgListener::connect_with(&stack.pool).await?;
+    finished.listen(SAGA_FINISHED_CHANNEL).await?;
     let started = Utc::now();
     let mut submitted = HashMap::with_capacity(generated.len());
     for (_, trip) in generated {
@@ -78,6 +82,7 @@ pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
     }
     wait(
         &stack.pool,
+        finished,
         args.trips,
         Duration::from_secs(args.timeout_secs),
         !args.json,
@@ -111,9 +116,15 @@ async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<(
     Ok(())
 }
 
-/// Waits until every saga is terminal or the timeout passes; returns how
-/// many finished. Polls the saga table to draw the progress bar.
-async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> anyhow::Result<()> {
+/// Waits until every saga is terminal or the timeout passes, redrawing the
+/// progress bar whenever sagas finish (NOTIFY on the finished-saga channel).
+async fn wait(
+    pool: &PgPool,
+    mut finished: PgListener,
+    trips: usize,
+    timeout: Duration,
+    show: bool,
+) -> anyhow::Result<()> {
     let bar = if show {
         ProgressBar::new(trips as u64)
     } else {
@@ -140,7 +151,10 @@ async fn wait(pool: &PgPool, trips: usize, timeout: Duration, show: bool) -> any
             bar.finish();
             return Ok(());
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Woken by the next finished saga; at least once a second for the spinner.
+        let wake = tokio::time::Instant::now() + Duration::from_secs(1);
+        let _ = tokio::time::timeout_at(wake.min(deadline), finished.recv()).await;
+        while finished.next_buffered().is_some() {}
     }
 }
 

@@ -166,17 +166,3 @@ impl Phase {
         }
     }
 }
-
-/// Every status a saga can have, terminal ones last.
-pub const STATUSES: &[&str] = &[
-    "searching",
-    "authorizing",
-    "ordering",
-    "capturing",
-    "releasing_hold",
-    "cancelling_order",
-    "notifying",
-    "booked",
-    "failed",
-    "needs_attention",
-];

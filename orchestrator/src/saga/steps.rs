@@ -24,15 +24,6 @@ use autobook_contracts::{IdempotencyKey, Step};
 
 use super::state::{Booking, Hold, OrderRef, Saga};
 
-/// Compensation of each step that has an effect.
-pub fn compensation_of(step: Step) -> Option<Step> {
-    match step {
-        Step::Authorize => Some(Step::Void),
-        Step::Order => Some(Step::Cancel),
-        Step::Search | Step::Capture | Step::Void | Step::Cancel | Step::Notify => None,
-    }
-}
-
 pub fn key(saga: &Saga, step: Step) -> IdempotencyKey {
     IdempotencyKey::derive(saga.id, step, saga.epoch)
 }

@@ -59,10 +59,6 @@ impl SagaStore {
         SagaStore { pool, policy }
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// Applies `envelope` to its saga, retrying on concurrent updates.
     #[tracing::instrument(skip_all, fields(saga_id = %envelope.saga_id, message_type = %envelope.message_type()))]
     pub async fn handle(
