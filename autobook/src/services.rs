@@ -10,7 +10,6 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool};
 
 use autobook_broker::Broker;
-use autobook_contracts::Topology;
 
 use crate::settings::ServiceSettings;
 
@@ -20,7 +19,7 @@ pub async fn connect(
     settings: &ServiceSettings,
     connection_name: &str,
 ) -> anyhow::Result<(PgPool, Broker)> {
-    let topology = Topology::new(&settings.namespace).context("AUTOBOOK_NAMESPACE")?;
+    let topology = settings.topology()?;
     let pool = patiently(|| {
         autobook_orchestrator::db::connect(&settings.connections.database_url, settings.db_pool)
     })
@@ -37,7 +36,8 @@ pub async fn connect(
         )
     })
     .await
-    .context("connecting to RabbitMQ (AMQP_URL)")?;
+    .context("connecting to RabbitMQ (AMQP_URL)")?
+    .with_duplicate_deliveries(settings.duplicate_deliveries);
     autobook_broker::declare::declare_topology(&broker)
         .await
         .context("declaring the broker topology")?;

@@ -52,6 +52,32 @@ pub struct ServiceSettings {
     /// Database connections per process.
     #[arg(long, env = "AUTOBOOK_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
+    /// Pauses before each retry of a transiently failed message, in
+    /// milliseconds; after the last, the message is dead-lettered.
+    #[arg(
+        long,
+        env = "AUTOBOOK_RETRY_DELAYS_MS",
+        value_delimiter = ',',
+        default_value = "1000,5000,30000,120000,600000"
+    )]
+    pub retry_delays_ms: Vec<u32>,
+    /// Test switch: publish every message twice (consumers must see no difference).
+    #[arg(
+        long,
+        env = "AUTOBOOK_DUPLICATE_DELIVERIES",
+        default_value_t = false,
+        hide = true
+    )]
+    pub duplicate_deliveries: bool,
+}
+
+impl ServiceSettings {
+    /// The broker topology these settings name.
+    pub fn topology(&self) -> anyhow::Result<Topology> {
+        let topology = Topology::new(&self.namespace)
+            .map_err(|e| anyhow::anyhow!("AUTOBOOK_NAMESPACE: {e}"))?;
+        Ok(topology.with_retry_delays_ms(self.retry_delays_ms.clone()))
+    }
 }
 
 /// Where the providers are and how to authenticate. Defaults point at

@@ -39,6 +39,8 @@ pub struct StackConfig {
     pub redis_url: Option<String>,
     pub rate_limits: RateLimits,
     pub db_pool: u32,
+    /// Test switch: publish every message twice.
+    pub duplicate_deliveries: bool,
 }
 
 impl StackConfig {
@@ -62,6 +64,7 @@ impl StackConfig {
                 email: 2000,
             },
             db_pool: 20,
+            duplicate_deliveries: false,
         }
     }
 }
@@ -91,7 +94,8 @@ impl Stack {
             .context("migrating")?;
         let broker = Broker::connect(&config.amqp_url, "autobook-stack", config.topology.clone())
             .await
-            .context("connecting to RabbitMQ")?;
+            .context("connecting to RabbitMQ")?
+            .with_duplicate_deliveries(config.duplicate_deliveries);
         autobook_broker::declare::declare_topology(&broker)
             .await
             .context("declaring the topology")?;

@@ -11,6 +11,7 @@ use crate::error::BrokerError;
 pub struct Broker {
     connection: std::sync::Arc<Connection>,
     topology: Topology,
+    duplicate_deliveries: bool,
 }
 
 impl std::fmt::Debug for Broker {
@@ -38,7 +39,20 @@ impl Broker {
         Ok(Broker {
             connection: std::sync::Arc::new(connection),
             topology,
+            duplicate_deliveries: false,
         })
+    }
+
+    /// A test switch: every message published through this connection is
+    /// published twice (same message id and body), so every consumer sees
+    /// every message delivered twice.
+    pub fn with_duplicate_deliveries(mut self, on: bool) -> Self {
+        self.duplicate_deliveries = on;
+        self
+    }
+
+    pub fn duplicate_deliveries(&self) -> bool {
+        self.duplicate_deliveries
     }
 
     pub fn topology(&self) -> &Topology {

@@ -3,17 +3,23 @@
 //! Deliveries are decoded and handed to a [`Handler`] concurrently, at most
 //! `prefetch` at a time (the broker's QoS limit). The message is acked only
 //! after the handler returns [`Disposition::Ack`], i.e. after its effects
-//! are committed or confirmed. Undecodable messages and messages the handler
-//! rejects are published to the queue's dead-letter queue with their reason
-//! and then acked; if that publish fails they are requeued, never dropped.
+//! are committed or confirmed. Undecodable messages, messages the handler
+//! rejects and handlers that panic are published to the queue's dead-letter
+//! queue with their reason and then acked. A transient failure sends the
+//! message through the next retry queue of the topology (a queue whose TTL
+//! returns it to the work queue), so waiting costs no consumer slot; once
+//! the retries are used up it is dead-lettered. If any of those publishes
+//! fails the message is requeued, never dropped.
 //! On shutdown the loop stops taking deliveries and waits for in-flight
 //! handlers; unacked prefetched messages return to the queue.
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
@@ -27,8 +33,9 @@ use autobook_contracts::{Envelope, QueueRole};
 use crate::connection::Broker;
 use crate::error::BrokerError;
 use crate::metric_definitions::{
-    MESSAGE_HANDLING_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED,
+    MESSAGE_HANDLING_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED,
 };
+use crate::properties;
 use crate::publisher::Publisher;
 
 /// Pause before requeueing a message that could not be dead-lettered.
@@ -41,8 +48,9 @@ pub enum Disposition {
     Ack,
     /// Permanently unprocessable: dead-letter with this reason, then ack.
     DeadLetter { code: String, reason: String },
-    /// Transient failure: return the message to the queue after a pause.
-    Requeue { after: Duration },
+    /// Transient failure: try again after the next retry pause, or
+    /// dead-letter once the retries are used up.
+    Retry { code: String, reason: String },
 }
 
 impl Disposition {
@@ -53,11 +61,18 @@ impl Disposition {
         }
     }
 
+    pub fn retry(code: impl Into<String>, reason: impl Into<String>) -> Self {
+        Disposition::Retry {
+            code: code.into(),
+            reason: reason.into(),
+        }
+    }
+
     fn label(&self) -> &'static str {
         match self {
             Disposition::Ack => "ack",
             Disposition::DeadLetter { .. } => "dead_letter",
-            Disposition::Requeue { .. } => "requeue",
+            Disposition::Retry { .. } => "retry",
         }
     }
 }
@@ -160,7 +175,20 @@ async fn process<H: Handler>(
         redelivered: delivery.redelivered,
     };
     let disposition = match Envelope::decode(&delivery.data) {
-        Ok(envelope) => handler.handle(envelope, context).await,
+        Ok(envelope) => {
+            let handled = AssertUnwindSafe(handler.handle(envelope, context)).catch_unwind();
+            match handled.await {
+                Ok(disposition) => disposition,
+                Err(panic) => {
+                    let what = panic_text(panic.as_ref());
+                    tracing::error!(queue = queue.as_str(), panic = %what, "handler panicked");
+                    Disposition::dead_letter(
+                        "handler_panicked",
+                        format!("the handler panicked: {what}"),
+                    )
+                }
+            }
+        }
         Err(error) => Disposition::dead_letter(error.code(), error.to_string()),
     };
     metrics::counter!(MESSAGES_CONSUMED, "queue" => queue.as_str(), "disposition" => disposition.label()).increment(1);
@@ -196,18 +224,51 @@ async fn settle(
                 }
             }
         }
-        Disposition::Requeue { after } => {
-            tokio::time::sleep(after).await;
-            delivery
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    ..BasicNackOptions::default()
-                })
+        Disposition::Retry { code, reason } => {
+            let attempt = properties::attempts(&delivery.properties).saturating_add(1);
+            if publisher.topology().retry_queue(queue, attempt).is_none() {
+                let reason = format!("{reason} (gave up after {} retries)", attempt - 1);
+                return Box::pin(settle(
+                    delivery,
+                    queue,
+                    Disposition::dead_letter(format!("retries_exhausted:{code}"), reason),
+                    publisher,
+                ))
+                .await;
+            }
+            match publisher
+                .retry(queue, delivery, attempt, &code, &reason)
                 .await
+            {
+                Ok(()) => {
+                    tracing::info!(queue = queue.as_str(), code = %code, attempt, "message will be retried");
+                    metrics::counter!(MESSAGES_RETRIED, "queue" => queue.as_str()).increment(1);
+                    delivery.ack(BasicAckOptions::default()).await
+                }
+                Err(error) => {
+                    tracing::error!(queue = queue.as_str(), %error, "could not schedule a retry; requeueing");
+                    tokio::time::sleep(DEAD_LETTER_RETRY_DELAY).await;
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..BasicNackOptions::default()
+                        })
+                        .await
+                }
+            }
         }
     };
     if let Err(error) = outcome {
         // The channel is gone: the broker will redeliver, and handlers are idempotent.
         tracing::warn!(queue = queue.as_str(), %error, "could not settle delivery; it will be redelivered");
     }
+}
+
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    autobook_contracts::envelope::sanitize(&text)
 }

@@ -58,6 +58,9 @@ async fn declare_queue(channel: &Channel, queue: &QueueDecl) -> Result<(), Broke
     if let Some(ms) = queue.expires_ms {
         arguments.insert("x-expires".into(), AMQPValue::LongUInt(ms));
     }
+    if let Some(ms) = queue.message_ttl_ms {
+        arguments.insert("x-message-ttl".into(), AMQPValue::LongUInt(ms));
+    }
     let options = QueueDeclareOptions {
         durable: true,
         ..QueueDeclareOptions::default()

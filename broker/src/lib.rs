@@ -10,10 +10,13 @@
 //! - [`consumer`]: a consumer loop with a prefetch limit that decodes each
 //!   delivery, hands it to a [`consumer::Handler`], and acks only after the
 //!   handler is done; bad messages are dead-lettered with their reason;
-//! - [`properties`]: AMQP properties and headers of autobook messages.
+//! - [`properties`]: AMQP properties and headers of autobook messages;
+//! - [`crash`]: crash points, a test switch that aborts the process at a
+//!   named point.
 
 pub mod connection;
 pub mod consumer;
+pub mod crash;
 pub mod declare;
 pub mod error;
 pub mod metric_definitions;

@@ -3,6 +3,7 @@
 pub const MESSAGES_CONSUMED: &str = "autobook_messages_consumed_total";
 pub const MESSAGE_HANDLING_SECONDS: &str = "autobook_message_handling_seconds";
 pub const MESSAGES_DEAD_LETTERED: &str = "autobook_messages_dead_lettered_total";
+pub const MESSAGES_RETRIED: &str = "autobook_messages_retried_total";
 pub const MESSAGES_PUBLISHED: &str = "autobook_messages_published_total";
 pub const PUBLISH_FAILURES: &str = "autobook_publish_failures_total";
 
@@ -11,7 +12,7 @@ pub fn describe() {
     use metrics::{Unit, describe_counter, describe_histogram};
     describe_counter!(
         MESSAGES_CONSUMED,
-        "Deliveries handled, by queue and disposition (ack, dead_letter, requeue)."
+        "Deliveries handled, by queue and disposition (ack, dead_letter, retry)."
     );
     describe_histogram!(
         MESSAGE_HANDLING_SECONDS,
@@ -21,6 +22,10 @@ pub fn describe() {
     describe_counter!(
         MESSAGES_DEAD_LETTERED,
         "Messages moved to a dead-letter queue, by queue and error code."
+    );
+    describe_counter!(
+        MESSAGES_RETRIED,
+        "Messages sent through a retry queue after a transient failure, by queue."
     );
     describe_counter!(
         MESSAGES_PUBLISHED,

@@ -33,7 +33,12 @@ pub fn for_message(message: &OutgoingMessage) -> BasicProperties {
         .with_headers(table)
 }
 
-/// The original properties with the dead-letter reason added.
+fn text(s: &str) -> AMQPValue {
+    AMQPValue::LongString(s.to_owned().into())
+}
+
+/// The original properties with the dead-letter reason added: why
+/// (`code`, `reason`), where from, after how many attempts, and when.
 pub fn for_dead_letter(
     original: &BasicProperties,
     source_queue: &str,
@@ -41,7 +46,6 @@ pub fn for_dead_letter(
     reason: &str,
 ) -> BasicProperties {
     let mut table = original.headers().clone().unwrap_or_default();
-    let text = |s: &str| AMQPValue::LongString(s.to_owned().into());
     table.insert(headers::DEAD_LETTER_CODE.into(), text(code));
     table.insert(headers::DEAD_LETTER_REASON.into(), text(reason));
     table.insert(headers::DEAD_LETTER_SOURCE.into(), text(source_queue));
@@ -49,7 +53,58 @@ pub fn for_dead_letter(
         headers::DEAD_LETTERED_AT.into(),
         text(&chrono::Utc::now().to_rfc3339()),
     );
+    table.insert(
+        headers::DEAD_LETTER_ID.into(),
+        text(&uuid::Uuid::now_v7().to_string()),
+    );
+    table.insert(
+        headers::ATTEMPTS.into(),
+        AMQPValue::LongUInt(attempts(original)),
+    );
     original.clone().with_delivery_mode(2).with_headers(table)
+}
+
+/// The original properties for the next attempt after a transient failure.
+pub fn for_retry(
+    original: &BasicProperties,
+    attempt: u32,
+    code: &str,
+    reason: &str,
+) -> BasicProperties {
+    let mut table = original.headers().clone().unwrap_or_default();
+    table.insert(headers::ATTEMPTS.into(), AMQPValue::LongUInt(attempt));
+    table.insert(headers::LAST_ERROR_CODE.into(), text(code));
+    table.insert(headers::LAST_ERROR_REASON.into(), text(reason));
+    original.clone().with_delivery_mode(2).with_headers(table)
+}
+
+/// The properties of a replayed dead letter: the original ones, with the
+/// dead-letter and retry bookkeeping removed so it starts afresh.
+pub fn for_replay(original: &BasicProperties) -> BasicProperties {
+    let mut table = FieldTable::default();
+    if let Some(headers) = original.headers() {
+        for (name, value) in headers.inner() {
+            if !name.as_str().starts_with("x-autobook-") && !name.as_str().starts_with("x-death") {
+                table.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    original.clone().with_delivery_mode(2).with_headers(table)
+}
+
+/// Retries a message has been through (0 when it never failed).
+pub fn attempts(properties: &BasicProperties) -> u32 {
+    let value = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(headers::ATTEMPTS).cloned());
+    match value {
+        Some(AMQPValue::LongUInt(n)) => n,
+        Some(AMQPValue::LongInt(n)) => u32::try_from(n).unwrap_or(0),
+        Some(AMQPValue::ShortUInt(n)) => u32::from(n),
+        Some(AMQPValue::LongLongInt(n)) => u32::try_from(n).unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// A header's text value, if present.

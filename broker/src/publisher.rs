@@ -44,6 +44,8 @@ impl OutgoingMessage {
 pub struct Publisher {
     channel: Channel,
     topology: Topology,
+    /// Publish every message twice (a test switch, see [`Broker`]).
+    duplicate: bool,
 }
 
 impl Publisher {
@@ -57,6 +59,7 @@ impl Publisher {
         Ok(Publisher {
             channel,
             topology: broker.topology().clone(),
+            duplicate: broker.duplicate_deliveries(),
         })
     }
 
@@ -67,23 +70,33 @@ impl Publisher {
     }
 
     pub async fn publish_message(&self, message: &OutgoingMessage) -> Result<(), PublishError> {
-        let pending = self.start(message).await;
-        self.finish(message.message_type, pending).await
+        self.publish_all(std::slice::from_ref(message))
+            .await
+            .pop()
+            .unwrap_or(Ok(()))
     }
 
     /// Publishes several messages, pipelining the confirms; one result each.
     pub async fn publish_all(&self, messages: &[OutgoingMessage]) -> Vec<Result<(), PublishError>> {
-        let mut pending = Vec::with_capacity(messages.len());
+        let copies = if self.duplicate { 2 } else { 1 };
+        let mut pending = Vec::with_capacity(messages.len() * copies);
         for message in messages {
-            pending.push(self.start(message).await);
+            for _ in 0..copies {
+                pending.push((message.message_type, self.start(message).await));
+            }
         }
-        join_all(
-            messages
-                .iter()
-                .zip(pending)
-                .map(|(m, p)| self.finish(m.message_type, p)),
-        )
-        .await
+        let mut results = join_all(pending.into_iter().map(|(t, p)| self.finish(t, p))).await;
+        if copies == 1 {
+            return results;
+        }
+        // A message counts as published when every copy was confirmed.
+        let mut merged = Vec::with_capacity(messages.len());
+        for pair in results.chunks_mut(2) {
+            let second = std::mem::replace(&mut pair[1], Ok(()));
+            let first = std::mem::replace(&mut pair[0], Ok(()));
+            merged.push(first.and(second));
+        }
+        merged
     }
 
     /// Moves a delivery to the dead-letter queue of `source`, with the reason
@@ -100,6 +113,31 @@ impl Publisher {
         let exchange = self.topology.dead_letter_exchange();
         self.publish_raw(&exchange, &queue, &delivery.data, properties)
             .await
+    }
+
+    /// Sends a delivery to the retry queue for `attempt` (via the default
+    /// exchange); the queue's TTL returns it to `source` afterwards.
+    pub async fn retry(
+        &self,
+        source: QueueRole,
+        delivery: &lapin::message::Delivery,
+        attempt: u32,
+        code: &str,
+        reason: &str,
+    ) -> Result<(), PublishError> {
+        let Some(queue) = self.topology.retry_queue(source, attempt) else {
+            return Err(PublishError::Unroutable {
+                exchange: String::new(),
+                routing_key: format!("retry {attempt} of {}", source.as_str()),
+            });
+        };
+        let properties = properties::for_retry(&delivery.properties, attempt, code, reason);
+        self.publish_raw("", &queue, &delivery.data, properties)
+            .await
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
     }
 
     /// Publishes arbitrary bytes (dead letters, replays, tests of bad input).

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{IdempotencyKey, Step};
 use crate::money::Money;
 use crate::offer::OfferSummary;
 
@@ -73,11 +73,9 @@ pub enum OrderFailureReason {
     PriceChanged,
     /// The airline refused the order for good; no order exists.
     Permanent,
-    /// The worker could not tell whether an order was made.
-    Unknown,
 }
 
-/// The airline order was not created (or its fate is unknown).
+/// The airline order was not created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrderFailed {
     pub idempotency_key: IdempotencyKey,
@@ -158,7 +156,45 @@ pub struct TimerFired {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SagaTimer {
-    /// Ask the order worker again about an order whose outcome was unknown;
-    /// the worker looks the order up by its key before creating anything.
-    RecheckOrder { idempotency_key: IdempotencyKey },
+    /// Ask the worker again about a step whose outcome was unknown; the
+    /// worker looks the result up by the step's key before acting again.
+    RecheckStep { idempotency_key: IdempotencyKey },
+    /// Try a failed compensation (void, cancel) again.
+    RetryCompensation { idempotency_key: IdempotencyKey },
+}
+
+impl SagaTimer {
+    /// The key of the step the timer belongs to.
+    pub fn idempotency_key(&self) -> &IdempotencyKey {
+        match self {
+            SagaTimer::RecheckStep { idempotency_key }
+            | SagaTimer::RetryCompensation { idempotency_key } => idempotency_key,
+        }
+    }
+}
+
+/// A provider call that may or may not have taken effect: it timed out or
+/// failed with a 5xx even after retries, and a look-up could not settle it.
+/// The saga waits and asks again; the worker then looks the result up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StepOutcomeUnknown {
+    pub idempotency_key: IdempotencyKey,
+    pub step: Step,
+    pub detail: String,
+}
+
+/// An operator asks a stuck saga to try its step again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RetryRequested {
+    /// Who asked (an operator's name, never a traveller's data).
+    pub operator: String,
+    pub reason: String,
+}
+
+/// An operator ends a stuck saga by hand, having settled its money and
+/// tickets outside the system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AbortRequested {
+    pub operator: String,
+    pub reason: String,
 }

@@ -113,6 +113,9 @@ messages! {
     NotificationSent(NotificationSent) = "notification.sent", version 1, Event -> Orchestrator;
     NotificationFailed(NotificationFailed) = "notification.failed", version 1, Event -> Orchestrator;
     TimerFired(TimerFired) = "saga.timer_fired", version 1, Event -> Orchestrator;
+    StepOutcomeUnknown(StepOutcomeUnknown) = "step.outcome_unknown", version 1, Event -> Orchestrator;
+    RetryRequested(RetryRequested) = "saga.retry_requested", version 1, Event -> Orchestrator;
+    AbortRequested(AbortRequested) = "saga.abort_requested", version 1, Event -> Orchestrator;
 }
 
 impl Message {
@@ -143,9 +146,9 @@ impl Message {
             Message::SendNotification(m) => Some(&m.idempotency_key),
             Message::NotificationSent(m) => Some(&m.idempotency_key),
             Message::NotificationFailed(m) => Some(&m.idempotency_key),
-            Message::TimerFired(TimerFired {
-                timer: SagaTimer::RecheckOrder { idempotency_key },
-            }) => Some(idempotency_key),
+            Message::TimerFired(TimerFired { timer }) => Some(timer.idempotency_key()),
+            Message::StepOutcomeUnknown(m) => Some(&m.idempotency_key),
+            Message::RetryRequested(_) | Message::AbortRequested(_) => None,
         }
     }
 }

@@ -64,7 +64,21 @@ pub mod headers {
     pub const DEAD_LETTER_SOURCE: &str = "x-autobook-source-queue";
     /// Set on dead-lettered messages: RFC 3339 time of dead-lettering.
     pub const DEAD_LETTERED_AT: &str = "x-autobook-dead-lettered-at";
+    /// Set on dead-lettered messages: a UUID naming this dead letter, so
+    /// archiving it twice keeps one copy.
+    pub const DEAD_LETTER_ID: &str = "x-autobook-dead-letter-id";
+    /// Deliveries of this message that ended in a transient failure and
+    /// went through a retry queue (absent: none).
+    pub const ATTEMPTS: &str = "x-autobook-attempts";
+    /// Set on retried messages: the code of the last transient failure.
+    pub const LAST_ERROR_CODE: &str = "x-autobook-last-error-code";
+    /// Set on retried messages: the last transient failure.
+    pub const LAST_ERROR_REASON: &str = "x-autobook-last-error-reason";
 }
+
+/// Pauses before each retry of a transiently failed message, in order;
+/// after the last one the message is dead-lettered.
+pub const DEFAULT_RETRY_DELAYS_MS: &[u32] = &[1_000, 5_000, 30_000, 120_000, 600_000];
 
 /// The content type of every autobook message body.
 pub const CONTENT_TYPE: &str = "application/json";
@@ -85,6 +99,8 @@ pub struct QueueDecl {
     pub bindings: Vec<(String, String)>,
     /// Delete the queue after this long unused (`x-expires`), for tests.
     pub expires_ms: Option<u32>,
+    /// Messages expire (and are dead-lettered) after this long (`x-message-ttl`).
+    pub message_ttl_ms: Option<u32>,
 }
 
 /// Everything the broker must hold for one namespace.
@@ -103,6 +119,7 @@ pub struct NamespaceError;
 pub struct Topology {
     namespace: String,
     expires_ms: Option<u32>,
+    retry_delays_ms: Vec<u32>,
 }
 
 impl Default for Topology {
@@ -110,6 +127,7 @@ impl Default for Topology {
         Topology {
             namespace: Self::DEFAULT_NAMESPACE.to_owned(),
             expires_ms: None,
+            retry_delays_ms: DEFAULT_RETRY_DELAYS_MS.to_vec(),
         }
     }
 }
@@ -126,7 +144,7 @@ impl Topology {
         if ok {
             Ok(Topology {
                 namespace: namespace.to_owned(),
-                expires_ms: None,
+                ..Topology::default()
             })
         } else {
             Err(NamespaceError)
@@ -137,6 +155,30 @@ impl Topology {
     pub fn with_queue_expiry(mut self, ms: u32) -> Self {
         self.expires_ms = Some(ms);
         self
+    }
+
+    /// Retry pauses (ms), one retry queue each; empty: dead-letter at once.
+    /// Each queue is named after its pause, so changing them never clashes
+    /// with queues already declared.
+    pub fn with_retry_delays_ms(mut self, delays: Vec<u32>) -> Self {
+        self.retry_delays_ms = delays;
+        self
+    }
+
+    pub fn retry_delays_ms(&self) -> &[u32] {
+        &self.retry_delays_ms
+    }
+
+    /// The retry queue a message of `role` waits in before attempt
+    /// `attempt` (from 1); None once the retries are used up.
+    pub fn retry_queue(&self, role: QueueRole, attempt: u32) -> Option<String> {
+        let index = usize::try_from(attempt.checked_sub(1)?).ok()?;
+        let delay = self.retry_delays_ms.get(index)?;
+        Some(format!(
+            "{}.{}.retry.{delay}ms",
+            self.namespace,
+            role.as_str()
+        ))
     }
 
     pub fn namespace(&self) -> &str {
@@ -198,13 +240,32 @@ impl Topology {
                 dead_letter: Some((self.dead_letter_exchange(), name.clone())),
                 bindings,
                 expires_ms: self.expires_ms,
+                message_ttl_ms: None,
             });
             queues.push(QueueDecl {
                 name: self.dead_letter_queue(*role),
                 dead_letter: None,
-                bindings: vec![(self.dead_letter_exchange(), name)],
+                bindings: vec![(self.dead_letter_exchange(), name.clone())],
                 expires_ms: self.expires_ms,
+                message_ttl_ms: None,
             });
+            // Retry queues have no consumer: a message waits out the TTL, then
+            // the broker dead-letters it through the default exchange back
+            // into the work queue.
+            let mut seen = std::collections::BTreeSet::new();
+            for (index, delay) in self.retry_delays_ms.iter().enumerate() {
+                if !seen.insert(*delay) {
+                    continue;
+                }
+                let attempt = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                queues.push(QueueDecl {
+                    name: self.retry_queue(*role, attempt).unwrap_or_default(),
+                    dead_letter: Some((String::new(), name.clone())),
+                    bindings: Vec::new(),
+                    expires_ms: self.expires_ms,
+                    message_ttl_ms: Some(*delay),
+                });
+            }
         }
         Declarations { exchanges, queues }
     }
@@ -245,6 +306,35 @@ mod tests {
                 .unwrap();
             assert_eq!(dlq.bindings, vec![(dlx, key)]);
         }
+    }
+
+    #[test]
+    fn retry_queues_expire_back_into_their_work_queue() {
+        let topology = Topology::new("t2")
+            .unwrap()
+            .with_retry_delays_ms(vec![100, 400]);
+        assert_eq!(
+            topology.retry_queue(QueueRole::Payment, 1).as_deref(),
+            Some("t2.payment.retry.100ms")
+        );
+        assert_eq!(
+            topology.retry_queue(QueueRole::Payment, 2).as_deref(),
+            Some("t2.payment.retry.400ms")
+        );
+        assert_eq!(topology.retry_queue(QueueRole::Payment, 3), None);
+        assert_eq!(topology.retry_queue(QueueRole::Payment, 0), None);
+        let decl = topology.declarations();
+        let retry = decl
+            .queues
+            .iter()
+            .find(|q| q.name == "t2.payment.retry.400ms")
+            .unwrap();
+        assert_eq!(retry.message_ttl_ms, Some(400));
+        assert_eq!(
+            retry.dead_letter,
+            Some((String::new(), "t2.payment".to_owned()))
+        );
+        assert!(retry.bindings.is_empty());
     }
 
     #[test]

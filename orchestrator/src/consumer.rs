@@ -41,13 +41,16 @@ impl Handler for EventHandler {
             }
             Ok(Handled::Rejected { code, reason }) => {
                 metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(1);
+                if code == "stale_timer" {
+                    // Our own timer for a step the saga has left: expected, not an error.
+                    tracing::debug!(saga_id = %envelope.saga_id, %reason, "stale timer ignored");
+                    return Disposition::Ack;
+                }
                 Disposition::dead_letter(code, reason)
             }
             Err(error) if error.retryable() => {
-                tracing::warn!(saga_id = %envelope.saga_id, %error, "could not apply event; requeueing");
-                Disposition::Requeue {
-                    after: Duration::from_secs(1),
-                }
+                tracing::warn!(saga_id = %envelope.saga_id, %error, "could not apply event; retrying later");
+                Disposition::retry("store_unavailable", error.to_string())
             }
             Err(error) => Disposition::dead_letter("store_error", error.to_string()),
         }

@@ -150,7 +150,9 @@ pub async fn relay_batch(
             body: row.get::<Vec<u8>, _>("body"),
         });
     }
+    autobook_broker::crash::point("relay.before_publish");
     let results = publisher.publish_all(&messages).await;
+    autobook_broker::crash::point("relay.after_publish");
     let mut published = Vec::with_capacity(ids.len());
     let mut first_error = None;
     for (id, result) in ids.into_iter().zip(results) {

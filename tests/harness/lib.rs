@@ -75,7 +75,9 @@ pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem 
         min_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(50),
     };
-    config.orchestrator.policy.order_recheck_delay = Duration::from_millis(100);
+    config.orchestrator.policy.recheck_delay = Duration::from_millis(100);
+    config.orchestrator.policy.compensation_retry_delay = Duration::from_millis(100);
+    config.orchestrator.policy.max_retry_delay = Duration::from_millis(400);
     config.db_pool = 8;
     config.redis_url = Some(redis_url());
     configure(&mut config);

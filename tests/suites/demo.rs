@@ -35,10 +35,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         "{:?}",
         summary.failures
     );
-    assert_eq!(
-        summary.booked + summary.failed + summary.needs_attention,
-        40
-    );
+    assert_eq!(summary.booked + summary.failed + summary.stuck, 40);
     autobook::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();

@@ -8,7 +8,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use autobook_contracts::events::{OffersFound, OrderFailed, OrderFailureReason};
+use autobook_contracts::events::OffersFound;
 use autobook_contracts::{Envelope, IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
@@ -185,10 +185,10 @@ async fn rejected_messages_leave_no_trace() {
 }
 
 #[tokio::test]
-async fn an_unknown_order_outcome_sets_a_durable_timer_that_fires_into_the_outbox() {
+async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox() {
     let db = database().await;
     let policy = Policy {
-        order_recheck_delay: Duration::ZERO,
+        recheck_delay: Duration::ZERO,
         ..Policy::default()
     };
     let store = SagaStore::new(db.pool.clone(), policy);
@@ -224,9 +224,9 @@ async fn an_unknown_order_outcome_sets_a_durable_timer_that_fires_into_the_outbo
         .handle(&Envelope::new(saga, authorized), now)
         .await
         .unwrap();
-    let unknown = OrderFailed {
+    let unknown = autobook_contracts::events::StepOutcomeUnknown {
         idempotency_key: IdempotencyKey::derive(saga, Step::Order, 1),
-        reason: OrderFailureReason::Unknown,
+        step: Step::Order,
         detail: "timeout".into(),
     };
     store

@@ -8,7 +8,7 @@ use autobook_contracts::{Envelope, Message, QueueRole};
 use crate::providers::{EmailClient, OutgoingEmail};
 use crate::render::render;
 use crate::worker::retry::{Caller, Repeatable};
-use crate::worker::{Failure, Reply, Service};
+use crate::worker::{Attempt, Failure, Reply, Service};
 
 pub struct NotifyService {
     pub email: EmailClient,
@@ -20,7 +20,7 @@ pub struct NotifyService {
 impl Service for NotifyService {
     const QUEUE: QueueRole = QueueRole::Notify;
 
-    async fn perform(&self, command: &Envelope, _look_up_first: bool) -> Result<Reply, Failure> {
+    async fn perform(&self, command: &Envelope, _attempt: Attempt) -> Result<Reply, Failure> {
         let Message::SendNotification(notice) = &command.message else {
             return Err(Failure::Unsupported(command.message_type()));
         };

@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 
 use autobook_contracts::commands::{CancelOrder, CreateOrder};
 use autobook_contracts::events::{
-    CancelFailed, OrderCancelled, OrderCreated, OrderFailed, OrderFailureReason,
+    CancelFailed, OrderCancelled, OrderCreated, OrderFailed, OrderFailureReason, StepOutcomeUnknown,
 };
-use autobook_contracts::{Envelope, Message, QueueRole};
+use autobook_contracts::{Envelope, Message, QueueRole, Step};
 
 use crate::providers::{DuffelClient, DuffelOrder, ErrorClass, NewOrder, ProviderError};
 use crate::worker::retry::{Caller, Repeatable};
-use crate::worker::{Failure, Reply, Service};
+use crate::worker::{Attempt, Failure, Reply, Service};
 
 /// Metadata key holding our idempotency key on Duffel orders.
 pub const METADATA_KEY: &str = "idempotency_key";
@@ -33,9 +33,9 @@ pub struct OrderService {
 impl Service for OrderService {
     const QUEUE: QueueRole = QueueRole::Order;
 
-    async fn perform(&self, command: &Envelope, look_up_first: bool) -> Result<Reply, Failure> {
+    async fn perform(&self, command: &Envelope, attempt: Attempt) -> Result<Reply, Failure> {
         match &command.message {
-            Message::CreateOrder(c) => self.create(command, c, look_up_first).await,
+            Message::CreateOrder(c) => self.create(command, c, attempt.look_up_first).await,
             Message::CancelOrder(c) => self.cancel(c).await,
             other => Err(Failure::Unsupported(other.message_type())),
         }
@@ -81,9 +81,9 @@ impl OrderService {
                 },
             }
         }
-        Ok(Reply::unknown(OrderFailed {
+        Ok(Reply::unknown(StepOutcomeUnknown {
             idempotency_key: c.idempotency_key.clone(),
-            reason: OrderFailureReason::Unknown,
+            step: Step::Order,
             detail: "the airline did not answer clearly and no order was found".into(),
         }))
     }
@@ -114,13 +114,17 @@ impl OrderService {
                 order_id: c.order_id.clone(),
                 refund: cancellation.refund,
             })),
+            // Failed compensations are tried again by the saga: the reply may change.
             Err(error) if error.class() == ErrorClass::Permanent => {
-                Ok(Reply::settled(CancelFailed {
+                Ok(Reply::unknown(CancelFailed {
                     idempotency_key: c.idempotency_key.clone(),
                     order_id: c.order_id.clone(),
                     detail: error.to_string(),
                 }))
             }
+            Err(error) if error.class() == ErrorClass::OutcomeUnknown => Ok(
+                Reply::outcome_unknown(&c.idempotency_key, Step::Cancel, &error),
+            ),
             Err(error) => Err(Failure::unresolved(&error)),
         }
     }

@@ -14,14 +14,14 @@ use autobook_contracts::events::{
     VoidFailed,
 };
 use autobook_contracts::money::Money;
-use autobook_contracts::{Envelope, Message, QueueRole};
+use autobook_contracts::{Envelope, Message, QueueRole, Step};
 
 use crate::providers::{
     CancellationReason, ErrorClass, NewPaymentIntent, PaymentIntent, PaymentIntentStatus,
     ProviderError, StripeClient,
 };
 use crate::worker::retry::{Caller, Repeatable};
-use crate::worker::{Failure, Reply, Service};
+use crate::worker::{Attempt, Failure, Reply, Service};
 
 pub struct PaymentService {
     pub stripe: StripeClient,
@@ -31,11 +31,11 @@ pub struct PaymentService {
 impl Service for PaymentService {
     const QUEUE: QueueRole = QueueRole::Payment;
 
-    async fn perform(&self, command: &Envelope, look_up_first: bool) -> Result<Reply, Failure> {
+    async fn perform(&self, command: &Envelope, attempt: Attempt) -> Result<Reply, Failure> {
         match &command.message {
-            Message::AuthorizePayment(c) => self.authorize(command, c, look_up_first).await,
-            Message::CapturePayment(c) => self.capture(c).await,
-            Message::VoidHold(c) => self.void(c).await,
+            Message::AuthorizePayment(c) => self.authorize(command, c, attempt).await,
+            Message::CapturePayment(c) => self.capture(c, attempt).await,
+            Message::VoidHold(c) => self.void(c, attempt).await,
             other => Err(Failure::Unsupported(other.message_type())),
         }
     }
@@ -46,10 +46,10 @@ impl PaymentService {
         &self,
         envelope: &Envelope,
         c: &AuthorizePayment,
-        look_up_first: bool,
+        attempt: Attempt,
     ) -> Result<Reply, Failure> {
         let key = c.idempotency_key.as_str();
-        if look_up_first {
+        if attempt.look_up_first {
             let found = self
                 .caller
                 .call(Repeatable::ByIdempotencyKey, || {
@@ -59,9 +59,11 @@ impl PaymentService {
                 .await
                 .map_err(|e| Failure::unresolved(&e))?;
             if let Some(intent) = found.into_iter().next() {
-                return self.continue_authorization(c, intent).await;
+                return self.continue_authorization(c, intent, attempt).await;
             }
         }
+        // Nothing was created under this step (or this is the first attempt).
+        let create_key = attempt.provider_key(key);
         let metadata = BTreeMap::from([
             ("saga_id".to_owned(), envelope.saga_id.to_string()),
             ("idempotency_key".to_owned(), key.to_owned()),
@@ -76,11 +78,11 @@ impl PaymentService {
         match self
             .caller
             .call(Repeatable::ByIdempotencyKey, || {
-                self.stripe.create_payment_intent(&new, key)
+                self.stripe.create_payment_intent(&new, &create_key)
             })
             .await
         {
-            Ok(intent) => self.continue_authorization(c, intent).await,
+            Ok(intent) => self.continue_authorization(c, intent, attempt).await,
             Err(error) => self.authorization_error(c, None, error),
         }
     }
@@ -90,12 +92,13 @@ impl PaymentService {
         &self,
         c: &AuthorizePayment,
         intent: PaymentIntent,
+        attempt: Attempt,
     ) -> Result<Reply, Failure> {
         match intent.status {
             PaymentIntentStatus::RequiresCapture => Ok(authorized(c, &intent)),
             PaymentIntentStatus::RequiresConfirmation
             | PaymentIntentStatus::RequiresPaymentMethod => {
-                let confirm_key = format!("{}:confirm", c.idempotency_key);
+                let confirm_key = attempt.provider_key(&format!("{}:confirm", c.idempotency_key));
                 let confirmed = self
                     .caller
                     .call(Repeatable::ByIdempotencyKey, || {
@@ -168,73 +171,72 @@ impl PaymentService {
                 idempotency_key: key,
                 detail: error.to_string(),
             })),
-            (_, ErrorClass::Retryable | ErrorClass::OutcomeUnknown) => {
-                Err(Failure::unresolved(&error))
+            (_, ErrorClass::OutcomeUnknown) => {
+                Ok(Reply::outcome_unknown(&key, Step::Authorize, &error))
             }
+            (_, ErrorClass::Retryable) => Err(Failure::unresolved(&error)),
         }
     }
 
-    async fn capture(&self, c: &CapturePayment) -> Result<Reply, Failure> {
-        let key = c.idempotency_key.as_str();
+    async fn capture(&self, c: &CapturePayment, attempt: Attempt) -> Result<Reply, Failure> {
+        if attempt.look_up_first {
+            // An earlier attempt may have captured: the intent's state says.
+            let intent = self.retrieve(&c.payment_intent_id).await?;
+            if intent.status != PaymentIntentStatus::RequiresCapture {
+                return Ok(capture_result(c, &intent));
+            }
+        }
+        let key = attempt.provider_key(c.idempotency_key.as_str());
         let captured = self
             .caller
             .call(Repeatable::ByIdempotencyKey, || {
                 self.stripe
-                    .capture_payment_intent(&c.payment_intent_id, Some(c.amount), key)
+                    .capture_payment_intent(&c.payment_intent_id, Some(c.amount), &key)
             })
             .await;
-        let intent = match captured {
-            Ok(intent) => intent,
+        match captured {
+            Ok(intent) => Ok(capture_result(c, &intent)),
+            // Refused (already captured, canceled, lapsed): the intent says what is true.
             Err(error) if error.class() == ErrorClass::Permanent => {
-                self.retrieve(&c.payment_intent_id).await?
+                let intent = self.retrieve(&c.payment_intent_id).await?;
+                Ok(capture_result(c, &intent))
             }
-            Err(error) => return Err(Failure::unresolved(&error)),
-        };
-        if intent.status == PaymentIntentStatus::Succeeded {
-            Ok(Reply::settled(PaymentCaptured {
-                idempotency_key: c.idempotency_key.clone(),
-                payment_intent_id: intent.id.clone(),
-                amount: Money::new(intent.amount_received, intent.amount.currency),
-            }))
-        } else {
-            Ok(Reply::settled(CaptureFailed {
-                idempotency_key: c.idempotency_key.clone(),
-                payment_intent_id: intent.id.clone(),
-                detail: format!("payment intent is {:?}, cannot capture", intent.status),
-            }))
+            Err(error) if error.class() == ErrorClass::OutcomeUnknown => Ok(
+                Reply::outcome_unknown(&c.idempotency_key, Step::Capture, &error),
+            ),
+            Err(error) => Err(Failure::unresolved(&error)),
         }
     }
 
-    async fn void(&self, c: &VoidHold) -> Result<Reply, Failure> {
-        let key = c.idempotency_key.as_str();
+    async fn void(&self, c: &VoidHold, attempt: Attempt) -> Result<Reply, Failure> {
+        if attempt.look_up_first {
+            let intent = self.retrieve(&c.payment_intent_id).await?;
+            if intent.status == PaymentIntentStatus::Canceled {
+                return Ok(void_result(c, intent));
+            }
+        }
+        let key = attempt.provider_key(c.idempotency_key.as_str());
         let cancelled = self
             .caller
             .call(Repeatable::ByIdempotencyKey, || {
                 self.stripe.cancel_payment_intent(
                     &c.payment_intent_id,
                     CancellationReason::Abandoned,
-                    key,
+                    &key,
                 )
             })
             .await;
-        let intent = match cancelled {
-            Ok(intent) => intent,
+        match cancelled {
+            Ok(intent) => Ok(void_result(c, intent)),
             // Stripe refuses to cancel an intent that is already canceled: look.
             Err(error) if error.class() == ErrorClass::Permanent => {
-                self.retrieve(&c.payment_intent_id).await?
+                let intent = self.retrieve(&c.payment_intent_id).await?;
+                Ok(void_result(c, intent))
             }
-            Err(error) => return Err(Failure::unresolved(&error)),
-        };
-        match intent.status {
-            PaymentIntentStatus::Canceled => Ok(Reply::settled(HoldVoided {
-                idempotency_key: c.idempotency_key.clone(),
-                payment_intent_id: intent.id,
-            })),
-            status => Ok(Reply::settled(VoidFailed {
-                idempotency_key: c.idempotency_key.clone(),
-                payment_intent_id: intent.id,
-                detail: format!("payment intent is {status:?}; the hold could not be released"),
-            })),
+            Err(error) if error.class() == ErrorClass::OutcomeUnknown => Ok(
+                Reply::outcome_unknown(&c.idempotency_key, Step::Void, &error),
+            ),
+            Err(error) => Err(Failure::unresolved(&error)),
         }
     }
 
@@ -254,4 +256,36 @@ fn authorized(c: &AuthorizePayment, intent: &PaymentIntent) -> Reply {
         payment_intent_id: intent.id.clone(),
         amount: Money::new(intent.amount_capturable, intent.amount.currency),
     })
+}
+
+fn capture_result(c: &CapturePayment, intent: &PaymentIntent) -> Reply {
+    if intent.status == PaymentIntentStatus::Succeeded {
+        Reply::settled(PaymentCaptured {
+            idempotency_key: c.idempotency_key.clone(),
+            payment_intent_id: intent.id.clone(),
+            amount: Money::new(intent.amount_received, intent.amount.currency),
+        })
+    } else {
+        Reply::settled(CaptureFailed {
+            idempotency_key: c.idempotency_key.clone(),
+            payment_intent_id: intent.id.clone(),
+            detail: format!("payment intent is {:?}, cannot capture", intent.status),
+        })
+    }
+}
+
+/// A hold that could not be released is reported failed, and the saga
+/// tries again later: the reply may change, so it is not final.
+fn void_result(c: &VoidHold, intent: PaymentIntent) -> Reply {
+    match intent.status {
+        PaymentIntentStatus::Canceled => Reply::settled(HoldVoided {
+            idempotency_key: c.idempotency_key.clone(),
+            payment_intent_id: intent.id,
+        }),
+        status => Reply::unknown(VoidFailed {
+            idempotency_key: c.idempotency_key.clone(),
+            payment_intent_id: intent.id,
+            detail: format!("payment intent is {status:?}; the hold could not be released"),
+        }),
+    }
 }

@@ -8,7 +8,7 @@ use autobook_contracts::{Envelope, Message, QueueRole};
 
 use crate::providers::{DuffelClient, ErrorClass};
 use crate::worker::retry::{Caller, Repeatable};
-use crate::worker::{Failure, Reply, Service};
+use crate::worker::{Attempt, Failure, Reply, Service};
 
 pub struct SearchService {
     pub duffel: DuffelClient,
@@ -20,7 +20,7 @@ pub struct SearchService {
 impl Service for SearchService {
     const QUEUE: QueueRole = QueueRole::Search;
 
-    async fn perform(&self, command: &Envelope, _look_up_first: bool) -> Result<Reply, Failure> {
+    async fn perform(&self, command: &Envelope, _attempt: Attempt) -> Result<Reply, Failure> {
         let Message::SearchOffers(search) = &command.message else {
             return Err(Failure::Unsupported(command.message_type()));
         };

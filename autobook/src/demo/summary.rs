@@ -17,7 +17,7 @@ pub struct Summary {
     pub trips: usize,
     pub booked: usize,
     pub failed: usize,
-    pub needs_attention: usize,
+    pub stuck: usize,
     pub lost: usize,
     pub p50_ms: u64,
     pub p99_ms: u64,
@@ -65,7 +65,7 @@ pub fn summarize(
                 failed += 1;
                 *failures.entry(reason.code()).or_insert(0) += 1;
             }
-            Some(Phase::NeedsAttention { .. }) => attention += 1,
+            Some(Phase::Stuck { .. } | Phase::Aborted { .. }) => attention += 1,
             _ => lost += 1,
         }
         if let Some(done) = saga.completed_at {
@@ -87,7 +87,7 @@ pub fn summarize(
         trips: sagas.len(),
         booked,
         failed,
-        needs_attention: attention,
+        stuck: attention,
         lost,
         p50_ms: percentile(&latencies, 0.50),
         p99_ms: percentile(&latencies, 0.99),
@@ -128,7 +128,7 @@ impl Summary {
             self.failed,
             reasons.join(", ")
         );
-        println!("  needs attention  {:>6}", self.needs_attention);
+        println!("  stuck            {:>6}", self.stuck);
         println!("  lost             {:>6}", self.lost);
         for (path, count) in &self.paths {
             let label = match *path {

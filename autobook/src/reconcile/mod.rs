@@ -177,7 +177,8 @@ fn check_saga(
                 );
             }
         }
-        Phase::NeedsAttention { problem, .. } => report("needs_attention", problem.clone()),
+        Phase::Stuck { problem, .. } => report("stuck", problem.clone()),
+        Phase::Aborted { problem, .. } => report("aborted", problem.clone()),
         open => report("not_finished", format!("saga still {}", open.status())),
     }
 }

@@ -236,16 +236,17 @@ fn every_effect_must_belong_to_a_known_saga() {
 #[test]
 fn open_and_stuck_sagas_are_reported() {
     let (a, b) = (saga(), saga());
-    let stuck = Phase::NeedsAttention {
+    let stuck = Phase::Stuck {
         problem: "hold could not be released".into(),
         hold: None,
         order: None,
+        resume: None,
     };
     let open = Phase::Searching {
         key: autobook_contracts::IdempotencyKey::derive(b, autobook_contracts::Step::Search, 1),
     };
     assert_eq!(
         kinds(&[(a, stuck), (b, open)], &Ledger::default()),
-        vec!["needs_attention", "not_finished"]
+        vec!["stuck", "not_finished"]
     );
 }

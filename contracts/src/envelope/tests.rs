@@ -42,7 +42,7 @@ fn caused_by_keeps_saga_and_trace() {
     let effect = Envelope::caused_by(
         &cause,
         TimerFired {
-            timer: SagaTimer::RecheckOrder {
+            timer: SagaTimer::RecheckStep {
                 idempotency_key: IdempotencyKey::derive(saga, Step::Order, 1),
             },
         },

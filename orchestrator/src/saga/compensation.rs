@@ -3,7 +3,7 @@
 //! parks the saga in `needs_attention` for a human.
 
 use autobook_contracts::Step;
-use autobook_contracts::events::{OrderFailed, OrderFailureReason, SagaTimer};
+use autobook_contracts::events::{OrderFailed, OrderFailureReason};
 use autobook_contracts::notification::FailureReason;
 
 use super::decide::{Decision, Effect};
@@ -14,8 +14,8 @@ use super::{finish, steps};
 
 /// The order was not created. Expired or repriced offers lead back to
 /// search (releasing the hold first, since the new offer has a new price);
-/// a permanent refusal releases the hold and fails; an unknown outcome is
-/// re-checked later, never guessed.
+/// a permanent refusal releases the hold and fails. (An order whose outcome
+/// is unknown arrives as `step.outcome_unknown`; see `recovery`.)
 pub fn order_failed(saga: &Saga, hold: &Hold, event: &OrderFailed, policy: &Policy) -> Decision {
     match event.reason {
         OrderFailureReason::OfferExpired | OrderFailureReason::PriceChanged
@@ -40,31 +40,6 @@ pub fn order_failed(saga: &Saga, hold: &Hold, event: &OrderFailed, policy: &Poli
         OrderFailureReason::Permanent => {
             forward::release(saga, hold.clone(), FailureReason::OrderRejected)
         }
-        OrderFailureReason::Unknown if saga.order_rechecks < policy.max_order_rechecks => {
-            let next = Saga {
-                order_rechecks: saga.order_rechecks + 1,
-                ..saga.clone()
-            };
-            let timer = SagaTimer::RecheckOrder {
-                idempotency_key: event.idempotency_key.clone(),
-            };
-            Decision {
-                saga: next,
-                effects: vec![Effect::Schedule {
-                    timer,
-                    after: policy.order_recheck_delay,
-                }],
-            }
-        }
-        OrderFailureReason::Unknown => stuck(
-            saga,
-            format!(
-                "order outcome still unknown after {} re-checks",
-                saga.order_rechecks
-            ),
-            Some(hold.clone()),
-            None,
-        ),
     }
 }
 
@@ -83,7 +58,11 @@ pub fn capture_failed(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
 
 /// The order is cancelled: release the hold next.
 pub fn order_cancelled(saga: &Saga, hold: &Hold, reason: &FailureReason) -> Decision {
-    forward::release(saga, hold.clone(), reason.clone())
+    let next = Saga {
+        compensation_attempts: 0,
+        ..saga.clone()
+    };
+    forward::release(&next, hold.clone(), reason.clone())
 }
 
 /// The hold is released: search again in a new epoch, or fail.
@@ -92,7 +71,8 @@ pub fn hold_released(saga: &Saga, then: &AfterRelease) -> Decision {
         AfterRelease::Research => {
             let next = Saga {
                 epoch: saga.epoch + 1,
-                order_rechecks: 0,
+                rechecks: 0,
+                compensation_attempts: 0,
                 ..saga.clone()
             };
             let key = steps::key(&next, Step::Search);
@@ -103,24 +83,48 @@ pub fn hold_released(saga: &Saga, then: &AfterRelease) -> Decision {
                 vec![Effect::Send(command.into())],
             )
         }
-        AfterRelease::Fail { reason } => finish::fail(saga, reason.clone()),
+        AfterRelease::Fail { reason } => {
+            let next = Saga {
+                compensation_attempts: 0,
+                ..saga.clone()
+            };
+            finish::fail(&next, reason.clone())
+        }
     }
 }
 
-/// A compensation failed for good: park the saga for a human.
-pub fn stuck(
-    saga: &Saga,
-    problem: String,
-    hold: Option<Hold>,
-    order: Option<OrderRef>,
-) -> Decision {
+/// Automation gives up: park the saga for an operator. `resume` is the
+/// phase `ops saga retry` goes back to.
+pub fn stuck(saga: &Saga, problem: String, resume: &Phase) -> Decision {
+    let (hold, order) = holdings(resume);
     Decision::new(
         saga,
-        Phase::NeedsAttention {
+        Phase::Stuck {
             problem,
             hold,
             order,
+            resume: Some(Box::new(resume.clone())),
         },
         Vec::new(),
     )
+}
+
+/// What a phase holds at the providers: the hold and the order, if any.
+pub fn holdings(phase: &Phase) -> (Option<Hold>, Option<OrderRef>) {
+    match phase {
+        Phase::Ordering { hold, .. } | Phase::ReleasingHold { hold, .. } => {
+            (Some(hold.clone()), None)
+        }
+        Phase::Capturing { hold, order, .. } | Phase::CancellingOrder { hold, order, .. } => {
+            (Some(hold.clone()), Some(order.clone()))
+        }
+        Phase::OutcomeUnknown { waiting, .. } => holdings(waiting),
+        Phase::Stuck { hold, order, .. } => (hold.clone(), order.clone()),
+        Phase::Searching { .. }
+        | Phase::Authorizing { .. }
+        | Phase::Notifying { .. }
+        | Phase::Booked { .. }
+        | Phase::Failed { .. }
+        | Phase::Aborted { .. } => (None, None),
+    }
 }

@@ -16,7 +16,7 @@ use autobook_contracts::{IdempotencyKey, Message, MessageKind, MessageType, Step
 
 use super::policy::Policy;
 use super::state::{Phase, Saga};
-use super::{compensation, finish, forward, steps};
+use super::{compensation, finish, forward, recovery, steps};
 
 /// Something the executor must do after committing the new state.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,14 @@ pub enum DecideError {
     },
     #[error("a saga with this id already exists")]
     AlreadyStarted,
+    /// A timer for a step the saga has already moved past: harmless.
+    #[error("timer for {key} is no longer due: the saga is {status}")]
+    StaleTimer {
+        key: IdempotencyKey,
+        status: &'static str,
+    },
+    #[error("the stuck saga has no step to go back to")]
+    NothingToRetry,
 }
 
 impl DecideError {
@@ -70,6 +78,8 @@ impl DecideError {
             DecideError::IllegalTransition { .. } => "illegal_transition",
             DecideError::StaleReply { .. } => "stale_reply",
             DecideError::AlreadyStarted => "saga_already_exists",
+            DecideError::StaleTimer { .. } => "stale_timer",
+            DecideError::NothingToRetry => "nothing_to_retry",
         }
     }
 }
@@ -87,7 +97,8 @@ pub fn start(
         id: saga_id,
         trip,
         epoch: 1,
-        order_rechecks: 0,
+        rechecks: 0,
+        compensation_attempts: 0,
         phase: Phase::Searching { key },
     };
     Ok(Decision {
@@ -110,17 +121,94 @@ pub fn decide(
     if matches!(message, Message::TripRequested(_)) {
         return Err(DecideError::AlreadyStarted);
     }
+    if let Phase::Stuck {
+        problem, resume, ..
+    } = &saga.phase
+    {
+        return match (message, resume) {
+            (Message::RetryRequested(r), Some(resume)) => {
+                Ok(recovery::operator_retry(saga, resume, r))
+            }
+            (Message::RetryRequested(_), None) => Err(DecideError::NothingToRetry),
+            (Message::AbortRequested(a), _) => Ok(recovery::operator_abort(saga, problem, a)),
+            _ => Err(illegal()),
+        };
+    }
+    if let (true, Message::TimerFired(TimerFired { timer })) = (saga.phase.is_terminal(), message) {
+        return Err(DecideError::StaleTimer {
+            key: timer.idempotency_key().clone(),
+            status: saga.phase.status(),
+        });
+    }
     if saga.phase.is_terminal() {
         return Err(illegal());
     }
     if let Some(got) = reply_key(message)
         && saga.phase.pending_key() != Some(got)
     {
+        if matches!(message, Message::TimerFired(_)) {
+            return Err(DecideError::StaleTimer {
+                key: got.clone(),
+                status: saga.phase.status(),
+            });
+        }
         return Err(DecideError::StaleReply {
             expected: saga.phase.pending_key().cloned(),
             got: got.clone(),
         });
     }
+    if let Message::StepOutcomeUnknown(e) = message {
+        return Ok(recovery::outcome_unknown(saga, e, policy));
+    }
+    if let Phase::OutcomeUnknown { waiting, .. } = &saga.phase {
+        return match message {
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::RecheckStep { .. },
+            }) => Ok(recovery::recheck(saga, waiting)),
+            Message::TimerFired(_) => Err(DecideError::StaleTimer {
+                key: saga
+                    .phase
+                    .pending_key()
+                    .cloned()
+                    .expect("waiting phases have keys"),
+                status: saga.phase.status(),
+            }),
+            // A late answer to the waiting step settles it as if it had come in time.
+            reply => decide(
+                &Saga {
+                    phase: waiting.as_ref().clone(),
+                    ..saga.clone()
+                },
+                reply,
+                now,
+                policy,
+            )
+            .map_err(|error| match error {
+                DecideError::IllegalTransition { .. } => illegal(),
+                other => other,
+            }),
+        };
+    }
+    step(saga, message, now, policy).map(|mut decision| {
+        // Each step has its own budget of re-checks.
+        if decision.saga.phase.pending_key() != saga.phase.pending_key() {
+            decision.saga.rechecks = 0;
+        }
+        decision
+    })
+}
+
+/// The transitions of the saga's steps and compensations.
+fn step(
+    saga: &Saga,
+    message: &Message,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Decision, DecideError> {
+    let illegal = || DecideError::IllegalTransition {
+        status: saga.phase.status(),
+        message_type: message.message_type(),
+    };
     match (&saga.phase, message) {
         (Phase::Searching { .. }, Message::OffersFound(e)) => {
             Ok(forward::offers_found(saga, e, now, policy))
@@ -144,12 +232,6 @@ pub fn decide(
             Ok(compensation::order_failed(saga, hold, e, policy))
         }
         (
-            Phase::Ordering { offer, .. },
-            Message::TimerFired(TimerFired {
-                timer: SagaTimer::RecheckOrder { .. },
-            }),
-        ) => Ok(forward::recheck_order(saga, offer)),
-        (
             Phase::Capturing {
                 offer, hold, order, ..
             },
@@ -161,22 +243,20 @@ pub fn decide(
         (Phase::ReleasingHold { then, .. }, Message::HoldVoided(_)) => {
             Ok(compensation::hold_released(saga, then))
         }
-        (Phase::ReleasingHold { hold, .. }, Message::VoidFailed(e)) => Ok(compensation::stuck(
-            saga,
-            format!("hold could not be released: {}", e.detail),
-            Some(hold.clone()),
-            None,
-        )),
+        (Phase::ReleasingHold { .. }, Message::VoidFailed(e)) => {
+            Ok(recovery::compensation_failed(saga, &e.detail, policy))
+        }
+        (
+            Phase::ReleasingHold { .. } | Phase::CancellingOrder { .. },
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::RetryCompensation { .. },
+            }),
+        ) => Ok(recovery::retry_compensation(saga)),
         (Phase::CancellingOrder { hold, reason, .. }, Message::OrderCancelled(_)) => {
             Ok(compensation::order_cancelled(saga, hold, reason))
         }
-        (Phase::CancellingOrder { hold, order, .. }, Message::CancelFailed(e)) => {
-            Ok(compensation::stuck(
-                saga,
-                format!("order could not be cancelled: {}", e.detail),
-                Some(hold.clone()),
-                Some(order.clone()),
-            ))
+        (Phase::CancellingOrder { .. }, Message::CancelFailed(e)) => {
+            Ok(recovery::compensation_failed(saga, &e.detail, policy))
         }
         (Phase::Notifying { outcome, .. }, Message::NotificationSent(_)) => {
             Ok(finish::notified(saga, outcome, true))
@@ -184,6 +264,10 @@ pub fn decide(
         (Phase::Notifying { outcome, .. }, Message::NotificationFailed(_)) => {
             Ok(finish::notified(saga, outcome, false))
         }
+        (_, Message::TimerFired(TimerFired { timer })) => Err(DecideError::StaleTimer {
+            key: timer.idempotency_key().clone(),
+            status: saga.phase.status(),
+        }),
         _ => Err(illegal()),
     }
 }

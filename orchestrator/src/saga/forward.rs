@@ -68,7 +68,7 @@ pub fn authorized(saga: &Saga, offer: &OfferSummary, event: &PaymentAuthorized) 
     let key = steps::key(saga, Step::Order);
     let command = steps::order(saga, key.clone(), offer);
     let next = Saga {
-        order_rechecks: 0,
+        rechecks: 0,
         ..saga.clone()
     };
     Decision::new(
@@ -80,17 +80,6 @@ pub fn authorized(saga: &Saga, offer: &OfferSummary, event: &PaymentAuthorized) 
         },
         vec![Effect::Send(command.into())],
     )
-}
-
-/// Ask the order worker again about an order of unknown outcome. It looks
-/// the order up by its key before it creates anything.
-pub fn recheck_order(saga: &Saga, offer: &OfferSummary) -> Decision {
-    let key = steps::key(saga, Step::Order);
-    let command = steps::order(saga, key, offer);
-    Decision {
-        saga: saga.clone(),
-        effects: vec![Effect::Send(command.into())],
-    }
 }
 
 /// The order exists: take the money.

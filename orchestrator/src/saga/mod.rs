@@ -7,6 +7,7 @@ mod finish;
 mod forward;
 pub mod policy;
 pub mod ranking;
+mod recovery;
 pub mod state;
 pub mod steps;
 

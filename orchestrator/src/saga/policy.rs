@@ -33,10 +33,25 @@ pub struct Policy {
     /// Offers expiring sooner than this are not selected: there must be time
     /// to authorize and order.
     pub min_offer_validity: Duration,
-    /// Wait before asking again about an order whose outcome is unknown.
-    pub order_recheck_delay: Duration,
-    /// Re-checks of an unknown order outcome before a human is called.
-    pub max_order_rechecks: u32,
+    /// Wait before the first re-check of a step whose outcome is unknown;
+    /// each further re-check waits twice as long, up to `max_retry_delay`.
+    pub recheck_delay: Duration,
+    /// Re-checks of an unknown outcome before the saga is stuck.
+    pub max_rechecks: u32,
+    /// Wait before the first retry of a failed compensation; doubles.
+    pub compensation_retry_delay: Duration,
+    /// Failed compensation attempts before the saga is stuck.
+    pub max_compensation_attempts: u32,
+    /// Longest wait between re-checks or compensation retries.
+    pub max_retry_delay: Duration,
+}
+
+impl Policy {
+    /// The wait before attempt `n` (from 0) of something that started at `base`.
+    pub fn backoff(&self, base: Duration, n: u32) -> Duration {
+        base.saturating_mul(1u32 << n.min(16))
+            .min(self.max_retry_delay)
+    }
 }
 
 impl Default for Policy {
@@ -45,8 +60,11 @@ impl Default for Policy {
             weights: RankingWeights::default(),
             max_searches: 3,
             min_offer_validity: Duration::from_secs(60),
-            order_recheck_delay: Duration::from_secs(5),
-            max_order_rechecks: 5,
+            recheck_delay: Duration::from_secs(5),
+            max_rechecks: 6,
+            compensation_retry_delay: Duration::from_secs(5),
+            max_compensation_attempts: 8,
+            max_retry_delay: Duration::from_secs(600),
         }
     }
 }

@@ -21,9 +21,12 @@ pub struct Saga {
     /// Search round, from 1. A re-search after an expired or repriced offer
     /// starts a new epoch, giving the new hold and order fresh keys.
     pub epoch: u32,
-    /// Times the current order's unknown outcome has been re-checked.
+    /// Times the current step's unknown outcome has been re-checked.
+    #[serde(default, alias = "order_rechecks")]
+    pub rechecks: u32,
+    /// Failed attempts of the current compensation (void, cancel).
     #[serde(default)]
-    pub order_rechecks: u32,
+    pub compensation_attempts: u32,
     pub phase: Phase,
 }
 
@@ -118,12 +121,30 @@ pub enum Phase {
         reason: FailureReason,
         notified: bool,
     },
-    /// Terminal for automation: a compensation failed or an outcome could not
-    /// be established. Ops must look; alerts fire on this status.
-    NeedsAttention {
+    /// A provider call may or may not have taken effect. The saga waits,
+    /// then sends the same command again; the worker looks the result up
+    /// before acting. `waiting` is the phase that sent the command.
+    OutcomeUnknown {
+        waiting: Box<Phase>,
+        detail: String,
+    },
+    /// Automation gave up: a compensation kept failing or an outcome could
+    /// not be established. Waits for an operator (`ops saga retry|abort`);
+    /// counted in a metric, alerts fire on it. `resume` is the phase a
+    /// retry goes back to.
+    #[serde(alias = "needs_attention")]
+    Stuck {
         problem: String,
         hold: Option<Hold>,
         order: Option<OrderRef>,
+        #[serde(default)]
+        resume: Option<Box<Phase>>,
+    },
+    /// Terminal: an operator ended a stuck saga by hand.
+    Aborted {
+        problem: String,
+        operator: String,
+        reason: String,
     },
 }
 
@@ -140,15 +161,37 @@ impl Phase {
             Phase::Notifying { .. } => "notifying",
             Phase::Booked { .. } => "booked",
             Phase::Failed { .. } => "failed",
-            Phase::NeedsAttention { .. } => "needs_attention",
+            Phase::OutcomeUnknown { .. } => "outcome_unknown",
+            Phase::Stuck { .. } => "stuck",
+            Phase::Aborted { .. } => "aborted",
         }
     }
 
-    /// No further event moves a terminal saga.
+    /// Every status a saga can be in.
+    pub const STATUSES: &'static [&'static str] = &[
+        "searching",
+        "authorizing",
+        "ordering",
+        "capturing",
+        "releasing_hold",
+        "cancelling_order",
+        "notifying",
+        "outcome_unknown",
+        "booked",
+        "failed",
+        "stuck",
+        "aborted",
+    ];
+
+    /// Automation is done with the saga: no worker reply or timer moves it.
+    /// Only an operator moves a stuck saga on.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Phase::Booked { .. } | Phase::Failed { .. } | Phase::NeedsAttention { .. }
+            Phase::Booked { .. }
+                | Phase::Failed { .. }
+                | Phase::Stuck { .. }
+                | Phase::Aborted { .. }
         )
     }
 
@@ -162,7 +205,11 @@ impl Phase {
             | Phase::ReleasingHold { key, .. }
             | Phase::CancellingOrder { key, .. }
             | Phase::Notifying { key, .. } => Some(key),
-            Phase::Booked { .. } | Phase::Failed { .. } | Phase::NeedsAttention { .. } => None,
+            Phase::OutcomeUnknown { waiting, .. } => waiting.pending_key(),
+            Phase::Booked { .. }
+            | Phase::Failed { .. }
+            | Phase::Stuck { .. }
+            | Phase::Aborted { .. } => None,
         }
     }
 }

@@ -20,9 +20,36 @@ use autobook_contracts::commands::{
 use autobook_contracts::notification::{FailureReason, NotificationContent};
 use autobook_contracts::offer::OfferSummary;
 use autobook_contracts::trip::TripRequest;
-use autobook_contracts::{IdempotencyKey, Step};
+use autobook_contracts::{IdempotencyKey, Message, Step};
 
-use super::state::{Booking, Hold, OrderRef, Saga};
+use super::state::{Booking, Hold, OrderRef, Outcome, Phase, Saga};
+
+/// The command a waiting phase sent, rebuilt from state with the same key
+/// (for re-checks and retries). None for phases that wait on nothing.
+pub fn resend(saga: &Saga, phase: &Phase) -> Option<Message> {
+    let message = match phase {
+        Phase::Searching { key } => search(&saga.trip, key.clone()).into(),
+        Phase::Authorizing { key, offer } => authorize(saga, key.clone(), offer).into(),
+        Phase::Ordering { key, offer, .. } => order(saga, key.clone(), offer).into(),
+        Phase::Capturing {
+            key, hold, order, ..
+        } => capture(key.clone(), hold, order).into(),
+        Phase::ReleasingHold { key, hold, .. } => void(key.clone(), hold).into(),
+        Phase::CancellingOrder { key, order, .. } => cancel(key.clone(), order).into(),
+        Phase::Notifying { key, outcome } => match outcome {
+            Outcome::Booked { booking } => confirmation(saga, key.clone(), booking).into(),
+            Outcome::Failed { reason } => failure_notice(saga, key.clone(), reason).into(),
+        },
+        Phase::OutcomeUnknown { waiting, .. } => return resend(saga, waiting),
+        Phase::Booked { .. }
+        | Phase::Failed { .. }
+        | Phase::Stuck { .. }
+        | Phase::Aborted { .. } => {
+            return None;
+        }
+    };
+    Some(message)
+}
 
 pub fn key(saga: &Saga, step: Step) -> IdempotencyKey {
     IdempotencyKey::derive(saga.id, step, saga.epoch)

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 
 use autobook_contracts::{Envelope, Message};
 
-use crate::metric_definitions::{SAGA_TRANSITIONS, SAGAS_FINISHED};
+use crate::metric_definitions::{SAGA_TRANSITIONS, SAGAS_FINISHED, SAGAS_STUCK};
 use crate::saga::{self, Decision, Policy, Saga};
 
 pub use error::StoreError;
@@ -103,7 +103,9 @@ impl SagaStore {
         if decision.saga.phase.is_terminal() {
             rows::announce_finished(&mut tx, decision.saga.id).await?;
         }
+        autobook_broker::crash::point("orchestrator.before_commit");
         tx.commit().await?;
+        autobook_broker::crash::point("orchestrator.after_commit");
         let to = decision.saga.phase.status();
         record_metrics(from, &decision.saga);
         Ok(Attempt::Done(Handled::Applied { from, to }))
@@ -157,5 +159,8 @@ fn record_metrics(from: Option<&'static str>, saga: &Saga) {
     metrics::counter!(SAGA_TRANSITIONS, "from" => from.unwrap_or("new"), "to" => to).increment(1);
     if saga.phase.is_terminal() {
         metrics::counter!(SAGAS_FINISHED, "status" => to).increment(1);
+    }
+    if matches!(saga.phase, crate::saga::Phase::Stuck { .. }) {
+        metrics::counter!(SAGAS_STUCK).increment(1);
     }
 }

@@ -4,7 +4,8 @@
 //! row) then replays the stored reply instead of calling again.
 //!
 //! A claim still `in_flight` is taken over when the message comes back
-//! redelivered (its consumer died) or the claim's lease ran out; the new
+//! redelivered (its consumer died) or the claim's lease ran out; a claim
+//! `released` (its call could not be settled) by any later delivery; the new
 //! owner raises the fence and must look the result up at the provider
 //! first, because the previous attempt may have taken effect. A reply that
 //! said "outcome unknown" may be re-examined by a *new* command for the
@@ -73,6 +74,7 @@ pub async fn claim(
     let decision = match status.as_str() {
         "completed" if row.get::<bool, _>("outcome_unknown") && !same_command => Decision::TakeOver,
         "completed" => Decision::Replay(row.get::<Option<Vec<u8>>, _>("reply").unwrap_or_default()),
+        "released" => Decision::TakeOver,
         _ if redelivered || row.get::<bool, _>("expired") => Decision::TakeOver,
         _ => Decision::Busy,
     };
@@ -97,6 +99,21 @@ pub async fn claim(
     };
     tx.commit().await?;
     Ok(claim)
+}
+
+/// Gives up a claim whose call could not be settled (the provider was
+/// unreachable or unclear), so that the retried command takes it over and
+/// looks the result up first. Only the current owner may release.
+pub async fn release(pool: &PgPool, key: &IdempotencyKey, fence: i32) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE provider_calls SET status = 'released' \
+         WHERE idempotency_key = $1 AND fence = $2 AND status = 'in_flight'",
+    )
+    .bind(key.as_str())
+    .bind(fence)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 enum Decision {

@@ -12,7 +12,6 @@ pub mod throttle;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use sqlx::PgPool;
 
@@ -26,11 +25,27 @@ use calls::Claim;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub message: Message,
-    /// The reply admits the outcome is unknown; a later command may look again.
+    /// The reply may change: the outcome was unknown, or a compensation
+    /// failed and will be tried again. A later command for the same key is
+    /// performed again (looking first) instead of replaying this reply.
     pub outcome_unknown: bool,
 }
 
 impl Reply {
+    /// A provider call that may have taken effect and could not be looked
+    /// up: the saga waits and asks again, and the worker then looks first.
+    pub fn outcome_unknown(
+        key: &autobook_contracts::IdempotencyKey,
+        step: autobook_contracts::Step,
+        error: &crate::providers::ProviderError,
+    ) -> Self {
+        Reply::unknown(autobook_contracts::events::StepOutcomeUnknown {
+            idempotency_key: key.clone(),
+            step,
+            detail: error.to_string(),
+        })
+    }
+
     pub fn settled(message: impl Into<Message>) -> Self {
         Reply {
             message: message.into(),
@@ -52,10 +67,7 @@ pub enum Failure {
     /// The provider could not be reached or left the outcome open even after
     /// retries: handle the command again later (looking the result up).
     #[error("unresolved: {detail}")]
-    Unresolved {
-        detail: String,
-        retry_after: Duration,
-    },
+    Unresolved { detail: String },
     /// This service does not handle that message type.
     #[error("{0} is not handled here")]
     Unsupported(MessageType),
@@ -66,7 +78,35 @@ impl Failure {
     pub fn unresolved(error: &crate::providers::ProviderError) -> Self {
         Failure::Unresolved {
             detail: error.to_string(),
-            retry_after: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Which attempt at a call this is, from the provider-call ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// An earlier attempt may have taken effect: establish its result
+    /// before acting again.
+    pub look_up_first: bool,
+    /// Raised on every takeover of the call; 1 for the first attempt.
+    pub fence: i32,
+}
+
+impl Attempt {
+    pub const FIRST: Attempt = Attempt {
+        look_up_first: false,
+        fence: 1,
+    };
+
+    /// The provider idempotency key for an effect this attempt has
+    /// established was *not* applied before: the step's key on the first
+    /// attempt, `<key>:<fence>` after a takeover (a provider may have stored
+    /// an error under the plain key, and would replay it forever).
+    pub fn provider_key(&self, key: &str) -> String {
+        if self.fence <= 1 {
+            key.to_owned()
+        } else {
+            format!("{key}:{}", self.fence)
         }
     }
 }
@@ -76,12 +116,11 @@ pub trait Service: Send + Sync + 'static {
     /// The queue this service consumes.
     const QUEUE: QueueRole;
 
-    /// Performs the command. `look_up_first`: an earlier attempt may have
-    /// taken effect; establish its result before acting again.
+    /// Performs the command.
     fn perform(
         &self,
         command: &Envelope,
-        look_up_first: bool,
+        attempt: Attempt,
     ) -> impl Future<Output = Result<Reply, Failure>> + Send;
 }
 
@@ -105,11 +144,9 @@ impl<S: Service> CommandHandler<S> {
         match self.publisher.publish(reply).await {
             Ok(()) => Disposition::Ack,
             Err(error) => {
-                // The reply is stored: the redelivered command replays it.
-                tracing::warn!(saga_id = %reply.saga_id, %error, "reply not confirmed; requeueing the command");
-                Disposition::Requeue {
-                    after: Duration::from_secs(1),
-                }
+                // The reply is stored: the retried command replays it.
+                tracing::warn!(saga_id = %reply.saga_id, %error, "reply not confirmed; retrying the command");
+                Disposition::retry("reply_not_confirmed", error.to_string())
             }
         }
     }
@@ -142,10 +179,8 @@ impl<S: Service> Handler for CommandHandler<S> {
         {
             Ok(claim) => claim,
             Err(error) => {
-                tracing::warn!(%error, "cannot claim the call; requeueing");
-                return Disposition::Requeue {
-                    after: Duration::from_secs(1),
-                };
+                tracing::warn!(%error, "cannot claim the call; retrying later");
+                return Disposition::retry("ledger_unavailable", error.to_string());
             }
         };
         match claim {
@@ -166,40 +201,69 @@ impl<S: Service> Handler for CommandHandler<S> {
             Claim::Owned {
                 fence,
                 look_up_first,
-            } => match self.service.perform(&envelope, look_up_first).await {
-                Ok(reply) => {
-                    let reply_envelope = Envelope::caused_by(&envelope, reply.message);
-                    match calls::complete(
-                        &self.pool,
-                        &key,
-                        fence,
-                        &reply_envelope,
-                        reply.outcome_unknown,
-                    )
+            } => {
+                autobook_broker::crash::point("worker.before_call");
+                self.perform_owned(&envelope, &key, fence, look_up_first)
                     .await
-                    {
-                        Ok(true) => self.publish(&reply_envelope).await,
-                        Ok(false) => Disposition::Ack,
-                        Err(error) => {
-                            tracing::warn!(%error, "cannot store the reply; requeueing");
-                            Disposition::Requeue {
-                                after: Duration::from_secs(1),
-                            }
-                        }
+            }
+        }
+    }
+}
+
+impl<S: Service> CommandHandler<S> {
+    async fn perform_owned(
+        &self,
+        envelope: &Envelope,
+        key: &autobook_contracts::IdempotencyKey,
+        fence: i32,
+        look_up_first: bool,
+    ) -> Disposition {
+        match self
+            .service
+            .perform(
+                envelope,
+                Attempt {
+                    look_up_first,
+                    fence,
+                },
+            )
+            .await
+        {
+            Ok(reply) => {
+                autobook_broker::crash::point("worker.after_call");
+                let reply_envelope = Envelope::caused_by(envelope, reply.message);
+                let stored = calls::complete(
+                    &self.pool,
+                    key,
+                    fence,
+                    &reply_envelope,
+                    reply.outcome_unknown,
+                )
+                .await;
+                match stored {
+                    Ok(true) => {
+                        autobook_broker::crash::point("worker.after_store");
+                        self.publish(&reply_envelope).await
+                    }
+                    Ok(false) => Disposition::Ack,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot store the reply; retrying later");
+                        Disposition::retry("ledger_unavailable", error.to_string())
                     }
                 }
-                Err(Failure::Unresolved {
-                    detail,
-                    retry_after,
-                }) => {
-                    tracing::warn!(idempotency_key = %key, %detail, "call unresolved; will look it up again");
-                    Disposition::Requeue { after: retry_after }
+            }
+            Err(Failure::Unresolved { detail }) => {
+                tracing::warn!(idempotency_key = %key, %detail, "call unresolved; will look it up again");
+                if let Err(error) = calls::release(&self.pool, key, fence).await {
+                    // Left in flight: the claim's lease runs out and a retry takes over.
+                    tracing::warn!(%error, "cannot release the claim");
                 }
-                Err(Failure::Unsupported(t)) => Disposition::dead_letter(
-                    "unsupported_message_type",
-                    format!("{t} is not handled here"),
-                ),
-            },
+                Disposition::retry("provider_unavailable", detail)
+            }
+            Err(Failure::Unsupported(t)) => Disposition::dead_letter(
+                "unsupported_message_type",
+                format!("{t} is not handled here"),
+            ),
         }
     }
 }

@@ -186,16 +186,20 @@ fn a_permanent_order_failure_releases_the_hold_and_fails() {
 
 #[test]
 fn an_unknown_order_outcome_is_rechecked_never_guessed() {
-    let waiting = order_failed(&ordering(), OrderFailureReason::Unknown);
+    let ordering = ordering();
+    let waiting = apply(&ordering, unknown(key(Step::Order, 1), Step::Order));
     assert_eq!(
-        status(&waiting.saga),
-        "ordering",
+        waiting.saga.phase,
+        Phase::OutcomeUnknown {
+            waiting: Box::new(ordering.phase.clone()),
+            detail: "provider timed out".into(),
+        },
         "no compensation while the order may exist"
     );
-    assert_eq!(waiting.saga.order_rechecks, 1);
+    assert_eq!(waiting.saga.rechecks, 1);
     let [
         Effect::Schedule {
-            timer: SagaTimer::RecheckOrder { idempotency_key },
+            timer: SagaTimer::RecheckStep { idempotency_key },
             after,
         },
     ] = waiting.effects.as_slice()
@@ -203,15 +207,12 @@ fn an_unknown_order_outcome_is_rechecked_never_guessed() {
         panic!("{:?}", waiting.effects)
     };
     assert_eq!(*idempotency_key, key(Step::Order, 1));
-    assert_eq!(*after, Policy::default().order_recheck_delay);
+    assert_eq!(*after, Policy::default().recheck_delay);
 
-    let recheck = apply(
-        &waiting.saga,
-        TimerFired {
-            timer: SagaTimer::RecheckOrder {
-                idempotency_key: key(Step::Order, 1),
-            },
-        },
+    let recheck = apply(&waiting.saga, recheck_timer(key(Step::Order, 1)));
+    assert_eq!(
+        recheck.saga.phase, ordering.phase,
+        "back to waiting on the order"
     );
     assert!(
         matches!(sent(&recheck), Message::CreateOrder(o) if o.idempotency_key == key(Step::Order, 1)),
@@ -222,11 +223,12 @@ fn an_unknown_order_outcome_is_rechecked_never_guessed() {
 #[test]
 fn an_outcome_that_stays_unknown_calls_a_human_and_keeps_the_hold() {
     let mut saga = ordering();
-    saga.order_rechecks = Policy::default().max_order_rechecks;
-    let stuck = order_failed(&saga, OrderFailureReason::Unknown);
+    saga.rechecks = Policy::default().max_rechecks;
+    let stuck = apply(&saga, unknown(key(Step::Order, 1), Step::Order));
     assert!(
-        matches!(&stuck.saga.phase, Phase::NeedsAttention { hold: Some(h), order: None, .. } if h.payment_intent_id == "pi_1")
+        matches!(&stuck.saga.phase, Phase::Stuck { hold: Some(h), order: None, resume: Some(r), .. } if h.payment_intent_id == "pi_1" && **r == saga.phase)
     );
+    assert_eq!(status(&stuck.saga), "stuck");
     assert!(stuck.effects.is_empty());
 }
 
@@ -317,9 +319,9 @@ fn an_order_costing_more_than_the_hold_is_cancelled() {
 }
 
 #[test]
-fn a_hold_that_cannot_be_released_calls_a_human() {
+fn a_failed_void_is_retried_not_given_up() {
     let releasing = order_failed(&ordering(), OrderFailureReason::Permanent);
-    let stuck = apply(
+    let failed = apply(
         &releasing.saga,
         VoidFailed {
             idempotency_key: key(Step::Void, 1),
@@ -327,11 +329,36 @@ fn a_hold_that_cannot_be_released_calls_a_human() {
             detail: "api down".into(),
         },
     );
-    assert!(matches!(
-        &stuck.saga.phase,
-        Phase::NeedsAttention { hold: Some(_), .. }
-    ));
+    assert_eq!(failed.saga.phase, releasing.saga.phase);
+    assert_eq!(failed.saga.compensation_attempts, 1);
+    assert_eq!(
+        failed.effects,
+        vec![Effect::Schedule {
+            timer: SagaTimer::RetryCompensation {
+                idempotency_key: key(Step::Void, 1)
+            },
+            after: Policy::default().compensation_retry_delay,
+        }]
+    );
+}
+
+#[test]
+fn a_hold_that_cannot_be_released_calls_a_human() {
+    let mut saga = order_failed(&ordering(), OrderFailureReason::Permanent).saga;
+    saga.compensation_attempts = Policy::default().max_compensation_attempts - 1;
+    let stuck = apply(
+        &saga,
+        VoidFailed {
+            idempotency_key: key(Step::Void, 1),
+            payment_intent_id: "pi_1".into(),
+            detail: "api down".into(),
+        },
+    );
+    assert!(
+        matches!(&stuck.saga.phase, Phase::Stuck { hold: Some(h), order: None, resume: Some(r), .. } if h.payment_intent_id == "pi_1" && **r == saga.phase)
+    );
     assert!(stuck.saga.phase.is_terminal());
+    assert!(stuck.effects.is_empty());
 }
 
 #[test]
@@ -344,8 +371,10 @@ fn an_order_that_cannot_be_cancelled_calls_a_human() {
             detail: "x".into(),
         },
     );
+    let mut saga = cancelling.saga;
+    saga.compensation_attempts = Policy::default().max_compensation_attempts - 1;
     let stuck = apply(
-        &cancelling.saga,
+        &saga,
         CancelFailed {
             idempotency_key: key(Step::Cancel, 1),
             order_id: "ord_1".into(),
@@ -353,8 +382,9 @@ fn an_order_that_cannot_be_cancelled_calls_a_human() {
         },
     );
     assert!(
-        matches!(&stuck.saga.phase, Phase::NeedsAttention { hold: Some(_), order: Some(o), .. } if o.order_id == "ord_1")
+        matches!(&stuck.saga.phase, Phase::Stuck { hold: Some(_), order: Some(o), resume: Some(r), .. } if o.order_id == "ord_1" && **r == saga.phase)
     );
+    assert!(stuck.effects.is_empty());
 }
 
 #[test]

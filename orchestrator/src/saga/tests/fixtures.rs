@@ -13,7 +13,7 @@ use autobook_contracts::offer::{OfferSlice, OfferSummary};
 use autobook_contracts::trip::{CabinClass, TripRequest};
 use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
 
-use crate::saga::{Decision, Effect, Policy, Saga, decide, start};
+use crate::saga::{DecideError, Decision, Effect, Policy, Saga, decide, start};
 
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
@@ -88,16 +88,19 @@ pub fn apply(saga: &Saga, message: impl Into<Message>) -> Decision {
     decide(saga, &message.into(), now(), &policy()).expect("transition is legal")
 }
 
+/// [`apply`] under another policy.
+pub fn apply_with(saga: &Saga, message: impl Into<Message>, policy: &Policy) -> Decision {
+    decide(saga, &message.into(), now(), policy).expect("transition is legal")
+}
+
+/// The decision or its error, under the default policy.
+pub fn try_apply(saga: &Saga, message: impl Into<Message>) -> Result<Decision, DecideError> {
+    decide(saga, &message.into(), now(), &policy())
+}
+
 /// The only message the decision sends.
 pub fn sent(decision: &Decision) -> &Message {
-    let sends: Vec<&Message> = decision
-        .effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send(m) => Some(m),
-            Effect::Schedule { .. } => None,
-        })
-        .collect();
+    let sends = sends(decision);
     assert_eq!(
         sends.len(),
         1,
@@ -111,41 +114,181 @@ pub fn searching() -> Saga {
     start(saga_id(), trip(), now()).unwrap().saga
 }
 
-pub fn authorizing() -> Saga {
+/// The decision that enters `authorizing` (and sends the authorization).
+pub fn enter_authorizing() -> Decision {
     let found = OffersFound {
         idempotency_key: key(Step::Search, 1),
         offer_request_id: "orq_1".into(),
         offers: vec![offer("off_1", 40000, 330, 0)],
     };
-    apply(&searching(), found).saga
+    apply(&searching(), found)
 }
 
-pub fn ordering() -> Saga {
+pub fn authorizing() -> Saga {
+    enter_authorizing().saga
+}
+
+/// The decision that enters `ordering` (and sends the order).
+pub fn enter_ordering() -> Decision {
     let authorized = PaymentAuthorized {
         idempotency_key: key(Step::Authorize, 1),
         payment_intent_id: "pi_1".into(),
         amount: usd(40000),
     };
-    apply(&authorizing(), authorized).saga
+    apply(&authorizing(), authorized)
 }
 
-pub fn capturing() -> Saga {
+pub fn ordering() -> Saga {
+    enter_ordering().saga
+}
+
+/// The decision that enters `capturing` (and sends the capture).
+pub fn enter_capturing() -> Decision {
     let created = OrderCreated {
         idempotency_key: key(Step::Order, 1),
         order_id: "ord_1".into(),
         booking_reference: "RZPNX8".into(),
         amount: usd(40000),
     };
-    apply(&ordering(), created).saga
+    apply(&ordering(), created)
 }
 
-pub fn notifying_booked() -> Saga {
+pub fn capturing() -> Saga {
+    enter_capturing().saga
+}
+
+/// The decision that enters `notifying` a booking (and sends the confirmation).
+pub fn enter_notifying_booked() -> Decision {
     let captured = PaymentCaptured {
         idempotency_key: key(Step::Capture, 1),
         payment_intent_id: "pi_1".into(),
         amount: usd(40000),
     };
-    apply(&capturing(), captured).saga
+    apply(&capturing(), captured)
+}
+
+pub fn notifying_booked() -> Saga {
+    enter_notifying_booked().saga
+}
+
+/// The decision that enters `notifying` a failure (a failed search).
+pub fn enter_notifying_failed() -> Decision {
+    let failed = SearchFailed {
+        idempotency_key: key(Step::Search, 1),
+        detail: "x".into(),
+    };
+    apply(&searching(), failed)
+}
+
+pub fn notifying_failed() -> Saga {
+    enter_notifying_failed().saga
+}
+
+/// The decision that enters `releasing_hold` after the airline refused the
+/// order for good (and sends the void).
+pub fn enter_releasing_hold() -> Decision {
+    let failed = OrderFailed {
+        idempotency_key: key(Step::Order, 1),
+        reason: OrderFailureReason::Permanent,
+        detail: "airline said no".into(),
+    };
+    apply(&ordering(), failed)
+}
+
+pub fn releasing_hold() -> Saga {
+    enter_releasing_hold().saga
+}
+
+/// The decision that enters `cancelling_order` after a failed capture (and
+/// sends the cancellation).
+pub fn enter_cancelling_order() -> Decision {
+    let failed = CaptureFailed {
+        idempotency_key: key(Step::Capture, 1),
+        payment_intent_id: "pi_1".into(),
+        detail: "lapsed".into(),
+    };
+    apply(&capturing(), failed)
+}
+
+pub fn cancelling_order() -> Saga {
+    enter_cancelling_order().saga
+}
+
+/// A booked, notified saga.
+pub fn booked() -> Saga {
+    let sent = NotificationSent {
+        idempotency_key: key(Step::Notify, 1),
+        email_id: "em".into(),
+    };
+    apply(&notifying_booked(), sent).saga
+}
+
+/// A failed, notified saga.
+pub fn failed() -> Saga {
+    let sent = NotificationSent {
+        idempotency_key: key(Step::Notify, 1),
+        email_id: "em".into(),
+    };
+    apply(&notifying_failed(), sent).saga
+}
+
+/// The key of the command the saga waits on.
+pub fn pending(saga: &Saga) -> IdempotencyKey {
+    saga.phase
+        .pending_key()
+        .cloned()
+        .expect("the saga waits on a step")
+}
+
+/// A worker could not tell whether the step took effect.
+pub fn unknown(key: IdempotencyKey, step: Step) -> StepOutcomeUnknown {
+    StepOutcomeUnknown {
+        idempotency_key: key,
+        step,
+        detail: "provider timed out".into(),
+    }
+}
+
+pub fn recheck_timer(key: IdempotencyKey) -> TimerFired {
+    TimerFired {
+        timer: SagaTimer::RecheckStep {
+            idempotency_key: key,
+        },
+    }
+}
+
+pub fn retry_timer(key: IdempotencyKey) -> TimerFired {
+    TimerFired {
+        timer: SagaTimer::RetryCompensation {
+            idempotency_key: key,
+        },
+    }
+}
+
+pub fn retry_request() -> RetryRequested {
+    RetryRequested {
+        operator: "ops-alice".into(),
+        reason: "provider is back".into(),
+    }
+}
+
+pub fn abort_request() -> AbortRequested {
+    AbortRequested {
+        operator: "ops-alice".into(),
+        reason: "voided by hand in the Stripe dashboard".into(),
+    }
+}
+
+/// The messages a decision sends, in order.
+pub fn sends(decision: &Decision) -> Vec<&Message> {
+    decision
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(m) => Some(m),
+            Effect::Schedule { .. } => None,
+        })
+        .collect()
 }
 
 /// One message of every type, carrying `key` where the type has one.
@@ -277,12 +420,10 @@ pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
             detail: detail(),
         }
         .into(),
-        MessageType::TimerFired => TimerFired {
-            timer: SagaTimer::RecheckOrder {
-                idempotency_key: k(),
-            },
-        }
-        .into(),
+        MessageType::TimerFired => recheck_timer(k()).into(),
+        MessageType::StepOutcomeUnknown => unknown(k(), Step::Order).into(),
+        MessageType::RetryRequested => retry_request().into(),
+        MessageType::AbortRequested => abort_request().into(),
     }
 }
 

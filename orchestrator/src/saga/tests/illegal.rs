@@ -1,95 +1,167 @@
 //! Every (phase, message) pair outside the transition table is refused
 //! with a typed error and leaves the saga unchanged; replies to another
-//! step are refused as stale.
+//! step are refused as stale, and timers that do not fit the phase are
+//! stale timers.
 
-use autobook_contracts::events::*;
-use autobook_contracts::{IdempotencyKey, MessageType, Step};
+use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
 
 use super::fixtures::*;
-use crate::saga::state::Saga;
-use crate::saga::{DecideError, decide};
+use crate::saga::state::{Phase, Saga};
+use crate::saga::{DecideError, Policy, decide};
+
+/// Which timer a `saga.timer_fired` carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Timer {
+    Recheck,
+    Retry,
+}
+
+/// A sample phase, the message types it accepts, the timers it acts on,
+/// and the refusals that are not `IllegalTransition`.
+struct Row {
+    saga: Saga,
+    legal: Vec<MessageType>,
+    timers: Vec<Timer>,
+    refused: Vec<(MessageType, DecideError)>,
+}
+
+fn row(saga: Saga, legal: &[MessageType], timers: &[Timer]) -> Row {
+    Row {
+        saga,
+        legal: legal.to_vec(),
+        timers: timers.to_vec(),
+        refused: Vec::new(),
+    }
+}
+
+fn stuck_on_order() -> Saga {
+    let mut saga = ordering();
+    saga.rechecks = Policy::default().max_rechecks;
+    let stuck = apply(&saga, unknown(key(Step::Order, 1), Step::Order)).saga;
+    assert_eq!(status(&stuck), "stuck");
+    stuck
+}
+
+/// A stuck saga as stored before sagas remembered where to resume.
+fn stuck_without_resume() -> Saga {
+    let mut saga = ordering();
+    saga.phase = Phase::Stuck {
+        problem: "legacy".into(),
+        hold: None,
+        order: None,
+        resume: None,
+    };
+    saga
+}
 
 /// The legal message types for each sample phase.
-fn table() -> Vec<(Saga, Vec<MessageType>)> {
-    let releasing = apply(
-        &ordering(),
-        OrderFailed {
-            idempotency_key: key(Step::Order, 1),
-            reason: OrderFailureReason::Permanent,
-            detail: "x".into(),
-        },
-    )
-    .saga;
-    let cancelling = apply(
-        &capturing(),
-        CaptureFailed {
-            idempotency_key: key(Step::Capture, 1),
-            payment_intent_id: "pi_1".into(),
-            detail: "x".into(),
-        },
-    )
-    .saga;
-    let booked = apply(
-        &notifying_booked(),
-        NotificationSent {
-            idempotency_key: key(Step::Notify, 1),
-            email_id: "em".into(),
-        },
-    )
-    .saga;
+fn table() -> Vec<Row> {
+    use MessageType as T;
+    let unknown_order = apply(&ordering(), unknown(key(Step::Order, 1), Step::Order)).saga;
+    let unknown_void = apply(&releasing_hold(), unknown(key(Step::Void, 1), Step::Void)).saga;
+    let aborted = apply(&stuck_on_order(), abort_request()).saga;
+    let mut no_resume = row(stuck_without_resume(), &[T::AbortRequested], &[]);
+    no_resume
+        .refused
+        .push((T::RetryRequested, DecideError::NothingToRetry));
     vec![
-        (
+        row(
             searching(),
-            vec![MessageType::OffersFound, MessageType::SearchFailed],
+            &[T::OffersFound, T::SearchFailed, T::StepOutcomeUnknown],
+            &[],
         ),
-        (
+        row(
             authorizing(),
-            vec![
-                MessageType::PaymentAuthorized,
-                MessageType::PaymentDeclined,
-                MessageType::PaymentFailed,
+            &[
+                T::PaymentAuthorized,
+                T::PaymentDeclined,
+                T::PaymentFailed,
+                T::StepOutcomeUnknown,
             ],
+            &[],
         ),
-        (
+        row(
             ordering(),
-            vec![
-                MessageType::OrderCreated,
-                MessageType::OrderFailed,
-                MessageType::TimerFired,
-            ],
+            &[T::OrderCreated, T::OrderFailed, T::StepOutcomeUnknown],
+            &[],
         ),
-        (
+        row(
             capturing(),
-            vec![MessageType::PaymentCaptured, MessageType::CaptureFailed],
+            &[T::PaymentCaptured, T::CaptureFailed, T::StepOutcomeUnknown],
+            &[],
         ),
-        (
-            releasing,
-            vec![MessageType::HoldVoided, MessageType::VoidFailed],
+        row(
+            releasing_hold(),
+            &[T::HoldVoided, T::VoidFailed, T::StepOutcomeUnknown],
+            &[Timer::Retry],
         ),
-        (
-            cancelling,
-            vec![MessageType::OrderCancelled, MessageType::CancelFailed],
+        row(
+            cancelling_order(),
+            &[T::OrderCancelled, T::CancelFailed, T::StepOutcomeUnknown],
+            &[Timer::Retry],
         ),
-        (
+        row(
             notifying_booked(),
-            vec![
-                MessageType::NotificationSent,
-                MessageType::NotificationFailed,
+            &[
+                T::NotificationSent,
+                T::NotificationFailed,
+                T::StepOutcomeUnknown,
             ],
+            &[],
         ),
-        (booked, vec![]),
+        row(
+            notifying_failed(),
+            &[
+                T::NotificationSent,
+                T::NotificationFailed,
+                T::StepOutcomeUnknown,
+            ],
+            &[],
+        ),
+        row(
+            unknown_order,
+            &[T::OrderCreated, T::OrderFailed, T::StepOutcomeUnknown],
+            &[Timer::Recheck],
+        ),
+        row(
+            unknown_void,
+            &[T::HoldVoided, T::VoidFailed, T::StepOutcomeUnknown],
+            &[Timer::Recheck],
+        ),
+        row(
+            stuck_on_order(),
+            &[T::RetryRequested, T::AbortRequested],
+            &[],
+        ),
+        no_resume,
+        row(booked(), &[], &[]),
+        row(failed(), &[], &[]),
+        row(aborted, &[], &[]),
     ]
+}
+
+fn timer(kind: Timer, key: IdempotencyKey) -> Message {
+    match kind {
+        Timer::Recheck => recheck_timer(key).into(),
+        Timer::Retry => retry_timer(key).into(),
+    }
 }
 
 #[test]
 fn only_the_transition_table_is_accepted() {
-    for (saga, legal) in table() {
-        let pending = saga
-            .phase
-            .pending_key()
-            .cloned()
-            .unwrap_or_else(|| key(Step::Notify, 1));
+    for Row {
+        saga,
+        legal,
+        timers,
+        refused,
+    } in table()
+    {
+        let waits = saga.phase.pending_key().cloned();
+        let pending = waits.clone().unwrap_or_else(|| key(Step::Notify, 1));
         for message_type in MessageType::ALL {
+            if *message_type == MessageType::TimerFired {
+                continue;
+            }
             let message = sample(*message_type, &pending);
             let result = decide(&saga, &message, now(), &policy());
             if legal.contains(message_type) {
@@ -100,6 +172,16 @@ fn only_the_transition_table_is_accepted() {
                 );
             } else if *message_type == MessageType::TripRequested {
                 assert_eq!(result, Err(DecideError::AlreadyStarted));
+            } else if let Some((_, error)) = refused.iter().find(|(t, _)| t == message_type) {
+                assert_eq!(result.as_ref(), Err(error), "{message_type}");
+            } else if matches!(saga.phase, Phase::OutcomeUnknown { .. }) {
+                // The status it names is checked in
+                // `recovery::bugs::an_illegal_message_while_outcome_unknown_names_that_status`.
+                assert!(
+                    matches!(result, Err(DecideError::IllegalTransition { message_type: t, .. }) if t == *message_type),
+                    "{message_type} accepted while {}: {result:?}",
+                    status(&saga)
+                );
             } else {
                 assert_eq!(
                     result,
@@ -112,7 +194,52 @@ fn only_the_transition_table_is_accepted() {
                 );
             }
         }
+        for kind in [Timer::Recheck, Timer::Retry] {
+            let result = decide(&saga, &timer(kind, pending.clone()), now(), &policy());
+            if timers.contains(&kind) {
+                assert!(
+                    result.is_ok(),
+                    "{kind:?} timer refused while {}: {result:?}",
+                    status(&saga)
+                );
+            } else if matches!(saga.phase, Phase::Stuck { .. }) {
+                assert_eq!(
+                    result,
+                    Err(DecideError::IllegalTransition {
+                        status: "stuck",
+                        message_type: MessageType::TimerFired
+                    })
+                );
+            } else if waits.is_some() {
+                assert_eq!(
+                    result,
+                    Err(DecideError::StaleTimer {
+                        key: pending.clone(),
+                        status: status(&saga)
+                    }),
+                    "{kind:?} timer while {}",
+                    status(&saga)
+                );
+            } else {
+                // Finished sagas: see `recovery::bugs::a_timer_after_the_saga_finished_is_stale`.
+                assert!(
+                    result.is_err(),
+                    "{kind:?} timer accepted while {}",
+                    status(&saga)
+                );
+            }
+        }
     }
+}
+
+#[test]
+fn every_status_is_in_the_table() {
+    let mut seen: Vec<&str> = table().iter().map(|r| status(&r.saga)).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let mut all = Phase::STATUSES.to_vec();
+    all.sort_unstable();
+    assert_eq!(seen, all);
 }
 
 #[test]
@@ -163,4 +290,13 @@ fn errors_have_stable_codes() {
         .code(),
         "illegal_transition"
     );
+    assert_eq!(
+        DecideError::StaleTimer {
+            key: key(Step::Order, 1),
+            status: "capturing"
+        }
+        .code(),
+        "stale_timer"
+    );
+    assert_eq!(DecideError::NothingToRetry.code(), "nothing_to_retry");
 }

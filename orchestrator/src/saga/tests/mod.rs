@@ -1,8 +1,10 @@
 //! Tests of the pure saga core: every transition, every compensation,
-//! illegal and stale events, and ranking.
+//! illegal and stale events, recovery (unknown outcomes, failed
+//! compensations, operators) and ranking.
 
 mod compensation;
 mod fixtures;
 mod forward;
 mod illegal;
 mod ranking;
+mod recovery;

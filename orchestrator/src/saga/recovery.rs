@@ -1,0 +1,123 @@
+//! Recovering from what the happy path cannot settle: a step whose outcome
+//! is unknown (re-checked by sending the same command again, which makes
+//! the worker look the result up), a compensation that failed (retried
+//! with growing pauses), and a saga stuck for an operator (retried or
+//! aborted by hand, each recorded in the audit log).
+
+use autobook_contracts::events::{AbortRequested, RetryRequested, SagaTimer, StepOutcomeUnknown};
+
+use super::compensation::stuck;
+use super::decide::{Decision, Effect};
+use super::policy::Policy;
+use super::state::{Phase, Saga};
+use super::{finish, steps};
+
+/// A worker could not tell whether the step took effect: wait, then ask
+/// again. After `max_rechecks` the saga is stuck, never guessed.
+pub fn outcome_unknown(saga: &Saga, event: &StepOutcomeUnknown, policy: &Policy) -> Decision {
+    let waiting = match &saga.phase {
+        Phase::OutcomeUnknown { waiting, .. } => waiting.as_ref().clone(),
+        phase => phase.clone(),
+    };
+    if saga.rechecks >= policy.max_rechecks {
+        if let Phase::Notifying { outcome, .. } = &waiting {
+            // An email never holds money or tickets: record it as not sent.
+            return finish::notified(saga, outcome, false);
+        }
+        let problem = format!(
+            "{} outcome still unknown after {} re-checks: {}",
+            event.step.as_str(),
+            saga.rechecks,
+            event.detail
+        );
+        return stuck(saga, problem, &waiting);
+    }
+    let next = Saga {
+        rechecks: saga.rechecks + 1,
+        ..saga.clone()
+    };
+    let after = policy.backoff(policy.recheck_delay, saga.rechecks);
+    Decision::new(
+        &next,
+        Phase::OutcomeUnknown {
+            waiting: Box::new(waiting),
+            detail: event.detail.clone(),
+        },
+        vec![Effect::Schedule {
+            timer: SagaTimer::RecheckStep {
+                idempotency_key: event.idempotency_key.clone(),
+            },
+            after,
+        }],
+    )
+}
+
+/// The re-check is due: send the waiting step's command again, same key.
+pub fn recheck(saga: &Saga, waiting: &Phase) -> Decision {
+    let effects = steps::resend(saga, waiting)
+        .map(Effect::Send)
+        .into_iter()
+        .collect();
+    Decision::new(saga, waiting.clone(), effects)
+}
+
+/// A void or cancel failed: try again later, or give up to an operator.
+pub fn compensation_failed(saga: &Saga, detail: &str, policy: &Policy) -> Decision {
+    if saga.compensation_attempts + 1 >= policy.max_compensation_attempts {
+        let what = match saga.phase {
+            Phase::CancellingOrder { .. } => "order could not be cancelled",
+            _ => "hold could not be released",
+        };
+        let problem = format!(
+            "{what} after {} attempts: {detail}",
+            saga.compensation_attempts + 1
+        );
+        return stuck(saga, problem, &saga.phase);
+    }
+    let Some(key) = saga.phase.pending_key().cloned() else {
+        return stuck(saga, detail.to_owned(), &saga.phase);
+    };
+    let next = Saga {
+        compensation_attempts: saga.compensation_attempts + 1,
+        ..saga.clone()
+    };
+    let after = policy.backoff(policy.compensation_retry_delay, saga.compensation_attempts);
+    Decision {
+        saga: next,
+        effects: vec![Effect::Schedule {
+            timer: SagaTimer::RetryCompensation {
+                idempotency_key: key,
+            },
+            after,
+        }],
+    }
+}
+
+/// The compensation's pause is over: send its command again, same key.
+pub fn retry_compensation(saga: &Saga) -> Decision {
+    recheck(saga, &saga.phase)
+}
+
+/// An operator sends a stuck saga back to the step it was stuck on, with
+/// fresh retry budgets. None when there is no step to go back to.
+pub fn operator_retry(saga: &Saga, resume: &Phase, _request: &RetryRequested) -> Decision {
+    let fresh = Saga {
+        rechecks: 0,
+        compensation_attempts: 0,
+        ..saga.clone()
+    };
+    recheck(&fresh, resume)
+}
+
+/// An operator ends a stuck saga, having settled it outside the system.
+pub fn operator_abort(saga: &Saga, problem: &str, request: &AbortRequested) -> Decision {
+    Decision::new(
+        saga,
+        Phase::Aborted {
+            problem: problem.to_owned(),
+            operator: request.operator.clone(),
+            reason: request.reason.clone(),
+        },
+        Vec::new(),
+    )
+}
