@@ -50,7 +50,15 @@ pub async fn serve(
 
 async fn ready(State(ops): State<Ops>) -> (StatusCode, axum::Json<serde_json::Value>) {
     let database = match &ops.pool {
-        Some(pool) => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
+        // Bounded: while the database is down, readiness must answer, not hang.
+        Some(pool) => matches!(
+            tokio::time::timeout(
+                std::time::Duration::from_secs(1),
+                sqlx::query("SELECT 1").execute(pool)
+            )
+            .await,
+            Ok(Ok(_))
+        ),
         None => true,
     };
     let broker = ops.broker.as_ref().is_none_or(Broker::is_connected);

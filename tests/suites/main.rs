@@ -11,5 +11,6 @@ mod competing;
 mod demo;
 mod duplicates;
 mod executor;
+mod scale_out;
 mod throttle;
 mod unknown_outcomes;

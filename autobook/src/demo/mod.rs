@@ -48,6 +48,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 /// Runs the demo against a fresh database and namespace; returns its figures.
 pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
+    execute_with(args, |_| {}).await
+}
+
+/// Like [`execute`], after `configure` adjusted the stack (instances,
+/// test switches).
+pub async fn execute_with(
+    args: &DemoArgs,
+    configure: impl FnOnce(&mut StackConfig),
+) -> anyhow::Result<summary::Summary> {
     let database_url = services::recreate_database(&args.connections.database_url, &args.database)
         .await
         .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
@@ -64,6 +73,7 @@ pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
         seed: args.seed,
         ..SandboxConfig::default()
     };
+    configure(&mut config);
     let stack = Stack::start(config).await?;
     let generated = trips::generate(
         args.trips,
@@ -107,7 +117,7 @@ pub async fn execute(args: &DemoArgs) -> anyhow::Result<summary::Summary> {
 }
 
 /// Deletes queues and exchanges left by an earlier run.
-async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<()> {
+pub(crate) async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<()> {
     let broker = Broker::connect(amqp_url, "autobook-demo-setup", topology.clone())
         .await
         .context("connecting to RabbitMQ (is it running? try infra/up.sh)")?;
@@ -118,7 +128,7 @@ async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<(
 
 /// Waits until every saga is terminal or the timeout passes, redrawing the
 /// progress bar whenever sagas finish (NOTIFY on the finished-saga channel).
-async fn wait(
+pub(crate) async fn wait(
     pool: &PgPool,
     mut finished: PgListener,
     trips: usize,
@@ -159,7 +169,7 @@ async fn wait(
 }
 
 /// Every submitted saga with its final phase (None if it never started or finished).
-async fn collect(
+pub(crate) async fn collect(
     pool: &PgPool,
     submitted: &HashMap<Uuid, DateTime<Utc>>,
 ) -> anyhow::Result<Vec<(Uuid, Finished)>> {

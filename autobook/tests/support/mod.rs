@@ -1,0 +1,216 @@
+//! Shared by the process-level suites: a fresh database, namespace and
+//! in-process sandbox, and role processes of the real binary configured
+//! only through the environment.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use autobook::reconcile::reconcile;
+use autobook::services;
+use autobook_broker::{Broker, Publisher};
+use autobook_contracts::{Envelope, Topology};
+use autobook_orchestrator::store::load_saga;
+use autobook_orchestrator::watch::until_finished;
+use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
+
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+pub fn trip(n: usize) -> autobook_contracts::trip::TripRequest {
+    let departure = chrono::Utc::now().date_naive() + chrono::Days::new(30 + (n % 200) as u64);
+    let destinations = ["SEA", "LAX", "ORD", "BOS", "DEN", "MIA", "ATL", "JFK"];
+    serde_json::from_value(serde_json::json!({
+        "user_id": format!("usr_proc_{n}"),
+        "origin": "SFO",
+        "destination": destinations[n % destinations.len()],
+        "departure_date": departure,
+        "passengers": [{
+            "title": "ms", "gender": "f", "given_name": "Grace", "family_name": "Hopper",
+            "born_on": "1976-12-09", "email": "grace@example.com", "phone_number": "+447700900456"
+        }],
+        "cabin_class": "economy",
+        "max_price": {"amount_minor": 500000, "currency": "USD"},
+        "payment": {"payment_method": "pm_card_visa"},
+        "contact_email": "grace@example.com"
+    }))
+    .unwrap()
+}
+
+/// One role process; killed when dropped.
+pub struct Role(pub Child);
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Role {
+    /// Waits for the process to end on its own; its exit status.
+    pub fn exited(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+/// A fresh system: database, namespace, sandbox; roles started on demand.
+pub struct System {
+    pub server: String,
+    pub database: String,
+    pub database_url: String,
+    pub amqp_url: String,
+    pub namespace: String,
+    pub sandbox: RunningSandbox,
+    pub broker: Broker,
+    pub publisher: Publisher,
+    pub pool: sqlx::PgPool,
+    pub ops_ports: std::collections::HashMap<String, u16>,
+}
+
+impl System {
+    pub async fn new(label: &str, sandbox: SandboxConfig) -> System {
+        let id = &Uuid::new_v4().simple().to_string()[..12];
+        let server = env_or(
+            "DATABASE_URL",
+            "postgres://postgres:postgres@127.0.0.1:5432/autobook",
+        );
+        let database = format!("autobook_test_{label}_{id}");
+        let database_url = services::recreate_database(&server, &database)
+            .await
+            .unwrap();
+        let sandbox = autobook_sandbox::start(sandbox, Ports::ephemeral())
+            .await
+            .unwrap();
+        let amqp_url = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
+        let namespace = format!("t-{label}-{id}");
+        let pool = autobook_orchestrator::db::connect(&database_url, 2)
+            .await
+            .unwrap();
+        let broker = Broker::connect(
+            &amqp_url,
+            "process-test",
+            Topology::new(&namespace).unwrap(),
+        )
+        .await
+        .unwrap();
+        let publisher = Publisher::open(&broker).await.unwrap();
+        let system = System {
+            server,
+            database,
+            database_url,
+            amqp_url,
+            namespace,
+            sandbox,
+            broker,
+            publisher,
+            pool,
+            ops_ports: Default::default(),
+        };
+        assert!(system.command(&["migrate"]).status().unwrap().success());
+        system
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_autobook"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("AMQP_URL", &self.amqp_url)
+            .env("AUTOBOOK_NAMESPACE", &self.namespace)
+            .env("AUTOBOOK_DB_POOL", "4")
+            .env("AUTOBOOK_RETRY_DELAYS_MS", "100,300,1000,3000,5000,10000")
+            .env("DUFFEL_BASE_URL", &self.sandbox.duffel_url)
+            .env("STRIPE_BASE_URL", &self.sandbox.stripe_url)
+            .env("EMAIL_BASE_URL", &self.sandbox.email_url)
+            .env_remove("AUTOBOOK_CRASH_AT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    }
+
+    /// Starts a role; `extra` environment variables on top.
+    pub fn start(&self, args: &[&str], extra: &[(&str, String)]) -> Role {
+        let mut command = self.command(args);
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        Role(command.spawn().unwrap())
+    }
+
+    /// Publishes `n` trip requests; their saga ids.
+    pub async fn submit(&self, n: usize) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let saga_id = Uuid::now_v7();
+            self.publisher
+                .publish(&Envelope::new(saga_id, trip(i)))
+                .await
+                .unwrap();
+            ids.push(saga_id);
+        }
+        ids
+    }
+
+    /// Waits for every saga to be booked, then reconciles with the ledger.
+    pub async fn all_booked_and_reconciled(&self, ids: &[Uuid], context: &str) {
+        let mut phases = Vec::new();
+        for saga_id in ids {
+            let row = self.finished(*saga_id, context).await;
+            assert_eq!(row.status, "booked", "saga {saga_id} ({context})");
+            let saga = load_saga(&self.pool, *saga_id).await.unwrap().unwrap();
+            phases.push((*saga_id, saga.saga.phase));
+        }
+        let ledger = self.sandbox.ledger();
+        let report = reconcile(&phases, &ledger);
+        assert!(report.ok, "{context}: {:?}", report.mismatches);
+        assert_eq!(
+            ledger.orders.len(),
+            ids.len(),
+            "one order per trip ({context})"
+        );
+    }
+
+    /// Waits for a saga to finish. The test's own connections may be cut
+    /// by an outage too: errors are retried until the deadline.
+    pub async fn finished(
+        &self,
+        saga_id: Uuid,
+        context: &str,
+    ) -> autobook_orchestrator::store::SagaRow {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match until_finished(&self.pool, saga_id, left).await {
+                Ok(Some(row)) => return row,
+                Ok(None) => panic!("saga {saga_id} did not finish ({context})"),
+                Err(error) if Instant::now() < deadline => {
+                    eprintln!("waiting for saga {saga_id}: {error}; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!("saga {saga_id} ({context}): {error}"),
+            }
+        }
+    }
+
+    pub async fn teardown(self) {
+        self.pool.close().await;
+        let _ = autobook_broker::declare::delete_topology(&self.broker).await;
+        self.broker.close().await;
+        self.sandbox.shutdown().await;
+        services::drop_database(&self.server, &self.database)
+            .await
+            .unwrap();
+    }
+}
