@@ -52,6 +52,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write the JSON Schemas of every message to a directory.
     Schemas(SchemasArgs),
+    /// Run the system as separate processes, kill and restart them at random, and check nothing was lost.
+    Chaos(crate::chaos::ChaosArgs),
+    /// Inspect and repair sagas and dead letters.
+    Ops(crate::ops_cli::OpsArgs),
 }
 
 #[derive(Debug, Args)]

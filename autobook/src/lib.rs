@@ -5,11 +5,15 @@
 //! the real PostgreSQL and RabbitMQ with the provider sandbox, and
 //! [`stack`] is the in-process system it (and the integration tests)
 //! start. [`reconcile`] compares saga records with the provider ledger.
+//! [`chaos`] runs every role as a separate process, kills and restarts
+//! them at random, and checks that no saga was lost or doubled.
 
+pub mod chaos;
 pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod ops;
+pub mod ops_cli;
 pub mod reconcile;
 pub mod services;
 pub mod settings;

@@ -3,12 +3,15 @@
 use clap::Parser;
 
 use autobook::cli::{Cli, Command, LogFormat};
-use autobook::{commands, demo, telemetry};
+use autobook::{chaos, commands, demo, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Demo(_) | Command::Schemas(_));
+    let quiet = matches!(
+        cli.command,
+        Command::Demo(_) | Command::Schemas(_) | Command::Chaos(_) | Command::Ops(_)
+    );
     let default_filter = if quiet { "error" } else { "info" };
     let format = if quiet {
         LogFormat::Text
@@ -26,6 +29,8 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schemas(args) => commands::schemas::run(args),
+        Command::Chaos(args) => chaos::run(args).await,
+        Command::Ops(args) => autobook::ops_cli::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

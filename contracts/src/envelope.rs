@@ -208,7 +208,13 @@ pub fn sanitize(message: &str) -> String {
     const LIMIT: usize = 300;
     let mut out = String::with_capacity(message.len().min(LIMIT));
     let mut in_quotes = false;
+    let mut escaped = false;
     for c in message.chars() {
+        if in_quotes && (escaped || c == '\\') {
+            // Inside a quoted value an escaped quote does not end it.
+            escaped = !escaped;
+            continue;
+        }
         match (c, in_quotes) {
             ('"', false) => {
                 in_quotes = true;

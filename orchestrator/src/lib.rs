@@ -8,12 +8,14 @@
 //! - [`relay`]: publishes the outbox with publisher confirms, woken by
 //!   LISTEN/NOTIFY with a polling fallback;
 //! - [`timers`]: fires due durable timers into the outbox;
-//! - [`consumer`]: the event consumer: decode, execute, ack after commit.
+//! - [`consumer`]: the event consumer: decode, execute, ack after commit;
+//! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL.
 //!
 //! The orchestrator never calls a provider itself.
 
 pub mod consumer;
 pub mod db;
+pub mod dead_letters;
 pub mod metric_definitions;
 pub mod relay;
 pub mod runtime;

@@ -1,4 +1,5 @@
-//! Runs the orchestrator role: event consumer, outbox relay and timers,
+//! Runs the orchestrator role: event consumer, outbox relay, timers and
+//! the dead-letter archiver,
 //! until shutdown; then drains in-flight events.
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
 
 use crate::consumer::EventHandler;
+use crate::dead_letters::{ArchiverConfig, run_archiver};
 use crate::relay::{RelayConfig, run_relay};
 use crate::saga::Policy;
 use crate::store::SagaStore;
@@ -26,6 +28,9 @@ pub struct OrchestratorConfig {
     pub policy: Policy,
     /// Names this instance in the broker (consumer tag).
     pub instance: String,
+    /// Move dead letters from the broker's dead-letter queues into the
+    /// `dead_letters` table, where `autobook ops dlq` works on them.
+    pub archive_dead_letters: bool,
 }
 
 impl Default for OrchestratorConfig {
@@ -36,6 +41,7 @@ impl Default for OrchestratorConfig {
             timers: TimerConfig::default(),
             policy: Policy::default(),
             instance: format!("orchestrator-{}", std::process::id()),
+            archive_dead_letters: true,
         }
     }
 }
@@ -59,6 +65,18 @@ pub async fn run(
         config.timers.clone(),
         shutdown.clone(),
     ));
+    let archiver = config.archive_dead_letters.then(|| {
+        let archiver = ArchiverConfig {
+            consumer_tag: format!("{}-archiver", config.instance),
+            ..ArchiverConfig::default()
+        };
+        tokio::spawn(run_archiver(
+            pool.clone(),
+            broker.clone(),
+            archiver,
+            shutdown.clone(),
+        ))
+    });
     let handler = Arc::new(EventHandler::new(SagaStore::new(
         pool,
         config.policy.clone(),
@@ -72,5 +90,8 @@ pub async fn run(
     shutdown.cancel();
     let _ = relay.await;
     let _ = timers.await;
+    if let Some(archiver) = archiver {
+        let _ = archiver.await;
+    }
     consumed
 }

@@ -80,6 +80,9 @@ pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem 
     config.orchestrator.policy.max_retry_delay = Duration::from_millis(400);
     config.db_pool = 8;
     config.redis_url = Some(redis_url());
+    // Tests read the dead-letter queues themselves (`TestSystem::dead_letter`);
+    // the ops suite turns the archiver back on.
+    config.orchestrator.archive_dead_letters = false;
     configure(&mut config);
     let stack = Stack::start(config).await.unwrap();
     TestSystem {

@@ -11,6 +11,8 @@ mod competing;
 mod demo;
 mod duplicates;
 mod executor;
+mod hostile_stream;
+mod ops;
 mod scale_out;
 mod throttle;
 mod unknown_outcomes;

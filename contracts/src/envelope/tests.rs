@@ -124,3 +124,11 @@ fn errors_do_not_quote_values() {
     let err = Envelope::decode(&wire(|v| v["message_type"] = json!(hostile))).unwrap_err();
     assert!(err.to_string().len() < 400);
 }
+
+#[test]
+fn sanitize_keeps_a_quoted_value_hidden_past_escaped_quotes() {
+    let error = r#"invalid user id "usr\" amelia@example.com \\" at line 1"#;
+    let clean = super::sanitize(error);
+    assert!(!clean.contains("amelia"), "{clean}");
+    assert!(clean.ends_with("at line 1"), "{clean}");
+}

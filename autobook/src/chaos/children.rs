@@ -1,0 +1,581 @@
+//! The children of a chaos run: every role as a separate process of this
+//! same binary, configured only through the environment, with stdout and
+//! stderr appended to one log file per child slot.
+//!
+//! Each slot has a keeper task that owns the process. It restarts the
+//! child after a kill (once the planned pause is over) and also when the
+//! child exits on its own; such a self-exit is recorded, never hidden,
+//! because a role that cannot survive a broker restart is a finding. At
+//! the end the keeper sends SIGTERM and waits for the graceful drain.
+//!
+//! Marker lines (`{"chaos": "started" | "killed" | "exited" | ...}`) are
+//! appended to the log files between the child's own JSON lines, so a
+//! log shows which incarnation wrote what.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// Pause before a child that exited on its own is started again.
+const SELF_EXIT_RESTART_PAUSE: Duration = Duration::from_millis(500);
+/// Environment variables of the chaos process the children must not inherit.
+const NOT_INHERITED: &[&str] = &[
+    "AUTOBOOK_OPS_ADDR",
+    "AUTOBOOK_INSTANCE",
+    "AUTOBOOK_CRASH_AT",
+    "AUTOBOOK_DUPLICATE_DELIVERIES",
+    "AUTOBOOK_PREFETCH",
+];
+
+/// One child process slot: a role and its instance number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// `orchestrator`, `search`, `payment`, `order` or `notify`.
+    pub role: &'static str,
+    pub index: usize,
+}
+
+impl Slot {
+    /// `orchestrators` orchestrators and `workers` of each worker role.
+    pub fn all(orchestrators: usize, workers: usize) -> Vec<Slot> {
+        let mut slots: Vec<Slot> = (0..orchestrators)
+            .map(|index| Slot {
+                role: "orchestrator",
+                index,
+            })
+            .collect();
+        for role in ["search", "payment", "order", "notify"] {
+            slots.extend((0..workers).map(|index| Slot { role, index }));
+        }
+        slots
+    }
+
+    /// `payment-1`: names the log file and the records.
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.role, self.index)
+    }
+
+    /// The subcommand that runs this role.
+    pub fn args(&self) -> Vec<&'static str> {
+        match self.role {
+            "orchestrator" => vec!["orchestrator"],
+            worker => vec!["worker", worker],
+        }
+    }
+
+    pub fn log_file(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("{}.log", self.name()))
+    }
+}
+
+/// How children are started: the binary, their environment, where logs go.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    pub exe: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub log_dir: PathBuf,
+    /// Start of the chaos period; every `at_ms` counts from here.
+    pub epoch: Instant,
+}
+
+impl Launcher {
+    pub fn at_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// A command for this binary with the children's environment, output
+    /// appended to `log`.
+    pub fn command(&self, args: &[&str], log: &Path) -> std::io::Result<Command> {
+        let file = OpenOptions::new().create(true).append(true).open(log)?;
+        let mut command = Command::new(&self.exe);
+        command.args(args);
+        for name in NOT_INHERITED {
+            command.env_remove(name);
+        }
+        command
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file.try_clone()?))
+            .stderr(Stdio::from(file));
+        Ok(command)
+    }
+
+    /// Appends a marker line to a log file (best effort).
+    pub fn mark(&self, log: &Path, value: serde_json::Value) {
+        if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(log) {
+            let mut value = value;
+            value["at_ms"] = json!(self.at_ms());
+            let _ = writeln!(file, "{value}");
+        }
+    }
+}
+
+/// How often a child is checked for having exited.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A child process, SIGKILLed if it is dropped while running (an error or
+/// an interrupted run never leaves children behind).
+#[derive(Debug)]
+pub struct Process {
+    child: std::process::Child,
+}
+
+impl Process {
+    pub fn spawn(command: &mut Command) -> std::io::Result<Process> {
+        Ok(Process {
+            child: command.spawn()?,
+        })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the exit (cancel-safe: it polls).
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// SIGKILL, then waits for the exit.
+    pub async fn kill(&mut self) -> std::io::Result<ExitStatus> {
+        let _ = self.child.kill();
+        self.wait().await
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A SIGKILL that was sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct KillRecord {
+    pub at_ms: u64,
+    pub role: &'static str,
+    pub instance: String,
+    pub pid: u32,
+}
+
+/// A child that exited without being killed or asked to stop.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfExit {
+    pub at_ms: u64,
+    pub role: &'static str,
+    pub instance: String,
+    pub pid: u32,
+    pub status: String,
+    /// The last line the child wrote (its log file's last line).
+    pub last_log_line: String,
+}
+
+/// How a child ended at the graceful stop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stopped {
+    pub instance: String,
+    pub status: String,
+    /// Drained and exited in time after SIGTERM, with success.
+    pub graceful: bool,
+}
+
+/// What the keepers observed.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub kills: Vec<KillRecord>,
+    /// Kills that found the child down (restarting after a self-exit).
+    pub skipped_kills: usize,
+    pub self_exits: Vec<SelfExit>,
+    pub stopped: Vec<Stopped>,
+    /// Failures to start a child (the binary could not be run).
+    pub spawn_errors: Vec<String>,
+}
+
+impl Records {
+    /// Self-exits counted by role.
+    pub fn self_exits_by_role(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for exit in &self.self_exits {
+            *counts.entry(exit.role.to_owned()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// An order to a keeper.
+#[derive(Debug, Clone, Copy)]
+pub enum Order {
+    /// SIGKILL the child now and start it again after the pause.
+    Kill { restart_after: Duration },
+    /// SIGTERM the child, wait up to `grace` for it to drain, and end.
+    Stop { grace: Duration },
+}
+
+/// A running keeper: send it orders, watch whether its child is up.
+pub struct Keeper {
+    pub slot: Slot,
+    pub orders: mpsc::UnboundedSender<Order>,
+    pub running: watch::Receiver<bool>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the keeper of `slot` (which starts the child at once).
+pub fn keep(slot: Slot, launcher: Arc<Launcher>, records: Arc<Mutex<Records>>) -> Keeper {
+    let (orders, receiver) = mpsc::unbounded_channel();
+    let (up, running) = watch::channel(false);
+    let task = tokio::spawn(keeper(slot.clone(), launcher, records, receiver, up));
+    Keeper {
+        slot,
+        orders,
+        running,
+        task,
+    }
+}
+
+/// Grace of a stop when the runner has gone away without ordering one.
+const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+enum Next {
+    Exited(std::io::Result<ExitStatus>),
+    Order(Option<Order>),
+}
+
+async fn keeper(
+    slot: Slot,
+    launcher: Arc<Launcher>,
+    records: Arc<Mutex<Records>>,
+    mut orders: mpsc::UnboundedReceiver<Order>,
+    up: watch::Sender<bool>,
+) {
+    let log = slot.log_file(&launcher.log_dir);
+    let name = slot.name();
+    let mut incarnation = 0u32;
+    loop {
+        incarnation += 1;
+        let mut child = match start(&slot, &launcher, &log, incarnation) {
+            Ok(child) => child,
+            Err(error) => {
+                lock(&records).spawn_errors.push(format!("{name}: {error}"));
+                if pause(Duration::from_secs(1), &mut orders, &records).await {
+                    return stopped_while_down(&records, name);
+                }
+                continue;
+            }
+        };
+        let pid = child.id();
+        let _ = up.send(true);
+        let next = tokio::select! {
+            status = child.wait() => Next::Exited(status),
+            order = orders.recv() => Next::Order(order),
+        };
+        match next {
+            Next::Exited(status) => {
+                let _ = up.send(false);
+                let status = describe(status);
+                launcher.mark(
+                    &log,
+                    json!({"chaos": "exited", "instance": name, "pid": pid, "status": status}),
+                );
+                let record = SelfExit {
+                    at_ms: launcher.at_ms(),
+                    role: slot.role,
+                    instance: name.clone(),
+                    pid,
+                    last_log_line: last_child_line(&log),
+                    status,
+                };
+                lock(&records).self_exits.push(record);
+                if pause(SELF_EXIT_RESTART_PAUSE, &mut orders, &records).await {
+                    return stopped_while_down(&records, name);
+                }
+            }
+            Next::Order(Some(Order::Kill { restart_after })) => {
+                let at_ms = launcher.at_ms();
+                let _ = child.kill().await;
+                let _ = up.send(false);
+                launcher.mark(
+                    &log,
+                    json!({"chaos": "killed", "instance": name, "pid": pid}),
+                );
+                lock(&records).kills.push(KillRecord {
+                    at_ms,
+                    role: slot.role,
+                    instance: name.clone(),
+                    pid,
+                });
+                if pause(restart_after, &mut orders, &records).await {
+                    return stopped_while_down(&records, name);
+                }
+            }
+            Next::Order(order) => {
+                let grace = match order {
+                    Some(Order::Stop { grace }) => grace,
+                    _ => DEFAULT_GRACE,
+                };
+                let (status, graceful) = terminate(&mut child, pid, grace).await;
+                let _ = up.send(false);
+                launcher.mark(
+                    &log,
+                    json!({"chaos": "stopped", "instance": name, "pid": pid, "status": status, "graceful": graceful}),
+                );
+                lock(&records).stopped.push(Stopped {
+                    instance: name,
+                    status,
+                    graceful,
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// Starts one incarnation of the child.
+fn start(
+    slot: &Slot,
+    launcher: &Launcher,
+    log: &Path,
+    incarnation: u32,
+) -> std::io::Result<Process> {
+    let child = Process::spawn(&mut launcher.command(&slot.args(), log)?)?;
+    launcher.mark(
+        log,
+        json!({"chaos": "started", "instance": slot.name(), "pid": child.id(), "incarnation": incarnation}),
+    );
+    Ok(child)
+}
+
+/// Waits `duration` while the child is down. Kills that arrive meanwhile
+/// are counted as skipped. True if a stop arrived (or the runner is gone).
+async fn pause(
+    duration: Duration,
+    orders: &mut mpsc::UnboundedReceiver<Order>,
+    records: &Mutex<Records>,
+) -> bool {
+    let until = Instant::now() + duration;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(until) => return false,
+            order = orders.recv() => match order {
+                Some(Order::Kill { .. }) => lock(records).skipped_kills += 1,
+                Some(Order::Stop { .. }) | None => return true,
+            },
+        }
+    }
+}
+
+fn stopped_while_down(records: &Mutex<Records>, instance: String) {
+    lock(records).stopped.push(Stopped {
+        instance,
+        status: "down at the stop".into(),
+        graceful: true,
+    });
+}
+
+/// SIGTERM, then up to `grace` for the drain; SIGKILL after that.
+async fn terminate(child: &mut Process, pid: u32, grace: Duration) -> (String, bool) {
+    let signalled = tokio::task::spawn_blocking(move || {
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+    })
+    .await
+    .is_ok_and(|status| status.is_ok_and(|s| s.success()));
+    if signalled && let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
+        let graceful = status.as_ref().is_ok_and(ExitStatus::success);
+        return (describe(status), graceful);
+    }
+    let _ = child.kill().await;
+    let what = if signalled {
+        "did not drain in time; killed"
+    } else {
+        "SIGTERM could not be sent; killed"
+    };
+    (what.to_owned(), false)
+}
+
+fn describe(status: std::io::Result<ExitStatus>) -> String {
+    match status {
+        Ok(status) => status.to_string(),
+        Err(error) => format!("unknown ({error})"),
+    }
+}
+
+/// The last line of a log file that is not a chaos marker (best effort,
+/// reads only the file's tail).
+pub fn last_child_line(log: &Path) -> String {
+    let mut tail = String::new();
+    if let Ok(mut file) = File::open(log) {
+        let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = file.seek(SeekFrom::Start(length.saturating_sub(8192)));
+        let mut bytes = Vec::new();
+        let _ = file.read_to_end(&mut bytes);
+        tail = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let line = tail
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("{\"chaos\""))
+        .unwrap_or_default();
+    line.chars().take(500).collect()
+}
+
+pub fn lock(records: &Mutex<Records>) -> std::sync::MutexGuard<'_, Records> {
+    records
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_of_every_role() {
+        let slots = Slot::all(2, 2);
+        assert_eq!(slots.len(), 10);
+        assert_eq!(slots[0].name(), "orchestrator-0");
+        assert_eq!(slots[0].args(), vec!["orchestrator"]);
+        assert_eq!(slots[9].name(), "notify-1");
+        assert_eq!(slots[9].args(), vec!["worker", "notify"]);
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("autobook-chaos-test-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    fn launcher(exe: PathBuf, log_dir: PathBuf) -> Arc<Launcher> {
+        Arc::new(Launcher {
+            exe,
+            env: Vec::new(),
+            log_dir,
+            epoch: Instant::now(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_child_that_exits_on_its_own_is_counted_and_restarted() {
+        let dir = temp_dir("self-exit");
+        let records = Arc::new(Mutex::new(Records::default()));
+        let slot = Slot {
+            role: "search",
+            index: 0,
+        };
+        let keeper = keep(slot, launcher("false".into(), dir.clone()), records.clone());
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        keeper
+            .orders
+            .send(Order::Stop {
+                grace: Duration::from_secs(5),
+            })
+            .expect("keeper alive");
+        keeper.task.await.expect("keeper ends");
+        let records = lock(&records);
+        assert!(records.self_exits.len() >= 2, "{:?}", records.self_exits);
+        assert_eq!(
+            records.self_exits_by_role().get("search"),
+            Some(&records.self_exits.len())
+        );
+        assert!(records.kills.is_empty());
+        assert_eq!(records.stopped.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_killed_child_is_restarted_and_stopped_with_sigterm() {
+        let dir = temp_dir("kill");
+        let script = dir.join("sleeper.sh");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").expect("script");
+        let chmod = Command::new("chmod")
+            .arg("+x")
+            .arg(&script)
+            .status()
+            .expect("chmod");
+        assert!(chmod.success());
+        let records = Arc::new(Mutex::new(Records::default()));
+        let slot = Slot {
+            role: "payment",
+            index: 1,
+        };
+        let keeper = keep(slot.clone(), launcher(script, dir.clone()), records.clone());
+        let mut running = keeper.running.clone();
+        running.wait_for(|up| *up).await.expect("started");
+        keeper
+            .orders
+            .send(Order::Kill {
+                restart_after: Duration::from_millis(200),
+            })
+            .expect("keeper alive");
+        // The kill is recorded after the child is marked down.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while lock(&records).kills.is_empty() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the kill is recorded");
+        running.wait_for(|up| *up).await.expect("restarted");
+        keeper
+            .orders
+            .send(Order::Stop {
+                grace: Duration::from_secs(5),
+            })
+            .expect("keeper alive");
+        keeper.task.await.expect("keeper ends");
+        let records = lock(&records);
+        assert_eq!(records.kills.len(), 1);
+        assert_eq!(records.kills[0].instance, "payment-1");
+        assert!(records.self_exits.is_empty(), "{:?}", records.self_exits);
+        assert_eq!(records.stopped.len(), 1);
+        // `sleep` dies of the SIGTERM instead of draining: not graceful.
+        assert!(!records.stopped[0].graceful);
+        let log = std::fs::read_to_string(slot.log_file(&dir)).expect("log");
+        let markers: Vec<String> = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["chaos"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(markers, ["started", "killed", "started", "stopped"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_last_child_line_skips_markers() {
+        let dir = std::env::temp_dir().join(format!("autobook-chaos-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let log = dir.join("x.log");
+        std::fs::write(
+            &log,
+            "{\"level\":\"ERROR\",\"msg\":\"gone\"}\n{\"chaos\":\"exited\"}\n",
+        )
+        .expect("write");
+        assert_eq!(
+            last_child_line(&log),
+            "{\"level\":\"ERROR\",\"msg\":\"gone\"}"
+        );
+        assert_eq!(last_child_line(&dir.join("missing.log")), "");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,550 @@
+//! `autobook chaos`: the whole system as separate processes of this
+//! binary (orchestrators and every worker, two of each by default), killed
+//! with SIGKILL and restarted at random moments while trips flow, with one
+//! RabbitMQ restart in the middle; then a check that no saga was lost or
+//! doubled.
+//!
+//! - The sandbox runs in this process (it is never killed); the children
+//!   find it, the database and the broker through the environment only,
+//!   exactly as deployed roles would.
+//! - The plan (trip pacing, kill moments, victims, restart pauses, the
+//!   broker restart) is drawn from the seed up front ([`schedule`]).
+//! - Children are kept by [`children`]: restarted after a kill, and after
+//!   an exit of their own, which is counted as a self-exit.
+//! - After the chaos period the run waits until every saga is terminal,
+//!   stops the children with SIGTERM (graceful drain), and reconciles the
+//!   sagas with the sandbox ledger like the demo ([`report`]).
+
+pub mod broker;
+pub mod children;
+pub mod report;
+pub mod schedule;
+pub mod submit;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use chrono::Utc;
+use clap::Args;
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Row};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use autobook_contracts::Topology;
+use autobook_orchestrator::saga::Phase;
+use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
+use autobook_sandbox::{Faults, Ports, SandboxConfig};
+
+use crate::cli::Scenario;
+use crate::demo::summary::{Finished, summarize};
+use crate::reconcile::reconcile;
+use crate::services;
+use crate::settings::Connections;
+use children::{Launcher, Order, Records, Slot, lock};
+use report::{ChaosSummary, UNFINISHED_LISTED, Unfinished};
+use schedule::{Plan, PlanConfig};
+
+/// Children get this long to drain after SIGTERM at the end.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+/// Longest wait for `autobook migrate`.
+const MIGRATE_TIMEOUT: Duration = Duration::from_secs(180);
+/// Longest wait, after the chaos period, for every child to be up again.
+const ALL_UP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often progress is printed (stderr) during the chaos period.
+const STATUS_EVERY: Duration = Duration::from_secs(10);
+
+/// Options of `autobook chaos`.
+#[derive(Debug, Args)]
+pub struct ChaosArgs {
+    /// How many trip requests to submit (paced over the first 60 % of the period).
+    #[arg(long, default_value_t = 200)]
+    pub trips: usize,
+    /// Length of the chaos period, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub duration: u64,
+    /// Seed of the trips, the sandbox and the kill plan.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Print one JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// happy or mixed.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub scenario: Scenario,
+    /// SIGKILLs per minute of the chaos period (spread over the whole period).
+    #[arg(long, default_value_t = 15.0)]
+    pub kills_per_minute: f64,
+    /// Do not restart the broker (rabbitmqctl stop_app/start_app) mid-run.
+    #[arg(long)]
+    pub no_broker_restart: bool,
+    /// After the chaos period, wait this long for every saga to finish;
+    /// sagas still open then count as lost.
+    #[arg(long, default_value_t = 120)]
+    pub settle_secs: u64,
+    /// Orchestrator processes.
+    #[arg(long, default_value_t = 2)]
+    pub orchestrators: usize,
+    /// Processes of each worker role (search, payment, order, notify).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Database connections per child process (PostgreSQL's default
+    /// max_connections is 100; ten children share it).
+    #[arg(long, default_value_t = 4)]
+    pub db_pool: u32,
+    /// The children's AUTOBOOK_RETRY_DELAYS_MS: short, so transient
+    /// failures (broker or database down) come back quickly.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "200,500,1000,2000,5000,10000,20000"
+    )]
+    pub retry_delays_ms: Vec<u32>,
+    /// Directory for the children's logs (default: a new temporary directory).
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// Database created afresh for the run, on the DATABASE_URL server.
+    #[arg(long, default_value = "autobook_chaos")]
+    pub database: String,
+    /// Broker namespace of the run; cleared before, and after a clean run.
+    #[arg(long, default_value = "autobook-chaos")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub connections: Connections,
+}
+
+/// Runs the chaos, prints the summary (and the JSON line with `--json`),
+/// and fails unless every saga finished and the ledger reconciles.
+pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
+    let summary = execute(&args).await?;
+    summary.print();
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    }
+    if !summary.clean() {
+        bail!(
+            "the chaos run is not clean: {} lost, reconciliation ok = {} (logs in {})",
+            summary.run.lost,
+            summary.run.reconciliation.ok,
+            summary.log_dir
+        );
+    }
+    Ok(())
+}
+
+/// Runs the chaos against a fresh database and namespace; returns its figures.
+pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
+    ensure!(args.duration > 0, "--duration must be at least 1 second");
+    ensure!(
+        args.kills_per_minute.is_finite() && args.kills_per_minute >= 0.0,
+        "--kills-per-minute must be a number of at least 0"
+    );
+    ensure!(
+        args.orchestrators > 0 && args.workers > 0,
+        "at least one orchestrator and one of each worker"
+    );
+    let interrupt = crate::shutdown::on_signal();
+    let duration = Duration::from_secs(args.duration);
+    let log_dir = match &args.log_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!(
+            "autobook-chaos-{}-{}",
+            args.namespace,
+            Utc::now().format("%Y%m%dT%H%M%S")
+        )),
+    };
+    std::fs::create_dir_all(&log_dir)
+        .with_context(|| format!("creating the log directory {}", log_dir.display()))?;
+    eprintln!("chaos: child logs in {}", log_dir.display());
+
+    let database_url = services::recreate_database(&args.connections.database_url, &args.database)
+        .await
+        .context("creating the chaos database (is PostgreSQL running? try infra/up.sh)")?;
+    let topology =
+        Topology::new(&args.namespace)?.with_retry_delays_ms(args.retry_delays_ms.clone());
+    crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
+    let sandbox = autobook_sandbox::start(
+        SandboxConfig {
+            faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
+            seed: args.seed,
+            ..SandboxConfig::default()
+        },
+        Ports::ephemeral(),
+    )
+    .await
+    .context("starting the sandbox")?;
+
+    let mut launcher = Launcher {
+        exe: std::env::current_exe().context("finding this executable")?,
+        env: child_env(args, &database_url, &sandbox),
+        log_dir: log_dir.clone(),
+        epoch: Instant::now(),
+    };
+    migrate(&launcher).await?;
+    let pool = autobook_orchestrator::db::connect(&database_url, 4)
+        .await
+        .context("connecting to PostgreSQL")?;
+
+    let trips: Vec<(Uuid, autobook_contracts::trip::TripRequest)> = crate::demo::trips::generate(
+        args.trips,
+        args.scenario,
+        args.seed,
+        Utc::now().date_naive(),
+    )
+    .into_iter()
+    .map(|(_, trip)| (Uuid::now_v7(), trip))
+    .collect();
+    let saga_ids: Vec<Uuid> = trips.iter().map(|(id, _)| *id).collect();
+    let slots = Slot::all(args.orchestrators, args.workers);
+    let plan = schedule::plan(&PlanConfig {
+        seed: args.seed,
+        duration,
+        kills_per_minute: args.kills_per_minute,
+        slots: slots.len(),
+        broker_restart: !args.no_broker_restart,
+    });
+
+    // The chaos period starts now.
+    launcher.epoch = Instant::now();
+    let started = Utc::now();
+    let launcher = Arc::new(launcher);
+    let records = Arc::new(Mutex::new(Records::default()));
+    let keepers: Vec<children::Keeper> = slots
+        .iter()
+        .map(|slot| children::keep(slot.clone(), launcher.clone(), records.clone()))
+        .collect();
+    let progress = Arc::new(submit::Progress::default());
+    let submitter = tokio::spawn(submit::submit_all(
+        args.connections.amqp_url.clone(),
+        topology.clone(),
+        trips,
+        duration,
+        launcher.epoch,
+        progress.clone(),
+    ));
+    let broker_restart = plan.broker_restart_at.map(|at| {
+        let launcher = launcher.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep_until(launcher.epoch + at).await;
+            eprintln!("chaos: restarting the broker (rabbitmqctl stop_app, start_app)");
+            broker::restart(launcher.at_ms(), &launcher.log_dir.join("rabbitmqctl.log")).await
+        });
+        (at, task)
+    });
+    let status = CancellationToken::new();
+    tokio::spawn(print_status(
+        pool.clone(),
+        launcher.clone(),
+        records.clone(),
+        progress.clone(),
+        args.trips,
+        status.clone(),
+    ));
+
+    let mut warnings = Vec::new();
+    let completed = drive(&plan, &keepers, &launcher, duration, &interrupt).await;
+    if !completed {
+        warnings.push("interrupted: the run was cut short".to_owned());
+    }
+    // The broker must be running again before anything else.
+    let mut broker_restart_events = Vec::new();
+    if let Some((at, task)) = broker_restart {
+        if !completed && launcher.epoch.elapsed() < at {
+            // Interrupted before the restart began: it never happens.
+            task.abort();
+        } else {
+            // Begun (or due): let it finish, so the broker is left running.
+            match task.await {
+                Ok(restart) => broker_restart_events.push(restart),
+                Err(error) => warnings.push(format!("the broker restart task failed: {error}")),
+            }
+        }
+    }
+    for restart in &broker_restart_events {
+        if !restart.ok {
+            warnings.push(format!(
+                "broker restart failed (is rabbitmqctl installed and may we run it?): {}",
+                restart.detail
+            ));
+        }
+    }
+    if args.no_broker_restart {
+        warnings.push("broker restart disabled (--no-broker-restart)".to_owned());
+    }
+
+    if completed {
+        all_up(&keepers, &mut warnings).await;
+    }
+    let outcome = tokio::select! {
+        outcome = submitter => outcome.unwrap_or_default(),
+        () = interrupt.cancelled() => submit::Outcome::default(),
+    };
+    let mut submitted = progress
+        .submitted_at
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    // Every trip is accounted for: one never confirmed (or never sent
+    // because of an interruption) counts as lost.
+    for id in &saga_ids {
+        submitted.entry(*id).or_insert(started);
+    }
+    if !outcome.unconfirmed.is_empty() {
+        warnings.push(format!(
+            "{} trips were never confirmed by the broker",
+            outcome.unconfirmed.len()
+        ));
+    }
+    if !interrupt.is_cancelled() {
+        eprintln!(
+            "chaos: period over; waiting up to {} s for every saga to finish",
+            args.settle_secs
+        );
+        let mut finished = PgListener::connect_with(&pool).await?;
+        finished.listen(SAGA_FINISHED_CHANNEL).await?;
+        let expected = args.trips - outcome.unconfirmed.len();
+        tokio::select! {
+            waited = crate::demo::wait(&pool, finished, expected, Duration::from_secs(args.settle_secs), !args.json) => waited?,
+            () = interrupt.cancelled() => warnings.push("interrupted while waiting for the sagas".to_owned()),
+        }
+    }
+    status.cancel();
+
+    // Graceful stop: SIGTERM every child, wait for the drain.
+    for keeper in &keepers {
+        let _ = keeper.orders.send(Order::Stop { grace: STOP_GRACE });
+    }
+    for keeper in keepers {
+        let _ = keeper.task.await;
+    }
+
+    let sagas = crate::demo::collect(&pool, &submitted).await?;
+    let phases: Vec<(Uuid, Phase)> = sagas
+        .iter()
+        .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
+        .collect();
+    let reconciliation = reconcile(&phases, &sandbox.ledger());
+    let unfinished = unfinished(&sagas);
+    let extra = extra_sagas(&pool, &saga_ids).await?;
+    if extra > 0 {
+        warnings.push(format!(
+            "{extra} sagas in the database were never submitted"
+        ));
+    }
+    let dead_letters = match broker::dead_letters(&args.connections.amqp_url, &topology).await {
+        Ok(census) => census,
+        Err(error) => {
+            warnings.push(format!("could not count the dead letters: {error:#}"));
+            BTreeMap::new()
+        }
+    };
+    let records_taken = std::mem::take(&mut *lock(&records));
+    for error in &records_taken.spawn_errors {
+        warnings.push(format!("could not start a child: {error}"));
+    }
+    let finished: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
+    let run = summarize(
+        args.scenario.as_str(),
+        &finished,
+        started,
+        reconciliation,
+        args.database.clone(),
+    );
+    let self_exits = records_taken.self_exits_by_role();
+    let mut kills_by_role = BTreeMap::new();
+    for kill in &records_taken.kills {
+        *kills_by_role.entry(kill.role.to_owned()).or_insert(0) += 1;
+    }
+    let summary = ChaosSummary {
+        run,
+        seed: args.seed,
+        duration_s: args.duration,
+        kills_per_minute: args.kills_per_minute,
+        children: slots.len(),
+        kill_count: records_taken.kills.len(),
+        kills: records_taken.kills,
+        kills_by_role,
+        skipped_kills: records_taken.skipped_kills,
+        broker_restarts: broker_restart_events.iter().filter(|r| r.ok).count(),
+        broker_restart_events,
+        self_exits,
+        self_exit_events: records_taken.self_exits,
+        unconfirmed_submissions: outcome.unconfirmed.len(),
+        publish_retries: outcome.retried_publishes,
+        unfinished,
+        dead_letters,
+        ungraceful_stops: records_taken
+            .stopped
+            .into_iter()
+            .filter(|s| !s.graceful)
+            .collect(),
+        warnings,
+        log_dir: log_dir.display().to_string(),
+    };
+    if summary.clean() {
+        crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
+    }
+    pool.close().await;
+    sandbox.shutdown().await;
+    if interrupt.is_cancelled() {
+        bail!("interrupted (logs in {})", log_dir.display());
+    }
+    Ok(summary)
+}
+
+/// The children's environment: everything `autobook orchestrator` and
+/// `autobook worker` read, pointed at this run's database, namespace and
+/// sandbox.
+fn child_env(
+    args: &ChaosArgs,
+    database_url: &str,
+    sandbox: &autobook_sandbox::RunningSandbox,
+) -> Vec<(String, String)> {
+    let delays: Vec<String> = args.retry_delays_ms.iter().map(u32::to_string).collect();
+    [
+        ("DATABASE_URL", database_url.to_owned()),
+        ("AMQP_URL", args.connections.amqp_url.clone()),
+        ("REDIS_URL", args.connections.redis_url.clone()),
+        ("AUTOBOOK_NAMESPACE", args.namespace.clone()),
+        ("AUTOBOOK_LOG_FORMAT", "json".to_owned()),
+        ("AUTOBOOK_RETRY_DELAYS_MS", delays.join(",")),
+        ("AUTOBOOK_DB_POOL", args.db_pool.to_string()),
+        ("DUFFEL_BASE_URL", sandbox.duffel_url.clone()),
+        ("STRIPE_BASE_URL", sandbox.stripe_url.clone()),
+        ("EMAIL_BASE_URL", sandbox.email_url.clone()),
+        // The sandbox, not a real provider, is on the other end.
+        ("DUFFEL_RATE_LIMIT", "2000".to_owned()),
+        ("STRIPE_RATE_LIMIT", "2000".to_owned()),
+        ("EMAIL_RATE_LIMIT", "2000".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// `autobook migrate` as a child (database, schema, topology).
+async fn migrate(launcher: &Launcher) -> anyhow::Result<()> {
+    let log = launcher.log_dir.join("migrate.log");
+    let mut process = children::Process::spawn(&mut launcher.command(&["migrate"], &log)?)
+        .context("starting autobook migrate")?;
+    let status = tokio::time::timeout(MIGRATE_TIMEOUT, process.wait())
+        .await
+        .context("autobook migrate timed out")??;
+    ensure!(
+        status.success(),
+        "autobook migrate failed ({status}); see {}",
+        log.display()
+    );
+    Ok(())
+}
+
+/// Sends the planned kills at their moments, then waits out the period.
+/// False if interrupted.
+async fn drive(
+    plan: &Plan,
+    keepers: &[children::Keeper],
+    launcher: &Launcher,
+    duration: Duration,
+    interrupt: &CancellationToken,
+) -> bool {
+    for kill in &plan.kills {
+        tokio::select! {
+            () = tokio::time::sleep_until(launcher.epoch + kill.at) => {}
+            () = interrupt.cancelled() => return false,
+        }
+        if let Some(keeper) = keepers.get(kill.slot) {
+            let _ = keeper.orders.send(Order::Kill {
+                restart_after: kill.restart_after,
+            });
+        }
+    }
+    tokio::select! {
+        () = tokio::time::sleep_until(launcher.epoch + duration) => true,
+        () = interrupt.cancelled() => false,
+    }
+}
+
+/// Waits until every child is up again after the chaos period.
+async fn all_up(keepers: &[children::Keeper], warnings: &mut Vec<String>) {
+    for keeper in keepers {
+        let mut running = keeper.running.clone();
+        let up = tokio::time::timeout(ALL_UP_TIMEOUT, running.wait_for(|up| *up)).await;
+        if !matches!(up, Ok(Ok(_))) {
+            warnings.push(format!(
+                "{} was not running {} s after the chaos period",
+                keeper.slot.name(),
+                ALL_UP_TIMEOUT.as_secs()
+            ));
+        }
+    }
+}
+
+/// Progress lines on stderr during the run.
+async fn print_status(
+    pool: PgPool,
+    launcher: Arc<Launcher>,
+    records: Arc<Mutex<Records>>,
+    progress: Arc<submit::Progress>,
+    trips: usize,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(STATUS_EVERY) => {}
+            () = stop.cancelled() => return,
+        }
+        let finished: i64 = sqlx::query_scalar("SELECT count(*) FROM sagas WHERE terminal")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(-1);
+        let (kills, exits) = {
+            let records = lock(&records);
+            (records.kills.len(), records.self_exits.len())
+        };
+        eprintln!(
+            "chaos: [{:>4} s] {}/{} trips submitted, {} sagas finished, {} kills, {} self-exits",
+            launcher.epoch.elapsed().as_secs(),
+            progress.confirmed.load(Ordering::Relaxed),
+            trips,
+            finished,
+            kills,
+            exits
+        );
+    }
+}
+
+/// Lost, stuck and aborted sagas, by id (the first [`UNFINISHED_LISTED`]).
+fn unfinished(sagas: &[(Uuid, Finished)]) -> Vec<Unfinished> {
+    let mut list: Vec<Unfinished> = sagas
+        .iter()
+        .filter_map(|(id, saga)| {
+            let status = match &saga.phase {
+                None => "not_started",
+                Some(Phase::Booked { .. } | Phase::Failed { .. }) => return None,
+                Some(phase) => phase.status(),
+            };
+            Some(Unfinished {
+                saga_id: *id,
+                status,
+            })
+        })
+        .collect();
+    list.sort_by_key(|u| u.saga_id);
+    list.truncate(UNFINISHED_LISTED);
+    list
+}
+
+/// Sagas in the database that the run never submitted (should be none).
+async fn extra_sagas(pool: &PgPool, submitted: &[Uuid]) -> anyhow::Result<usize> {
+    let known: std::collections::HashSet<Uuid> = submitted.iter().copied().collect();
+    let rows = sqlx::query("SELECT id FROM sagas").fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .filter(|row| !known.contains(&row.get::<Uuid, _>("id")))
+        .count())
+}

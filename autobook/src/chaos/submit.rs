@@ -1,0 +1,120 @@
+//! Submits the trips of a chaos run through the broker, paced over the
+//! first part of the period, as a gateway would. The broker may be down
+//! (it restarts once during the run): a publish that fails or hangs is
+//! retried with the same envelope (same `message_id`, so the orchestrator
+//! de-duplicates a copy that did get through), on a fresh connection if
+//! need be, until it is confirmed or [`GIVE_UP_AFTER`] passes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use autobook_broker::{Broker, Publisher};
+use autobook_contracts::trip::TripRequest;
+use autobook_contracts::{Envelope, Topology};
+
+use super::schedule::submit_offset;
+
+/// A trip that is still unconfirmed after this long (or this long after
+/// the chaos period) is given up; it counts as lost, never hidden.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
+/// Longest wait for one publish (and its confirm), or for a connection.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+const RETRY_PAUSE: Duration = Duration::from_millis(300);
+
+/// What the submitter shares with the rest of the run while it works.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Trips confirmed by the broker so far.
+    pub confirmed: AtomicUsize,
+    /// Confirmation time of every confirmed trip.
+    pub submitted_at: Mutex<HashMap<Uuid, DateTime<Utc>>>,
+}
+
+/// How the submission went.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Sagas whose trip was never confirmed by the broker.
+    pub unconfirmed: Vec<Uuid>,
+    /// Publishes that failed and were retried.
+    pub retried_publishes: usize,
+    /// Connections opened after the first.
+    pub reconnects: usize,
+}
+
+/// Publishes `trips[i]` as saga `i` at its paced offset from `epoch`.
+pub async fn submit_all(
+    amqp_url: String,
+    topology: Topology,
+    trips: Vec<(Uuid, TripRequest)>,
+    duration: Duration,
+    epoch: Instant,
+    progress: Arc<Progress>,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut connection: Option<(Broker, Publisher)> = None;
+    let total = trips.len();
+    for (index, (saga_id, trip)) in trips.into_iter().enumerate() {
+        tokio::time::sleep_until(epoch + submit_offset(index, total, duration)).await;
+        let envelope = Envelope::new(saga_id, trip);
+        // Per trip, and overall: a broker that never comes back ends the
+        // submission soon after the chaos period instead of trip by trip.
+        let deadline = (Instant::now() + GIVE_UP_AFTER).min(epoch + duration + GIVE_UP_AFTER);
+        let mut confirmed = false;
+        while Instant::now() < deadline {
+            if connection.is_none()
+                && let Ok(Ok(broker)) = tokio::time::timeout(
+                    ATTEMPT_TIMEOUT,
+                    Broker::connect(&amqp_url, "autobook-chaos-submitter", topology.clone()),
+                )
+                .await
+            {
+                match tokio::time::timeout(ATTEMPT_TIMEOUT, Publisher::open(&broker)).await {
+                    Ok(Ok(publisher)) => connection = Some((broker, publisher)),
+                    _ => close(&broker).await,
+                }
+            }
+            if let Some((broker, publisher)) = &connection {
+                match tokio::time::timeout(ATTEMPT_TIMEOUT, publisher.publish(&envelope)).await {
+                    Ok(Ok(())) => {
+                        confirmed = true;
+                        break;
+                    }
+                    _ => {
+                        outcome.retried_publishes += 1;
+                        // Start over on a fresh connection: the old one may
+                        // be recovering, or dead.
+                        close(broker).await;
+                        connection = None;
+                        outcome.reconnects += 1;
+                    }
+                }
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        if confirmed {
+            progress
+                .submitted_at
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(saga_id, Utc::now());
+            progress.confirmed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            outcome.unconfirmed.push(saga_id);
+        }
+    }
+    if let Some((broker, _)) = connection {
+        close(&broker).await;
+    }
+    outcome
+}
+
+/// Closes a connection without hanging on a broker that is down.
+async fn close(broker: &Broker) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), broker.close()).await;
+}
