@@ -40,7 +40,10 @@ async fn crash_and_recover(crashing: &str, point: &str) {
 
     // The crashing role must really die at its point; then it is restarted.
     let slot = running.iter().position(|(n, _, _)| *n == crashing).unwrap();
-    let status = tokio::task::block_in_place(|| running[slot].2.exited(Duration::from_secs(60)))
+    let status = running[slot]
+        .2
+        .exited(Duration::from_secs(60))
+        .await
         .unwrap_or_else(|| panic!("{crashing} never reached {point}"));
     assert_eq!(
         status.signal(),

@@ -197,13 +197,34 @@ async fn process<H: Handler>(
         .record(started.elapsed().as_secs_f64());
 }
 
+/// A retry with none left becomes a dead letter that says so.
+fn give_up_when_exhausted(
+    disposition: Disposition,
+    attempt: u32,
+    queue: QueueRole,
+    publisher: &Publisher,
+) -> Disposition {
+    match disposition {
+        Disposition::Retry { code, reason }
+            if publisher.topology().retry_queue(queue, attempt).is_none() =>
+        {
+            Disposition::dead_letter(
+                format!("retries_exhausted:{code}"),
+                format!("{reason} (gave up after {} retries)", attempt - 1),
+            )
+        }
+        other => other,
+    }
+}
+
 async fn settle(
     delivery: &Delivery,
     queue: QueueRole,
     disposition: Disposition,
     publisher: &Publisher,
 ) {
-    let outcome = match disposition {
+    let attempt = properties::attempts(&delivery.properties).saturating_add(1);
+    let outcome = match give_up_when_exhausted(disposition, attempt, queue, publisher) {
         Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
         Disposition::DeadLetter { code, reason } => {
             match publisher.dead_letter(queue, delivery, &code, &reason).await {
@@ -214,28 +235,11 @@ async fn settle(
                 }
                 Err(error) => {
                     tracing::error!(queue = queue.as_str(), %error, "could not dead-letter; requeueing");
-                    tokio::time::sleep(DEAD_LETTER_RETRY_DELAY).await;
-                    delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            ..BasicNackOptions::default()
-                        })
-                        .await
+                    requeue_after_pause(delivery).await
                 }
             }
         }
         Disposition::Retry { code, reason } => {
-            let attempt = properties::attempts(&delivery.properties).saturating_add(1);
-            if publisher.topology().retry_queue(queue, attempt).is_none() {
-                let reason = format!("{reason} (gave up after {} retries)", attempt - 1);
-                return Box::pin(settle(
-                    delivery,
-                    queue,
-                    Disposition::dead_letter(format!("retries_exhausted:{code}"), reason),
-                    publisher,
-                ))
-                .await;
-            }
             match publisher
                 .retry(queue, delivery, attempt, &code, &reason)
                 .await
@@ -247,13 +251,7 @@ async fn settle(
                 }
                 Err(error) => {
                     tracing::error!(queue = queue.as_str(), %error, "could not schedule a retry; requeueing");
-                    tokio::time::sleep(DEAD_LETTER_RETRY_DELAY).await;
-                    delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            ..BasicNackOptions::default()
-                        })
-                        .await
+                    requeue_after_pause(delivery).await
                 }
             }
         }
@@ -262,6 +260,18 @@ async fn settle(
         // The channel is gone: the broker will redeliver, and handlers are idempotent.
         tracing::warn!(queue = queue.as_str(), %error, "could not settle delivery; it will be redelivered");
     }
+}
+
+/// The broker would not take the message elsewhere: give it back, after a
+/// pause so that a broker in trouble is not hammered.
+async fn requeue_after_pause(delivery: &Delivery) -> lapin::Result<bool> {
+    tokio::time::sleep(DEAD_LETTER_RETRY_DELAY).await;
+    delivery
+        .nack(BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        })
+        .await
 }
 
 fn panic_text(panic: &(dyn Any + Send)) -> String {

@@ -85,15 +85,14 @@ impl Publisher {
                 pending.push((message.message_type, self.start(message).await));
             }
         }
-        let mut results = join_all(pending.into_iter().map(|(t, p)| self.finish(t, p))).await;
+        let results = join_all(pending.into_iter().map(|(t, p)| self.finish(t, p))).await;
         if copies == 1 {
             return results;
         }
-        // A message counts as published when every copy was confirmed.
+        // A message counts as published when both copies were confirmed.
+        let mut copies = results.into_iter();
         let mut merged = Vec::with_capacity(messages.len());
-        for pair in results.chunks_mut(2) {
-            let second = std::mem::replace(&mut pair[1], Ok(()));
-            let first = std::mem::replace(&mut pair[0], Ok(()));
+        while let (Some(first), Some(second)) = (copies.next(), copies.next()) {
             merged.push(first.and(second));
         }
         merged

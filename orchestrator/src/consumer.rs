@@ -41,12 +41,13 @@ impl Handler for EventHandler {
             }
             Ok(Handled::Rejected { code, reason }) => {
                 metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(1);
-                if code == "stale_timer" {
-                    // Our own timer for a step the saga has left: expected, not an error.
-                    tracing::debug!(saga_id = %envelope.saga_id, %reason, "stale timer ignored");
-                    return Disposition::Ack;
-                }
                 Disposition::dead_letter(code, reason)
+            }
+            Ok(Handled::StaleTimer { reason }) => {
+                // Our own timer for a step the saga has left: expected, not an error.
+                metrics::counter!(SAGA_EVENTS_REJECTED, "code" => "stale_timer").increment(1);
+                tracing::debug!(saga_id = %envelope.saga_id, %reason, "stale timer ignored");
+                Disposition::Ack
             }
             Err(error) if error.retryable() => {
                 tracing::warn!(saga_id = %envelope.saga_id, %error, "could not apply event; retrying later");

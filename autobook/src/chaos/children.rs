@@ -119,50 +119,36 @@ impl Launcher {
     }
 }
 
-/// How often a child is checked for having exited.
-const POLL: Duration = Duration::from_millis(50);
-
 /// A child process, SIGKILLed if it is dropped while running (an error or
 /// an interrupted run never leaves children behind).
 #[derive(Debug)]
 pub struct Process {
-    child: std::process::Child,
+    child: tokio::process::Child,
+    pid: u32,
 }
 
 impl Process {
     pub fn spawn(command: &mut Command) -> std::io::Result<Process> {
-        Ok(Process {
-            child: command.spawn()?,
-        })
+        let mut command =
+            tokio::process::Command::from(std::mem::replace(command, Command::new("")));
+        let child = command.kill_on_drop(true).spawn()?;
+        let pid = child.id().unwrap_or_default();
+        Ok(Process { child, pid })
     }
 
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
-    /// Waits for the exit (cancel-safe: it polls).
+    /// Waits for the exit (cancel-safe).
     pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        self.child.wait().await
     }
 
     /// SIGKILL, then waits for the exit.
     pub async fn kill(&mut self) -> std::io::Result<ExitStatus> {
-        let _ = self.child.kill();
+        let _ = self.child.start_kill();
         self.wait().await
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -475,6 +461,18 @@ mod tests {
         })
     }
 
+    /// Waits (at most 10 s) until the keeper has recorded what `seen` wants:
+    /// the records change only under their lock, checked after each yield.
+    async fn recorded(records: &Mutex<Records>, seen: impl Fn(&Records) -> bool) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !seen(&lock(records)) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the keeper records it");
+    }
+
     #[tokio::test]
     async fn a_child_that_exits_on_its_own_is_counted_and_restarted() {
         let dir = temp_dir("self-exit");
@@ -484,7 +482,8 @@ mod tests {
             index: 0,
         };
         let keeper = keep(slot, launcher("false".into(), dir.clone()), records.clone());
-        tokio::time::sleep(Duration::from_millis(1300)).await;
+        // `false` exits at once: wait until that has been seen twice (so it was restarted).
+        recorded(&records, |r| r.self_exits.len() >= 2).await;
         keeper
             .orders
             .send(Order::Stop {
@@ -529,13 +528,7 @@ mod tests {
             })
             .expect("keeper alive");
         // The kill is recorded after the child is marked down.
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while lock(&records).kills.is_empty() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .expect("the kill is recorded");
+        recorded(&records, |r| !r.kills.is_empty()).await;
         running.wait_for(|up| *up).await.expect("restarted");
         keeper
             .orders

@@ -762,6 +762,10 @@ pub async fn request(
             code: code.to_owned(),
             reason,
         }),
+        Handled::StaleTimer { reason } => RequestResult::Refused(Refusal {
+            code: "stale_timer".into(),
+            reason,
+        }),
         Handled::Duplicate => RequestResult::Refused(Refusal {
             code: "duplicate".into(),
             reason: "this request was applied before".into(),

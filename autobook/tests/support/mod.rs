@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -42,26 +42,15 @@ pub fn trip(n: usize) -> autobook_contracts::trip::TripRequest {
 }
 
 /// One role process; killed when dropped.
-pub struct Role(pub Child);
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub struct Role(tokio::process::Child);
 
 impl Role {
-    /// Waits for the process to end on its own; its exit status.
-    pub fn exited(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+    /// Waits (at most `timeout`) for the process to end on its own.
+    pub async fn exited(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(timeout, self.0.wait())
+            .await
+            .ok()
+            .map(Result::unwrap)
     }
 }
 
@@ -146,7 +135,12 @@ impl System {
         for (name, value) in extra {
             command.env(name, value);
         }
-        Role(command.spawn().unwrap())
+        Role(
+            tokio::process::Command::from(command)
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap(),
+        )
     }
 
     /// Publishes `n` trip requests; their saga ids.
@@ -197,7 +191,8 @@ impl System {
                 Ok(None) => panic!("saga {saga_id} did not finish ({context})"),
                 Err(error) if Instant::now() < deadline => {
                     eprintln!("waiting for saga {saga_id}: {error}; retrying");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    // Waits for the database itself (bounded by the pool's acquire timeout).
+                    let _ = self.pool.acquire().await;
                 }
                 Err(error) => panic!("saga {saga_id} ({context}): {error}"),
             }

@@ -58,11 +58,7 @@ pub fn capture_failed(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
 
 /// The order is cancelled: release the hold next.
 pub fn order_cancelled(saga: &Saga, hold: &Hold, reason: &FailureReason) -> Decision {
-    let next = Saga {
-        compensation_attempts: 0,
-        ..saga.clone()
-    };
-    forward::release(&next, hold.clone(), reason.clone())
+    forward::release(saga, hold.clone(), reason.clone())
 }
 
 /// The hold is released: search again in a new epoch, or fail.
@@ -71,8 +67,6 @@ pub fn hold_released(saga: &Saga, then: &AfterRelease) -> Decision {
         AfterRelease::Research => {
             let next = Saga {
                 epoch: saga.epoch + 1,
-                rechecks: 0,
-                compensation_attempts: 0,
                 ..saga.clone()
             };
             let key = steps::key(&next, Step::Search);
@@ -83,13 +77,7 @@ pub fn hold_released(saga: &Saga, then: &AfterRelease) -> Decision {
                 vec![Effect::Send(command.into())],
             )
         }
-        AfterRelease::Fail { reason } => {
-            let next = Saga {
-                compensation_attempts: 0,
-                ..saga.clone()
-            };
-            finish::fail(&next, reason.clone())
-        }
+        AfterRelease::Fail { reason } => finish::fail(saga, reason.clone()),
     }
 }
 

@@ -126,8 +126,8 @@ pub fn decide(
     } = &saga.phase
     {
         return match (message, resume) {
-            (Message::RetryRequested(r), Some(resume)) => {
-                Ok(recovery::operator_retry(saga, resume, r))
+            (Message::RetryRequested(_), Some(resume)) => {
+                Ok(recovery::operator_retry(saga, resume))
             }
             (Message::RetryRequested(_), None) => Err(DecideError::NothingToRetry),
             (Message::AbortRequested(a), _) => Ok(recovery::operator_abort(saga, problem, a)),
@@ -190,9 +190,10 @@ pub fn decide(
         };
     }
     step(saga, message, now, policy).map(|mut decision| {
-        // Each step has its own budget of re-checks.
+        // Each step has its own budgets of re-checks and compensation attempts.
         if decision.saga.phase.pending_key() != saga.phase.pending_key() {
             decision.saga.rechecks = 0;
+            decision.saga.compensation_attempts = 0;
         }
         decision
     })

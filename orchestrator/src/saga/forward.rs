@@ -67,12 +67,8 @@ pub fn authorized(saga: &Saga, offer: &OfferSummary, event: &PaymentAuthorized) 
     }
     let key = steps::key(saga, Step::Order);
     let command = steps::order(saga, key.clone(), offer);
-    let next = Saga {
-        rechecks: 0,
-        ..saga.clone()
-    };
     Decision::new(
-        &next,
+        saga,
         Phase::Ordering {
             key,
             offer: offer.clone(),

@@ -4,7 +4,7 @@
 //! with growing pauses), and a saga stuck for an operator (retried or
 //! aborted by hand, each recorded in the audit log).
 
-use autobook_contracts::events::{AbortRequested, RetryRequested, SagaTimer, StepOutcomeUnknown};
+use autobook_contracts::events::{AbortRequested, SagaTimer, StepOutcomeUnknown};
 
 use super::compensation::stuck;
 use super::decide::{Decision, Effect};
@@ -100,7 +100,7 @@ pub fn retry_compensation(saga: &Saga) -> Decision {
 
 /// An operator sends a stuck saga back to the step it was stuck on, with
 /// fresh retry budgets. None when there is no step to go back to.
-pub fn operator_retry(saga: &Saga, resume: &Phase, _request: &RetryRequested) -> Decision {
+pub fn operator_retry(saga: &Saga, resume: &Phase) -> Decision {
     let fresh = Saga {
         rechecks: 0,
         compensation_attempts: 0,

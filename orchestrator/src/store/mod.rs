@@ -45,6 +45,8 @@ pub enum Handled {
     Duplicate,
     /// The message cannot apply to the saga; it should be dead-lettered.
     Rejected { code: &'static str, reason: String },
+    /// A timer for a step the saga has left: expected, nothing to do.
+    StaleTimer { reason: String },
 }
 
 /// Applies messages to sagas stored in PostgreSQL.
@@ -141,9 +143,14 @@ impl SagaStore {
             }),
             (Some((Ok(saga), version)), message) => saga::decide(&saga, message, now, &self.policy)
                 .map(|decision| (decision, Some((saga, version))))
-                .map_err(|e| Handled::Rejected {
-                    code: e.code(),
-                    reason: e.to_string(),
+                .map_err(|e| match e {
+                    saga::DecideError::StaleTimer { .. } => Handled::StaleTimer {
+                        reason: e.to_string(),
+                    },
+                    e => Handled::Rejected {
+                        code: e.code(),
+                        reason: e.to_string(),
+                    },
                 }),
         }
     }
