@@ -98,7 +98,6 @@ fn postgres_cluster() -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "unreliable: after repeated restarts of the shared broker a role's connection sometimes does not recover within a minute; run with --ignored"]
 async fn a_broker_restart_mid_run_loses_nothing() {
     let _serial = SERIAL.lock().await;
     let system = System::new("broker-restart", slow_sandbox()).await;
@@ -120,7 +119,6 @@ async fn a_broker_restart_mid_run_loses_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "unreliable: after repeated restarts of the shared broker a role's connection sometimes does not recover within a minute; run with --ignored"]
 async fn a_database_restart_mid_run_loses_nothing() {
     let _serial = SERIAL.lock().await;
     let system = System::new("db-restart", slow_sandbox()).await;

@@ -83,6 +83,18 @@ pub struct DeliveryContext {
     pub queue: QueueRole,
     /// The broker delivered this message before (a consumer died holding it).
     pub redelivered: bool,
+    /// Earlier attempts that ended in a retry: whoever handled this message
+    /// before has let go of it.
+    pub earlier_attempts: u32,
+}
+
+impl DeliveryContext {
+    /// Whoever handled this message before is done with it (it died, or it
+    /// sent the message to be retried), so work it left unfinished may be
+    /// taken over.
+    pub fn handled_before(&self) -> bool {
+        self.redelivered || self.earlier_attempts > 0
+    }
 }
 
 /// Handles one decoded message.
@@ -105,6 +117,12 @@ pub struct ConsumerOptions {
 }
 
 /// Consumes until `shutdown` is cancelled, then drains in-flight work.
+///
+/// A failure to subscribe at start is returned. Once consuming, a lost
+/// channel or connection is waited out: the loop subscribes again (on a new
+/// connection if need be) after a growing pause. Handlers still running on
+/// the lost channel are stopped as a crash would stop them: their messages,
+/// unacked, come back as redeliveries whose handlers take the work over.
 pub async fn run_consumer<H: Handler>(
     broker: &Broker,
     publisher: Publisher,
@@ -113,54 +131,137 @@ pub async fn run_consumer<H: Handler>(
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
     let queue_name = broker.topology().queue(options.queue);
+    let mut in_flight = JoinSet::new();
+    let mut subscription = Some(subscribe(broker, &options, &queue_name).await?);
+    let mut failures: u32 = 0;
+    while !shutdown.is_cancelled() {
+        let (channel, consumer) = match subscription.take() {
+            Some(subscribed) => subscribed,
+            None => match subscribe(broker, &options, &queue_name).await {
+                Ok(subscribed) => {
+                    tracing::info!(queue = %queue_name, "consuming again");
+                    subscribed
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(queue = %queue_name, %error, failures, "cannot consume yet");
+                    pause(&shutdown, &mut in_flight, failures).await;
+                    continue;
+                }
+            },
+        };
+        failures = 0;
+        let ended = consume(
+            consumer,
+            &options,
+            &handler,
+            &publisher,
+            &shutdown,
+            &mut in_flight,
+        )
+        .await;
+        match ended {
+            Ended::Shutdown => {
+                let _ = channel
+                    .basic_cancel(
+                        options.consumer_tag.clone().into(),
+                        BasicCancelOptions::default(),
+                    )
+                    .await;
+                while in_flight.join_next().await.is_some() {}
+                let _ = channel.close(200, "consumer stopped".into()).await;
+            }
+            Ended::Lost(why) => {
+                failures = 1;
+                tracing::warn!(queue = %queue_name, why = %why, in_flight = in_flight.len(), "consumer lost; subscribing again");
+                // Their deliveries died with the channel and will be
+                // redelivered, perhaps to another consumer that takes their
+                // work over: stop them now, as a crash would, so that no
+                // two handlers work on one message at once.
+                in_flight.abort_all();
+                while in_flight.join_next().await.is_some() {}
+                pause(&shutdown, &mut in_flight, failures).await;
+            }
+        }
+    }
+    while in_flight.join_next().await.is_some() {}
+    tracing::info!(queue = %queue_name, "consumer drained");
+    Ok(())
+}
+
+type Subscription = (lapin::Channel, lapin::Consumer);
+
+async fn subscribe(
+    broker: &Broker,
+    options: &ConsumerOptions,
+    queue_name: &str,
+) -> Result<Subscription, BrokerError> {
     let channel = broker.channel().await?;
     channel
         .basic_qos(options.prefetch, BasicQosOptions::default())
         .await
         .map_err(BrokerError::Channel)?;
-    let mut consumer = channel
+    let consumer = channel
         .basic_consume(
-            queue_name.clone().into(),
+            queue_name.to_owned().into(),
             options.consumer_tag.clone().into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
         .await
         .map_err(|source| BrokerError::Consume {
-            queue: queue_name.clone(),
+            queue: queue_name.to_owned(),
             source,
         })?;
     tracing::info!(queue = %queue_name, prefetch = options.prefetch, "consuming");
-    let mut in_flight = JoinSet::new();
+    Ok((channel, consumer))
+}
+
+/// Why a subscription stopped delivering.
+enum Ended {
+    Shutdown,
+    Lost(String),
+}
+
+/// Hands deliveries to the handler until shutdown or the subscription ends.
+async fn consume<H: Handler>(
+    mut consumer: lapin::Consumer,
+    options: &ConsumerOptions,
+    handler: &Arc<H>,
+    publisher: &Publisher,
+    shutdown: &CancellationToken,
+    in_flight: &mut JoinSet<()>,
+) -> Ended {
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.cancelled() => return Ended::Shutdown,
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             next = consumer.next() => match next {
                 Some(Ok(delivery)) => {
                     let task = process(delivery, options.queue, handler.clone(), publisher.clone());
                     in_flight.spawn(task);
                 }
-                Some(Err(error)) => {
-                    tracing::warn!(queue = %queue_name, %error, "consumer error; waiting for recovery");
-                    if let Err(error) = channel.wait_for_recovery(error).await {
-                        return Err(BrokerError::Consume { queue: queue_name, source: error });
-                    }
-                }
-                None => break,
+                Some(Err(error)) => return Ended::Lost(error.to_string()),
+                None => return Ended::Lost("the broker cancelled the consumer".to_owned()),
             },
         }
     }
-    let _ = channel
-        .basic_cancel(
-            options.consumer_tag.clone().into(),
-            BasicCancelOptions::default(),
-        )
-        .await;
-    while in_flight.join_next().await.is_some() {}
-    let _ = channel.close(200, "consumer stopped".into()).await;
-    tracing::info!(queue = %queue_name, "consumer drained");
-    Ok(())
+}
+
+/// Waits before subscribing again (reaping finished handlers meanwhile):
+/// 200 ms doubling up to 5 s, or until shutdown.
+async fn pause(shutdown: &CancellationToken, in_flight: &mut JoinSet<()>, failures: u32) {
+    let pause = Duration::from_millis(200u64.saturating_mul(1 << failures.min(5)))
+        .min(Duration::from_secs(5));
+    let until = tokio::time::sleep(pause);
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = &mut until => return,
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+        }
+    }
 }
 
 async fn process<H: Handler>(
@@ -173,6 +274,7 @@ async fn process<H: Handler>(
     let context = DeliveryContext {
         queue,
         redelivered: delivery.redelivered,
+        earlier_attempts: properties::attempts(&delivery.properties),
     };
     let disposition = match Envelope::decode(&delivery.data) {
         Ok(envelope) => {

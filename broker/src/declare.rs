@@ -17,7 +17,17 @@ use crate::error::BrokerError;
 /// Declares every exchange, queue and binding of the broker's namespace.
 pub async fn declare_topology(broker: &Broker) -> Result<(), BrokerError> {
     let channel = broker.channel().await?;
-    let declarations = broker.topology().declarations();
+    declare_on(&channel, broker.topology()).await?;
+    let _ = channel.close(200, "declared".into()).await;
+    Ok(())
+}
+
+/// Declares the topology through `channel`.
+pub(crate) async fn declare_on(
+    channel: &Channel,
+    topology: &autobook_contracts::Topology,
+) -> Result<(), BrokerError> {
+    let declarations = topology.declarations();
     for exchange in &declarations.exchanges {
         let options = ExchangeDeclareOptions {
             durable: true,
@@ -37,9 +47,8 @@ pub async fn declare_topology(broker: &Broker) -> Result<(), BrokerError> {
             })?;
     }
     for queue in &declarations.queues {
-        declare_queue(&channel, queue).await?;
+        declare_queue(channel, queue).await?;
     }
-    let _ = channel.close(200, "declared".into()).await;
     Ok(())
 }
 

@@ -16,6 +16,12 @@ pub enum PublishError {
     /// message may or may not have been routed.
     #[error("channel error while publishing: {0}")]
     Channel(#[from] lapin::Error),
+    /// No confirm arrived in time; the message may or may not have been routed.
+    #[error("the broker did not confirm the message in time")]
+    ConfirmTimedOut,
+    /// No channel could be opened (the broker is unreachable for now).
+    #[error("the broker is unavailable: {0}")]
+    Unavailable(Box<BrokerError>),
 }
 
 impl PublishError {
@@ -25,6 +31,8 @@ impl PublishError {
         match self {
             PublishError::Nacked => true,
             PublishError::Channel(_) => true,
+            PublishError::ConfirmTimedOut => true,
+            PublishError::Unavailable(_) => true,
             PublishError::Unroutable { .. } => false,
         }
     }

@@ -2,6 +2,9 @@
 //! only when the broker has acknowledged the message and did not return it
 //! as unroutable.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
@@ -39,28 +42,58 @@ impl OutgoingMessage {
     }
 }
 
-/// A confirm-mode channel. Cheap to clone; safe to share between tasks.
+/// How long a publish waits for the broker's confirm before counting as
+/// failed (its fate unknown; publishing again is safe).
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A confirm-mode channel, re-opened on the broker's live connection when
+/// it is lost. Cheap to clone; clones share the channel; safe to share
+/// between tasks.
 #[derive(Clone)]
 pub struct Publisher {
-    channel: Channel,
+    broker: Broker,
+    channel: Arc<tokio::sync::Mutex<Option<Channel>>>,
     topology: Topology,
     /// Publish every message twice (a test switch, see [`Broker`]).
     duplicate: bool,
 }
 
+async fn confirm_channel(broker: &Broker) -> Result<Channel, BrokerError> {
+    let channel = broker.channel().await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(BrokerError::Channel)?;
+    Ok(channel)
+}
+
 impl Publisher {
     /// Opens a channel in confirm mode.
     pub async fn open(broker: &Broker) -> Result<Publisher, BrokerError> {
-        let channel = broker.channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(BrokerError::Channel)?;
+        let channel = confirm_channel(broker).await?;
         Ok(Publisher {
-            channel,
+            broker: broker.clone(),
+            channel: Arc::new(tokio::sync::Mutex::new(Some(channel))),
             topology: broker.topology().clone(),
             duplicate: broker.duplicate_deliveries(),
         })
+    }
+
+    /// The open confirm channel, or a new one if it was lost.
+    async fn channel(&self) -> Result<Channel, PublishError> {
+        let mut slot = self.channel.lock().await;
+        if let Some(channel) = slot.as_ref()
+            && channel.status().connected()
+            && self.broker.is_connected()
+        {
+            return Ok(channel.clone());
+        }
+        *slot = None;
+        let channel = confirm_channel(&self.broker)
+            .await
+            .map_err(|error| PublishError::Unavailable(Box::new(error)))?;
+        *slot = Some(channel.clone());
+        Ok(channel)
     }
 
     /// Publishes an envelope to its exchange and waits for the confirm.
@@ -148,7 +181,8 @@ impl Publisher {
         properties: BasicProperties,
     ) -> Result<(), PublishError> {
         let confirm = self
-            .channel
+            .channel()
+            .await?
             .basic_publish(
                 exchange.into(),
                 routing_key.into(),
@@ -157,14 +191,15 @@ impl Publisher {
                 properties,
             )
             .await?;
-        settle(confirm.await?, exchange, routing_key)
+        settle(confirmed(confirm).await?, exchange, routing_key)
     }
 
     async fn start(&self, message: &OutgoingMessage) -> Result<PublisherConfirm, PublishError> {
         let exchange = self.topology.exchange_for(message.message_type);
         let routing_key = self.topology.routing_key(message.message_type);
         Ok(self
-            .channel
+            .channel()
+            .await?
             .basic_publish(
                 exchange.into(),
                 routing_key.into(),
@@ -182,9 +217,9 @@ impl Publisher {
     ) -> Result<(), PublishError> {
         let exchange = self.topology.exchange_for(message_type);
         let result = match pending {
-            Ok(confirm) => match confirm.await {
+            Ok(confirm) => match confirmed(confirm).await {
                 Ok(confirmation) => settle(confirmation, &exchange, message_type.as_str()),
-                Err(e) => Err(PublishError::Channel(e)),
+                Err(e) => Err(e),
             },
             Err(e) => Err(e),
         };
@@ -197,6 +232,14 @@ impl Publisher {
                 .increment(1),
         }
         result
+    }
+}
+
+/// Waits for the broker's confirm, at most [`CONFIRM_TIMEOUT`].
+async fn confirmed(confirm: PublisherConfirm) -> Result<Confirmation, PublishError> {
+    match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
+        Ok(confirmation) => Ok(confirmation?),
+        Err(_) => Err(PublishError::ConfirmTimedOut),
     }
 }
 

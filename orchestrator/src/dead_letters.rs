@@ -311,12 +311,8 @@ async fn consume(
                     let fallback = topology.queue(role);
                     settle(pool, role, &fallback, delivery, config.retry_pause, shutdown).await;
                 }
-                Some((_, Err(error))) => {
-                    tracing::warn!(%error, "dead-letter consumer error; waiting for recovery");
-                    if let Err(error) = channel.wait_for_recovery(error).await {
-                        break Err(BrokerError::Channel(error));
-                    }
-                }
+                // The channel or connection is lost: consume again on a new one.
+                Some((_, Err(error))) => break Err(BrokerError::Channel(error)),
                 None => break Ok(()),
             },
         }

@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use sqlx::Row;
 
+use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, QueueRole};
 use autobook_tests::spawn_with;
 use autobook_tests::trips::trip;
+use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable};
 
 #[tokio::test]
 async fn the_same_command_delivered_twice_produces_one_effect() {
@@ -107,5 +110,77 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
         "the duplicates changed nothing"
     );
     assert_eq!(row.saga, booked.saga);
+    system.teardown().await;
+}
+
+/// A worker that could not store its reply (the database went away) sends
+/// the command to be retried and leaves its claim `in_flight`. The retried
+/// copy must take the claim over, look the result up and answer; treating
+/// it as a duplicate of a call still in progress would leave the saga
+/// waiting for a reply nobody sends.
+#[tokio::test]
+async fn a_retried_command_takes_over_the_claim_its_handler_left() {
+    let system = spawn_with(|config| config.orchestrator.prefetch = 1).await;
+    let id = system.submit(trip()).await;
+    system.finished(id).await;
+    let before = system.ledger();
+    let notify = sqlx::query(
+        "SELECT message_type, body FROM outbox WHERE saga_id = $1 AND message_type = 'notification.send'",
+    )
+    .bind(id)
+    .fetch_one(&system.stack().pool)
+    .await
+    .unwrap();
+    let body: Vec<u8> = notify.get("body");
+    let command = Envelope::decode(&body).unwrap();
+    let key = command.message.idempotency_key().unwrap().clone();
+    // The state a handler leaves behind when storing its reply failed.
+    sqlx::query(
+        "UPDATE provider_calls SET status = 'in_flight', reply = NULL, completed_at = NULL, \
+         claimed_at = now() WHERE idempotency_key = $1",
+    )
+    .bind(key.as_str())
+    .execute(&system.stack().pool)
+    .await
+    .unwrap();
+
+    let mut observer = system.observe(&["notification.sent"]).await;
+    let mut attempts = FieldTable::default();
+    attempts.insert(headers::ATTEMPTS.into(), AMQPValue::LongUInt(1));
+    let properties = BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2)
+        .with_message_id(command.message_id.to_string().into())
+        .with_headers(attempts);
+    system
+        .stack()
+        .publisher
+        .publish_raw(
+            &system.topology.commands_exchange(),
+            "notification.send",
+            &body,
+            properties,
+        )
+        .await
+        .unwrap();
+    let reply = observer
+        .next(Duration::from_secs(15))
+        .await
+        .expect("the retried command is answered");
+    assert_eq!(reply.saga_id, id);
+
+    let (status, fence): (String, i32) =
+        sqlx::query_as("SELECT status, fence FROM provider_calls WHERE idempotency_key = $1")
+            .bind(key.as_str())
+            .fetch_one(&system.stack().pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "completed");
+    assert_eq!(fence, 2, "the retried copy took the claim over");
+    assert_eq!(
+        system.ledger().emails.len(),
+        before.emails.len(),
+        "the earlier email was found, not sent again"
+    );
     system.teardown().await;
 }

@@ -110,6 +110,15 @@ impl PaymentService {
                         Ok(authorized(c, &intent))
                     }
                     Ok(intent) => self.abandon(c, intent).await,
+                    // Refused for the intent's state (an earlier attempt
+                    // confirmed it meanwhile, say): the intent says what is true.
+                    Err(error) if refused_for_state(&error) => {
+                        let current = self.retrieve(&intent.id).await?;
+                        match current.status {
+                            PaymentIntentStatus::RequiresCapture => Ok(authorized(c, &current)),
+                            _ => self.authorization_error(c, Some(intent.id), error),
+                        }
+                    }
                     Err(error) => self.authorization_error(c, Some(intent.id), error),
                 }
             }
@@ -248,6 +257,13 @@ impl PaymentService {
             .await
             .map_err(|e| Failure::unresolved(&e))
     }
+}
+
+/// A permanent refusal that is not about the card: the request did not
+/// fit the intent's state, which may have moved on without us.
+fn refused_for_state(error: &ProviderError) -> bool {
+    error.class() == ErrorClass::Permanent
+        && !matches!(error, ProviderError::Rejected { error_type, .. } if error_type == "card_error")
 }
 
 fn authorized(c: &AuthorizePayment, intent: &PaymentIntent) -> Reply {

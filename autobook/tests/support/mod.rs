@@ -124,8 +124,23 @@ impl System {
             .env("STRIPE_BASE_URL", &self.sandbox.stripe_url)
             .env("EMAIL_BASE_URL", &self.sandbox.email_url)
             .env_remove("AUTOBOOK_CRASH_AT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stdout(Stdio::null());
+        // AUTOBOOK_TEST_ROLE_LOGS=<dir> keeps each role's log for a look
+        // after a failure; otherwise role output is dropped.
+        match std::env::var_os("AUTOBOOK_TEST_ROLE_LOGS") {
+            Some(dir) => {
+                let name = format!("{}-{}.log", self.namespace, args.join("-"));
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(std::path::Path::new(&dir).join(name))
+                    .unwrap();
+                command.stderr(file);
+            }
+            None => {
+                command.stderr(Stdio::null());
+            }
+        }
         command
     }
 

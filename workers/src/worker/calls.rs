@@ -4,7 +4,9 @@
 //! row) then replays the stored reply instead of calling again.
 //!
 //! A claim still `in_flight` is taken over when the message comes back
-//! redelivered (its consumer died) or the claim's lease ran out; a claim
+//! redelivered (its consumer died) or from a retry queue (its handler gave
+//! up on it, for example when the reply could not be stored), or when the
+//! claim's lease ran out; a claim
 //! `released` (its call could not be settled) by any later delivery; the new
 //! owner raises the fence and must look the result up at the provider
 //! first, because the previous attempt may have taken effect. A reply that
@@ -39,7 +41,7 @@ pub async fn claim(
     key: &IdempotencyKey,
     command: &Envelope,
     step: &str,
-    redelivered: bool,
+    handled_before: bool,
 ) -> Result<Claim, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query(
@@ -75,7 +77,7 @@ pub async fn claim(
         "completed" if row.get::<bool, _>("outcome_unknown") && !same_command => Decision::TakeOver,
         "completed" => Decision::Replay(row.get::<Option<Vec<u8>>, _>("reply").unwrap_or_default()),
         "released" => Decision::TakeOver,
-        _ if redelivered || row.get::<bool, _>("expired") => Decision::TakeOver,
+        _ if handled_before || row.get::<bool, _>("expired") => Decision::TakeOver,
         _ => Decision::Busy,
     };
     let claim = match decision {

@@ -173,7 +173,7 @@ impl<S: Service> Handler for CommandHandler<S> {
             &key,
             &envelope,
             message_type.as_str(),
-            context.redelivered,
+            context.handled_before(),
         )
         .await
         {
