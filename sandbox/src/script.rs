@@ -66,6 +66,8 @@ pub enum AuthorizationFault {
     Ok,
     Transient,
     TimeoutAfterEffect,
+    /// The hold is placed, then the answer is a 500 (stored under the key).
+    ServerErrorAfterEffect,
 }
 
 /// Forced outcome of one payment intent cancellation.

@@ -82,6 +82,40 @@ async fn a_hold_whose_answer_was_lost_is_not_placed_twice() {
     system.teardown().await;
 }
 
+/// Stripe answers 500 after placing the hold and replays that 500 for the
+/// same key: the step goes to `outcome_unknown`, and the re-check finds the
+/// intent by its metadata instead of placing a second hold.
+#[tokio::test]
+async fn a_hold_answered_with_a_server_error_is_found_not_placed_again() {
+    let (system, row) = run(FaultScript {
+        authorizations: vec![AuthorizationFault::ServerErrorAfterEffect],
+        ..FaultScript::default()
+    })
+    .await;
+    assert!(
+        matches!(row.saga.phase, Phase::Booked { .. }),
+        "{:?}",
+        row.saga.phase
+    );
+    let statuses = system.audit_statuses(row.id).await;
+    assert!(
+        statuses.iter().any(|s| s == "outcome_unknown"),
+        "the unknown outcome was explicit: {statuses:?}"
+    );
+    let ledger = system.ledger();
+    assert_eq!(
+        ledger.payment_intents.len(),
+        1,
+        "one hold, found by look-up: {:?}",
+        ledger.payment_intents
+    );
+    assert!(
+        ledger.payment_intents[0].amount_received > 0,
+        "and captured"
+    );
+    system.teardown().await;
+}
+
 #[tokio::test]
 async fn a_capture_whose_answer_was_lost_is_not_taken_twice() {
     let (system, row) = run(FaultScript {

@@ -158,6 +158,20 @@ impl StripeError {
         )
     }
 
+    /// A 500 after the request took effect. Stripe stores it under the
+    /// idempotency key like any answer, so asking again replays it.
+    pub(crate) fn internal_after_effect() -> Self {
+        StripeError {
+            should_retry: true,
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                None,
+                "An unknown error occurred while processing your request.",
+            )
+        }
+    }
+
     pub(crate) fn transient(transient: Transient) -> Self {
         let error = match transient {
             Transient::RateLimited => Self::new(

@@ -201,6 +201,9 @@ pub(crate) async fn create(
             Ok(intent.json())
         };
         state.intents.push(intent);
+        if scripted == Some(AuthorizationFault::ServerErrorAfterEffect) && result.is_ok() {
+            return Outcome::of(Err(StripeError::internal_after_effect()), false);
+        }
         let scripted_timeout =
             scripted.map(|fault| fault == AuthorizationFault::TimeoutAfterEffect);
         let delay = delay_answer(
@@ -239,6 +242,9 @@ pub(crate) async fn confirm(
             intent.confirm(payment_method, charge, now)?;
             Ok(intent.json())
         });
+        if scripted == Some(AuthorizationFault::ServerErrorAfterEffect) && result.is_ok() {
+            return Outcome::of(Err(StripeError::internal_after_effect()), false);
+        }
         let scripted_timeout =
             scripted.map(|fault| fault == AuthorizationFault::TimeoutAfterEffect);
         let delay = result.is_ok()
