@@ -25,7 +25,7 @@ async fn main() -> std::process::ExitCode {
             commands::orchestrator::run(args, &cli.logging, metrics).await
         }
         Command::Worker(args) => commands::worker::run(args, &cli.logging, metrics).await,
-        Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Sandbox(args) => commands::sandbox::run(args, &cli.logging, metrics).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schemas(args) => commands::schemas::run(args),
