@@ -65,6 +65,10 @@ pub struct OrchestratorArgs {
     /// Events handled concurrently.
     #[arg(long, env = "AUTOBOOK_PREFETCH", default_value_t = 64)]
     pub prefetch: u16,
+    /// Pause between refreshes of the sampled gauges (sagas by status,
+    /// outbox, dead letters, queue depths), in milliseconds.
+    #[arg(long, env = "AUTOBOOK_METRICS_INTERVAL_MS", default_value_t = 15_000)]
+    pub metrics_interval_ms: u64,
     /// Name of this instance in the broker.
     #[arg(long, env = "AUTOBOOK_INSTANCE")]
     pub instance: Option<String>,

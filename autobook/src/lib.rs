@@ -12,6 +12,7 @@ pub mod chaos;
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod metrics_recorder;
 pub mod ops;
 pub mod ops_cli;
 pub mod reconcile;

@@ -25,9 +25,9 @@ async fn main() -> std::process::ExitCode {
             commands::orchestrator::run(args, &cli.logging, metrics).await
         }
         Command::Worker(args) => commands::worker::run(args, &cli.logging, metrics).await,
-        Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Sandbox(args) => commands::sandbox::run(args, &cli.logging, metrics).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
-        Command::Demo(args) => demo::run(args).await,
+        Command::Demo(args) => demo::run(args, &cli.logging, metrics).await,
         Command::Schemas(args) => commands::schemas::run(args),
         Command::Chaos(args) => chaos::run(args).await,
         Command::Ops(args) => autobook::ops_cli::run(args).await,

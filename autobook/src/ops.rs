@@ -21,6 +21,22 @@ struct Ops {
     metrics: Option<PrometheusHandle>,
 }
 
+/// Serves the ops endpoints in the background until `shutdown`; a port
+/// that cannot be bound is logged as an error.
+pub fn spawn(
+    addr: SocketAddr,
+    pool: Option<PgPool>,
+    broker: Option<Broker>,
+    metrics: Option<PrometheusHandle>,
+    shutdown: CancellationToken,
+) {
+    tokio::spawn(async move {
+        if let Err(error) = serve(addr, pool, broker, metrics, shutdown).await {
+            tracing::error!(%addr, %error, "ops endpoints not served");
+        }
+    });
+}
+
 /// Serves the ops endpoints until `shutdown`.
 pub async fn serve(
     addr: SocketAddr,

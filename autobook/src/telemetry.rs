@@ -3,7 +3,7 @@
 //! Logs carry saga and message ids, never personal data: the types that
 //! hold personal data print as `<redacted>`.
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
@@ -27,10 +27,5 @@ pub fn init_logging(format: LogFormat, default_filter: &str) {
 
 /// Installs the Prometheus recorder and describes every metric.
 pub fn init_metrics() -> Option<PrometheusHandle> {
-    let handle = PrometheusBuilder::new().install_recorder().ok()?;
-    autobook_broker::metric_definitions::describe();
-    autobook_orchestrator::metric_definitions::describe();
-    autobook_workers::metric_definitions::describe();
-    autobook_workers::providers::telemetry::describe_metrics();
-    Some(handle)
+    crate::metrics_recorder::install()
 }

@@ -1,7 +1,11 @@
 //! The roles run as separate processes of the real binary, configured only
-//! through the environment, and book a trip together.
+//! through the environment, and book a trip together; each serves its ops
+//! endpoints, and their metrics show the booking.
 
 #![allow(clippy::unwrap_used)]
+
+#[path = "support/scrape.rs"]
+mod scrape;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -13,6 +17,7 @@ use autobook::services;
 use autobook_broker::{Broker, Publisher};
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::watch::until_finished;
+use scrape::Check;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -70,6 +75,8 @@ async fn separate_role_processes_book_a_trip() {
     let amqp_url = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
     let ports = [free_port(), free_port(), free_port(), free_port()];
     let ops = format!("127.0.0.1:{}", free_port());
+    let worker_ops = format!("127.0.0.1:{}", free_port());
+    let sandbox_ops = format!("127.0.0.1:{}", free_port());
     let binary = env!("CARGO_BIN_EXE_autobook");
     let run = |args: &[&str]| {
         let mut command = Command::new(binary);
@@ -106,13 +113,18 @@ async fn separate_role_processes_book_a_trip() {
             "--email-port",
             &email,
         ])
+        .env("AUTOBOOK_OPS_ADDR", &sandbox_ops)
         .spawn()
         .unwrap(),
         run(&["orchestrator"])
             .env("AUTOBOOK_OPS_ADDR", &ops)
+            .env("AUTOBOOK_METRICS_INTERVAL_MS", "200")
             .spawn()
             .unwrap(),
-        run(&["worker", "all"]).spawn().unwrap(),
+        run(&["worker", "all"])
+            .env("AUTOBOOK_OPS_ADDR", &worker_ops)
+            .spawn()
+            .unwrap(),
     ]);
 
     let broker = Broker::connect(&amqp_url, "roles-test", Topology::new(&namespace).unwrap())
@@ -145,20 +157,129 @@ async fn separate_role_processes_book_a_trip() {
     assert_eq!(ready.status(), reqwest::StatusCode::OK);
     let ready: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(ready, serde_json::json!({"database": true, "broker": true}));
-    let metrics = reqwest::get(format!("http://{ops}/metrics"))
-        .await
-        .unwrap()
-        .text()
+    check_orchestrator_metrics(&ops).await;
+    check_worker_metrics(&worker_ops).await;
+    let sandbox_health = reqwest::get(format!("http://{sandbox_ops}/health"))
         .await
         .unwrap();
-    assert!(
-        metrics.contains("autobook_sagas_finished_total{status=\"booked\"} 1"),
-        "{metrics}"
-    );
+    assert_eq!(sandbox_health.status(), reqwest::StatusCode::OK);
+    scrape::fetch(&sandbox_ops).await;
 
     pool.close().await;
     drop(_processes);
     let _ = autobook_broker::declare::delete_topology(&broker).await;
     broker.close().await;
     services::drop_database(&server, &database).await.unwrap();
+}
+
+/// The orchestrator's page shows the booked saga: started, finished, each
+/// step's and the whole saga's duration, the outbox publishing, and the
+/// sampled gauges (the workers consuming every queue, nothing stuck).
+async fn check_orchestrator_metrics(ops: &str) {
+    let checks = [
+        Check::Equals("autobook_sagas_started_total", &[], 1.0),
+        Check::Equals(
+            "autobook_sagas_finished_total",
+            &[("status", "booked")],
+            1.0,
+        ),
+        Check::Equals(
+            "autobook_sagas_finished_total",
+            &[("status", "failed")],
+            0.0,
+        ),
+        Check::Equals(
+            "autobook_saga_duration_seconds_count",
+            &[("outcome", "booked")],
+            1.0,
+        ),
+        Check::Positive(
+            "autobook_saga_duration_seconds_sum",
+            &[("outcome", "booked")],
+        ),
+        Check::Equals(
+            "autobook_saga_step_duration_seconds_count",
+            &[("step", "searching")],
+            1.0,
+        ),
+        Check::Equals(
+            "autobook_saga_step_duration_seconds_count",
+            &[("step", "capturing")],
+            1.0,
+        ),
+        Check::Equals(
+            "autobook_saga_step_duration_seconds_count",
+            &[("step", "notifying")],
+            1.0,
+        ),
+        Check::Positive("autobook_outbox_publish_delay_seconds_count", &[]),
+        Check::Positive("autobook_outbox_published_total", &[]),
+        Check::Positive(
+            "autobook_messages_consumed_total",
+            &[("queue", "orchestrator"), ("disposition", "ack")],
+        ),
+        Check::Equals(
+            "autobook_compensations_started_total",
+            &[("compensation", "void_hold")],
+            0.0,
+        ),
+        Check::Equals("autobook_sagas", &[("status", "stuck")], 0.0),
+        Check::Equals("autobook_sagas", &[("status", "searching")], 0.0),
+        Check::Equals("autobook_outbox_backlog", &[], 0.0),
+        Check::Present("autobook_outbox_oldest_age_seconds", &[]),
+        Check::Equals(
+            "autobook_dead_letters_pending",
+            &[("queue", "payment")],
+            0.0,
+        ),
+        Check::Present(
+            "autobook_queue_messages_ready",
+            &[("queue", "payment"), ("kind", "work")],
+        ),
+        Check::Present(
+            "autobook_queue_messages_ready",
+            &[("queue", "payment"), ("kind", "retry")],
+        ),
+        Check::Positive("autobook_queue_consumers", &[("queue", "payment")]),
+        Check::Positive("autobook_queue_consumers", &[("queue", "orchestrator")]),
+    ];
+    let (failed, page) = scrape::until(ops, Duration::from_secs(15), &checks).await;
+    assert!(failed.is_empty(), "failed: {failed:#?}\n{page}");
+    assert_eq!(
+        scrape::declared_type(&page, "autobook_saga_step_duration_seconds"),
+        Some("histogram"),
+        "latencies are histograms, which aggregate across instances"
+    );
+}
+
+/// The workers' page shows the provider calls of the booking.
+async fn check_worker_metrics(ops: &str) {
+    let checks = [
+        Check::Positive(
+            "autobook_provider_requests_total",
+            &[("provider", "stripe"), ("status", "2xx"), ("outcome", "ok")],
+        ),
+        Check::Positive(
+            "autobook_provider_requests_total",
+            &[("provider", "duffel"), ("operation", "create_order")],
+        ),
+        Check::Positive(
+            "autobook_provider_requests_total",
+            &[("provider", "email"), ("operation", "send_email")],
+        ),
+        Check::Positive(
+            "autobook_provider_request_duration_seconds_count",
+            &[("provider", "duffel"), ("operation", "search")],
+        ),
+        Check::Positive(
+            "autobook_messages_consumed_total",
+            &[("queue", "payment"), ("disposition", "ack")],
+        ),
+    ];
+    let (failed, page) = scrape::until(ops, Duration::from_secs(15), &checks).await;
+    assert!(failed.is_empty(), "failed: {failed:#?}\n{page}");
+    assert_eq!(
+        scrape::declared_type(&page, "autobook_provider_request_duration_seconds"),
+        Some("histogram")
+    );
 }

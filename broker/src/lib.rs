@@ -11,6 +11,7 @@
 //!   delivery, hands it to a [`consumer::Handler`], and acks only after the
 //!   handler is done; bad messages are dead-lettered with their reason;
 //! - [`properties`]: AMQP properties and headers of autobook messages;
+//! - [`queue_depth`]: how many messages wait in each queue (consumer lag);
 //! - [`crash`]: crash points, a test switch that aborts the process at a
 //!   named point.
 
@@ -22,6 +23,7 @@ pub mod error;
 pub mod metric_definitions;
 pub mod properties;
 pub mod publisher;
+pub mod queue_depth;
 
 pub use connection::Broker;
 pub use consumer::{DeliveryContext, Disposition, Handler, run_consumer};

@@ -9,7 +9,7 @@ use chrono::Utc;
 use autobook_broker::{DeliveryContext, Disposition, Handler};
 use autobook_contracts::Envelope;
 
-use crate::metric_definitions::SAGA_EVENTS_REJECTED;
+use crate::metric_definitions::{INBOX_DUPLICATES, SAGA_EVENTS_REJECTED};
 use crate::store::{Handled, SagaStore, StoreError};
 
 /// Applies events to sagas.
@@ -36,6 +36,7 @@ impl Handler for EventHandler {
                 Disposition::Ack
             }
             Ok(Handled::Duplicate) => {
+                metrics::counter!(INBOX_DUPLICATES, "message_type" => envelope.message_type().as_str()).increment(1);
                 tracing::debug!(saga_id = %envelope.saga_id, message_id = %envelope.message_id, "duplicate ignored");
                 Disposition::Ack
             }

@@ -9,7 +9,9 @@
 //!   LISTEN/NOTIFY with a polling fallback;
 //! - [`timers`]: fires due durable timers into the outbox;
 //! - [`consumer`]: the event consumer: decode, execute, ack after commit;
-//! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL.
+//! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL;
+//! - [`saga_metrics`]: what each transition means for the metrics;
+//! - [`sampler`]: refreshes the gauges (sagas by status, outbox, queues).
 //!
 //! The orchestrator never calls a provider itself.
 
@@ -20,6 +22,8 @@ pub mod metric_definitions;
 pub mod relay;
 pub mod runtime;
 pub mod saga;
+pub mod saga_metrics;
+pub mod sampler;
 pub mod store;
 pub mod timers;
 pub mod watch;

@@ -8,7 +8,7 @@
 //! [`OUTBOX_CHANNEL`] or the polling interval, whichever comes first.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
@@ -20,7 +20,9 @@ use uuid::Uuid;
 use autobook_broker::{OutgoingMessage, PublishError, Publisher};
 use autobook_contracts::MessageType;
 
-use crate::metric_definitions::{OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS};
+use crate::metric_definitions::{
+    OUTBOX_PUBLISH_DELAY_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS,
+};
 use crate::store::OUTBOX_CHANNEL;
 
 /// Relay settings.
@@ -123,16 +125,19 @@ pub async fn relay_batch(
 ) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
-        "SELECT id, message_id, saga_id, message_type, body, traceparent, occurred_at FROM outbox \
+        "SELECT id, message_id, saga_id, message_type, body, traceparent, occurred_at, \
+         EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS waited FROM outbox \
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
+    let read_at = Instant::now();
     if rows.is_empty() {
         return Ok(0);
     }
     let mut ids = Vec::with_capacity(rows.len());
+    let mut waited = Vec::with_capacity(rows.len());
     let mut messages = Vec::with_capacity(rows.len());
     for row in &rows {
         let type_name: String = row.get("message_type");
@@ -141,6 +146,7 @@ pub async fn relay_batch(
             continue;
         };
         ids.push(row.get::<i64, _>("id"));
+        waited.push(row.get::<f64, _>("waited"));
         messages.push(OutgoingMessage {
             message_id: row.get::<Uuid, _>("message_id"),
             saga_id: row.get::<Uuid, _>("saga_id"),
@@ -154,10 +160,14 @@ pub async fn relay_batch(
     let results = publisher.publish_all(&messages).await;
     autobook_broker::crash::point("relay.after_publish");
     let mut published = Vec::with_capacity(ids.len());
+    let mut delays = Vec::with_capacity(ids.len());
     let mut first_error = None;
-    for (id, result) in ids.into_iter().zip(results) {
+    for ((id, waited), result) in ids.into_iter().zip(waited).zip(results) {
         match result {
-            Ok(()) => published.push(id),
+            Ok(()) => {
+                published.push(id);
+                delays.push(waited);
+            }
             Err(error) => first_error = first_error.or(Some(error)),
         }
     }
@@ -167,6 +177,10 @@ pub async fn relay_batch(
         .await?;
     tx.commit().await?;
     metrics::counter!(OUTBOX_PUBLISHED).increment(published.len() as u64);
+    let since_read = read_at.elapsed().as_secs_f64();
+    for waited in delays {
+        metrics::histogram!(OUTBOX_PUBLISH_DELAY_SECONDS).record(waited.max(0.0) + since_read);
+    }
     match first_error {
         Some(error) => Err(error.into()),
         None => Ok(published.len()),

@@ -1,6 +1,6 @@
-//! Runs the orchestrator role: event consumer, outbox relay, timers and
-//! the dead-letter archiver,
-//! until shutdown; then drains in-flight events.
+//! Runs the orchestrator role: event consumer, outbox relay, timers, the
+//! dead-letter archiver and the gauge sampler, until shutdown; then drains
+//! in-flight events.
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use crate::consumer::EventHandler;
 use crate::dead_letters::{ArchiverConfig, run_archiver};
 use crate::relay::{RelayConfig, run_relay};
 use crate::saga::Policy;
+use crate::sampler::{SamplerConfig, run_sampler};
 use crate::store::SagaStore;
 use crate::timers::{TimerConfig, run_timers};
 
@@ -25,6 +26,7 @@ pub struct OrchestratorConfig {
     pub prefetch: u16,
     pub relay: RelayConfig,
     pub timers: TimerConfig,
+    pub sampler: SamplerConfig,
     pub policy: Policy,
     /// Names this instance in the broker (consumer tag).
     pub instance: String,
@@ -39,6 +41,7 @@ impl Default for OrchestratorConfig {
             prefetch: 64,
             relay: RelayConfig::default(),
             timers: TimerConfig::default(),
+            sampler: SamplerConfig::default(),
             policy: Policy::default(),
             instance: format!("orchestrator-{}", std::process::id()),
             archive_dead_letters: true,
@@ -54,6 +57,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
     let publisher = Publisher::open(&broker).await?;
+    crate::metric_definitions::register_series();
     let relay = tokio::spawn(run_relay(
         pool.clone(),
         publisher.clone(),
@@ -63,6 +67,12 @@ pub async fn run(
     let timers = tokio::spawn(run_timers(
         pool.clone(),
         config.timers.clone(),
+        shutdown.clone(),
+    ));
+    let sampler = tokio::spawn(run_sampler(
+        pool.clone(),
+        broker.clone(),
+        config.sampler.clone(),
         shutdown.clone(),
     ));
     let archiver = config.archive_dead_letters.then(|| {
@@ -90,6 +100,7 @@ pub async fn run(
     shutdown.cancel();
     let _ = relay.await;
     let _ = timers.await;
+    let _ = sampler.await;
     if let Some(archiver) = archiver {
         let _ = archiver.await;
     }

@@ -1,16 +1,37 @@
-//! Metric names of the workers, with their descriptions. Provider request
-//! metrics are described by `providers::telemetry`.
+//! Metric names of the workers, with their descriptions and units.
+//!
+//! Labels are bounded: `queue` is a worker role, `handling` is `replayed`
+//! or `in_flight`, `provider` is duffel, stripe or email, `operation` one
+//! of the provider clients' fixed endpoint names (search, create_order,
+//! capture_payment_intent, ...), `outcome` an error class (ok, retryable,
+//! outcome_unknown, permanent) and `status` an HTTP status class (2xx, 3xx,
+//! 4xx, 5xx, or none when no answer came).
+
+use metrics::{Unit, describe_counter, describe_histogram};
 
 pub const DUPLICATE_COMMANDS: &str = "autobook_worker_duplicate_commands_total";
 pub const THROTTLED_CALLS: &str = "autobook_provider_throttled_total";
 pub const RATE_LIMITER_UNAVAILABLE: &str = "autobook_rate_limiter_unavailable_total";
+pub const PROVIDER_REQUESTS: &str = "autobook_provider_requests_total";
+pub const PROVIDER_REQUEST_SECONDS: &str = "autobook_provider_request_duration_seconds";
 
-/// Registers descriptions with the installed recorder.
+/// Every counter this crate records.
+pub const COUNTERS: &[&str] = &[
+    DUPLICATE_COMMANDS,
+    THROTTLED_CALLS,
+    RATE_LIMITER_UNAVAILABLE,
+    PROVIDER_REQUESTS,
+];
+/// Every gauge this crate records.
+pub const GAUGES: &[&str] = &[];
+/// Every histogram this crate records.
+pub const HISTOGRAMS: &[&str] = &[PROVIDER_REQUEST_SECONDS];
+
+/// Registers descriptions and units with the installed recorder.
 pub fn describe() {
-    use metrics::describe_counter;
     describe_counter!(
         DUPLICATE_COMMANDS,
-        "Duplicate commands, by queue and handling (replayed: stored reply sent again; in_flight: left to the owner)."
+        "Duplicate commands, by queue and handling (replayed: answered from the provider-call ledger; in_flight: left to the owner)."
     );
     describe_counter!(
         THROTTLED_CALLS,
@@ -19,5 +40,15 @@ pub fn describe() {
     describe_counter!(
         RATE_LIMITER_UNAVAILABLE,
         "Provider calls made without the rate limiter because Redis was unreachable."
+    );
+    describe_counter!(
+        PROVIDER_REQUESTS,
+        Unit::Count,
+        "Provider HTTP requests by provider, operation (endpoint), status class and outcome."
+    );
+    describe_histogram!(
+        PROVIDER_REQUEST_SECONDS,
+        Unit::Seconds,
+        "Time from sending a provider request to having its whole answer, by provider, operation and outcome."
     );
 }

@@ -45,14 +45,8 @@ impl Role {
         services::ensure_database(&settings.connections.database_url).await?;
         let (pool, broker) = services::connect(settings, instance).await?;
         if let Some(addr) = logging.ops_addr {
-            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            tokio::spawn(ops::serve(
-                addr,
-                Some(pool),
-                Some(broker),
-                metrics,
-                shutdown,
-            ));
+            let (pool, broker) = (Some(pool.clone()), Some(broker.clone()));
+            ops::spawn(addr, pool, broker, metrics, shutdown.clone());
         }
         Ok(Role {
             pool,

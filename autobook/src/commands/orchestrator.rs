@@ -1,8 +1,11 @@
 //! `autobook orchestrator`: the saga orchestrator role.
 
+use std::time::Duration;
+
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use autobook_orchestrator::runtime::{self, OrchestratorConfig};
+use autobook_orchestrator::sampler::SamplerConfig;
 
 use super::{Role, instance_name};
 use crate::cli::{LogSettings, OrchestratorArgs};
@@ -16,6 +19,9 @@ pub async fn run(
     let role = Role::start(&args.services, &instance, logging, metrics).await?;
     let config = OrchestratorConfig {
         prefetch: args.prefetch,
+        sampler: SamplerConfig {
+            interval: Duration::from_millis(args.metrics_interval_ms.max(100)),
+        },
         instance,
         ..OrchestratorConfig::default()
     };

@@ -1,13 +1,19 @@
-//! `autobook sandbox`: the provider sandbox on local ports.
+//! `autobook sandbox`: the provider sandbox on local ports (and, when
+//! asked, the ops endpoints like every role).
 
 use anyhow::{Context, anyhow};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use autobook_sandbox::{Faults, Ports, SandboxConfig};
 
-use crate::cli::SandboxArgs;
-use crate::shutdown;
+use crate::cli::{LogSettings, SandboxArgs};
+use crate::{ops, shutdown};
 
-pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+pub async fn run(
+    args: SandboxArgs,
+    logging: &LogSettings,
+    metrics: Option<PrometheusHandle>,
+) -> anyhow::Result<()> {
     let faults = faults(&args)?;
     let config = SandboxConfig {
         faults,
@@ -32,7 +38,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!("  duffel {}", running.duffel_url);
     println!("  stripe {}", running.stripe_url);
     println!("  email  {}", running.email_url);
-    shutdown::on_signal().cancelled().await;
+    let stop = shutdown::on_signal();
+    if let Some(addr) = logging.ops_addr {
+        ops::spawn(addr, None, None, metrics, stop.clone());
+    }
+    stop.cancelled().await;
     running.shutdown().await;
     Ok(())
 }

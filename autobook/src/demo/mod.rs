@@ -12,8 +12,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use autobook_broker::Broker;
@@ -22,16 +24,28 @@ use autobook_orchestrator::saga::{Phase, Saga};
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, LogSettings};
+use crate::ops;
 use crate::reconcile::reconcile;
 use crate::services;
 use crate::stack::{Stack, StackConfig};
 use summary::{Finished, summarize};
 
 /// Runs the demo, prints the summary (and the JSON line with `--json`),
-/// and fails unless every saga finished and the ledger reconciles.
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let summary = execute(&args).await?;
+/// and fails unless every saga finished and the ledger reconciles. With
+/// `--ops-addr` the run's metrics are served while it lasts.
+pub async fn run(
+    args: DemoArgs,
+    logging: &LogSettings,
+    metrics: Option<PrometheusHandle>,
+) -> anyhow::Result<()> {
+    let serving = CancellationToken::new();
+    if let Some(addr) = logging.ops_addr {
+        ops::spawn(addr, None, None, metrics, serving.clone());
+    }
+    let summary = execute(&args).await;
+    serving.cancel();
+    let summary = summary?;
     summary.print();
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);

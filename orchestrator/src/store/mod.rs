@@ -16,8 +16,8 @@ use sqlx::PgPool;
 
 use autobook_contracts::{Envelope, Message};
 
-use crate::metric_definitions::{SAGA_TRANSITIONS, SAGAS_FINISHED, SAGAS_STUCK};
 use crate::saga::{self, Decision, Policy, Saga};
+use crate::saga_metrics;
 
 pub use error::StoreError;
 pub(crate) use rows::insert_outbox as enqueue;
@@ -87,6 +87,8 @@ impl SagaStore {
             return Ok(Attempt::Done(Handled::Duplicate));
         }
         let current = rows::read_saga(&mut tx, envelope.saga_id).await?;
+        let timings = current.as_ref().map(|stored| stored.timings);
+        let current = current.map(|stored| (stored.saga, stored.version));
         let (decision, previous) = match self.decide(envelope, current, now) {
             Ok(found) => found,
             Err(rejected) => return Ok(Attempt::Done(rejected)),
@@ -109,7 +111,15 @@ impl SagaStore {
         tx.commit().await?;
         autobook_broker::crash::point("orchestrator.after_commit");
         let to = decision.saga.phase.status();
-        record_metrics(from, &decision.saga);
+        let before = previous
+            .as_ref()
+            .zip(timings)
+            .map(|((saga, _), timings)| (&saga.phase, timings));
+        saga_metrics::record(&saga_metrics::observe(
+            before,
+            &envelope.message,
+            &decision.saga.phase,
+        ));
         Ok(Attempt::Done(Handled::Applied { from, to }))
     }
 
@@ -159,15 +169,4 @@ impl SagaStore {
 enum Attempt {
     Done(Handled),
     Conflict,
-}
-
-fn record_metrics(from: Option<&'static str>, saga: &Saga) {
-    let to = saga.phase.status();
-    metrics::counter!(SAGA_TRANSITIONS, "from" => from.unwrap_or("new"), "to" => to).increment(1);
-    if saga.phase.is_terminal() {
-        metrics::counter!(SAGAS_FINISHED, "status" => to).increment(1);
-    }
-    if matches!(saga.phase, crate::saga::Phase::Stuck { .. }) {
-        metrics::counter!(SAGAS_STUCK).increment(1);
-    }
 }

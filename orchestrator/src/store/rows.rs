@@ -1,5 +1,7 @@
 //! The SQL of the executor: inbox, saga row, audit, outbox and timers.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -10,6 +12,7 @@ use autobook_contracts::events::TimerFired;
 
 use super::{OUTBOX_CHANNEL, StoreError};
 use crate::saga::{Decision, Effect, Saga};
+use crate::saga_metrics::Timings;
 
 type Tx<'a> = Transaction<'a, Postgres>;
 
@@ -43,25 +46,47 @@ pub(super) async fn record_in_inbox(
     Ok(inserted.rows_affected() == 1)
 }
 
-/// The saga and its version, if it exists. An unreadable state is returned
-/// as an error value so the caller can reject the message, not crash.
-pub(super) async fn read_saga(
-    tx: &mut Tx<'_>,
-    id: Uuid,
-) -> Result<Option<(Result<Saga, StoreError>, i64)>, StoreError> {
-    let row = sqlx::query("SELECT state, version FROM sagas WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+/// A stored saga as the executor reads it.
+pub(super) struct Stored {
+    /// An unreadable state is an error value so the caller can reject the
+    /// message, not crash.
+    pub saga: Result<Saga, StoreError>,
+    pub version: i64,
+    pub timings: Timings,
+}
+
+/// The saga, its version and its timings (by the database clock), if it exists.
+pub(super) async fn read_saga(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<Stored>, StoreError> {
+    let row = sqlx::query(
+        "SELECT state, version, \
+         EXTRACT(EPOCH FROM now() - status_since)::float8 AS in_status, \
+         EXTRACT(EPOCH FROM now() - created_at)::float8 AS since_start \
+         FROM sagas WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(row.map(|row| {
-        let version: i64 = row.get("version");
         let state: Value = row.get("state");
         let saga = serde_json::from_value::<Saga>(state).map_err(|e| StoreError::CorruptState {
             saga_id: id,
             detail: e.to_string(),
         });
-        (saga, version)
+        Stored {
+            saga,
+            version: row.get("version"),
+            timings: Timings {
+                in_status: seconds(row.get("in_status")),
+                since_start: seconds(row.get("since_start")),
+            },
+        }
     }))
+}
+
+/// A non-negative duration from seconds (clocks never run backwards here,
+/// but a negative or odd value must not panic).
+fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value.max(0.0)).unwrap_or_default()
 }
 
 fn state_json(saga: &Saga) -> Result<Value, StoreError> {
@@ -95,6 +120,7 @@ pub(super) async fn update_saga(
 ) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "UPDATE sagas SET status = $2, terminal = $3, state = $4, version = version + 1, updated_at = now(), \
+         status_since = CASE WHEN status = $2 THEN status_since ELSE now() END, \
          completed_at = CASE WHEN $3 THEN now() ELSE NULL END \
          WHERE id = $1 AND version = $5",
     )

@@ -1,32 +1,29 @@
 //! Metrics and debug logs of provider requests.
 //!
 //! Every request records `autobook_provider_requests_total{provider,
-//! operation, outcome}` and `autobook_provider_request_duration_seconds
-//! {provider, operation}`, and logs at debug level its provider, operation,
-//! status, duration and the provider's request id. Never bodies.
+//! operation, status, outcome}` and `autobook_provider_request_duration_seconds
+//! {provider, operation, outcome}` (names in `metric_definitions`), and logs
+//! at debug level its provider, operation, status, duration and the
+//! provider's request id. Never bodies.
 
 use std::time::Duration;
 
-use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
+use metrics::{counter, histogram};
 
 use super::error::{Provider, ProviderError};
+use crate::metric_definitions::{PROVIDER_REQUEST_SECONDS, PROVIDER_REQUESTS};
 
-pub const REQUESTS_TOTAL: &str = "autobook_provider_requests_total";
-pub const REQUEST_DURATION_SECONDS: &str = "autobook_provider_request_duration_seconds";
-
-/// Registers descriptions and units with the installed recorder. Call once
-/// at start-up, after installing the exporter.
-pub fn describe_metrics() {
-    describe_counter!(
-        REQUESTS_TOTAL,
-        Unit::Count,
-        "Provider HTTP requests by provider, operation and outcome (ok, retryable, outcome_unknown, permanent)."
-    );
-    describe_histogram!(
-        REQUEST_DURATION_SECONDS,
-        Unit::Seconds,
-        "Time from sending a provider request to having its whole answer."
-    );
+/// The `status` label: the HTTP status class, or `none` when no answer came.
+pub fn status_label(status: Option<u16>) -> &'static str {
+    match status {
+        None => "none",
+        Some(100..=199) => "1xx",
+        Some(200..=299) => "2xx",
+        Some(300..=399) => "3xx",
+        Some(400..=499) => "4xx",
+        Some(500..=599) => "5xx",
+        Some(_) => "other",
+    }
 }
 
 /// The `outcome` label of a finished request.
@@ -51,16 +48,18 @@ pub(crate) struct RequestReport<'a> {
 pub(crate) fn record(report: &RequestReport<'_>) {
     let provider = report.provider.as_str();
     counter!(
-        REQUESTS_TOTAL,
+        PROVIDER_REQUESTS,
         "provider" => provider,
         "operation" => report.operation,
+        "status" => status_label(report.status),
         "outcome" => report.outcome
     )
     .increment(1);
     histogram!(
-        REQUEST_DURATION_SECONDS,
+        PROVIDER_REQUEST_SECONDS,
         "provider" => provider,
-        "operation" => report.operation
+        "operation" => report.operation,
+        "outcome" => report.outcome
     )
     .record(report.elapsed.as_secs_f64());
     tracing::debug!(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::config::{ApiKey, ConfigError, ProviderConfig};
 use super::error::{ErrorClass, MESSAGE_LIMIT, Provider, ProviderError, clip};
 use super::rate_limit::retry_after;
-use super::telemetry::outcome_label;
+use super::telemetry::{outcome_label, status_label};
 use super::transport::{RawResponse, json_error_detail, parse_json, path_id};
 use super::{DuffelClient, EmailClient, StripeClient};
 
@@ -174,6 +174,25 @@ fn outcome_labels_follow_the_class() {
         "retryable"
     );
     assert_eq!(Provider::Email.to_string(), "email");
+}
+
+#[test]
+fn status_labels_are_classes_never_raw_codes() {
+    let table = [
+        (None, "none"),
+        (Some(200), "2xx"),
+        (Some(201), "2xx"),
+        (Some(302), "3xx"),
+        (Some(402), "4xx"),
+        (Some(429), "4xx"),
+        (Some(500), "5xx"),
+        (Some(599), "5xx"),
+        (Some(600), "other"),
+        (Some(99), "other"),
+    ];
+    for (status, label) in table {
+        assert_eq!(status_label(status), label, "{status:?}");
+    }
 }
 
 #[test]

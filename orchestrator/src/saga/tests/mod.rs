@@ -6,5 +6,6 @@ mod compensation;
 mod fixtures;
 mod forward;
 mod illegal;
+mod metrics;
 mod ranking;
 mod recovery;

@@ -1,0 +1,172 @@
+//! What a committed saga transition means for the metrics: a pure mapping
+//! from (previous phase, message, new phase, timings) to observations with
+//! bounded labels, and the one function that records them.
+//!
+//! - a saga without a previous phase was started;
+//! - leaving a status for another ends a step: its time in that status;
+//! - reaching a terminal status from an open one ends the saga: its time
+//!   since the trip request;
+//! - entering a compensation from outside it starts that compensation; a
+//!   refused void or cancellation is a failed compensation attempt;
+//! - becoming stuck is counted by the step the saga was stuck on.
+
+use std::time::Duration;
+
+use autobook_contracts::Message;
+
+use crate::metric_definitions::{
+    COMPENSATIONS_FAILED, COMPENSATIONS_STARTED, SAGA_SECONDS, SAGA_STEP_SECONDS, SAGA_TRANSITIONS,
+    SAGAS_FINISHED, SAGAS_STARTED, SAGAS_STUCK,
+};
+use crate::saga::Phase;
+
+/// Values of the `compensation` label.
+pub const COMPENSATIONS: &[&str] = &[VOID_HOLD, CANCEL_ORDER];
+const VOID_HOLD: &str = "void_hold";
+const CANCEL_ORDER: &str = "cancel_order";
+
+/// How long the saga had been in its status, and in existence, when the
+/// message was applied (measured by the database clock).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timings {
+    pub in_status: Duration,
+    pub since_start: Duration,
+}
+
+/// One thing to record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    Started,
+    Transition {
+        from: &'static str,
+        to: &'static str,
+    },
+    StepDone {
+        step: &'static str,
+        took: Duration,
+    },
+    Finished {
+        status: &'static str,
+        took: Option<Duration>,
+    },
+    CompensationStarted(&'static str),
+    CompensationFailed(&'static str),
+    Stuck {
+        step: &'static str,
+    },
+}
+
+/// What applying `message` to a saga in `from` (None: a new saga), which
+/// moved it to `to`, means for the metrics.
+pub fn observe(from: Option<(&Phase, Timings)>, message: &Message, to: &Phase) -> Vec<Observation> {
+    let mut seen = Vec::new();
+    let to_status = to.status();
+    let Some((from, timings)) = from else {
+        seen.push(Observation::Started);
+        seen.push(Observation::Transition {
+            from: "new",
+            to: to_status,
+        });
+        return seen;
+    };
+    let from_status = from.status();
+    seen.push(Observation::Transition {
+        from: from_status,
+        to: to_status,
+    });
+    if from_status != to_status {
+        seen.push(Observation::StepDone {
+            step: from_status,
+            took: timings.in_status,
+        });
+    }
+    if to.is_terminal() {
+        let took = (!from.is_terminal()).then_some(timings.since_start);
+        seen.push(Observation::Finished {
+            status: to_status,
+            took,
+        });
+    }
+    if let Some(compensation) = compensation(to)
+        && compensation_of_open(from) != Some(compensation)
+    {
+        seen.push(Observation::CompensationStarted(compensation));
+    }
+    match message {
+        Message::VoidFailed(_) => seen.push(Observation::CompensationFailed(VOID_HOLD)),
+        Message::CancelFailed(_) => seen.push(Observation::CompensationFailed(CANCEL_ORDER)),
+        _ => {}
+    }
+    if let Phase::Stuck { resume, .. } = to
+        && !matches!(from, Phase::Stuck { .. })
+    {
+        let step = resume
+            .as_deref()
+            .map_or("unknown", |p| waited_on(p).status());
+        seen.push(Observation::Stuck { step });
+    }
+    seen
+}
+
+/// The compensation a phase carries out (or waits on the outcome of).
+fn compensation(phase: &Phase) -> Option<&'static str> {
+    match phase {
+        Phase::ReleasingHold { .. } => Some(VOID_HOLD),
+        Phase::CancellingOrder { .. } => Some(CANCEL_ORDER),
+        Phase::OutcomeUnknown { waiting, .. } => compensation(waiting),
+        _ => None,
+    }
+}
+
+/// The compensation already under way in `phase`; a stuck saga's resumed
+/// compensation (an operator retry) is the same one, not a new start.
+fn compensation_of_open(phase: &Phase) -> Option<&'static str> {
+    match phase {
+        Phase::Stuck {
+            resume: Some(resume),
+            ..
+        } => compensation(resume),
+        phase => compensation(phase),
+    }
+}
+
+/// The step a phase waits on, looking through an unknown outcome.
+fn waited_on(phase: &Phase) -> &Phase {
+    match phase {
+        Phase::OutcomeUnknown { waiting, .. } => waited_on(waiting),
+        phase => phase,
+    }
+}
+
+/// Records the observations with the installed recorder.
+pub fn record(observations: &[Observation]) {
+    for observation in observations {
+        match observation {
+            Observation::Started => metrics::counter!(SAGAS_STARTED).increment(1),
+            Observation::Transition { from, to } => {
+                metrics::counter!(SAGA_TRANSITIONS, "from" => *from, "to" => *to).increment(1);
+            }
+            Observation::StepDone { step, took } => {
+                metrics::histogram!(SAGA_STEP_SECONDS, "step" => *step).record(took.as_secs_f64());
+            }
+            Observation::Finished { status, took } => {
+                metrics::counter!(SAGAS_FINISHED, "status" => *status).increment(1);
+                if let Some(took) = took {
+                    metrics::histogram!(SAGA_SECONDS, "outcome" => *status)
+                        .record(took.as_secs_f64());
+                }
+            }
+            Observation::CompensationStarted(compensation) => {
+                metrics::counter!(COMPENSATIONS_STARTED, "compensation" => *compensation)
+                    .increment(1);
+            }
+            Observation::CompensationFailed(compensation) => {
+                metrics::counter!(COMPENSATIONS_FAILED, "compensation" => *compensation)
+                    .increment(1);
+            }
+            Observation::Stuck { step } => {
+                metrics::counter!(SAGAS_STUCK, "step" => *step).increment(1);
+            }
+        }
+    }
+}
