@@ -11,6 +11,9 @@
 //!   delivery, hands it to a [`consumer::Handler`], and acks only after the
 //!   handler is done; bad messages are dead-lettered with their reason;
 //! - [`properties`]: AMQP properties and headers of autobook messages;
+//! - [`propagation`]: the W3C trace context in AMQP headers (the header
+//!   wins over the envelope's), and [`spans`]: the `handle` and `publish`
+//!   spans linked through it;
 //! - [`crash`]: crash points, a test switch that aborts the process at a
 //!   named point.
 
@@ -20,8 +23,10 @@ pub mod crash;
 pub mod declare;
 pub mod error;
 pub mod metric_definitions;
+pub mod propagation;
 pub mod properties;
 pub mod publisher;
+pub mod spans;
 
 pub use connection::Broker;
 pub use consumer::{DeliveryContext, Disposition, Handler, run_consumer};

@@ -6,6 +6,9 @@
 //! concurrently. A crash between confirm and commit publishes a row again;
 //! consumers de-duplicate by message id. The relay sleeps until a NOTIFY on
 //! [`OUTBOX_CHANNEL`] or the polling interval, whichever comes first.
+//! Each row is published in a `publish` span (publisher `relay`), child of
+//! the span that wrote the row, whose context goes into the message's
+//! `traceparent` header.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,7 @@ use uuid::Uuid;
 
 use autobook_broker::{OutgoingMessage, PublishError, Publisher};
 use autobook_contracts::MessageType;
+use autobook_contracts::trace::TraceContext;
 
 use crate::metric_definitions::{OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS};
 use crate::store::OUTBOX_CHANNEL;
@@ -123,7 +127,7 @@ pub async fn relay_batch(
 ) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
-        "SELECT id, message_id, saga_id, message_type, body, traceparent, occurred_at FROM outbox \
+        "SELECT id, message_id, saga_id, message_type, body, traceparent, tracestate, occurred_at FROM outbox \
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
@@ -146,7 +150,9 @@ pub async fn relay_batch(
             saga_id: row.get::<Uuid, _>("saga_id"),
             message_type,
             occurred_at: row.get::<DateTime<Utc>, _>("occurred_at"),
-            traceparent: row.get::<Option<String>, _>("traceparent"),
+            trace: row
+                .get::<Option<String>, _>("traceparent")
+                .and_then(|tp| TraceContext::parse(&tp, row.get("tracestate"))),
             body: row.get::<Vec<u8>, _>("body"),
         });
     }

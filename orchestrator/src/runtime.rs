@@ -56,7 +56,7 @@ pub async fn run(
     let publisher = Publisher::open(&broker).await?;
     let relay = tokio::spawn(run_relay(
         pool.clone(),
-        publisher.clone(),
+        publisher.clone().with_origin("relay"),
         config.relay.clone(),
         shutdown.clone(),
     ));
