@@ -7,11 +7,13 @@
 //! start. [`reconcile`] compares saga records with the provider ledger.
 //! [`chaos`] runs every role as a separate process, kills and restarts
 //! them at random, and checks that no saga was lost or doubled.
+//! [`logging`] and [`traces`] set up logs and OTLP span export.
 
 pub mod chaos;
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod logging;
 pub mod metrics_recorder;
 pub mod ops;
 pub mod ops_cli;
@@ -21,3 +23,4 @@ pub mod settings;
 pub mod shutdown;
 pub mod stack;
 pub mod telemetry;
+pub mod traces;

@@ -3,7 +3,8 @@
 use clap::Parser;
 
 use autobook::cli::{Cli, Command, LogFormat};
-use autobook::{chaos, commands, demo, telemetry};
+use autobook::traces::TraceExport;
+use autobook::{chaos, commands, demo, logging, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -18,7 +19,18 @@ async fn main() -> std::process::ExitCode {
     } else {
         cli.logging.log_format
     };
-    telemetry::init_logging(format, default_filter);
+    let traces = match TraceExport::from_env(&service_name(&cli.command)) {
+        Ok(traces) => traces,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    logging::init(
+        format,
+        default_filter,
+        traces.as_ref().map(TraceExport::layer),
+    );
     let metrics = telemetry::init_metrics();
     let result = match cli.command {
         Command::Orchestrator(args) => {
@@ -32,6 +44,9 @@ async fn main() -> std::process::ExitCode {
         Command::Chaos(args) => chaos::run(args).await,
         Command::Ops(args) => autobook::ops_cli::run(args).await,
     };
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -39,4 +54,19 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The service name of exported spans, unless `OTEL_SERVICE_NAME` is set.
+fn service_name(command: &Command) -> String {
+    let role = match command {
+        Command::Orchestrator(_) => "orchestrator",
+        Command::Worker(_) => "worker",
+        Command::Sandbox(_) => "sandbox",
+        Command::Migrate(_) => "migrate",
+        Command::Demo(_) => "demo",
+        Command::Schemas(_) => "schemas",
+        Command::Chaos(_) => "chaos",
+        Command::Ops(_) => "ops",
+    };
+    format!("autobook-{role}")
 }

@@ -1,11 +1,15 @@
 //! The whole system in one process: the sandbox, the orchestrator and
 //! every worker, against real PostgreSQL and RabbitMQ. The demo runs it;
 //! the integration tests start one per test (own database, own namespace).
+//! Each role runs in a `role` span of its own, as it would in a process of
+//! its own: a message's spans are linked to its publisher's only through
+//! the trace context in the AMQP headers.
 
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use autobook_broker::{Broker, Publisher};
@@ -113,19 +117,30 @@ impl Stack {
                 ..config.orchestrator.clone()
             };
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            roles.spawn(async move {
-                Ok(
-                    autobook_orchestrator::runtime::run(pool, broker, orchestrator, shutdown)
-                        .await?,
-                )
-            });
+            let span = tracing::info_span!("role", role = "orchestrator", instance = n);
+            roles.spawn(
+                async move {
+                    Ok(
+                        autobook_orchestrator::runtime::run(pool, broker, orchestrator, shutdown)
+                            .await?,
+                    )
+                }
+                .instrument(span),
+            );
         }
         for n in 0..config.worker_instances.max(1) {
             let workers = worker_config(&sandbox, &config, throttle.clone(), format!("worker-{n}"));
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            roles.spawn(async move {
-                Ok(autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown).await?)
-            });
+            let span = tracing::info_span!("role", role = "worker", instance = n);
+            roles.spawn(
+                async move {
+                    Ok(
+                        autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown)
+                            .await?,
+                    )
+                }
+                .instrument(span),
+            );
         }
         Ok(Stack {
             sandbox,
@@ -137,11 +152,16 @@ impl Stack {
         })
     }
 
-    /// Publishes a trip request through the broker, as a gateway would.
+    /// Publishes a trip request through the broker, as a gateway would,
+    /// starting the booking's trace.
     pub async fn submit(&self, saga_id: Uuid, trip: TripRequest) -> anyhow::Result<Envelope> {
-        let envelope = Envelope::new(saga_id, trip);
+        let mut envelope = Envelope::new(saga_id, trip);
+        let span = autobook_broker::spans::submitting(&mut envelope);
         self.publisher
+            .clone()
+            .with_origin("submitter")
             .publish(&envelope)
+            .instrument(span)
             .await
             .context("publishing the trip request")?;
         Ok(envelope)

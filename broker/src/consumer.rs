@@ -12,6 +12,11 @@
 //! fails the message is requeued, never dropped.
 //! On shutdown the loop stops taking deliveries and waits for in-flight
 //! handlers; unacked prefetched messages return to the queue.
+//!
+//! Each delivery is handled and settled inside a `handle` span
+//! ([`crate::spans`]) whose parent is the trace context of its
+//! `traceparent` header (which wins over the envelope's, see
+//! [`crate::propagation`]).
 
 use std::any::Any;
 use std::future::Future;
@@ -27,6 +32,7 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use autobook_contracts::{Envelope, QueueRole};
 
@@ -35,8 +41,8 @@ use crate::error::BrokerError;
 use crate::metric_definitions::{
     MESSAGE_HANDLING_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED,
 };
-use crate::properties;
 use crate::publisher::Publisher;
+use crate::{propagation, properties, spans};
 
 /// Pause before requeueing a message that could not be dead-lettered.
 const DEAD_LETTER_RETRY_DELAY: Duration = Duration::from_millis(500);
@@ -271,32 +277,54 @@ async fn process<H: Handler>(
     publisher: Publisher,
 ) {
     let started = Instant::now();
+    let mut decoded = Envelope::decode(&delivery.data);
+    let trace = propagation::incoming(
+        propagation::from_headers(&delivery.properties),
+        decoded.as_ref().ok().map(|envelope| &envelope.trace),
+    );
+    if let (Ok(envelope), Some(trace)) = (decoded.as_mut(), &trace) {
+        envelope.trace = trace.clone();
+    }
+    let span = spans::handling(
+        queue,
+        decoded.as_ref().ok(),
+        trace.as_ref(),
+        delivery.redelivered,
+    );
     let context = DeliveryContext {
         queue,
         redelivered: delivery.redelivered,
         earlier_attempts: properties::attempts(&delivery.properties),
     };
-    let disposition = match Envelope::decode(&delivery.data) {
-        Ok(envelope) => {
-            let handled = AssertUnwindSafe(handler.handle(envelope, context)).catch_unwind();
-            match handled.await {
-                Ok(disposition) => disposition,
-                Err(panic) => {
-                    let what = panic_text(panic.as_ref());
-                    tracing::error!(queue = queue.as_str(), panic = %what, "handler panicked");
-                    Disposition::dead_letter(
-                        "handler_panicked",
-                        format!("the handler panicked: {what}"),
-                    )
+    async move {
+        let disposition = match decoded {
+            Ok(envelope) => {
+                let handled = AssertUnwindSafe(handler.handle(envelope, context)).catch_unwind();
+                match handled.await {
+                    Ok(disposition) => disposition,
+                    Err(panic) => {
+                        let what = panic_text(panic.as_ref());
+                        tracing::error!(queue = queue.as_str(), panic = %what, "handler panicked");
+                        Disposition::dead_letter(
+                            "handler_panicked",
+                            format!("the handler panicked: {what}"),
+                        )
+                    }
                 }
             }
+            Err(error) => Disposition::dead_letter(error.code(), error.to_string()),
+        };
+        tracing::Span::current().record("disposition", disposition.label());
+        if !matches!(disposition, Disposition::Ack) {
+            spans::record_error();
         }
-        Err(error) => Disposition::dead_letter(error.code(), error.to_string()),
-    };
-    metrics::counter!(MESSAGES_CONSUMED, "queue" => queue.as_str(), "disposition" => disposition.label()).increment(1);
-    settle(&delivery, queue, disposition, &publisher).await;
-    metrics::histogram!(MESSAGE_HANDLING_SECONDS, "queue" => queue.as_str())
-        .record(started.elapsed().as_secs_f64());
+        metrics::counter!(MESSAGES_CONSUMED, "queue" => queue.as_str(), "disposition" => disposition.label()).increment(1);
+        settle(&delivery, queue, disposition, &publisher).await;
+        metrics::histogram!(MESSAGE_HANDLING_SECONDS, "queue" => queue.as_str())
+            .record(started.elapsed().as_secs_f64());
+    }
+    .instrument(span)
+    .await
 }
 
 /// A retry with none left becomes a dead letter that says so.

@@ -12,6 +12,9 @@
 //!   handler is done; bad messages are dead-lettered with their reason;
 //! - [`properties`]: AMQP properties and headers of autobook messages;
 //! - [`queue_depth`]: how many messages wait in each queue (consumer lag);
+//! - [`propagation`]: the W3C trace context in AMQP headers (the header
+//!   wins over the envelope's), and [`spans`]: the `handle` and `publish`
+//!   spans linked through it;
 //! - [`crash`]: crash points, a test switch that aborts the process at a
 //!   named point.
 
@@ -21,9 +24,11 @@ pub mod crash;
 pub mod declare;
 pub mod error;
 pub mod metric_definitions;
+pub mod propagation;
 pub mod properties;
 pub mod publisher;
 pub mod queue_depth;
+pub mod spans;
 
 pub use connection::Broker;
 pub use consumer::{DeliveryContext, Disposition, Handler, run_consumer};

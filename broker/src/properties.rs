@@ -7,20 +7,21 @@ use lapin::types::{AMQPValue, FieldTable};
 
 use autobook_contracts::topology::{CONTENT_TYPE, headers};
 
+use autobook_contracts::trace::TraceContext;
+
+use crate::propagation;
 use crate::publisher::OutgoingMessage;
 
-/// Properties for publishing `message` persistently.
-pub fn for_message(message: &OutgoingMessage) -> BasicProperties {
+/// Properties for publishing `message` persistently, with `trace` (the
+/// publishing span's context) in the W3C headers.
+pub fn for_message(message: &OutgoingMessage, trace: Option<&TraceContext>) -> BasicProperties {
     let mut table = FieldTable::default();
     table.insert(
         headers::SCHEMA_VERSION.into(),
         AMQPValue::ShortUInt(message.message_type.schema_version()),
     );
-    if let Some(traceparent) = &message.traceparent {
-        table.insert(
-            headers::TRACEPARENT.into(),
-            AMQPValue::LongString(traceparent.clone().into()),
-        );
+    if let Some(trace) = trace {
+        propagation::insert_headers(&mut table, trace);
     }
     BasicProperties::default()
         .with_content_type(CONTENT_TYPE.into())
@@ -114,5 +115,27 @@ pub fn header_text(properties: &BasicProperties, name: &str) -> Option<String> {
         AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
         AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_dead_letters_and_replays_keep_the_trace_headers() {
+        let trace = TraceContext::parse(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            Some("vendor=1".into()),
+        )
+        .unwrap();
+        let mut table = FieldTable::default();
+        propagation::insert_headers(&mut table, &trace);
+        let original = BasicProperties::default().with_headers(table);
+        let dead = for_dead_letter(&original, "q", "code", "reason");
+        let retried = for_retry(&original, 2, "code", "reason");
+        for properties in [&dead, &retried, &for_replay(&dead)] {
+            assert_eq!(propagation::from_headers(properties), Some(trace.clone()));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Publishing with publisher confirms and `mandatory`: a publish succeeds
 //! only when the broker has acknowledged the message and did not return it
-//! as unroutable.
+//! as unroutable. Every message is published in a `publish` span
+//! ([`crate::spans`]) whose context goes into the `traceparent` header.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,14 +10,16 @@ use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
+use tracing::Instrument;
 use uuid::Uuid;
 
+use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, MessageType, QueueRole, Topology};
 
 use crate::connection::Broker;
 use crate::error::{BrokerError, PublishError};
 use crate::metric_definitions::{MESSAGES_PUBLISHED, PUBLISH_FAILURES};
-use crate::properties;
+use crate::{propagation, properties, spans};
 
 /// An encoded message ready to publish (from an envelope or the outbox).
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +28,9 @@ pub struct OutgoingMessage {
     pub saga_id: Uuid,
     pub message_type: MessageType,
     pub occurred_at: DateTime<Utc>,
-    pub traceparent: Option<String>,
+    /// The trace context of the span that created the message; the
+    /// publish span is its child.
+    pub trace: Option<TraceContext>,
     pub body: Vec<u8>,
 }
 
@@ -36,7 +41,7 @@ impl OutgoingMessage {
             saga_id: envelope.saga_id,
             message_type: envelope.message_type(),
             occurred_at: envelope.occurred_at,
-            traceparent: Some(envelope.trace.traceparent.clone()),
+            trace: Some(envelope.trace.clone()),
             body: envelope.encode(),
         }
     }
@@ -56,6 +61,8 @@ pub struct Publisher {
     topology: Topology,
     /// Publish every message twice (a test switch, see [`Broker`]).
     duplicate: bool,
+    /// Who publishes, for the `publish` spans (relay, worker, submitter).
+    origin: &'static str,
 }
 
 async fn confirm_channel(broker: &Broker) -> Result<Channel, BrokerError> {
@@ -76,6 +83,7 @@ impl Publisher {
             channel: Arc::new(tokio::sync::Mutex::new(Some(channel))),
             topology: broker.topology().clone(),
             duplicate: broker.duplicate_deliveries(),
+            origin: "autobook",
         })
     }
 
@@ -96,6 +104,12 @@ impl Publisher {
         Ok(channel)
     }
 
+    /// The same channel, naming `origin` as the publisher in its spans.
+    pub fn with_origin(mut self, origin: &'static str) -> Publisher {
+        self.origin = origin;
+        self
+    }
+
     /// Publishes an envelope to its exchange and waits for the confirm.
     pub async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
         self.publish_message(&OutgoingMessage::from_envelope(envelope))
@@ -114,11 +128,23 @@ impl Publisher {
         let copies = if self.duplicate { 2 } else { 1 };
         let mut pending = Vec::with_capacity(messages.len() * copies);
         for message in messages {
+            let exchange = self.topology.exchange_for(message.message_type);
+            let span = spans::publishing(self.origin, &exchange, message);
+            // Exported: the header names the publish span; otherwise it
+            // carries the message's own context.
+            let trace = propagation::of_span(&span).or_else(|| message.trace.clone());
             for _ in 0..copies {
-                pending.push((message.message_type, self.start(message).await));
+                let started = self
+                    .start(message, trace.as_ref())
+                    .instrument(span.clone())
+                    .await;
+                pending.push((message.message_type, span.clone(), started));
             }
         }
-        let results = join_all(pending.into_iter().map(|(t, p)| self.finish(t, p))).await;
+        let finishing = pending
+            .into_iter()
+            .map(|(t, span, p)| self.finish(t, p).instrument(span));
+        let results = join_all(finishing).await;
         if copies == 1 {
             return results;
         }
@@ -194,7 +220,11 @@ impl Publisher {
         settle(confirmed(confirm).await?, exchange, routing_key)
     }
 
-    async fn start(&self, message: &OutgoingMessage) -> Result<PublisherConfirm, PublishError> {
+    async fn start(
+        &self,
+        message: &OutgoingMessage,
+        trace: Option<&TraceContext>,
+    ) -> Result<PublisherConfirm, PublishError> {
         let exchange = self.topology.exchange_for(message.message_type);
         let routing_key = self.topology.routing_key(message.message_type);
         Ok(self
@@ -205,7 +235,7 @@ impl Publisher {
                 routing_key.into(),
                 mandatory(),
                 &message.body,
-                properties::for_message(message),
+                properties::for_message(message, trace),
             )
             .await?)
     }
@@ -228,8 +258,11 @@ impl Publisher {
                 metrics::counter!(MESSAGES_PUBLISHED, "message_type" => message_type.as_str())
                     .increment(1)
             }
-            Err(_) => metrics::counter!(PUBLISH_FAILURES, "message_type" => message_type.as_str())
-                .increment(1),
+            Err(_) => {
+                spans::record_error();
+                metrics::counter!(PUBLISH_FAILURES, "message_type" => message_type.as_str())
+                    .increment(1)
+            }
         }
         result
     }

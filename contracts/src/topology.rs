@@ -54,8 +54,11 @@ impl QueueRole {
 pub mod headers {
     /// Mirrors the envelope's `schema_version`.
     pub const SCHEMA_VERSION: &str = "schema_version";
-    /// Mirrors the envelope's W3C `traceparent`.
+    /// W3C `traceparent`: the span that published the message. It wins
+    /// over the envelope's (see `autobook_broker::propagation`).
     pub const TRACEPARENT: &str = "traceparent";
+    /// W3C `tracestate`, sent with `traceparent` when there is one.
+    pub const TRACESTATE: &str = "tracestate";
     /// Set on dead-lettered messages: a human-readable reason.
     pub const DEAD_LETTER_REASON: &str = "x-autobook-reason";
     /// Set on dead-lettered messages: a stable error code.

@@ -6,6 +6,9 @@
 //! concurrently. A crash between confirm and commit publishes a row again;
 //! consumers de-duplicate by message id. The relay sleeps until a NOTIFY on
 //! [`OUTBOX_CHANNEL`] or the polling interval, whichever comes first.
+//! Each row is published in a `publish` span (publisher `relay`), child of
+//! the span that wrote the row, whose context goes into the message's
+//! `traceparent` header.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +22,7 @@ use uuid::Uuid;
 
 use autobook_broker::{OutgoingMessage, PublishError, Publisher};
 use autobook_contracts::MessageType;
+use autobook_contracts::trace::TraceContext;
 
 use crate::metric_definitions::{
     OUTBOX_PUBLISH_DELAY_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS,
@@ -125,7 +129,7 @@ pub async fn relay_batch(
 ) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
-        "SELECT id, message_id, saga_id, message_type, body, traceparent, occurred_at, \
+        "SELECT id, message_id, saga_id, message_type, body, traceparent, tracestate, occurred_at, \
          EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS waited FROM outbox \
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
@@ -152,7 +156,9 @@ pub async fn relay_batch(
             saga_id: row.get::<Uuid, _>("saga_id"),
             message_type,
             occurred_at: row.get::<DateTime<Utc>, _>("occurred_at"),
-            traceparent: row.get::<Option<String>, _>("traceparent"),
+            trace: row
+                .get::<Option<String>, _>("traceparent")
+                .and_then(|tp| TraceContext::parse(&tp, row.get("tracestate"))),
             body: row.get::<Vec<u8>, _>("body"),
         });
     }

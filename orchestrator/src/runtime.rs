@@ -60,7 +60,7 @@ pub async fn run(
     crate::metric_definitions::register_series();
     let relay = tokio::spawn(run_relay(
         pool.clone(),
-        publisher.clone(),
+        publisher.clone().with_origin("relay"),
         config.relay.clone(),
         shutdown.clone(),
     ));

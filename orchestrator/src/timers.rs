@@ -1,6 +1,8 @@
 //! Durable timers: due rows of `saga_timers` become `saga.timer_fired`
 //! messages in the outbox, in the same transaction that marks them fired,
 //! so a timer fires once even with several orchestrators running.
+//! A timer stays in its saga's trace: it fires in a `fire timer` span,
+//! child of the handling span that scheduled it.
 
 use std::time::Duration;
 
@@ -9,8 +11,10 @@ use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use autobook_broker::propagation;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::{SagaTimer, TimerFired};
+use autobook_contracts::trace::TraceContext;
 
 use crate::metric_definitions::TIMERS_FIRED;
 use crate::store::OUTBOX_CHANNEL;
@@ -57,7 +61,8 @@ pub async fn run_timers(pool: PgPool, config: TimerConfig, shutdown: Cancellatio
 pub async fn fire_due(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
-        "SELECT id, saga_id, timer FROM saga_timers WHERE fired_at IS NULL AND due_at <= now() \
+        "SELECT id, saga_id, timer, traceparent, tracestate FROM saga_timers \
+         WHERE fired_at IS NULL AND due_at <= now() \
          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
@@ -69,7 +74,14 @@ pub async fn fire_due(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
         let saga_id: Uuid = row.get("saga_id");
         match serde_json::from_value::<SagaTimer>(row.get("timer")) {
             Ok(timer) => {
-                let envelope = Envelope::new(saga_id, TimerFired { timer });
+                let scheduled_in = row
+                    .get::<Option<String>, _>("traceparent")
+                    .and_then(|tp| TraceContext::parse(&tp, row.get("tracestate")));
+                let mut envelope = Envelope::new(saga_id, TimerFired { timer });
+                let span = firing_span(&envelope, scheduled_in.as_ref());
+                envelope.trace = propagation::of_span(&span)
+                    .or_else(|| scheduled_in.map(|trace| trace.child()))
+                    .unwrap_or(envelope.trace);
                 crate::store::enqueue(&mut tx, &envelope).await?;
             }
             Err(error) => tracing::error!(%saga_id, %error, "unreadable timer discarded"),
@@ -89,6 +101,21 @@ pub async fn fire_due(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
     tx.commit().await?;
     metrics::counter!(TIMERS_FIRED).increment(fired.len() as u64);
     Ok(fired.len())
+}
+
+/// The span of firing one timer, child of the span that scheduled it.
+fn firing_span(envelope: &Envelope, scheduled_in: Option<&TraceContext>) -> tracing::Span {
+    let span = tracing::info_span!(
+        parent: None,
+        "fire timer",
+        saga_id = %envelope.saga_id,
+        message_id = %envelope.message_id,
+        trace_id = scheduled_in.map(TraceContext::trace_id),
+    );
+    if let Some(trace) = scheduled_in {
+        propagation::set_remote_parent(&span, trace);
+    }
+    span
 }
 
 async fn next_due_in(pool: &PgPool) -> Option<Duration> {

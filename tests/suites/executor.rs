@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use autobook_contracts::events::OffersFound;
+use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
@@ -229,10 +230,8 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         step: Step::Order,
         detail: "timeout".into(),
     };
-    store
-        .handle(&Envelope::new(saga, unknown), now)
-        .await
-        .unwrap();
+    let unknown = Envelope::new(saga, unknown);
+    store.handle(&unknown, now).await.unwrap();
     assert_eq!(
         db.count(
             "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL",
@@ -260,5 +259,18 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         )
         .await;
     assert_eq!(timer_messages, 1);
+    let timer_trace: String = sqlx::query_scalar(
+        "SELECT traceparent FROM outbox WHERE saga_id = $1 AND message_type = 'saga.timer_fired'",
+    )
+    .bind(saga)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let timer_trace = TraceContext::parse(&timer_trace, None).unwrap();
+    assert_eq!(
+        timer_trace.trace_id(),
+        unknown.trace.trace_id(),
+        "the timer stays in the trace of the event that set it"
+    );
     db.drop().await;
 }

@@ -86,7 +86,7 @@ pub async fn run(
 ) -> Result<(), WorkerError> {
     let launcher = Launcher {
         pool,
-        publisher: Publisher::open(&broker).await?,
+        publisher: Publisher::open(&broker).await?.with_origin("worker"),
         broker,
         shutdown: shutdown.clone(),
     };

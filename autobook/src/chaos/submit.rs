@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use autobook_broker::{Broker, Publisher};
@@ -61,7 +62,8 @@ pub async fn submit_all(
     let total = trips.len();
     for (index, (saga_id, trip)) in trips.into_iter().enumerate() {
         tokio::time::sleep_until(epoch + submit_offset(index, total, duration)).await;
-        let envelope = Envelope::new(saga_id, trip);
+        let mut envelope = Envelope::new(saga_id, trip);
+        let span = autobook_broker::spans::submitting(&mut envelope);
         // Per trip, and overall: a broker that never comes back ends the
         // submission soon after the chaos period instead of trip by trip.
         let deadline = (Instant::now() + GIVE_UP_AFTER).min(epoch + duration + GIVE_UP_AFTER);
@@ -75,12 +77,15 @@ pub async fn submit_all(
                 .await
             {
                 match tokio::time::timeout(ATTEMPT_TIMEOUT, Publisher::open(&broker)).await {
-                    Ok(Ok(publisher)) => connection = Some((broker, publisher)),
+                    Ok(Ok(publisher)) => {
+                        connection = Some((broker, publisher.with_origin("submitter")))
+                    }
                     _ => close(&broker).await,
                 }
             }
             if let Some((broker, publisher)) = &connection {
-                match tokio::time::timeout(ATTEMPT_TIMEOUT, publisher.publish(&envelope)).await {
+                let publish = publisher.publish(&envelope).instrument(span.clone());
+                match tokio::time::timeout(ATTEMPT_TIMEOUT, publish).await {
                     Ok(Ok(())) => {
                         confirmed = true;
                         break;

@@ -13,6 +13,7 @@ mod rows;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use tracing::field::Empty;
 
 use autobook_contracts::{Envelope, Message};
 
@@ -61,8 +62,13 @@ impl SagaStore {
         SagaStore { pool, policy }
     }
 
-    /// Applies `envelope` to its saga, retrying on concurrent updates.
-    #[tracing::instrument(skip_all, fields(saga_id = %envelope.saga_id, message_type = %envelope.message_type()))]
+    /// Applies `envelope` to its saga, retrying on concurrent updates. The
+    /// `apply` span records the saga step: the status it moved from and to.
+    #[tracing::instrument(
+        name = "apply",
+        skip_all,
+        fields(saga.from = Empty, saga.to = Empty, outcome = Empty)
+    )]
     pub async fn handle(
         &self,
         envelope: &Envelope,
@@ -70,7 +76,10 @@ impl SagaStore {
     ) -> Result<Handled, StoreError> {
         for _ in 0..MAX_CONTENTION_RETRIES {
             match self.try_handle(envelope, now).await? {
-                Attempt::Done(handled) => return Ok(handled),
+                Attempt::Done(handled) => {
+                    record_step(&handled);
+                    return Ok(handled);
+                }
                 Attempt::Conflict => tokio::task::yield_now().await,
             }
         }
@@ -169,4 +178,20 @@ impl SagaStore {
 enum Attempt {
     Done(Handled),
     Conflict,
+}
+
+/// Puts the saga step on the current (`apply`) span.
+fn record_step(handled: &Handled) {
+    let span = tracing::Span::current();
+    let outcome = match handled {
+        Handled::Applied { from, to } => {
+            span.record("saga.from", from.unwrap_or("new"));
+            span.record("saga.to", *to);
+            "applied"
+        }
+        Handled::Duplicate => "duplicate",
+        Handled::Rejected { .. } => "rejected",
+        Handled::StaleTimer { .. } => "stale_timer",
+    };
+    span.record("outcome", outcome);
 }

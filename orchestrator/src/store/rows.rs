@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
+use autobook_broker::propagation;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::TimerFired;
 
@@ -174,6 +175,7 @@ fn effect_summary(effect: &Effect) -> Value {
 }
 
 /// Commands go to the outbox (and wake the relay); timers to saga_timers.
+/// Both carry the trace context of the current (handling) span.
 pub(super) async fn write_effects(
     tx: &mut Tx<'_>,
     cause: &Envelope,
@@ -181,10 +183,13 @@ pub(super) async fn write_effects(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut sent = false;
+    let trace = propagation::current_or(cause.trace.child());
     for effect in effects {
         match effect {
             Effect::Send(message) => {
-                insert_outbox(tx, &Envelope::caused_by(cause, message.clone())).await?;
+                let mut command = Envelope::caused_by(cause, message.clone());
+                command.trace = trace.clone();
+                insert_outbox(tx, &command).await?;
                 sent = true;
             }
             Effect::Schedule { timer, after } => {
@@ -193,12 +198,17 @@ pub(super) async fn write_effects(
                     saga_id: cause.saga_id,
                     detail: e.to_string(),
                 })?;
-                sqlx::query("INSERT INTO saga_timers (saga_id, timer, due_at) VALUES ($1, $2, $3)")
-                    .bind(cause.saga_id)
-                    .bind(timer)
-                    .bind(due_at)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO saga_timers (saga_id, timer, due_at, traceparent, tracestate) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(cause.saga_id)
+                .bind(timer)
+                .bind(due_at)
+                .bind(&trace.traceparent)
+                .bind(&trace.tracestate)
+                .execute(&mut **tx)
+                .await?;
             }
         }
     }
@@ -224,14 +234,15 @@ pub(super) async fn announce_finished(tx: &mut Tx<'_>, saga_id: Uuid) -> Result<
 /// Adds one message to the outbox.
 pub(crate) async fn insert_outbox(tx: &mut Tx<'_>, envelope: &Envelope) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (message_id, saga_id, message_type, body, traceparent, occurred_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO outbox (message_id, saga_id, message_type, body, traceparent, tracestate, occurred_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(envelope.message_id)
     .bind(envelope.saga_id)
     .bind(envelope.message_type().as_str())
     .bind(envelope.encode())
     .bind(&envelope.trace.traceparent)
+    .bind(&envelope.trace.tracestate)
     .bind(envelope.occurred_at)
     .execute(&mut **tx)
     .await?;

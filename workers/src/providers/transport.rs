@@ -5,6 +5,9 @@
 //! Clients hand [`HttpTransport::execute`] a pure `decode` function from
 //! [`RawResponse`] to their result, so decoding is testable without HTTP and
 //! the metrics record the final outcome (including undecodable answers).
+//! Each request runs in a `provider request` span (a client span) with the
+//! provider, the operation, the HTTP status and the outcome: never URLs,
+//! bodies or ids.
 
 use std::error::Error as StdError;
 use std::time::Instant;
@@ -12,6 +15,8 @@ use std::time::Instant;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::config::ProviderConfig;
 use super::error::{Provider, ProviderError, clip};
@@ -96,6 +101,28 @@ impl HttpTransport {
         request: RequestBuilder,
         decode: impl FnOnce(&RawResponse) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
+        let provider = self.provider.as_str();
+        let span = tracing::info_span!(
+            "provider request",
+            otel.name = %format!("{provider} {operation}"),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            provider,
+            operation,
+            http.response.status_code = Empty,
+            outcome = Empty,
+        );
+        self.execute_in_span(operation, request, decode)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_in_span<T>(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+        decode: impl FnOnce(&RawResponse) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
         let started = Instant::now();
         let (result, status, request_id) = match self.fetch(request).await {
             Ok(raw) => (
@@ -105,10 +132,17 @@ impl HttpTransport {
             ),
             Err(error) => (Err(error), None, None),
         };
+        let outcome = outcome_label(&result);
+        let span = tracing::Span::current();
+        span.record("http.response.status_code", status);
+        span.record("outcome", outcome);
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
         record(&RequestReport {
             provider: self.provider,
             operation,
-            outcome: outcome_label(&result),
+            outcome,
             status,
             elapsed: started.elapsed(),
             request_id: request_id.as_deref(),

@@ -35,6 +35,24 @@ pub enum Claim {
     Busy,
 }
 
+impl Claim {
+    /// For spans and logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Claim::Owned {
+                look_up_first: false,
+                ..
+            } => "owned",
+            Claim::Owned {
+                look_up_first: true,
+                ..
+            } => "taken_over",
+            Claim::Replay(_) => "replay",
+            Claim::Busy => "busy",
+        }
+    }
+}
+
 /// Claims `key` for `command`.
 pub async fn claim(
     pool: &PgPool,

@@ -5,6 +5,9 @@
 //! the reply, publish the reply with a confirm, and only then ack. A
 //! duplicate replays the stored reply; a call the provider could not
 //! settle is requeued (and looked up when it comes back), never guessed.
+//! A command is performed in a `perform` span under the consumer's
+//! `handle` span; provider calls are its children, and the reply carries
+//! its trace context.
 
 pub mod calls;
 pub mod retry;
@@ -15,6 +18,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use autobook_broker::propagation;
 use autobook_broker::{DeliveryContext, Disposition, Handler, Publisher};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole};
 
@@ -153,7 +157,7 @@ impl<S: Service> CommandHandler<S> {
 }
 
 impl<S: Service> Handler for CommandHandler<S> {
-    #[tracing::instrument(skip_all, fields(saga_id = %envelope.saga_id, message_type = %envelope.message_type()))]
+    #[tracing::instrument(name = "perform", skip_all, fields(worker = S::QUEUE.as_str(), claim = tracing::field::Empty))]
     async fn handle(&self, envelope: Envelope, context: DeliveryContext) -> Disposition {
         let message_type = envelope.message_type();
         if message_type.consumer() != S::QUEUE {
@@ -183,9 +187,12 @@ impl<S: Service> Handler for CommandHandler<S> {
                 return Disposition::retry("ledger_unavailable", error.to_string());
             }
         };
+        tracing::Span::current().record("claim", claim.label());
         match claim {
             Claim::Replay(stored) => match Envelope::decode(&stored) {
-                Ok(reply) => {
+                Ok(mut reply) => {
+                    // Published again now, because of this command.
+                    reply.trace = propagation::current_or(envelope.trace.child());
                     metrics::counter!(DUPLICATE_COMMANDS, "queue" => S::QUEUE.as_str(), "handling" => "replayed").increment(1);
                     self.publish(&reply).await
                 }
@@ -231,7 +238,8 @@ impl<S: Service> CommandHandler<S> {
         {
             Ok(reply) => {
                 autobook_broker::crash::point("worker.after_call");
-                let reply_envelope = Envelope::caused_by(envelope, reply.message);
+                let mut reply_envelope = Envelope::caused_by(envelope, reply.message);
+                reply_envelope.trace = propagation::current_or(reply_envelope.trace);
                 let stored = calls::complete(
                     &self.pool,
                     key,
