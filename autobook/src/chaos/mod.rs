@@ -336,13 +336,20 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
             "{extra} sagas in the database were never submitted"
         ));
     }
-    let dead_letters = match broker::dead_letters(&args.connections.amqp_url, &topology).await {
-        Ok(census) => census,
-        Err(error) => {
-            warnings.push(format!("could not count the dead letters: {error:#}"));
-            BTreeMap::new()
-        }
-    };
+    let mut dead_letters =
+        match broker::dead_letters(&args.connections.amqp_url, &topology).await {
+            Ok(census) => census,
+            Err(error) => {
+                warnings.push(format!("could not count the dead letters: {error:#}"));
+                BTreeMap::new()
+            }
+        };
+    // The orchestrators archive dead letters as they arrive: those are in
+    // the database, not the queues.
+    match archived_dead_letters(&pool, &topology).await {
+        Ok(archived) => merge_counts(&mut dead_letters, archived),
+        Err(error) => warnings.push(format!("could not count the archived dead letters: {error:#}")),
+    }
     let records_taken = std::mem::take(&mut *lock(&records));
     for error in &records_taken.spawn_errors {
         warnings.push(format!("could not start a child: {error}"));
@@ -547,4 +554,42 @@ async fn extra_sagas(pool: &PgPool, submitted: &[Uuid]) -> anyhow::Result<usize>
         .iter()
         .filter(|row| !known.contains(&row.get::<Uuid, _>("id")))
         .count())
+}
+
+/// Archived dead letters by dead-letter queue, then `code/type`.
+async fn archived_dead_letters(
+    pool: &sqlx::PgPool,
+    topology: &Topology,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, usize>>> {
+    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT role, code, message_type, count(*) FROM dead_letters GROUP BY 1, 2, 3",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut census: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (role, code, kind, count) in rows {
+        let queue = autobook_contracts::QueueRole::ALL
+            .iter()
+            .find(|r| r.as_str() == role)
+            .map_or(role, |r| topology.dead_letter_queue(*r));
+        let kind = kind.unwrap_or_else(|| "unknown".into());
+        *census
+            .entry(queue)
+            .or_default()
+            .entry(format!("{code}/{kind}"))
+            .or_insert(0) += usize::try_from(count).unwrap_or(0);
+    }
+    Ok(census)
+}
+
+fn merge_counts(
+    into: &mut BTreeMap<String, BTreeMap<String, usize>>,
+    more: BTreeMap<String, BTreeMap<String, usize>>,
+) {
+    for (queue, counts) in more {
+        let entry = into.entry(queue).or_default();
+        for (key, n) in counts {
+            *entry.entry(key).or_insert(0) += n;
+        }
+    }
 }
