@@ -13,6 +13,21 @@
 //!   changes);
 //! - [`launchdarkly`]: the LaunchDarkly provider;
 //! - [`provider`]: choosing and starting one from settings.
+//!
+//! Consulting the flags before a step:
+//!
+//! ```no_run
+//! # async fn step(pool: sqlx::PgPool) -> Result<(), autobook_flags::FlagError> {
+//! use autobook_flags::{FlagConfig, FlagDecision};
+//!
+//! let flags = autobook_flags::open(&FlagConfig::default(), &pool).await?;
+//! match flags.decide("usr_42") {
+//!     FlagDecision::Allowed => { /* hold the fare, create the order, capture */ }
+//!     FlagDecision::Denied(reason) => { /* move no money; `reason.as_str()` is a bounded label */ }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod decision;
 pub mod error;
