@@ -8,6 +8,8 @@ use autobook::{chaos, commands, demo, logging, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // One TLS crypto provider for the whole process (see the function).
+    autobook_flags::launchdarkly::install_crypto_provider();
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,

@@ -7,6 +7,9 @@ use std::time::Duration;
 use clap::Args;
 
 use autobook_contracts::Topology;
+use autobook_flags::launchdarkly::{FlagKeys, SdkKey};
+use autobook_flags::postgres::ReaderConfig;
+use autobook_flags::{FlagConfig, ProviderKind};
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 use autobook_workers::worker::throttle::{RateLimits, Throttle};
@@ -69,6 +72,8 @@ pub struct ServiceSettings {
         hide = true
     )]
     pub duplicate_deliveries: bool,
+    #[command(flatten)]
+    pub flags: FlagSettings,
 }
 
 impl ServiceSettings {
@@ -77,6 +82,66 @@ impl ServiceSettings {
         let topology = Topology::new(&self.namespace)
             .map_err(|e| anyhow::anyhow!("AUTOBOOK_NAMESPACE: {e}"))?;
         Ok(topology.with_retry_delays_ms(self.retry_delays_ms.clone()))
+    }
+}
+
+/// Where the feature flags and the kill switch come from.
+#[derive(Debug, Clone, Args)]
+pub struct FlagSettings {
+    /// Flag provider: postgres (the flag tables, set with `autobook ops
+    /// flags set`) or launchdarkly.
+    #[arg(long, env = "AUTOBOOK_FLAGS", default_value = "postgres")]
+    pub flag_provider: ProviderKind,
+    /// PostgreSQL provider: pause between version checks, in milliseconds
+    /// (changes arrive sooner through LISTEN/NOTIFY).
+    #[arg(long, env = "AUTOBOOK_FLAGS_POLL_MS", default_value_t = 1_000)]
+    pub flags_poll_ms: u64,
+    /// PostgreSQL provider: after this long without reading the flags,
+    /// decisions deny (fail closed), in milliseconds.
+    #[arg(long, env = "AUTOBOOK_FLAGS_STALENESS_MS", default_value_t = 5_000)]
+    pub flags_staleness_ms: u64,
+    /// LaunchDarkly server SDK key (required with AUTOBOOK_FLAGS=launchdarkly).
+    #[arg(long, env = "LAUNCHDARKLY_SDK_KEY", hide_env_values = true)]
+    pub launchdarkly_sdk_key: Option<SdkKey>,
+    /// LaunchDarkly key of the kill switch flag.
+    #[arg(
+        long,
+        env = "LAUNCHDARKLY_KILL_SWITCH_FLAG",
+        default_value = "autobook-kill-switch"
+    )]
+    pub launchdarkly_kill_switch_flag: String,
+    /// LaunchDarkly key of the per-user pipeline flag.
+    #[arg(
+        long,
+        env = "LAUNCHDARKLY_PIPELINE_FLAG",
+        default_value = "auto-booking-pipeline-enabled"
+    )]
+    pub launchdarkly_pipeline_flag: String,
+}
+
+impl FlagSettings {
+    /// The provider configuration; the poll must be shorter than the
+    /// staleness bound, or a healthy reader would go stale between polls.
+    pub fn config(&self) -> anyhow::Result<FlagConfig> {
+        anyhow::ensure!(
+            self.flags_poll_ms > 0 && self.flags_poll_ms < self.flags_staleness_ms,
+            "AUTOBOOK_FLAGS_POLL_MS ({}) must be above 0 and below AUTOBOOK_FLAGS_STALENESS_MS ({})",
+            self.flags_poll_ms,
+            self.flags_staleness_ms
+        );
+        Ok(FlagConfig {
+            provider: self.flag_provider,
+            reader: ReaderConfig {
+                poll_interval: Duration::from_millis(self.flags_poll_ms),
+                staleness: Duration::from_millis(self.flags_staleness_ms),
+            },
+            launchdarkly_sdk_key: self.launchdarkly_sdk_key.clone(),
+            launchdarkly_keys: FlagKeys {
+                kill_switch: self.launchdarkly_kill_switch_flag.clone(),
+                pipeline: self.launchdarkly_pipeline_flag.clone(),
+            },
+            ..FlagConfig::default()
+        })
     }
 }
 

@@ -1,27 +1,281 @@
 //! `autobook ops` as a separate process of the real binary, configured
 //! through the environment: it migrates a fresh database, prints JSON for
-//! scripts, and refuses bad input with a non-zero exit.
+//! scripts, and refuses bad input with a non-zero exit. The flag commands'
+//! changes reach a running flag reader through NOTIFY.
 
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use uuid::Uuid;
 
 use autobook::services;
+use autobook_flags::postgres::{PgFlagReader, ReaderConfig};
+use autobook_flags::{DenyReason, FlagDecision, FlagSource};
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
 fn ops(database_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autobook"))
+    ops_with(database_url, args, &[])
+}
+
+fn ops_with(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_autobook"));
+    command
         .arg("ops")
         .args(args)
         .env("DATABASE_URL", database_url)
         .env_remove("AUTOBOOK_NAMESPACE")
-        .output()
-        .unwrap()
+        .env_remove("AUTOBOOK_FLAGS")
+        .env_remove("LAUNCHDARKLY_SDK_KEY");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn json_of(output: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn text_of(output: &Output) -> (bool, String, String) {
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn fresh_database(label: &str) -> (String, String, String) {
+    let server = env_or(
+        "DATABASE_URL",
+        "postgres://postgres:postgres@127.0.0.1:5432/autobook",
+    );
+    let database = format!(
+        "autobook_test_{label}_{}",
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
+    let database_url = services::recreate_database(&server, &database)
+        .await
+        .unwrap();
+    (server, database, database_url)
+}
+
+/// Polls the reader every 20 ms until it gives `wanted`, at most 3 s (its
+/// fallback poll is a minute away: only NOTIFY can deliver it in time).
+async fn reader_sees(reader: &PgFlagReader, user_id: &str, wanted: FlagDecision) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        if reader.evaluate(user_id).ok() == Some(wanted) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn ops_flags_throw_and_release_the_kill_switch_and_set_one_users_pipeline() {
+    let (server, database, url) = fresh_database("ops_flags").await;
+    let initially = ops(&url, &["flags", "get", "--json"]);
+    let pool = autobook_orchestrator::db::connect(&url, 2).await.unwrap();
+    let reader = PgFlagReader::start(
+        pool.clone(),
+        ReaderConfig {
+            poll_interval: Duration::from_secs(60),
+            staleness: Duration::from_secs(300),
+        },
+    );
+    let reader_ready = reader.wait_until_read(Duration::from_secs(10)).await;
+    let killed = FlagDecision::Denied(DenyReason::KillSwitch);
+    let pipeline_off = FlagDecision::Denied(DenyReason::PipelineDisabled);
+
+    let thrown = ops(
+        &url,
+        &[
+            "flags",
+            "set",
+            "kill-switch",
+            "on",
+            "--by",
+            "ana",
+            "--reason",
+            "Stripe incident",
+            "--json",
+        ],
+    );
+    let reader_saw_thrown = reader_sees(&reader, "usr_1", killed).await;
+    let while_thrown = ops(&url, &["flags", "get", "--user", "usr_1", "--json"]);
+    let released = ops(
+        &url,
+        &[
+            "flags",
+            "set",
+            "kill-switch",
+            "off",
+            "--by",
+            "bo",
+            "--reason",
+            "Stripe is back",
+        ],
+    );
+    let reader_saw_released = reader_sees(&reader, "usr_1", FlagDecision::Allowed).await;
+    let opted_out = ops(
+        &url,
+        &[
+            "flags",
+            "set",
+            "pipeline",
+            "off",
+            "--user",
+            "usr_1",
+            "--by",
+            "ana",
+            "--reason",
+            "asked to stop",
+        ],
+    );
+    let reader_saw_override = reader_sees(&reader, "usr_1", pipeline_off).await;
+    let reader_others_allowed = reader.evaluate("usr_2").ok();
+    let user_1 = ops(&url, &["flags", "get", "--user", "usr_1", "--json"]);
+    let user_1_text = ops(&url, &["flags", "get", "--user", "usr_1"]);
+    let user_2 = ops(&url, &["flags", "get", "--user", "usr_2", "--json"]);
+    let back_to_default = ops(
+        &url,
+        &[
+            "flags", "set", "pipeline", "default", "--user", "usr_1", "--by", "ana", "--reason",
+            "resumed", "--json",
+        ],
+    );
+    let reader_saw_default = reader_sees(&reader, "usr_1", FlagDecision::Allowed).await;
+
+    let no_reason = ops(&url, &["flags", "set", "kill-switch", "on", "--by", "ana"]);
+    let blank_reason = ops(
+        &url,
+        &[
+            "flags",
+            "set",
+            "kill-switch",
+            "on",
+            "--by",
+            "ana",
+            "--reason",
+            " ",
+        ],
+    );
+    let default_for_all = ops(
+        &url,
+        &[
+            "flags", "set", "pipeline", "default", "--by", "ana", "--reason", "x",
+        ],
+    );
+    let bad_user = ops(&url, &["flags", "get", "--user", "someone@example.com"]);
+    let launchdarkly_set = ops_with(
+        &url,
+        &[
+            "flags",
+            "set",
+            "kill-switch",
+            "on",
+            "--by",
+            "ana",
+            "--reason",
+            "x",
+        ],
+        &[("AUTOBOOK_FLAGS", "launchdarkly")],
+    );
+    let still_released = ops(&url, &["flags", "get", "--json"]);
+    reader.stop().await;
+    pool.close().await;
+    services::drop_database(&server, &database).await.unwrap();
+
+    let initially = json_of(&initially);
+    assert_eq!(initially["decision"], "allowed", "{initially}");
+    assert_eq!(initially["money_may_move"], true);
+    assert_eq!(initially["values"]["kill_switch"]["enabled"], false);
+    assert_eq!(initially["values"]["pipeline_default"]["enabled"], true);
+    assert!(reader_ready);
+
+    let thrown = json_of(&thrown);
+    assert_eq!(thrown["change"]["flag"], "kill_switch");
+    assert_eq!(thrown["change"]["old_enabled"], false);
+    assert_eq!(thrown["change"]["new_enabled"], true);
+    assert!(reader_saw_thrown, "the reader saw the switch thrown");
+    let while_thrown = json_of(&while_thrown);
+    assert_eq!(while_thrown["decision"], "denied");
+    assert_eq!(while_thrown["reason"], "kill_switch");
+    assert_eq!(while_thrown["values"]["kill_switch"]["updated_by"], "ana");
+    assert_eq!(
+        while_thrown["values"]["kill_switch"]["reason"],
+        "Stripe incident"
+    );
+
+    let (ok, stdout, stderr) = text_of(&released);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("kill_switch for everyone: on -> off, by bo"),
+        "{stdout}"
+    );
+    assert!(reader_saw_released, "the reader saw the switch released");
+
+    let (ok, stdout, stderr) = text_of(&opted_out);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("auto_booking_pipeline_enabled for usr_1: (none) -> off"),
+        "{stdout}"
+    );
+    assert!(reader_saw_override, "the reader saw the user's override");
+    assert_eq!(reader_others_allowed, Some(FlagDecision::Allowed));
+    let user_1 = json_of(&user_1);
+    assert_eq!(user_1["reason"], "pipeline_disabled", "{user_1}");
+    assert_eq!(user_1["values"]["pipeline_override"]["enabled"], false);
+    assert_eq!(user_1["history"][0]["reason"], "asked to stop");
+    let (ok, stdout, _) = text_of(&user_1_text);
+    assert!(ok);
+    assert!(
+        stdout.contains("denied: pipeline_disabled (user usr_1)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Stripe is back") && stdout.contains("asked to stop"),
+        "{stdout}"
+    );
+    let user_2 = json_of(&user_2);
+    assert_eq!(user_2["decision"], "allowed", "{user_2}");
+    assert!(user_2["values"]["pipeline_override"].is_null());
+    let back_to_default = json_of(&back_to_default);
+    assert_eq!(
+        back_to_default["change"]["new_enabled"],
+        serde_json::Value::Null
+    );
+    assert!(reader_saw_default, "the reader saw the override removed");
+
+    let refusals = [
+        (&no_reason, "--reason"),
+        (&blank_reason, "reason (--reason) is required"),
+        (&default_for_all, "say which user"),
+        (&bad_user, "invalid user id"),
+        (&launchdarkly_set, "change them there"),
+    ];
+    for (output, complaint) in refusals {
+        let (ok, _, stderr) = text_of(output);
+        assert!(!ok, "refused: {complaint}");
+        assert!(stderr.contains(complaint), "{complaint:?} in {stderr}");
+    }
+    let still_released = json_of(&still_released);
+    assert_eq!(
+        still_released["values"]["kill_switch"]["enabled"], false,
+        "refusals changed nothing"
+    );
 }
 
 #[tokio::test]

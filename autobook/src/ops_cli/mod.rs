@@ -1,8 +1,9 @@
 //! `autobook ops`: tools for people to inspect and repair sagas and dead
-//! letters.
+//! letters, and to set the feature flags and the kill switch.
 //!
 //! - [`saga`]: `show`, `list`, `retry`, `abort`;
 //! - [`dlq`]: the dead-letter archive: `list`, `show`, `replay`, `purge`;
+//! - [`flags`]: the kill switch and the booking pipeline: `get`, `set`;
 //! - [`output`]: text tables and `--json`.
 //!
 //! Every action is a library function taking a pool (and, for replays, a
@@ -11,6 +12,7 @@
 //! non-zero.
 
 pub mod dlq;
+pub mod flags;
 pub mod output;
 pub mod saga;
 
@@ -46,6 +48,9 @@ pub enum OpsCommand {
     /// The dead-letter archive: list, show, replay, purge.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// The kill switch and the booking pipeline: show or change them.
+    #[command(subcommand)]
+    Flags(flags::FlagsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,6 +236,9 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
                 summary.reports.len()
             );
             Ok(())
+        }
+        OpsCommand::Flags(command) => {
+            flags::dispatch(pool, command, &args.services.flags, json).await
         }
         OpsCommand::Dlq(DlqCommand::Purge { select, replayed }) => {
             let selection = select.selection()?;
