@@ -336,19 +336,20 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
             "{extra} sagas in the database were never submitted"
         ));
     }
-    let mut dead_letters =
-        match broker::dead_letters(&args.connections.amqp_url, &topology).await {
-            Ok(census) => census,
-            Err(error) => {
-                warnings.push(format!("could not count the dead letters: {error:#}"));
-                BTreeMap::new()
-            }
-        };
+    let mut dead_letters = match broker::dead_letters(&args.connections.amqp_url, &topology).await {
+        Ok(census) => census,
+        Err(error) => {
+            warnings.push(format!("could not count the dead letters: {error:#}"));
+            BTreeMap::new()
+        }
+    };
     // The orchestrators archive dead letters as they arrive: those are in
     // the database, not the queues.
     match archived_dead_letters(&pool, &topology).await {
         Ok(archived) => merge_counts(&mut dead_letters, archived),
-        Err(error) => warnings.push(format!("could not count the archived dead letters: {error:#}")),
+        Err(error) => warnings.push(format!(
+            "could not count the archived dead letters: {error:#}"
+        )),
     }
     let records_taken = std::mem::take(&mut *lock(&records));
     for error in &records_taken.spawn_errors {
