@@ -86,19 +86,33 @@ struct Inner {
 /// This process's fallback buckets and its view of Redis.
 struct Local {
     epoch: Instant,
-    duffel: Bucket,
-    stripe: Bucket,
-    email: Bucket,
+    duffel: ProviderState,
+    stripe: ProviderState,
+    email: ProviderState,
     reconnect: Reconnect,
 }
 
+/// One provider in this process.
+#[derive(Default)]
+struct ProviderState {
+    /// The fallback bucket.
+    bucket: Bucket,
+    /// The last 429 this process saw: when it came, and until when it
+    /// holds calls back.
+    block: Option<(Instant, Instant)>,
+}
+
 impl Local {
-    fn bucket(&mut self, provider: Provider) -> &mut Bucket {
+    fn provider(&mut self, provider: Provider) -> &mut ProviderState {
         match provider {
             Provider::Duffel => &mut self.duffel,
             Provider::Stripe => &mut self.stripe,
             Provider::Email => &mut self.email,
         }
+    }
+
+    fn bucket(&mut self, provider: Provider) -> &mut Bucket {
+        &mut self.provider(provider).bucket
     }
 
     fn now_us(&self) -> u64 {
@@ -129,24 +143,46 @@ impl Throttle {
                 limits,
                 local: Mutex::new(Local {
                     epoch: Instant::now(),
-                    duffel: Bucket::default(),
-                    stripe: Bucket::default(),
-                    email: Bucket::default(),
+                    duffel: ProviderState::default(),
+                    stripe: ProviderState::default(),
+                    email: ProviderState::default(),
                     reconnect: Reconnect::default(),
                 }),
             })),
         })
     }
 
-    /// Waits for a token for a call to `provider`.
+    /// Waits for a token for a call to `provider`. A caller whose slot was
+    /// reserved before this process saw a 429 that still holds takes a new
+    /// slot (after the block) instead of calling into the refusal.
     pub async fn acquire(&self, provider: Provider) {
-        let Some(reservation) = self.reserve(provider).await else {
-            return;
-        };
-        if !reservation.wait.is_zero() {
+        loop {
+            let reserved_at = Instant::now();
+            let Some(reservation) = self.reserve(provider).await else {
+                return;
+            };
+            if reservation.wait.is_zero() {
+                return;
+            }
             metrics::counter!(THROTTLED_CALLS, "provider" => provider.as_str()).increment(1);
             tokio::time::sleep(reservation.wait).await;
+            if !self.blocked_since(provider, reserved_at) {
+                return;
+            }
         }
+    }
+
+    /// Whether a 429 seen after `since` still holds `provider`'s calls.
+    fn blocked_since(&self, provider: Provider, since: Instant) -> bool {
+        let Some(inner) = &self.inner else {
+            return false;
+        };
+        let now = Instant::now();
+        inner
+            .lock()
+            .provider(provider)
+            .block
+            .is_some_and(|(seen, until)| seen > since && until > now)
     }
 
     /// Takes a token for a call to `provider` without waiting for it;
@@ -189,6 +225,8 @@ impl Throttle {
             let mut local = inner.lock();
             let now = local.now_us();
             local.bucket(provider).block(&fallback, now, pause);
+            let seen = Instant::now();
+            local.provider(provider).block = Some((seen, seen + pause));
         }
         if inner.should_try_redis() {
             let answer = inner.shared.block(provider, &limit, pause).await;
