@@ -5,12 +5,12 @@
 //! provider de-duplicates by idempotency key (Stripe, email), where asking
 //! again *is* looking the result up; permanent errors never.
 //!
-//! A 429 is retried apart from the backoff, with its own budget
-//! ([`RetryPolicy::rate_limited_retries`]): it blocks the provider's shared
-//! bucket until the reset the provider announced (or
-//! [`DEFAULT_RATE_LIMIT_PAUSE`] when it announced none), and the next
-//! attempt waits for a token like any call. Being told to slow down is not
-//! a failure of the call.
+//! A 429 blocks the provider's shared bucket until the reset the provider
+//! announced (or [`DEFAULT_RATE_LIMIT_PAUSE`] when it announced none); the
+//! retry waits at least that long and then for a token like any call. A
+//! call still refused with a 429 when its retries run out starts over, up
+//! to [`RetryPolicy::rate_limited_rounds`] times: being told to slow down
+//! is not a failure of the call.
 
 use std::future::Future;
 use std::time::Duration;
@@ -31,9 +31,9 @@ pub struct RetryPolicy {
     pub retries: usize,
     pub min_delay: Duration,
     pub max_delay: Duration,
-    /// 429 answers a call may get before it gives up (and the command is
-    /// retried later through the broker).
-    pub rate_limited_retries: usize,
+    /// Times a call whose retries ended on a 429 starts over before it
+    /// gives up (and the command is retried later through the broker).
+    pub rate_limited_rounds: usize,
 }
 
 impl Default for RetryPolicy {
@@ -42,7 +42,7 @@ impl Default for RetryPolicy {
             retries: 5,
             min_delay: Duration::from_millis(50),
             max_delay: Duration::from_secs(2),
-            rate_limited_retries: 30,
+            rate_limited_rounds: 5,
         }
     }
 }
@@ -90,14 +90,14 @@ impl Caller {
                 result
             }
         };
-        let mut rate_limited = 0;
+        let mut rounds = 0;
         loop {
             match with_retries(&self.policy, repeatable, &mut attempt).await {
-                Err(error @ ProviderError::RateLimited { .. }) => {
-                    rate_limited += 1;
-                    if rate_limited > self.policy.rate_limited_retries {
-                        return Err(error);
-                    }
+                Err(error @ ProviderError::RateLimited { .. })
+                    if rounds < self.policy.rate_limited_rounds =>
+                {
+                    rounds += 1;
+                    tracing::debug!(%error, rounds, "still rate limited; starting over");
                 }
                 result => return result,
             }
@@ -122,10 +122,13 @@ where
         .with_jitter();
     op.retry(backoff)
         .when(move |error: &ProviderError| match error.class() {
-            // The caller paces 429s through the rate limiter instead.
-            ErrorClass::Retryable => !matches!(error, ProviderError::RateLimited { .. }),
+            ErrorClass::Retryable => true,
             ErrorClass::OutcomeUnknown => repeatable == Repeatable::ByIdempotencyKey,
             ErrorClass::Permanent => false,
+        })
+        .adjust(|error: &ProviderError, delay| match error {
+            ProviderError::RateLimited { retry_after: Some(after), .. } => delay.map(|d| d.max(*after)),
+            _ => delay,
         })
         .notify(|error: &ProviderError, delay| {
             tracing::debug!(%error, delay_ms = delay.as_millis() as u64, "provider call failed; retrying");
@@ -139,14 +142,14 @@ mod tests {
 
     use super::*;
 
-    fn caller(rate_limited_retries: usize) -> Caller {
+    fn caller(retries: usize, rate_limited_rounds: usize) -> Caller {
         Caller {
             provider: Provider::Stripe,
             policy: RetryPolicy {
-                retries: 0,
+                retries,
                 min_delay: Duration::from_millis(1),
                 max_delay: Duration::from_millis(1),
-                rate_limited_retries,
+                rate_limited_rounds,
             },
             throttle: Throttle::disabled(),
         }
@@ -174,16 +177,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_429_is_retried_on_its_own_budget_not_the_backoffs() {
-        let (result, calls) = run(&caller(3), 3).await;
+    async fn a_call_still_refused_after_its_retries_starts_over() {
+        // Two attempts a round: refused in the first round, through in the second.
+        let (result, calls) = run(&caller(1, 1), 3).await;
         assert_eq!(result.unwrap(), 7);
-        assert_eq!(calls, 4, "no backoff retries were configured");
+        assert_eq!(calls, 4);
     }
 
     #[tokio::test]
-    async fn a_call_gives_up_after_its_429_budget() {
-        let (result, calls) = run(&caller(2), 10).await;
+    async fn a_call_gives_up_after_its_rounds() {
+        let (result, calls) = run(&caller(1, 2), 10).await;
         assert!(matches!(result, Err(ProviderError::RateLimited { .. })));
-        assert_eq!(calls, 3);
+        assert_eq!(calls, 6, "three rounds of two attempts");
+    }
+
+    #[tokio::test]
+    async fn without_rounds_a_429_counts_like_any_retryable_error() {
+        let (result, calls) = run(&caller(4, 0), 10).await;
+        assert!(matches!(result, Err(ProviderError::RateLimited { .. })));
+        assert_eq!(calls, 5);
     }
 }
