@@ -148,6 +148,15 @@ pub struct SandboxArgs {
     /// Seats per flight and cabin.
     #[arg(long, default_value_t = 60)]
     pub seats_per_flight: u32,
+    /// Duffel requests per second and access token before a 429 (default: not enforced).
+    #[arg(long)]
+    pub duffel_limit_per_sec: Option<u32>,
+    /// Stripe requests per second and API key before a 429 (default: not enforced).
+    #[arg(long)]
+    pub stripe_limit_per_sec: Option<u32>,
+    /// Email API requests per second and API key before a 429 (default: not enforced).
+    #[arg(long)]
+    pub email_limit_per_sec: Option<u32>,
 }
 
 #[derive(Debug, Args)]

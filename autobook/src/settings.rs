@@ -12,7 +12,7 @@ use autobook_flags::postgres::ReaderConfig;
 use autobook_flags::{FlagConfig, ProviderKind};
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
-use autobook_workers::worker::throttle::{RateLimits, Throttle};
+use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 use autobook_workers::{WorkerConfig, WorkerKind};
 
 /// Where PostgreSQL, RabbitMQ and Redis are.
@@ -190,22 +190,40 @@ pub struct ProviderSettings {
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000)]
     pub provider_timeout_ms: u64,
     /// Duffel calls per second across all workers (0: unlimited).
-    #[arg(long, env = "DUFFEL_RATE_LIMIT", default_value_t = 200)]
-    pub duffel_rate_limit: u32,
+    #[arg(long, env = "DUFFEL_RATE_LIMIT", default_value_t = 200.0)]
+    pub duffel_rate_limit: f64,
+    /// Duffel calls that may go at once after a quiet spell (the bucket's size).
+    #[arg(long, env = "DUFFEL_RATE_BURST", default_value_t = 20)]
+    pub duffel_rate_burst: u32,
     /// Stripe calls per second across all workers (0: unlimited).
-    #[arg(long, env = "STRIPE_RATE_LIMIT", default_value_t = 100)]
-    pub stripe_rate_limit: u32,
+    #[arg(long, env = "STRIPE_RATE_LIMIT", default_value_t = 100.0)]
+    pub stripe_rate_limit: f64,
+    /// Stripe calls that may go at once after a quiet spell.
+    #[arg(long, env = "STRIPE_RATE_BURST", default_value_t = 10)]
+    pub stripe_rate_burst: u32,
     /// Email API calls per second across all workers (Resend's default plan allows 2).
-    #[arg(long, env = "EMAIL_RATE_LIMIT", default_value_t = 100)]
-    pub email_rate_limit: u32,
+    #[arg(long, env = "EMAIL_RATE_LIMIT", default_value_t = 100.0)]
+    pub email_rate_limit: f64,
+    /// Email API calls that may go at once after a quiet spell.
+    #[arg(long, env = "EMAIL_RATE_BURST", default_value_t = 10)]
+    pub email_rate_burst: u32,
+    /// Share (0 to 1) of every provider's rate and burst one process allows
+    /// itself while Redis, and so the shared limit, is unreachable.
+    #[arg(
+        long,
+        env = "AUTOBOOK_RATE_LIMIT_FALLBACK_SHARE",
+        default_value_t = RateLimits::DEFAULT_FALLBACK_SHARE
+    )]
+    pub rate_limit_fallback_share: f64,
 }
 
 impl ProviderSettings {
     pub fn rate_limits(&self) -> RateLimits {
         RateLimits {
-            duffel: self.duffel_rate_limit,
-            stripe: self.stripe_rate_limit,
-            email: self.email_rate_limit,
+            duffel: RateLimit::new(self.duffel_rate_limit, self.duffel_rate_burst),
+            stripe: RateLimit::new(self.stripe_rate_limit, self.stripe_rate_burst),
+            email: RateLimit::new(self.email_rate_limit, self.email_rate_burst),
+            fallback_share: self.rate_limit_fallback_share,
         }
     }
 

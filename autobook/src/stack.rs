@@ -20,7 +20,7 @@ use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
 use autobook_workers::WorkerKind;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
-use autobook_workers::worker::throttle::{RateLimits, Throttle};
+use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 
 /// How to start a stack.
 #[derive(Debug, Clone)]
@@ -63,9 +63,10 @@ impl StackConfig {
             redis_url: None,
             // The sandbox, not a real provider, is on the other end.
             rate_limits: RateLimits {
-                duffel: 2000,
-                stripe: 2000,
-                email: 2000,
+                duffel: RateLimit::new(2000.0, 200),
+                stripe: RateLimit::new(2000.0, 200),
+                email: RateLimit::new(2000.0, 200),
+                fallback_share: RateLimits::DEFAULT_FALLBACK_SHARE,
             },
             db_pool: 20,
             duplicate_deliveries: false,

@@ -20,10 +20,20 @@ pub struct SandboxConfig {
     pub seats_per_flight: u32,
     /// Currency of every quoted fare.
     pub currency: Currency,
-    /// Emails accepted per API key and second. The real Resend allows 2 per
-    /// second by default; the sandbox defaults to 500 so that load runs are
-    /// not throttled, and a test can set 2 to see real behaviour.
-    pub email_rate_limit_per_sec: u32,
+    /// Requests per second and API key each provider API accepts before
+    /// answering 429. Off by default, so load runs are not throttled.
+    pub rate_limits: ApiRateLimits,
+}
+
+/// Requests per second and API key enforced by each provider API; `None`
+/// enforces nothing (the traffic figures in the ledger are kept anyway).
+/// The real services: Duffel about 2 a second (120 a minute), Stripe 100
+/// (25 in test mode), Resend 2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiRateLimits {
+    pub duffel: Option<u32>,
+    pub stripe: Option<u32>,
+    pub email: Option<u32>,
 }
 
 impl Default for SandboxConfig {
@@ -34,7 +44,7 @@ impl Default for SandboxConfig {
             offer_ttl: Duration::from_secs(30 * 60),
             seats_per_flight: 60,
             currency: Currency::USD,
-            email_rate_limit_per_sec: 500,
+            rate_limits: ApiRateLimits::default(),
         }
     }
 }

@@ -19,6 +19,25 @@ pub struct Ledger {
     /// Segment seats currently sold: one per non-infant passenger and
     /// segment of every order that is not cancelled.
     pub seats_sold: u64,
+    /// Requests each API (`duffel`, `stripe`, `email`) served and refused
+    /// for going over its rate limit.
+    #[serde(default)]
+    pub traffic: BTreeMap<String, LedgerTraffic>,
+}
+
+/// How fast one API was called, over every API key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerTraffic {
+    /// Requests allowed per second and API key; `None`: not enforced.
+    pub limit_per_second: Option<u32>,
+    /// Requests admitted (past authentication and the rate limit).
+    pub requests: u64,
+    /// 429 answers served: the limit enforced, or an injected throttle.
+    pub too_many_requests: u64,
+    /// Most admitted requests of one API key within any one second.
+    pub peak_per_second: u32,
+    /// Milliseconds from the first admitted request to the last.
+    pub span_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

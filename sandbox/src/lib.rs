@@ -13,7 +13,8 @@
 //! Layout:
 //! - [`config`]: [`SandboxConfig`] and [`Ports`];
 //! - [`faults`], [`script`]: fault rates, scenarios and scripted outcomes;
-//! - [`ledger`]: the reconciliation snapshot;
+//! - [`ledger`]: the reconciliation snapshot (with each API's traffic);
+//! - `rate_limit`: the per-key request limits of the provider APIs;
 //! - `server`: starting and stopping; `admin`: the admin JSON API;
 //! - `duffel`, `stripe`, `email`: the providers;
 //! - `context`, `clock`, `idempotency`, `ids`: shared machinery.
@@ -28,15 +29,16 @@ pub mod faults;
 mod idempotency;
 mod ids;
 pub mod ledger;
+mod rate_limit;
 pub mod script;
 mod server;
 mod stripe;
 
-pub use config::{Ports, SandboxConfig};
+pub use config::{ApiRateLimits, Ports, SandboxConfig};
 pub use faults::{Faults, FaultsError};
 pub use ledger::{
     Ledger, LedgerEmail, LedgerEmailTag, LedgerOrder, LedgerOrderCancellation, LedgerPaymentIntent,
-    LedgerRefund,
+    LedgerRefund, LedgerTraffic,
 };
 pub use script::{
     AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, OrderFault,

@@ -41,6 +41,13 @@ impl Sandbox {
         duffel.write_ledger(&mut ledger);
         stripe.write_ledger(&mut ledger, now);
         email.write_ledger(&mut ledger);
+        for (api, limiter) in [
+            ("duffel", &self.duffel.limiter),
+            ("stripe", &self.stripe.limiter),
+            ("email", &self.email.limiter),
+        ] {
+            ledger.traffic.insert(api.to_owned(), limiter.traffic());
+        }
         ledger
     }
 }
@@ -64,11 +71,8 @@ pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSan
     let ctx = Arc::new(Context::new(config.faults.clone(), config.seed));
     let sandbox = Arc::new(Sandbox {
         duffel: Arc::new(DuffelService::new(ctx.clone(), &config)),
-        stripe: Arc::new(StripeService::new(ctx.clone())),
-        email: Arc::new(EmailService::new(
-            ctx.clone(),
-            config.email_rate_limit_per_sec,
-        )),
+        stripe: Arc::new(StripeService::new(ctx.clone(), config.rate_limits.stripe)),
+        email: Arc::new(EmailService::new(ctx.clone(), config.rate_limits.email)),
         ctx,
     });
     let admin_listener = bind(ports.admin).await?;

@@ -74,6 +74,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem 
         retries: 4,
         min_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(50),
+        ..RetryPolicy::default()
     };
     config.orchestrator.policy.recheck_delay = Duration::from_millis(100);
     config.orchestrator.policy.compensation_retry_delay = Duration::from_millis(100);

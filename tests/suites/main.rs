@@ -1,5 +1,5 @@
-//! Integration suites: the whole system against real PostgreSQL and
-//! RabbitMQ with the provider sandbox. Every test asserts on the sandbox's
+//! Integration suites: the whole system against real PostgreSQL, RabbitMQ
+//! and Redis with the provider sandbox. Every test asserts on the sandbox's
 //! ledger as well as on the saga.
 
 #![allow(clippy::unwrap_used)]
@@ -12,6 +12,7 @@ mod demo;
 mod duplicates;
 mod executor;
 mod hostile_stream;
+mod lease;
 mod ops;
 mod scale_out;
 mod throttle;

@@ -8,15 +8,19 @@
 //! - [`notify`]: emails to the traveller (Resend-style API), rendered by [`render`].
 //!
 //! [`worker`] holds the shared core: the provider-call ledger that turns
-//! duplicate commands into replays, retries with backoff, and the handler
-//! that acks a command only after its reply is stored and confirmed.
-//! [`providers`] holds the HTTP clients; [`runtime`] runs the roles.
+//! duplicate commands into replays, retries with backoff, the shared rate
+//! limit, and the handler that acks a command only after its reply is
+//! stored and confirmed. [`providers`] holds the HTTP clients; [`runtime`]
+//! runs the roles. [`lease`] grants singleton work to one holder at a time
+//! with fencing tokens; [`redis_client`] is how both connect to Redis.
 
+pub mod lease;
 pub mod metric_definitions;
 pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod providers;
+pub mod redis_client;
 pub mod render;
 pub mod runtime;
 pub mod search;

@@ -35,11 +35,11 @@ pub fn describe() {
     );
     describe_counter!(
         THROTTLED_CALLS,
-        "Provider calls that waited for the shared rate limit, by provider."
+        "Provider calls that waited for a rate-limit token, by provider."
     );
     describe_counter!(
         RATE_LIMITER_UNAVAILABLE,
-        "Provider calls made without the rate limiter because Redis was unreachable."
+        "Provider calls limited by the per-process fallback bucket because Redis was unreachable."
     );
     describe_counter!(
         PROVIDER_REQUESTS,

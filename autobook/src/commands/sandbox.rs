@@ -4,7 +4,7 @@
 use anyhow::{Context, anyhow};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use autobook_sandbox::{Faults, Ports, SandboxConfig};
+use autobook_sandbox::{ApiRateLimits, Faults, Ports, SandboxConfig};
 
 use crate::cli::{LogSettings, SandboxArgs};
 use crate::{ops, shutdown};
@@ -19,6 +19,11 @@ pub async fn run(
         faults,
         seed: args.seed,
         seats_per_flight: args.seats_per_flight,
+        rate_limits: ApiRateLimits {
+            duffel: args.duffel_limit_per_sec,
+            stripe: args.stripe_limit_per_sec,
+            email: args.email_limit_per_sec,
+        },
         ..SandboxConfig::default()
     };
     let ports = Ports {

@@ -170,15 +170,20 @@ impl DuffelError {
         )
     }
 
+    /// 429: over the token's rate limit (or an injected throttle).
+    pub(crate) fn rate_limited() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "Rate limit exceeded",
+            "Too many requests in a short period of time. Wait until the time in the ratelimit-reset header.",
+        )
+    }
+
     pub(crate) fn transient(transient: Transient) -> Self {
         match transient {
-            Transient::RateLimited => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "rate_limit_exceeded",
-                "Rate limit exceeded",
-                "Too many requests in a short period of time. Wait until the time in the ratelimit-reset header.",
-            ),
+            Transient::RateLimited => Self::rate_limited(),
             Transient::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "api_error",

@@ -1,8 +1,15 @@
 //! What every Duffel request passes: header checks (authorization, version),
-//! injected latency and transient errors, and on the way out the error body
-//! with its request id and the `ratelimit-*` and `x-request-id` headers.
+//! the token's rate limit, injected latency and transient errors, and on the
+//! way out the error body with its request id and the `ratelimit-*` and
+//! `x-request-id` headers.
+//!
+//! With a limit set, `ratelimit-limit` is that many requests a second and
+//! `ratelimit-reset` the (whole) second a refused request may come back.
+//! Without one, the headers describe Duffel's usual 120 requests a minute,
+//! reported but not enforced.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
@@ -14,6 +21,7 @@ use super::DuffelService;
 use super::errors::DuffelError;
 use super::state::RATE_LIMIT;
 use crate::faults::{Transient, roll};
+use crate::rate_limit::Admission;
 
 pub(crate) async fn gate(
     State(service): State<Arc<DuffelService>>,
@@ -21,32 +29,69 @@ pub(crate) async fn gate(
     next: Next,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let mut rate_limited = false;
+    let mut throttle = Throttle::None;
     let response = match check_headers(request.headers()) {
         Err(error) => error.render(&request_id),
-        Ok(()) => {
-            let faults = service.ctx.faults();
-            let (latency, transient) = {
-                let mut state = service.state();
-                let latency = faults.draw_latency(&mut state.rng);
-                let transient = roll(&mut state.rng, faults.transient_error_rate)
-                    .then(|| Transient::draw(&mut state.rng));
-                (latency, transient)
-            };
-            service.ctx.pause(latency).await;
-            match transient {
-                Some(transient) => {
-                    rate_limited = transient == Transient::RateLimited;
-                    DuffelError::transient(transient).render(&request_id)
-                }
-                None => next.run(request).await,
+        Ok(token) => match service.limiter.admit(&token) {
+            Admission::Refused { retry_in } => {
+                throttle = Throttle::Limit { retry_in };
+                DuffelError::rate_limited().render(&request_id)
             }
-        }
+            Admission::Admitted { remaining } => {
+                if service.limiter.per_second().is_some() {
+                    throttle = Throttle::Counted { remaining };
+                }
+                run(&service, request, next, &request_id, &mut throttle).await
+            }
+        },
     };
-    finish(response, &request_id, &service, rate_limited)
+    finish(response, &request_id, &service, throttle)
 }
 
-fn check_headers(headers: &HeaderMap) -> Result<(), DuffelError> {
+/// Latency, transient faults, then the handler.
+async fn run(
+    service: &DuffelService,
+    request: Request,
+    next: Next,
+    request_id: &str,
+    throttle: &mut Throttle,
+) -> Response {
+    let faults = service.ctx.faults();
+    let (latency, transient) = {
+        let mut state = service.state();
+        let latency = faults.draw_latency(&mut state.rng);
+        let transient = roll(&mut state.rng, faults.transient_error_rate)
+            .then(|| Transient::draw(&mut state.rng));
+        (latency, transient)
+    };
+    service.ctx.pause(latency).await;
+    match transient {
+        Some(transient) => {
+            if transient == Transient::RateLimited {
+                service.limiter.count_too_many_requests();
+                *throttle = Throttle::Injected;
+            }
+            DuffelError::transient(transient).render(request_id)
+        }
+        None => next.run(request).await,
+    }
+}
+
+/// What the `ratelimit-*` headers of an answer describe.
+#[derive(Debug, Clone, Copy)]
+enum Throttle {
+    /// No limit enforced: the reported per-minute window.
+    None,
+    /// Admitted under the enforced limit.
+    Counted { remaining: u32 },
+    /// Refused by the enforced limit; a slot frees after `retry_in`.
+    Limit { retry_in: Duration },
+    /// An injected 429: it lifts in the next second.
+    Injected,
+}
+
+/// The bearer token, once the headers are in order.
+fn check_headers(headers: &HeaderMap) -> Result<String, DuffelError> {
     let authorization = headers
         .get("authorization")
         .ok_or_else(DuffelError::missing_authorization)?;
@@ -61,7 +106,7 @@ fn check_headers(headers: &HeaderMap) -> Result<(), DuffelError> {
     }
     match headers.get("duffel-version") {
         None => Err(DuffelError::missing_version()),
-        Some(version) if version.as_bytes() == b"v2" => Ok(()),
+        Some(version) if version.as_bytes() == b"v2" => Ok(token.to_owned()),
         Some(_) => Err(DuffelError::unsupported_version()),
     }
 }
@@ -70,19 +115,27 @@ fn finish(
     mut response: Response,
     request_id: &str,
     service: &DuffelService,
-    rate_limited: bool,
+    throttle: Throttle,
 ) -> Response {
     if let Some(error) = response.extensions_mut().remove::<DuffelError>() {
         response = error.render(request_id);
     }
-    let now = Utc::now().timestamp();
-    let (remaining, window_reset) = service.state().count_request(now);
-    // An injected throttle is a short one: it lifts in the next second, not
-    // at the end of the per-minute window.
-    let (remaining, reset) = if rate_limited {
-        (0, now + 1)
-    } else {
-        (remaining, window_reset)
+    let now = Utc::now();
+    let (window_remaining, window_reset) = service.state().count_request(now.timestamp());
+    let limit = service.limiter.per_second();
+    let (limit, remaining, reset) = match (throttle, limit) {
+        (Throttle::Limit { retry_in }, Some(limit)) => {
+            (limit, 0, whole_second_after(now, retry_in))
+        }
+        (Throttle::Counted { remaining }, Some(limit)) => {
+            (limit, remaining, whole_second_after(now, Duration::ZERO))
+        }
+        (Throttle::Injected, limit) => (
+            limit.unwrap_or(RATE_LIMIT),
+            0,
+            whole_second_after(now, Duration::ZERO),
+        ),
+        (_, limit) => (limit.unwrap_or(RATE_LIMIT), window_remaining, window_reset),
     };
     let reset = DateTime::from_timestamp(reset, 0)
         .unwrap_or_else(Utc::now)
@@ -91,7 +144,7 @@ fn finish(
     let headers = response.headers_mut();
     for (name, value) in [
         ("x-request-id", request_id.to_owned()),
-        ("ratelimit-limit", RATE_LIMIT.to_string()),
+        ("ratelimit-limit", limit.to_string()),
         ("ratelimit-remaining", remaining.to_string()),
         ("ratelimit-reset", reset),
     ] {
@@ -100,4 +153,11 @@ fn finish(
         }
     }
     response
+}
+
+/// The first whole second (Unix time) strictly after `now + wait`: an HTTP
+/// date has no fractions, and rounding down would announce a reset too early.
+fn whole_second_after(now: DateTime<Utc>, wait: Duration) -> i64 {
+    let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+    at.timestamp() + 1
 }

@@ -1,8 +1,8 @@
 //! The Duffel-shaped flights API: searches with generated offers, orders
 //! with seat inventory, two-step cancellations.
 //!
-//! - [`gate`]: headers, request ids, rate-limit headers, latency and
-//!   transient faults for every request;
+//! - [`gate`]: headers, request ids, the rate limit and its headers,
+//!   latency and transient faults for every request;
 //! - [`search`]: offer requests and offers; [`orders`]: orders;
 //!   [`cancellations`]: order cancellations;
 //! - [`schedule`], [`geo`], [`pricing`]: which flights exist and what they
@@ -38,6 +38,7 @@ use axum::routing::{get, post};
 
 use crate::config::SandboxConfig;
 use crate::context::{Context, locked};
+use crate::rate_limit::Limiter;
 use errors::DuffelError;
 use state::DuffelState;
 
@@ -54,6 +55,8 @@ pub(crate) struct DuffelSettings {
 pub(crate) struct DuffelService {
     pub(crate) ctx: Arc<Context>,
     pub(crate) settings: DuffelSettings,
+    /// Requests per second and access token.
+    pub(crate) limiter: Limiter,
     state: Mutex<DuffelState>,
 }
 
@@ -64,6 +67,7 @@ impl DuffelService {
         DuffelService {
             state: Mutex::new(DuffelState::new(ctx.seed)),
             ctx,
+            limiter: Limiter::new(config.rate_limits.duffel),
             settings: DuffelSettings {
                 offer_ttl,
                 seats_per_flight: config.seats_per_flight,

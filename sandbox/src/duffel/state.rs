@@ -10,7 +10,8 @@ use super::model::{Cancellation, Offer, OfferRequest, Order};
 use crate::ids::{self, stable_hash};
 use crate::ledger::{Ledger, LedgerOrder, LedgerOrderCancellation};
 
-/// Requests allowed per rate-limit window (reported, not enforced).
+/// Requests allowed per one-minute window, reported (not enforced) when no
+/// per-second limit is configured.
 pub(crate) const RATE_LIMIT: u32 = 120;
 
 #[derive(Debug)]

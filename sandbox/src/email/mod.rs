@@ -11,17 +11,18 @@ mod state;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::context::{Context, locked};
 use crate::faults::{Transient, roll};
+use crate::rate_limit::{Admission, Limiter};
 use errors::EmailError;
 use state::EmailState;
 
@@ -30,16 +31,16 @@ use state::EmailState;
 pub(crate) struct EmailService {
     pub(crate) ctx: Arc<Context>,
     /// Requests per second and API key (real Resend: 2).
-    rate_limit_per_sec: u32,
+    pub(crate) limiter: Limiter,
     state: Mutex<EmailState>,
 }
 
 impl EmailService {
-    pub(crate) fn new(ctx: Arc<Context>, rate_limit_per_sec: u32) -> Self {
+    pub(crate) fn new(ctx: Arc<Context>, rate_limit_per_sec: Option<u32>) -> Self {
         EmailService {
             state: Mutex::new(EmailState::new(ctx.seed)),
             ctx,
-            rate_limit_per_sec,
+            limiter: Limiter::new(rate_limit_per_sec),
         }
     }
 
@@ -79,24 +80,47 @@ async fn gate(
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
+    if let Admission::Refused { retry_in } = service.limiter.admit(&api_key) {
+        let limit = service.limiter.per_second().unwrap_or_default();
+        return rate_limited(limit, retry_in);
+    }
     let faults = service.ctx.faults();
-    let (admitted, latency, transient) = {
+    let (latency, transient) = {
         let mut state = service.state();
-        let admitted = state.admit(&api_key, service.rate_limit_per_sec, Instant::now());
         let latency = faults.draw_latency(&mut state.rng);
         let transient = roll(&mut state.rng, faults.transient_error_rate)
             .then(|| Transient::draw(&mut state.rng));
-        (admitted, latency, transient)
+        (latency, transient)
     };
-    if !admitted {
-        return EmailError::rate_limited(service.rate_limit_per_sec).into_response();
-    }
     service.ctx.pause(latency).await;
     if let Some(transient) = transient {
+        if transient == Transient::RateLimited {
+            service.limiter.count_too_many_requests();
+        }
         return EmailError::transient(transient).into_response();
     }
     request.extensions_mut().insert(ApiKey(api_key));
     next.run(request).await
+}
+
+/// Resend's 429: `retry-after` and `ratelimit-reset` in whole seconds
+/// (at least one), `ratelimit-limit` and `ratelimit-remaining`.
+fn rate_limited(limit: u32, retry_in: Duration) -> Response {
+    let mut response = EmailError::rate_limited(limit).into_response();
+    let seconds = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
+    let seconds = seconds.max(1).to_string();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("retry-after", seconds.clone()),
+        ("ratelimit-reset", seconds),
+        ("ratelimit-limit", limit.to_string()),
+        ("ratelimit-remaining", "0".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
 }
 
 fn api_key_of(headers: &HeaderMap) -> Result<String, EmailError> {

@@ -1,8 +1,5 @@
-//! The email sandbox's memory, behind one mutex: its RNG, sent emails,
-//! stored idempotent answers and per-key rate windows.
-
-use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+//! The email sandbox's memory, behind one mutex: its RNG, sent emails and
+//! stored idempotent answers.
 
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;
@@ -48,8 +45,6 @@ pub(crate) struct EmailState {
     pub(crate) rng: StdRng,
     pub(crate) sent: Vec<SentEmail>,
     pub(crate) idempotency: IdempotencyStore,
-    /// Request instants in the last second, per API key.
-    windows: BTreeMap<String, VecDeque<Instant>>,
 }
 
 impl EmailState {
@@ -58,25 +53,7 @@ impl EmailState {
             rng: StdRng::seed_from_u64(stable_hash(&[&seed.to_string(), "email"])),
             sent: Vec::new(),
             idempotency: IdempotencyStore::default(),
-            windows: BTreeMap::new(),
         }
-    }
-
-    /// Counts a request against the key's one-second window; false when
-    /// the key is over its limit (the request is not counted then).
-    pub(crate) fn admit(&mut self, api_key: &str, per_second: u32, now: Instant) -> bool {
-        let window = self.windows.entry(api_key.to_owned()).or_default();
-        while window
-            .front()
-            .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1))
-        {
-            window.pop_front();
-        }
-        if window.len() >= per_second as usize {
-            return false;
-        }
-        window.push_back(now);
-        true
     }
 
     pub(crate) fn write_ledger(&self, ledger: &mut Ledger) {
@@ -100,21 +77,5 @@ impl EmailState {
                 status: "sent".into(),
             })
             .collect();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_window_is_per_key_and_slides() {
-        let mut state = EmailState::new(1);
-        let start = Instant::now();
-        assert!(state.admit("re_a", 2, start));
-        assert!(state.admit("re_a", 2, start));
-        assert!(!state.admit("re_a", 2, start + Duration::from_millis(500)));
-        assert!(state.admit("re_b", 2, start));
-        assert!(state.admit("re_a", 2, start + Duration::from_secs(1)));
     }
 }

@@ -172,14 +172,22 @@ impl StripeError {
         }
     }
 
-    pub(crate) fn transient(transient: Transient) -> Self {
-        let error = match transient {
-            Transient::RateLimited => Self::new(
+    /// 429: too many requests for the key's rate limit (or an injected one).
+    pub(crate) fn rate_limited() -> Self {
+        StripeError {
+            should_retry: true,
+            ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "invalid_request_error",
                 Some("rate_limit"),
                 "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.",
-            ),
+            )
+        }
+    }
+
+    pub(crate) fn transient(transient: Transient) -> Self {
+        let error = match transient {
+            Transient::RateLimited => return Self::rate_limited(),
             Transient::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "api_error",

@@ -1,6 +1,6 @@
 //! What every Stripe request passes: the `Bearer sk_test_...` key, the
-//! `Idempotency-Key` length, injected transient errors and latency, and a
-//! `Request-Id` on the way out.
+//! `Idempotency-Key` length, the key's rate limit, injected transient
+//! errors and latency, and a `Request-Id` on the way out.
 //!
 //! For POSTs the injected latency is not slept here: it is handed to the
 //! handler, which sleeps after reserving the idempotency key, so the latency
@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use super::StripeService;
 use super::errors::StripeError;
 use crate::faults::{Transient, roll};
+use crate::rate_limit::Admission;
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
@@ -50,6 +51,14 @@ pub(crate) async fn gate(
     let request_id = format!("req_{}", &uuid::Uuid::new_v4().simple().to_string()[..14]);
     let mut response = match caller_of(request.headers()) {
         Err(error) => error.into_response(),
+        Ok(caller)
+            if matches!(
+                service.limiter.admit(&caller.api_key),
+                Admission::Refused { .. }
+            ) =>
+        {
+            StripeError::rate_limited().into_response()
+        }
         Ok(mut caller) => {
             let faults = service.ctx.faults();
             let (latency, transient) = {
@@ -65,7 +74,12 @@ pub(crate) async fn gate(
                 caller.latency = latency;
             }
             match transient {
-                Some(transient) => StripeError::transient(transient).into_response(),
+                Some(transient) => {
+                    if transient == Transient::RateLimited {
+                        service.limiter.count_too_many_requests();
+                    }
+                    StripeError::transient(transient).into_response()
+                }
                 None => {
                     request.extensions_mut().insert(caller);
                     next.run(request).await

@@ -1,7 +1,8 @@
 //! The Stripe-shaped payments API: payment intents with manual capture,
 //! refunds, idempotency keys.
 //!
-//! - [`gate`]: authorization, request ids, latency and transient faults;
+//! - [`gate`]: authorization, request ids, the rate limit, latency and
+//!   transient faults;
 //! - [`execution`]: running a POST under its idempotency key;
 //! - [`intent_routes`], [`listing`], [`refunds`], [`search`]: the endpoints;
 //! - [`intents`]: the PaymentIntent state machine; [`form`]: bracket-key
@@ -27,6 +28,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::context::{Context, locked};
+use crate::rate_limit::Limiter;
 use errors::StripeError;
 use state::StripeState;
 
@@ -34,14 +36,17 @@ use state::StripeState;
 #[derive(Debug)]
 pub(crate) struct StripeService {
     pub(crate) ctx: Arc<Context>,
+    /// Requests per second and API key.
+    pub(crate) limiter: Limiter,
     state: Mutex<StripeState>,
 }
 
 impl StripeService {
-    pub(crate) fn new(ctx: Arc<Context>) -> Self {
+    pub(crate) fn new(ctx: Arc<Context>, rate_limit_per_sec: Option<u32>) -> Self {
         StripeService {
             state: Mutex::new(StripeState::new(ctx.seed)),
             ctx,
+            limiter: Limiter::new(rate_limit_per_sec),
         }
     }
 

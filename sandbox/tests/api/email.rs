@@ -1,6 +1,6 @@
 //! The Resend-style email API.
 
-use autobook_sandbox::{EmailFault, FaultScript, SandboxConfig};
+use autobook_sandbox::{ApiRateLimits, EmailFault, FaultScript, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -127,7 +127,10 @@ async fn scripted_rejections_are_stored_and_consumed_in_order() {
 #[tokio::test]
 async fn keys_bodies_and_rates_are_checked() {
     let app = spawn_with(SandboxConfig {
-        email_rate_limit_per_sec: 2,
+        rate_limits: ApiRateLimits {
+            email: Some(2),
+            ..ApiRateLimits::default()
+        },
         ..SandboxConfig::default()
     })
     .await;
