@@ -3,14 +3,18 @@
 use clap::Parser;
 
 use autobook::cli::{Cli, Command, LogFormat};
-use autobook::{chaos, commands, demo, telemetry};
+use autobook::{bench, chaos, commands, demo, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,
-        Command::Demo(_) | Command::Schemas(_) | Command::Chaos(_) | Command::Ops(_)
+        Command::Demo(_)
+            | Command::Schemas(_)
+            | Command::Chaos(_)
+            | Command::Ops(_)
+            | Command::Bench(_)
     );
     let default_filter = if quiet { "error" } else { "info" };
     let format = if quiet {
@@ -31,6 +35,7 @@ async fn main() -> std::process::ExitCode {
         Command::Schemas(args) => commands::schemas::run(args),
         Command::Chaos(args) => chaos::run(args).await,
         Command::Ops(args) => autobook::ops_cli::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
