@@ -111,7 +111,16 @@ impl BenchArgs {
 /// Runs the bench and prints the report; fails unless every measured
 /// trip was booked.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let report = execute(&args).await?;
+    let interrupt = crate::shutdown::on_signal();
+    // An interrupted run drops its role processes, which kills them.
+    let report = tokio::select! {
+        report = execute(&args) => report?,
+        () = interrupt.cancelled() => bail!(
+            "interrupted: database {} and namespace {} are left behind",
+            args.database,
+            args.namespace
+        ),
+    };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -162,9 +171,21 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
     };
     let result = measure(args, &launcher, &database_url, &topology).await;
     sandbox.shutdown().await;
-    crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
-    if !args.keep_database {
-        services::drop_database(&args.connections.database_url, &args.database).await?;
+    // A failed clean-up is reported, never put in place of the run's result.
+    if let Err(error) = crate::demo::clear_topology(&args.connections.amqp_url, &topology).await {
+        eprintln!(
+            "bench: could not delete namespace {}: {error:#}",
+            args.namespace
+        );
+    }
+    if !args.keep_database
+        && let Err(error) =
+            services::drop_database(&args.connections.database_url, &args.database).await
+    {
+        eprintln!(
+            "bench: could not drop database {}: {error:#}",
+            args.database
+        );
     }
     match result {
         Ok(report) => {
