@@ -70,6 +70,8 @@ pub enum Command {
     Chaos(crate::chaos::ChaosArgs),
     /// Inspect and repair sagas and dead letters.
     Ops(crate::ops_cli::OpsArgs),
+    /// Measure throughput, latency, CPU per saga and memory against what the machine allows.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]

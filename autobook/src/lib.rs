@@ -8,7 +8,10 @@
 //! [`chaos`] runs every role as a separate process, kills and restarts
 //! them at random, and checks that no saga was lost or doubled.
 //! [`logging`] and [`traces`] set up logs and OTLP span export.
+//! [`bench`] measures throughput, latency, CPU per saga and memory of the
+//! system, and the floor the machine allows.
 
+pub mod bench;
 pub mod chaos;
 pub mod cli;
 pub mod commands;

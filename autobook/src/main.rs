@@ -4,7 +4,7 @@ use clap::Parser;
 
 use autobook::cli::{Cli, Command, LogFormat};
 use autobook::traces::TraceExport;
-use autobook::{chaos, commands, demo, logging, telemetry};
+use autobook::{bench, chaos, commands, demo, logging, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -13,7 +13,11 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,
-        Command::Demo(_) | Command::Schemas(_) | Command::Chaos(_) | Command::Ops(_)
+        Command::Demo(_)
+            | Command::Schemas(_)
+            | Command::Chaos(_)
+            | Command::Ops(_)
+            | Command::Bench(_)
     );
     let default_filter = if quiet { "error" } else { "info" };
     let format = if quiet {
@@ -45,6 +49,7 @@ async fn main() -> std::process::ExitCode {
         Command::Schemas(args) => commands::schemas::run(args),
         Command::Chaos(args) => chaos::run(args).await,
         Command::Ops(args) => autobook::ops_cli::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     };
     if let Some(traces) = traces {
         traces.shutdown().await;
@@ -69,6 +74,7 @@ fn service_name(command: &Command) -> String {
         Command::Schemas(_) => "schemas",
         Command::Chaos(_) => "chaos",
         Command::Ops(_) => "ops",
+        Command::Bench(_) => "bench",
     };
     format!("autobook-{role}")
 }

@@ -140,6 +140,11 @@ impl Process {
         self.pid
     }
 
+    /// Whether the process has exited (without waiting).
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Waits for the exit (cancel-safe).
     pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
         self.child.wait().await
@@ -375,7 +380,8 @@ fn stopped_while_down(records: &Mutex<Records>, instance: String) {
 }
 
 /// SIGTERM, then up to `grace` for the drain; SIGKILL after that.
-async fn terminate(child: &mut Process, pid: u32, grace: Duration) -> (String, bool) {
+/// Returns how it ended and whether it drained in time with success.
+pub async fn terminate(child: &mut Process, pid: u32, grace: Duration) -> (String, bool) {
     let signalled = tokio::task::spawn_blocking(move || {
         Command::new("kill")
             .args(["-TERM", &pid.to_string()])

@@ -436,7 +436,7 @@ fn child_env(
 }
 
 /// `autobook migrate` as a child (database, schema, topology).
-async fn migrate(launcher: &Launcher) -> anyhow::Result<()> {
+pub(crate) async fn migrate(launcher: &Launcher) -> anyhow::Result<()> {
     let log = launcher.log_dir.join("migrate.log");
     let mut process = children::Process::spawn(&mut launcher.command(&["migrate"], &log)?)
         .context("starting autobook migrate")?;

@@ -50,9 +50,21 @@ pub fn generate(
     seed: u64,
     today: NaiveDate,
 ) -> Vec<(Intent, TripRequest)> {
+    generate_between(count, scenario, seed, today, AIRPORTS)
+}
+
+/// `count` trips departing after `today`, between `airports` (at least
+/// two, from the catalogue).
+pub fn generate_between(
+    count: usize,
+    scenario: Scenario,
+    seed: u64,
+    today: NaiveDate,
+    airports: &[&'static str],
+) -> Vec<(Intent, TripRequest)> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
-        .map(|n| trip(&mut rng, n, scenario, today))
+        .map(|n| trip(&mut rng, n, scenario, today, airports))
         .collect()
 }
 
@@ -68,11 +80,17 @@ fn intent(rng: &mut StdRng, scenario: Scenario) -> Intent {
     }
 }
 
-fn trip(rng: &mut StdRng, n: usize, scenario: Scenario, today: NaiveDate) -> (Intent, TripRequest) {
+fn trip(
+    rng: &mut StdRng,
+    n: usize,
+    scenario: Scenario,
+    today: NaiveDate,
+    airports: &[&'static str],
+) -> (Intent, TripRequest) {
     let intent = intent(rng, scenario);
-    let origin = *AIRPORTS.choose(rng).unwrap_or(&"JFK");
+    let origin = *airports.choose(rng).unwrap_or(&"JFK");
     let destination = loop {
-        let candidate = *AIRPORTS.choose(rng).unwrap_or(&"LAX");
+        let candidate = *airports.choose(rng).unwrap_or(&"LAX");
         if candidate != origin
             && !(matches!(origin, "JFK" | "EWR") && matches!(candidate, "JFK" | "EWR"))
             && !(matches!(origin, "NRT" | "HND") && matches!(candidate, "NRT" | "HND"))

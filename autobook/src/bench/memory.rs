@@ -1,0 +1,190 @@
+//! The orchestrator's memory while many sagas wait: sagas parked in
+//! `outcome_unknown` with their re-check timer far in the future are
+//! written straight into the real schema, a fresh orchestrator process
+//! runs live trips among them, and its resident memory is read from
+//! `/proc` at each level. A saga's state lives in PostgreSQL, so the
+//! figure should not grow with the number waiting.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use autobook_contracts::events::StepOutcomeUnknown;
+use autobook_contracts::trip::TripRequest;
+use autobook_contracts::{IdempotencyKey, Message, Step};
+use autobook_orchestrator::saga::{self, Effect, Policy};
+
+use super::driver::{Workload, drive};
+use super::pacing::Pacer;
+use super::proc_stats::{Probe, resident_memory, round};
+
+/// Parked sagas written per statement.
+const INSERT_BATCH: usize = 5_000;
+/// How far ahead the parked sagas' timers are due.
+const PARKED_FOR: chrono::TimeDelta = chrono::TimeDelta::days(30);
+
+/// The orchestrator's memory with `waiting` sagas parked.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MemoryLevel {
+    pub waiting: usize,
+    /// VmRSS after a batch of live trips, in MiB.
+    pub rss_mib: f64,
+    /// VmHWM (the process's peak resident memory so far), in MiB.
+    pub peak_rss_mib: f64,
+    /// Throughput of the live batch run at this level.
+    pub sagas_per_s: f64,
+}
+
+/// The waiting counts to measure at: none, a tenth, all.
+pub fn levels(waiting: usize) -> Vec<usize> {
+    let mut levels = vec![0, waiting / 10, waiting];
+    levels.dedup();
+    levels
+}
+
+/// Live trips run at each level: enough to keep the orchestrator busy for
+/// a moment at `concurrency`.
+pub fn batch_size(concurrency: usize) -> usize {
+    2 * concurrency + 20
+}
+
+/// Row values of one parked saga: id, user id, state and timer (JSON).
+fn parked(
+    trip: &TripRequest,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Uuid, String, String, String)> {
+    let id = Uuid::now_v7();
+    let started = saga::start(id, trip.clone(), now).context("the template trip is invalid")?;
+    let unknown = Message::from(StepOutcomeUnknown {
+        idempotency_key: IdempotencyKey::derive(id, Step::Search, 1),
+        step: Step::Search,
+        detail: "parked by the bench".to_owned(),
+    });
+    let decision =
+        saga::decide(&started.saga, &unknown, now, &Policy::default()).context("parking a saga")?;
+    let timer = decision
+        .effects
+        .iter()
+        .find_map(|effect| match effect {
+            Effect::Schedule { timer, .. } => Some(timer),
+            Effect::Send(_) => None,
+        })
+        .context("a parked saga schedules its re-check")?;
+    Ok((
+        id,
+        decision.saga.trip.user_id.as_str().to_owned(),
+        serde_json::to_string(&decision.saga)?,
+        serde_json::to_string(timer)?,
+    ))
+}
+
+/// Writes `count` parked sagas (and their timers) built from `trip`.
+pub async fn park(pool: &PgPool, trip: &TripRequest, count: usize) -> anyhow::Result<()> {
+    let mut left = count;
+    while left > 0 {
+        let now = Utc::now();
+        let rows = (0..left.min(INSERT_BATCH))
+            .map(|_| parked(trip, now))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        left -= rows.len();
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        let users: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        let states: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        let timers: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sagas (id, user_id, status, terminal, state, version) \
+             SELECT id, user_id, 'outcome_unknown', false, state::jsonb, 2 \
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS p(id, user_id, state)",
+        )
+        .bind(&ids)
+        .bind(&users)
+        .bind(&states)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO saga_timers (saga_id, timer, due_at) \
+             SELECT id, timer::jsonb, $3 FROM UNNEST($1::uuid[], $2::text[]) AS p(id, timer)",
+        )
+        .bind(&ids)
+        .bind(&timers)
+        .bind(now + PARKED_FOR)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Measures the orchestrator (`pid`) at each level: parks sagas up to the
+/// level, runs a batch of live trips through the system, reads its memory.
+pub async fn measure(
+    pool: &PgPool,
+    orchestrator: u32,
+    workload: &mut impl Workload,
+    template: &TripRequest,
+    waiting: usize,
+    concurrency: usize,
+    stall: Duration,
+) -> anyhow::Result<Vec<MemoryLevel>> {
+    let probe = Probe::new(vec![("orchestrator".to_owned(), orchestrator)]);
+    let mut parked_so_far = 0;
+    let mut measured = Vec::new();
+    for level in levels(waiting) {
+        eprintln!("bench: memory with {level} sagas waiting");
+        park(pool, template, level - parked_so_far).await?;
+        parked_so_far = level;
+        let pacer = Pacer::new(batch_size(concurrency), concurrency, 0)?;
+        let window = drive(workload, pacer, &probe, stall).await?;
+        let (rss, peak) =
+            resident_memory(orchestrator).context("reading the orchestrator's memory")?;
+        let mib = |bytes: u64| round(bytes as f64 / (1024.0 * 1024.0), 1);
+        measured.push(MemoryLevel {
+            waiting: level,
+            rss_mib: mib(rss),
+            peak_rss_mib: mib(peak),
+            sagas_per_s: round(window.sagas_per_s(), 1),
+        });
+    }
+    Ok(measured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_none_a_tenth_and_all() {
+        assert_eq!(levels(100_000), vec![0, 10_000, 100_000]);
+        assert_eq!(levels(5), vec![0, 5]);
+        assert_eq!(levels(0), vec![0]);
+    }
+
+    #[test]
+    fn a_parked_saga_waits_on_its_recheck() {
+        let (_, trip) = crate::demo::trips::generate(
+            1,
+            crate::cli::Scenario::Happy,
+            1,
+            Utc::now().date_naive(),
+        )
+        .pop()
+        .expect("one trip");
+        let (id, user, state, timer) = parked(&trip, Utc::now()).expect("parks");
+        let saga: autobook_orchestrator::saga::Saga = serde_json::from_str(&state).expect("state");
+        assert_eq!(saga.id, id);
+        assert_eq!(saga.phase.status(), "outcome_unknown");
+        assert!(!saga.phase.is_terminal());
+        assert_eq!(user, trip.user_id.as_str());
+        let timer: autobook_contracts::events::SagaTimer =
+            serde_json::from_str(&timer).expect("timer");
+        assert!(matches!(
+            timer,
+            autobook_contracts::events::SagaTimer::RecheckStep { .. }
+        ));
+    }
+}
