@@ -4,7 +4,15 @@
 //! Field shapes are enforced while deserializing (codes, names, amounts);
 //! rules that need the catalogue or the clock are checked by
 //! [`TripRequest::validate`], which judges "in the future" in the departure
-//! airport's own time zone.
+//! airport's own time zone with a `now` passed in by the caller.
+//!
+//! Dates are local calendar dates: the departure date in the origin's zone,
+//! the return date in the destination's zone. [`local_day`] says where such
+//! a day begins and ends in UTC; [`deadline`] computes when a trip must no
+//! longer be booked.
+
+pub mod deadline;
+pub mod local_day;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -155,6 +163,12 @@ impl TripRequest {
         self.validate_preferences()
     }
 
+    /// `today` is the current date in the origin's zone. The return date
+    /// (local to the destination) is compared as a calendar date with the
+    /// departure date: a return dated earlier is refused even across the
+    /// date line, where a same-day turnaround could in principle land on the
+    /// previous local date (Auckland to Honolulu); that rare case is refused
+    /// rather than guessing flight times.
     fn validate_dates(&self, today: NaiveDate) -> Result<(), TripValidationError> {
         let date = self.departure_date;
         if date < today {

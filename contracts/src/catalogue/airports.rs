@@ -30,6 +30,7 @@ macro_rules! airports {
 }
 
 airports! {
+    "AKL", "Auckland Airport", "Auckland", "NZ", None, "Pacific/Auckland", -37.0082, 174.7850;
     "AMS", "Amsterdam Airport Schiphol", "Amsterdam", "NL", None, "Europe/Amsterdam", 52.3105, 4.7683;
     "ARN", "Stockholm Arlanda Airport", "Stockholm", "SE", Some("STO"), "Europe/Stockholm", 59.6498, 17.9238;
     "ATH", "Athens International Airport", "Athens", "GR", None, "Europe/Athens", 37.9364, 23.9445;

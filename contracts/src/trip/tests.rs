@@ -193,3 +193,86 @@ fn malformed_shapes_fail_to_deserialize() {
     v["departure_date"] = json!("14/03/2027");
     assert!(serde_json::from_value::<TripRequest>(v).is_err());
 }
+
+#[test]
+fn today_across_the_date_line_depends_on_the_origin() {
+    // 2026-11-21 12:00 UTC is already 2026-11-22 01:00 in Auckland (NZDT,
+    // +13) and still 2026-11-21 02:00 in Honolulu (-10).
+    let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+    let from = |origin: &str, destination: &str, date: &str| {
+        trip(|v| {
+            v["origin"] = json!(origin);
+            v["destination"] = json!(destination);
+            v["departure_date"] = json!(date);
+        })
+    };
+    // Today in Auckland, though still yesterday in UTC.
+    assert_eq!(from("AKL", "HNL", "2026-11-22").validate(now), Ok(()));
+    // Yesterday in Auckland, today in Honolulu.
+    assert_eq!(
+        from("AKL", "HNL", "2026-11-21").validate(now),
+        Err(TripValidationError::DepartureInPast {
+            date: "2026-11-21".parse().unwrap(),
+            today: "2026-11-22".parse().unwrap(),
+        })
+    );
+    assert_eq!(from("HNL", "AKL", "2026-11-21").validate(now), Ok(()));
+    assert!(matches!(
+        from("HNL", "AKL", "2026-11-20").validate(now),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+}
+
+#[test]
+fn a_date_is_past_from_the_local_midnight_that_ends_it() {
+    // Local midnight starting 2027-03-14 in New York (still EST, clocks spring
+    // forward at 02:00 that day) is 05:00 UTC.
+    let midnight = Utc.with_ymd_and_hms(2027, 3, 14, 5, 0, 0).unwrap();
+    let second = chrono::Duration::seconds(1);
+    let on_the_13th = trip(|v| v["departure_date"] = json!("2027-03-13"));
+    assert_eq!(on_the_13th.validate(midnight - second), Ok(()));
+    assert!(matches!(
+        on_the_13th.validate(midnight),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+    assert!(matches!(
+        on_the_13th.validate(midnight + second),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+    // The same instants in London (GMT until 2027-03-28): midnight is 00:00 UTC.
+    let london_midnight = Utc.with_ymd_and_hms(2027, 3, 14, 0, 0, 0).unwrap();
+    let from_london = trip(|v| {
+        v["origin"] = json!("LHR");
+        v["departure_date"] = json!("2027-03-13");
+    });
+    assert_eq!(from_london.validate(london_midnight - second), Ok(()));
+    assert!(matches!(
+        from_london.validate(london_midnight),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+}
+
+#[test]
+fn today_is_right_on_the_days_around_a_clock_change() {
+    // New York falls back on 2026-11-01 at 02:00 EDT: the 1st lasts from
+    // 04:00 UTC to 05:00 UTC on the 2nd (25 hours).
+    let second = chrono::Duration::seconds(1);
+    let end_of_first = Utc.with_ymd_and_hms(2026, 11, 2, 5, 0, 0).unwrap();
+    let on_the_first = trip(|v| v["departure_date"] = json!("2026-11-01"));
+    assert_eq!(on_the_first.validate(end_of_first - second), Ok(()));
+    assert!(matches!(
+        on_the_first.validate(end_of_first),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+    // Santiago skips 2026-09-06 00:00: the 5th ends at 04:00 UTC.
+    let end_of_fifth = Utc.with_ymd_and_hms(2026, 9, 6, 4, 0, 0).unwrap();
+    let from_santiago = trip(|v| {
+        v["origin"] = json!("SCL");
+        v["departure_date"] = json!("2026-09-05");
+    });
+    assert_eq!(from_santiago.validate(end_of_fifth - second), Ok(()));
+    assert!(matches!(
+        from_santiago.validate(end_of_fifth),
+        Err(TripValidationError::DepartureInPast { .. })
+    ));
+}
