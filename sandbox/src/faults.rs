@@ -111,6 +111,13 @@ impl Faults {
     }
 
     /// Draws this request's extra latency.
+    /// The latency of one request and the transient error (if any) it meets.
+    pub(crate) fn draw_request(&self, rng: &mut StdRng) -> (Duration, Option<Transient>) {
+        let latency = self.draw_latency(rng);
+        let transient = roll(rng, self.transient_error_rate).then(|| Transient::draw(rng));
+        (latency, transient)
+    }
+
     pub(crate) fn draw_latency(&self, rng: &mut StdRng) -> Duration {
         let (low, high) = self.latency_ms;
         let (low, high) = (low.min(high), low.max(high));

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use super::DuffelService;
 use super::errors::DuffelError;
 use super::state::RATE_LIMIT;
-use crate::faults::{Transient, roll};
+use crate::faults::Transient;
 use crate::rate_limit::Admission;
 
 pub(crate) async fn gate(
@@ -57,13 +57,7 @@ async fn run(
     throttle: &mut Throttle,
 ) -> Response {
     let faults = service.ctx.faults();
-    let (latency, transient) = {
-        let mut state = service.state();
-        let latency = faults.draw_latency(&mut state.rng);
-        let transient = roll(&mut state.rng, faults.transient_error_rate)
-            .then(|| Transient::draw(&mut state.rng));
-        (latency, transient)
-    };
+    let (latency, transient) = faults.draw_request(&mut service.state().rng);
     service.ctx.pause(latency).await;
     match transient {
         Some(transient) => {

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::context::{Context, locked};
-use crate::faults::{Transient, roll};
+use crate::faults::Transient;
 use crate::rate_limit::{Admission, Limiter};
 use errors::EmailError;
 use state::EmailState;
@@ -85,13 +85,7 @@ async fn gate(
         return rate_limited(limit, retry_in);
     }
     let faults = service.ctx.faults();
-    let (latency, transient) = {
-        let mut state = service.state();
-        let latency = faults.draw_latency(&mut state.rng);
-        let transient = roll(&mut state.rng, faults.transient_error_rate)
-            .then(|| Transient::draw(&mut state.rng));
-        (latency, transient)
-    };
+    let (latency, transient) = faults.draw_request(&mut service.state().rng);
     service.ctx.pause(latency).await;
     if let Some(transient) = transient {
         if transient == Transient::RateLimited {

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::StripeService;
 use super::errors::StripeError;
-use crate::faults::{Transient, roll};
+use crate::faults::Transient;
 use crate::rate_limit::Admission;
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -61,13 +61,7 @@ pub(crate) async fn gate(
         }
         Ok(mut caller) => {
             let faults = service.ctx.faults();
-            let (latency, transient) = {
-                let mut state = service.state();
-                let latency = faults.draw_latency(&mut state.rng);
-                let transient = roll(&mut state.rng, faults.transient_error_rate)
-                    .then(|| Transient::draw(&mut state.rng));
-                (latency, transient)
-            };
+            let (latency, transient) = faults.draw_request(&mut service.state().rng);
             if transient.is_some() || request.method() != Method::POST {
                 service.ctx.pause(latency).await;
             } else {
