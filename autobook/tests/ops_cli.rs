@@ -301,7 +301,24 @@ async fn ops_lists_stuck_sagas_as_json_on_a_fresh_database() {
     let bad = ops(&database_url, &["saga", "list", "--state", "needs_help"]);
     let purge = ops(&database_url, &["dlq", "purge", "--json"]);
     let dead_letters = ops(&database_url, &["dlq", "list", "--json"]);
+    // A reader that goes away before the output is written (`| head`).
+    let mut closed = Command::new(env!("CARGO_BIN_EXE_autobook"));
+    closed
+        .args(["ops", "saga", "list", "--state", "stuck", "--json"])
+        .env("DATABASE_URL", &database_url)
+        .env_remove("AUTOBOOK_NAMESPACE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = closed.spawn().unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
     services::drop_database(&server, &database).await.unwrap();
+
+    let complaint = String::from_utf8_lossy(&closed.stderr);
+    assert!(
+        closed.status.success() && !complaint.contains("panicked"),
+        "a closed stdout ends the output quietly: {complaint}"
+    );
 
     assert!(
         listed.status.success(),

@@ -11,16 +11,29 @@ pub trait Render {
 
 /// Prints `report` as JSON or as text.
 pub fn emit<T: Serialize + Render>(report: &T, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+    let mut text = if json {
+        serde_json::to_string_pretty(report)?
     } else {
-        let text = report.render();
-        print!("{text}");
-        if !text.ends_with('\n') {
-            println!();
-        }
+        report.render()
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    Ok(())
+    write_out(&text)
+}
+
+/// Writes to stdout. A reader that stopped reading (`| head`) is not an
+/// error worth a panic or a message: the output simply ends there.
+fn write_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// A timestamp to the millisecond, in UTC.
