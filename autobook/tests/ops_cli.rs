@@ -70,17 +70,15 @@ async fn fresh_database(label: &str) -> (String, String, String) {
     (server, database, database_url)
 }
 
-/// Polls the reader every 20 ms until it gives `wanted`, at most 3 s (its
-/// fallback poll is a minute away: only NOTIFY can deliver it in time).
+/// Whether the reader gives `wanted` within 3 s (its fallback poll is a
+/// minute away: only NOTIFY can deliver it in time).
 async fn reader_sees(reader: &PgFlagReader, user_id: &str, wanted: FlagDecision) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while tokio::time::Instant::now() < deadline {
-        if reader.evaluate(user_id).ok() == Some(wanted) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
+    reader
+        .wait_until(Duration::from_secs(3), |r| {
+            (r.evaluate(user_id).ok() == Some(wanted)).then_some(())
+        })
+        .await
+        .is_some()
 }
 
 #[tokio::test]

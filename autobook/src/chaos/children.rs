@@ -17,7 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -228,7 +228,7 @@ pub struct Keeper {
 }
 
 /// Starts the keeper of `slot` (which starts the child at once).
-pub fn keep(slot: Slot, launcher: Arc<Launcher>, records: Arc<Mutex<Records>>) -> Keeper {
+pub fn keep(slot: Slot, launcher: Arc<Launcher>, records: SharedRecords) -> Keeper {
     let (orders, receiver) = mpsc::unbounded_channel();
     let (up, running) = watch::channel(false);
     let task = tokio::spawn(keeper(slot.clone(), launcher, records, receiver, up));
@@ -251,7 +251,7 @@ enum Next {
 async fn keeper(
     slot: Slot,
     launcher: Arc<Launcher>,
-    records: Arc<Mutex<Records>>,
+    records: SharedRecords,
     mut orders: mpsc::UnboundedReceiver<Order>,
     up: watch::Sender<bool>,
 ) {
@@ -263,7 +263,7 @@ async fn keeper(
         let mut child = match start(&slot, &launcher, &log, incarnation) {
             Ok(child) => child,
             Err(error) => {
-                lock(&records).spawn_errors.push(format!("{name}: {error}"));
+                records.send_modify(|r| r.spawn_errors.push(format!("{name}: {error}")));
                 if pause(Duration::from_secs(1), &mut orders, &records).await {
                     return stopped_while_down(&records, name);
                 }
@@ -292,7 +292,7 @@ async fn keeper(
                     last_log_line: last_child_line(&log),
                     status,
                 };
-                lock(&records).self_exits.push(record);
+                records.send_modify(|r| r.self_exits.push(record));
                 if pause(SELF_EXIT_RESTART_PAUSE, &mut orders, &records).await {
                     return stopped_while_down(&records, name);
                 }
@@ -305,11 +305,13 @@ async fn keeper(
                     &log,
                     json!({"chaos": "killed", "instance": name, "pid": pid}),
                 );
-                lock(&records).kills.push(KillRecord {
-                    at_ms,
-                    role: slot.role,
-                    instance: name.clone(),
-                    pid,
+                records.send_modify(|r| {
+                    r.kills.push(KillRecord {
+                        at_ms,
+                        role: slot.role,
+                        instance: name.clone(),
+                        pid,
+                    })
                 });
                 if pause(restart_after, &mut orders, &records).await {
                     return stopped_while_down(&records, name);
@@ -326,10 +328,12 @@ async fn keeper(
                     &log,
                     json!({"chaos": "stopped", "instance": name, "pid": pid, "status": status, "graceful": graceful}),
                 );
-                lock(&records).stopped.push(Stopped {
-                    instance: name,
-                    status,
-                    graceful,
+                records.send_modify(|r| {
+                    r.stopped.push(Stopped {
+                        instance: name,
+                        status,
+                        graceful,
+                    })
                 });
                 return;
             }
@@ -357,25 +361,27 @@ fn start(
 async fn pause(
     duration: Duration,
     orders: &mut mpsc::UnboundedReceiver<Order>,
-    records: &Mutex<Records>,
+    records: &watch::Sender<Records>,
 ) -> bool {
     let until = Instant::now() + duration;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(until) => return false,
             order = orders.recv() => match order {
-                Some(Order::Kill { .. }) => lock(records).skipped_kills += 1,
+                Some(Order::Kill { .. }) => records.send_modify(|r| r.skipped_kills += 1),
                 Some(Order::Stop { .. }) | None => return true,
             },
         }
     }
 }
 
-fn stopped_while_down(records: &Mutex<Records>, instance: String) {
-    lock(records).stopped.push(Stopped {
-        instance,
-        status: "down at the stop".into(),
-        graceful: true,
+fn stopped_while_down(records: &watch::Sender<Records>, instance: String) {
+    records.send_modify(|r| {
+        r.stopped.push(Stopped {
+            instance,
+            status: "down at the stop".into(),
+            graceful: true,
+        })
     });
 }
 
@@ -431,10 +437,12 @@ pub fn last_child_line(log: &Path) -> String {
     line.chars().take(500).collect()
 }
 
-pub fn lock(records: &Mutex<Records>) -> std::sync::MutexGuard<'_, Records> {
-    records
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The records of every keeper of a run: written by the keepers, watched
+/// by whoever waits for one to appear.
+pub type SharedRecords = Arc<watch::Sender<Records>>;
+
+pub fn new_records() -> SharedRecords {
+    Arc::new(watch::Sender::new(Records::default()))
 }
 
 #[cfg(test)]
@@ -467,22 +475,19 @@ mod tests {
         })
     }
 
-    /// Waits (at most 10 s) until the keeper has recorded what `seen` wants:
-    /// the records change only under their lock, checked after each yield.
-    async fn recorded(records: &Mutex<Records>, seen: impl Fn(&Records) -> bool) {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while !seen(&lock(records)) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .expect("the keeper records it");
+    /// Waits (at most 10 s) until the keeper has recorded what `seen` wants.
+    async fn recorded(records: &SharedRecords, seen: impl FnMut(&Records) -> bool) {
+        let mut watched = records.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), watched.wait_for(seen))
+            .await
+            .expect("the keeper records it in time")
+            .expect("the records are still kept");
     }
 
     #[tokio::test]
     async fn a_child_that_exits_on_its_own_is_counted_and_restarted() {
         let dir = temp_dir("self-exit");
-        let records = Arc::new(Mutex::new(Records::default()));
+        let records = new_records();
         let slot = Slot {
             role: "search",
             index: 0,
@@ -497,7 +502,7 @@ mod tests {
             })
             .expect("keeper alive");
         keeper.task.await.expect("keeper ends");
-        let records = lock(&records);
+        let records = records.borrow();
         assert!(records.self_exits.len() >= 2, "{:?}", records.self_exits);
         assert_eq!(
             records.self_exits_by_role().get("search"),
@@ -519,7 +524,7 @@ mod tests {
             .status()
             .expect("chmod");
         assert!(chmod.success());
-        let records = Arc::new(Mutex::new(Records::default()));
+        let records = new_records();
         let slot = Slot {
             role: "payment",
             index: 1,
@@ -543,7 +548,7 @@ mod tests {
             })
             .expect("keeper alive");
         keeper.task.await.expect("keeper ends");
-        let records = lock(&records);
+        let records = records.borrow();
         assert_eq!(records.kills.len(), 1);
         assert_eq!(records.kills[0].instance, "payment-1");
         assert!(records.self_exits.is_empty(), "{:?}", records.self_exits);

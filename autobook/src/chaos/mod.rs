@@ -23,8 +23,8 @@ pub mod submit;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
@@ -46,7 +46,7 @@ use crate::demo::summary::{Finished, summarize};
 use crate::reconcile::reconcile;
 use crate::services;
 use crate::settings::Connections;
-use children::{Launcher, Order, Records, Slot, lock};
+use children::{Launcher, Order, SharedRecords, Slot};
 use report::{ChaosSummary, UNFINISHED_LISTED, Unfinished};
 use schedule::{Plan, PlanConfig};
 
@@ -213,7 +213,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     launcher.epoch = Instant::now();
     let started = Utc::now();
     let launcher = Arc::new(launcher);
-    let records = Arc::new(Mutex::new(Records::default()));
+    let records = children::new_records();
     let keepers: Vec<children::Keeper> = slots
         .iter()
         .map(|slot| children::keep(slot.clone(), launcher.clone(), records.clone()))
@@ -351,7 +351,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
             "could not count the archived dead letters: {error:#}"
         )),
     }
-    let records_taken = std::mem::take(&mut *lock(&records));
+    let records_taken = records.send_replace(children::Records::default());
     for error in &records_taken.spawn_errors {
         warnings.push(format!("could not start a child: {error}"));
     }
@@ -496,7 +496,7 @@ async fn all_up(keepers: &[children::Keeper], warnings: &mut Vec<String>) {
 async fn print_status(
     pool: PgPool,
     launcher: Arc<Launcher>,
-    records: Arc<Mutex<Records>>,
+    records: SharedRecords,
     progress: Arc<submit::Progress>,
     trips: usize,
     stop: CancellationToken,
@@ -511,7 +511,7 @@ async fn print_status(
             .await
             .unwrap_or(-1);
         let (kills, exits) = {
-            let records = lock(&records);
+            let records = records.borrow();
             (records.kills.len(), records.self_exits.len())
         };
         eprintln!(

@@ -44,7 +44,7 @@ impl Default for ReaderConfig {
 pub struct PgFlagReader {
     cache: Arc<RwLock<Cache>>,
     staleness: Duration,
-    reads: watch::Receiver<u64>,
+    refreshes: watch::Receiver<Refreshes>,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
 }
@@ -55,14 +55,14 @@ impl PgFlagReader {
     /// [`FlagError::NotLoaded`].
     pub fn start(pool: PgPool, config: ReaderConfig) -> PgFlagReader {
         let cache = Arc::new(RwLock::new(Cache::default()));
-        let (reads_tx, reads) = watch::channel(0);
+        let (refreshes_tx, refreshes) = watch::channel(Refreshes::default());
         let cancel = CancellationToken::new();
         let task = tokio::spawn(
             Refresher {
                 pool,
                 cache: cache.clone(),
                 config,
-                reads: reads_tx,
+                refreshes: refreshes_tx,
                 healthy: None,
             }
             .run(cancel.clone()),
@@ -70,7 +70,7 @@ impl PgFlagReader {
         PgFlagReader {
             cache,
             staleness: config.staleness,
-            reads,
+            refreshes,
             cancel,
             task: Some(task),
         }
@@ -79,10 +79,34 @@ impl PgFlagReader {
     /// Waits until the store has been read once, at most `timeout`; false
     /// if it was not.
     pub async fn wait_until_read(&self, timeout: Duration) -> bool {
-        let mut reads = self.reads.clone();
-        tokio::time::timeout(timeout, reads.wait_for(|count| *count > 0))
+        let mut refreshes = self.refreshes.clone();
+        tokio::time::timeout(timeout, refreshes.wait_for(|r| r.succeeded > 0))
             .await
             .is_ok_and(|waited| waited.is_ok())
+    }
+
+    /// Waits until `check` gives `Some` for this reader, looking again after
+    /// every refresh (a change announced or polled, or a failed read that
+    /// may have made the copy stale), at most `timeout`; `None` if it never
+    /// did.
+    pub async fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&Self) -> Option<T>,
+    ) -> Option<T> {
+        let mut refreshes = self.refreshes.clone();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            refreshes.borrow_and_update();
+            if let Some(found) = check(self) {
+                return Some(found);
+            }
+            match tokio::time::timeout_at(deadline, refreshes.changed()).await {
+                Ok(Ok(())) => {}
+                // Timed out, or the refresher has stopped: one last look.
+                _ => return check(self),
+            }
+        }
     }
 
     /// Stops the background task and waits for it.
@@ -114,6 +138,14 @@ impl FlagSource for PgFlagReader {
     }
 }
 
+/// How many refreshes the background task has attempted, and how many read
+/// the store.
+#[derive(Debug, Clone, Copy, Default)]
+struct Refreshes {
+    attempted: u64,
+    succeeded: u64,
+}
+
 /// Why the refresher woke up.
 enum Wake {
     Poll,
@@ -124,7 +156,7 @@ struct Refresher {
     pool: PgPool,
     cache: Arc<RwLock<Cache>>,
     config: ReaderConfig,
-    reads: watch::Sender<u64>,
+    refreshes: watch::Sender<Refreshes>,
     /// Whether the last read succeeded (`None` before the first), so that
     /// only changes of health are logged.
     healthy: Option<bool>,
@@ -201,13 +233,17 @@ impl Refresher {
                         None => cache.confirm(started),
                     }
                 }
-                self.reads.send_modify(|count| *count += 1);
+                self.refreshes.send_modify(|r| {
+                    r.attempted += 1;
+                    r.succeeded += 1;
+                });
                 if self.healthy != Some(true) {
                     tracing::info!("flags read from PostgreSQL");
                 }
                 self.healthy = Some(true);
             }
             Err(error) => {
+                self.refreshes.send_modify(|r| r.attempted += 1);
                 if self.healthy != Some(false) {
                     tracing::warn!(
                         %error,

@@ -67,17 +67,3 @@ pub async fn pool(options: PgConnectOptions, connections: u32) -> PgPool {
         .await
         .unwrap()
 }
-
-/// Polls `check` every 20 ms until it gives `Some`, at most `deadline`.
-pub async fn within<T>(deadline: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let end = tokio::time::Instant::now() + deadline;
-    loop {
-        if let Some(found) = check() {
-            return Some(found);
-        }
-        if tokio::time::Instant::now() >= end {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}

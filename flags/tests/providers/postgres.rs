@@ -12,7 +12,7 @@ use autobook_flags::postgres::{
 };
 use autobook_flags::{DenyReason, FlagDecision, FlagSource};
 
-use crate::database::{TestDatabase, within};
+use crate::database::TestDatabase;
 
 /// Long enough for a loaded machine; far shorter than the fallback poll.
 const SEEN_WITHIN: Duration = Duration::from_secs(3);
@@ -38,10 +38,11 @@ async fn until_decision(
     user_id: &str,
     wanted: FlagDecision,
 ) -> Result<(), String> {
-    let seen = within(SEEN_WITHIN, || {
-        (reader.evaluate(user_id).ok() == Some(wanted)).then_some(())
-    })
-    .await;
+    let seen = reader
+        .wait_until(SEEN_WITHIN, |r| {
+            (r.evaluate(user_id).ok() == Some(wanted)).then_some(())
+        })
+        .await;
     seen.ok_or_else(|| format!("{user_id}: still {:?}", reader.evaluate(user_id)))
 }
 

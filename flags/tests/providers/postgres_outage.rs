@@ -11,7 +11,7 @@ use sqlx::postgres::PgPoolOptions;
 use autobook_flags::postgres::{PgFlagReader, ReaderConfig};
 use autobook_flags::{DenyReason, FlagDecision, FlagError, FlagSource};
 
-use crate::database::{TestDatabase, pool, server_options, within};
+use crate::database::{TestDatabase, pool, server_options};
 use crate::proxy::Proxy;
 
 fn upstream() -> SocketAddr {
@@ -37,21 +37,22 @@ async fn a_lost_database_denies_after_the_staleness_bound_and_recovers() {
     let before = reader.evaluate("usr_1").unwrap();
 
     let port = proxy.cut().await;
-    let stale = within(Duration::from_secs(15), || match reader.evaluate("usr_1") {
-        Err(error @ FlagError::Stale { .. }) => Some(error),
-        _ => None,
-    })
-    .await;
+    let stale = reader
+        .wait_until(Duration::from_secs(15), |r| match r.evaluate("usr_1") {
+            Err(error @ FlagError::Stale { .. }) => Some(error),
+            _ => None,
+        })
+        .await;
     let denied = reader.decide("usr_1");
 
     let proxy = Proxy::start(port, upstream()).await;
-    let recovered = within(Duration::from_secs(20), || {
-        reader
-            .evaluate("usr_1")
-            .ok()
-            .filter(|d| *d == FlagDecision::Allowed)
-    })
-    .await;
+    let recovered = reader
+        .wait_until(Duration::from_secs(20), |r| {
+            r.evaluate("usr_1")
+                .ok()
+                .filter(|d| *d == FlagDecision::Allowed)
+        })
+        .await;
 
     reader.stop().await;
     proxy.cut().await;
