@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{CustomerId, PaymentMethodId, PlaceCode};
+use crate::codes::{CustomerId, PaymentMethodId, PlaceCode, UserId};
 use crate::idempotency::IdempotencyKey;
 use crate::money::Money;
 use crate::notification::NotificationContent;
@@ -32,6 +32,9 @@ pub struct SearchOffers {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AuthorizePayment {
     pub idempotency_key: IdempotencyKey,
+    /// Whose trip: the worker checks the flags for this user before the
+    /// money moves.
+    pub user_id: UserId,
     pub amount: Money,
     pub payment_method: PaymentMethodId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +55,8 @@ pub struct OrderPassenger {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CreateOrder {
     pub idempotency_key: IdempotencyKey,
+    /// Whose trip: the worker checks the flags for this user before ordering.
+    pub user_id: UserId,
     pub offer_id: String,
     /// The offer total the traveller's hold covers.
     pub amount: Money,
@@ -62,6 +67,9 @@ pub struct CreateOrder {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CapturePayment {
     pub idempotency_key: IdempotencyKey,
+    /// Whose trip: the worker checks the flags for this user before the
+    /// money moves.
+    pub user_id: UserId,
     pub payment_intent_id: String,
     pub amount: Money,
 }
@@ -78,6 +86,17 @@ pub struct VoidHold {
 pub struct CancelOrder {
     pub idempotency_key: IdempotencyKey,
     pub order_id: String,
+}
+
+/// Give a traveller money back after a captured booking was cancelled
+/// (a Stripe refund of the captured PaymentIntent). Never gated by the
+/// flags: money going back to the traveller is always allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RefundPayment {
+    pub idempotency_key: IdempotencyKey,
+    pub payment_intent_id: String,
+    /// What the fare's conditions allow back, at most what was captured.
+    pub amount: Money,
 }
 
 /// Email the traveller.

@@ -132,6 +132,23 @@ pub struct CancelFailed {
     pub detail: String,
 }
 
+/// The traveller's money went back to the card (a Stripe refund).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentRefunded {
+    pub idempotency_key: IdempotencyKey,
+    /// Stripe refund id (re_...).
+    pub refund_id: String,
+    pub amount: Money,
+}
+
+/// The refund could not be made even after retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RefundFailed {
+    pub idempotency_key: IdempotencyKey,
+    pub payment_intent_id: String,
+    pub detail: String,
+}
+
 /// The email was accepted by the email provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NotificationSent {
@@ -159,8 +176,18 @@ pub enum SagaTimer {
     /// Ask the worker again about a step whose outcome was unknown; the
     /// worker looks the result up by the step's key before acting again.
     RecheckStep { idempotency_key: IdempotencyKey },
-    /// Try a failed compensation (void, cancel) again.
+    /// Try a failed compensation (void, cancel, refund) again.
     RetryCompensation { idempotency_key: IdempotencyKey },
+    /// A watched trip searches again; the key is the coming search's.
+    Research { idempotency_key: IdempotencyKey },
+    /// A waiting trip (watched or paused with nothing held) reached its
+    /// booking deadline; the key is the step it waits on.
+    Deadline { idempotency_key: IdempotencyKey },
+    /// The card hold placed by this authorize step is about to lapse.
+    HoldExpiring { idempotency_key: IdempotencyKey },
+    /// The offer selected with this authorize step can no longer be
+    /// ordered and paid for (its `expires_at` or `payment_required_by`).
+    OfferExpiring { idempotency_key: IdempotencyKey },
 }
 
 impl SagaTimer {
@@ -168,8 +195,21 @@ impl SagaTimer {
     pub fn idempotency_key(&self) -> &IdempotencyKey {
         match self {
             SagaTimer::RecheckStep { idempotency_key }
-            | SagaTimer::RetryCompensation { idempotency_key } => idempotency_key,
+            | SagaTimer::RetryCompensation { idempotency_key }
+            | SagaTimer::Research { idempotency_key }
+            | SagaTimer::Deadline { idempotency_key }
+            | SagaTimer::HoldExpiring { idempotency_key }
+            | SagaTimer::OfferExpiring { idempotency_key } => idempotency_key,
         }
+    }
+
+    /// Timers that watch an outside commitment (a hold, an offer) rather
+    /// than the step the saga waits on; they are matched by what they watch.
+    pub fn watches_commitment(&self) -> bool {
+        matches!(
+            self,
+            SagaTimer::HoldExpiring { .. } | SagaTimer::OfferExpiring { .. }
+        )
     }
 }
 
@@ -197,4 +237,32 @@ pub struct RetryRequested {
 pub struct AbortRequested {
     pub operator: String,
     pub reason: String,
+}
+
+/// A worker did not make a money-moving call because the flags deny it
+/// (kill switch thrown, auto-booking disabled for the user, or the flags
+/// could not be read). Nothing was done; the saga pauses before the step
+/// and sends the same command again when it is resumed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StepDeferred {
+    pub idempotency_key: IdempotencyKey,
+    pub step: Step,
+    /// Why, as a flag decision code (`kill_switch`, `pipeline_disabled`,
+    /// `flags_unavailable`).
+    pub reason: String,
+}
+
+/// The flags allow the paused saga's user again: carry on where it paused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResumeRequested {
+    /// What resumed it (`flags_allow`, an operator's name).
+    pub by: String,
+}
+
+/// The traveller (or someone on their behalf) cancels the trip. Cancelling
+/// twice is harmless; a cancel racing the booking ends in one outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TripCancelRequested {
+    /// Who asked: `traveller`, or an operator's name; never personal data.
+    pub requested_by: String,
 }

@@ -20,6 +20,7 @@ pub enum Step {
     Capture,
     Void,
     Cancel,
+    Refund,
     Notify,
 }
 
@@ -32,6 +33,7 @@ impl Step {
             Step::Capture => "capture",
             Step::Void => "void",
             Step::Cancel => "cancel",
+            Step::Refund => "refund",
             Step::Notify => "notify",
         }
     }

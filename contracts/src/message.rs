@@ -116,6 +116,12 @@ messages! {
     StepOutcomeUnknown(StepOutcomeUnknown) = "step.outcome_unknown", version 1, Event -> Orchestrator;
     RetryRequested(RetryRequested) = "saga.retry_requested", version 1, Event -> Orchestrator;
     AbortRequested(AbortRequested) = "saga.abort_requested", version 1, Event -> Orchestrator;
+    StepDeferred(StepDeferred) = "step.deferred", version 1, Event -> Orchestrator;
+    ResumeRequested(ResumeRequested) = "saga.resume_requested", version 1, Event -> Orchestrator;
+    TripCancelRequested(TripCancelRequested) = "trip.cancel_requested", version 1, Event -> Orchestrator;
+    RefundPayment(RefundPayment) = "payment.refund", version 1, Command -> Payment;
+    PaymentRefunded(PaymentRefunded) = "payment.refunded", version 1, Event -> Orchestrator;
+    RefundFailed(RefundFailed) = "payment.refund_failed", version 1, Event -> Orchestrator;
 }
 
 impl Message {
@@ -148,7 +154,14 @@ impl Message {
             Message::NotificationFailed(m) => Some(&m.idempotency_key),
             Message::TimerFired(TimerFired { timer }) => Some(timer.idempotency_key()),
             Message::StepOutcomeUnknown(m) => Some(&m.idempotency_key),
-            Message::RetryRequested(_) | Message::AbortRequested(_) => None,
+            Message::StepDeferred(m) => Some(&m.idempotency_key),
+            Message::RefundPayment(m) => Some(&m.idempotency_key),
+            Message::PaymentRefunded(m) => Some(&m.idempotency_key),
+            Message::RefundFailed(m) => Some(&m.idempotency_key),
+            Message::RetryRequested(_)
+            | Message::AbortRequested(_)
+            | Message::ResumeRequested(_)
+            | Message::TripCancelRequested(_) => None,
         }
     }
 }

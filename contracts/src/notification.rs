@@ -30,6 +30,17 @@ pub enum FailureReason {
     OffersKeptChanging { searches: u32 },
     /// The money could not be captured; the order was cancelled.
     CaptureFailed,
+    /// The trip's booking deadline passed while it was watched (or paused)
+    /// without an offer within its conditions; nothing is held.
+    DeadlinePassed {
+        searches: u32,
+        /// The cheapest offer any search returned, whatever its conditions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cheapest_seen: Option<Money>,
+    },
+    /// The booking could not be finished before the card hold would lapse;
+    /// the hold was released.
+    HoldLapsing,
 }
 
 impl FailureReason {
@@ -55,6 +66,12 @@ impl FailureReason {
             FailureReason::CaptureFailed => {
                 "We could not complete the payment, so the booking was cancelled and the hold on your card released."
             }
+            FailureReason::DeadlinePassed { .. } => {
+                "We watched this trip until its booking deadline, but no fare came within your conditions. Nothing was booked or charged."
+            }
+            FailureReason::HoldLapsing => {
+                "We could not finish the booking before the hold on your card would have lapsed, so the hold was released and nothing was charged."
+            }
         }
     }
 
@@ -68,6 +85,8 @@ impl FailureReason {
             FailureReason::OrderRejected => "order_rejected",
             FailureReason::OffersKeptChanging { .. } => "offers_kept_changing",
             FailureReason::CaptureFailed => "capture_failed",
+            FailureReason::DeadlinePassed { .. } => "deadline_passed",
+            FailureReason::HoldLapsing => "hold_lapsing",
         }
     }
 }
@@ -91,6 +110,21 @@ pub enum NotificationContent {
         destination: PlaceCode,
         departure_date: NaiveDate,
     },
+    /// The trip was cancelled at the traveller's request.
+    TripCancelled {
+        origin: PlaceCode,
+        destination: PlaceCode,
+        departure_date: NaiveDate,
+        /// The airline booking that was cancelled, if the trip was booked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booking_reference: Option<String>,
+        /// What was charged for the booking, if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        charged: Option<Money>,
+        /// What goes back to the card (the fare's conditions), if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refunded: Option<Money>,
+    },
 }
 
 impl NotificationContent {
@@ -98,6 +132,7 @@ impl NotificationContent {
         match self {
             NotificationContent::BookingConfirmed { .. } => "booking_confirmed",
             NotificationContent::BookingFailed { .. } => "booking_failed",
+            NotificationContent::TripCancelled { .. } => "trip_cancelled",
         }
     }
 }

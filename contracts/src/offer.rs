@@ -35,6 +35,10 @@ pub struct OfferSummary {
     /// Total for every passenger, taxes included.
     pub total: Money,
     pub expires_at: DateTime<Utc>,
+    /// When an order on this offer must be paid for (Duffel's
+    /// `payment_requirements.payment_required_by`), if the airline says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_required_by: Option<DateTime<Utc>>,
     /// The airline selling the offer.
     pub owner: AirlineCode,
     pub owner_name: String,
@@ -58,6 +62,13 @@ impl OfferSummary {
     /// Connections over every direction.
     pub fn total_stops(&self) -> u32 {
         self.slices.iter().map(|s| u32::from(s.stops)).sum()
+    }
+
+    /// The last instant an order on this offer can be placed and paid:
+    /// the earlier of its expiry and its payment deadline.
+    pub fn order_by(&self) -> DateTime<Utc> {
+        self.payment_required_by
+            .map_or(self.expires_at, |by| by.min(self.expires_at))
     }
 
     /// Local departure time of the outbound flight.

@@ -103,6 +103,11 @@ pub struct TripRequest {
     pub payment: PaymentDetails,
     /// Where confirmations and failure notices are sent.
     pub contact_email: EmailAddress,
+    /// The last local date (at the origin) on which autobook may book; the
+    /// trip is watched until the end of that day at the latest. Absent:
+    /// until shortly before departure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book_by: Option<NaiveDate>,
 }
 
 /// The most passengers one booking may carry.
@@ -121,6 +126,14 @@ pub enum TripValidationError {
     DepartureInPast { date: NaiveDate, today: NaiveDate },
     #[error("departure date {date} is more than {MAX_DAYS_AHEAD} days ahead")]
     DepartureTooFarAhead { date: NaiveDate },
+    #[error(
+        "book_by {book_by} must be between today ({today}) and the departure date {departure_date}"
+    )]
+    BookByOutOfRange {
+        book_by: NaiveDate,
+        today: NaiveDate,
+        departure_date: NaiveDate,
+    },
     #[error("return date {return_date} is before departure date {departure_date}")]
     ReturnBeforeDeparture {
         departure_date: NaiveDate,
@@ -163,6 +176,20 @@ impl TripRequest {
         self.validate_preferences()
     }
 
+    /// When the trip must no longer be booked: the start of the departure
+    /// day at the origin less `margin`, or the end of `book_by` if earlier.
+    /// None only for an origin outside the catalogue (refused by
+    /// [`TripRequest::validate`]).
+    pub fn booking_deadline(&self, margin: chrono::Duration) -> Option<deadline::BookingDeadline> {
+        let zone = place_zone("origin", &self.origin).ok()?;
+        Some(deadline::BookingDeadline::new(
+            self.departure_date,
+            zone,
+            margin,
+            self.book_by,
+        ))
+    }
+
     /// `today` is the current date in the origin's zone. The return date
     /// (local to the destination) is compared as a calendar date with the
     /// departure date: a return dated earlier is refused even across the
@@ -176,6 +203,15 @@ impl TripRequest {
         }
         if (date - today).num_days() > MAX_DAYS_AHEAD {
             return Err(TripValidationError::DepartureTooFarAhead { date });
+        }
+        if let Some(book_by) = self.book_by
+            && (book_by < today || book_by > date)
+        {
+            return Err(TripValidationError::BookByOutOfRange {
+                book_by,
+                today,
+                departure_date: date,
+            });
         }
         match self.return_date {
             Some(return_date) if return_date < date => {

@@ -69,6 +69,7 @@ fn booked(pi: &str, order_id: &str, amount: i64) -> Phase {
         offer_id: "off_1".into(),
         total: Money::new(amount, Currency::USD),
         expires_at: Utc::now(),
+        payment_required_by: None,
         owner: AirlineCode::parse("AA").unwrap(),
         owner_name: "American Airlines".into(),
         cabin_class: CabinClass::Economy,

@@ -100,7 +100,7 @@ pub fn ordered(saga: &Saga, offer: &OfferSummary, hold: &Hold, event: &OrderCrea
         return Decision::new(saga, phase, vec![Effect::Send(command.into())]);
     }
     let key = steps::key(saga, Step::Capture);
-    let command = steps::capture(key.clone(), hold, &order);
+    let command = steps::capture(saga, key.clone(), hold, &order);
     let phase = Phase::Capturing {
         key,
         offer: offer.clone(),

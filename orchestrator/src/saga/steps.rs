@@ -33,7 +33,7 @@ pub fn resend(saga: &Saga, phase: &Phase) -> Option<Message> {
         Phase::Ordering { key, offer, .. } => order(saga, key.clone(), offer).into(),
         Phase::Capturing {
             key, hold, order, ..
-        } => capture(key.clone(), hold, order).into(),
+        } => capture(saga, key.clone(), hold, order).into(),
         Phase::ReleasingHold { key, hold, .. } => void(key.clone(), hold).into(),
         Phase::CancellingOrder { key, order, .. } => cancel(key.clone(), order).into(),
         Phase::Notifying { key, outcome } => match outcome {
@@ -76,6 +76,7 @@ pub fn authorize(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> Auth
     let trip = &saga.trip;
     AuthorizePayment {
         idempotency_key: key,
+        user_id: trip.user_id.clone(),
         amount: offer.total,
         payment_method: trip.payment.payment_method.clone(),
         customer: trip.payment.customer.clone(),
@@ -89,6 +90,7 @@ pub fn authorize(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> Auth
 pub fn order(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> CreateOrder {
     CreateOrder {
         idempotency_key: key,
+        user_id: saga.trip.user_id.clone(),
         offer_id: offer.offer_id.clone(),
         amount: offer.total,
         passengers: offer
@@ -103,9 +105,10 @@ pub fn order(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> CreateOr
     }
 }
 
-pub fn capture(key: IdempotencyKey, hold: &Hold, order: &OrderRef) -> CapturePayment {
+pub fn capture(saga: &Saga, key: IdempotencyKey, hold: &Hold, order: &OrderRef) -> CapturePayment {
     CapturePayment {
         idempotency_key: key,
+        user_id: saga.trip.user_id.clone(),
         payment_intent_id: hold.payment_intent_id.clone(),
         amount: order.amount,
     }

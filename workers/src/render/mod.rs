@@ -5,6 +5,7 @@
 //! text body drop control characters. The content holds no personal data
 //! by design (no names, no addresses).
 
+pub mod cancellation;
 pub mod confirmation;
 pub mod escape;
 pub mod failure;
@@ -48,6 +49,21 @@ pub fn render(content: &NotificationContent) -> RenderedEmail {
             origin,
             destination,
             departure_date: *departure_date,
+        }),
+        NotificationContent::TripCancelled {
+            origin,
+            destination,
+            departure_date,
+            booking_reference,
+            charged,
+            refunded,
+        } => cancellation::render(&cancellation::Cancellation {
+            origin,
+            destination,
+            departure_date: *departure_date,
+            booking_reference: booking_reference.as_deref(),
+            charged: *charged,
+            refunded: *refunded,
         }),
     }
 }

@@ -60,6 +60,7 @@ pub fn offer(id: &str, total: i64, minutes: u32, stops: u8) -> OfferSummary {
         offer_id: id.into(),
         total: usd(total),
         expires_at: now() + Duration::minutes(30),
+        payment_required_by: None,
         owner: autobook_contracts::codes::AirlineCode::parse("AA").unwrap(),
         owner_name: "American Airlines".into(),
         cabin_class: CabinClass::Economy,
@@ -355,6 +356,7 @@ pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
         .into(),
         MessageType::CapturePayment => CapturePayment {
             idempotency_key: k(),
+            user_id: trip().user_id,
             payment_intent_id: "pi_1".into(),
             amount: usd(1),
         }
@@ -424,6 +426,38 @@ pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
         MessageType::StepOutcomeUnknown => unknown(k(), Step::Order).into(),
         MessageType::RetryRequested => retry_request().into(),
         MessageType::AbortRequested => abort_request().into(),
+        MessageType::StepDeferred => StepDeferred {
+            idempotency_key: k(),
+            step: Step::Authorize,
+            reason: "kill_switch".into(),
+        }
+        .into(),
+        MessageType::ResumeRequested => ResumeRequested {
+            by: "flags_allow".into(),
+        }
+        .into(),
+        MessageType::TripCancelRequested => TripCancelRequested {
+            requested_by: "traveller".into(),
+        }
+        .into(),
+        MessageType::RefundPayment => RefundPayment {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            amount: usd(1),
+        }
+        .into(),
+        MessageType::PaymentRefunded => PaymentRefunded {
+            idempotency_key: k(),
+            refund_id: "re_1".into(),
+            amount: usd(1),
+        }
+        .into(),
+        MessageType::RefundFailed => RefundFailed {
+            idempotency_key: k(),
+            payment_intent_id: "pi_1".into(),
+            detail: detail(),
+        }
+        .into(),
     }
 }
 

@@ -70,6 +70,16 @@ pub fn map_offer(offer: &Offer, passenger_ids: &[String]) -> Result<OfferSummary
     let expires_at = DateTime::parse_from_rfc3339(&offer.expires_at)
         .map_err(|_| invalid("expires_at"))?
         .with_timezone(&Utc);
+    let payment_required_by = offer
+        .payment_requirements
+        .as_ref()
+        .and_then(|p| p.payment_required_by.as_deref())
+        .map(|at| {
+            DateTime::parse_from_rfc3339(at)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| invalid("payment_requirements.payment_required_by"))
+        })
+        .transpose()?;
     let owner = airline_code(&offer.owner).ok_or_else(|| invalid("owner.iata_code"))?;
     let owner_name = offer
         .owner
@@ -98,6 +108,7 @@ pub fn map_offer(offer: &Offer, passenger_ids: &[String]) -> Result<OfferSummary
         offer_id: offer.id.clone(),
         total,
         expires_at,
+        payment_required_by,
         owner,
         owner_name,
         cabin_class: cabin_class(offer)?,

@@ -109,10 +109,19 @@ pub struct Offer {
     pub total_amount: String,
     pub total_currency: String,
     pub expires_at: String,
+    #[serde(default)]
+    pub payment_requirements: Option<PaymentRequirements>,
     pub owner: Carrier,
     #[serde(default)]
     pub passengers: Vec<Identified>,
     pub slices: Vec<Slice>,
+}
+
+/// When an order on the offer must be paid (null for instant payment).
+#[derive(Debug, Deserialize)]
+pub struct PaymentRequirements {
+    #[serde(default)]
+    pub payment_required_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
