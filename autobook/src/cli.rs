@@ -88,6 +88,64 @@ pub struct OrchestratorArgs {
     /// Name of this instance in the broker.
     #[arg(long, env = "AUTOBOOK_INSTANCE")]
     pub instance: Option<String>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// How trips with no acceptable offer yet are watched, and their deadline.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// Do not watch: a trip with no acceptable offer fails at once.
+    #[arg(long, env = "AUTOBOOK_NO_WATCH")]
+    pub no_watch: bool,
+    /// Seconds between searches of a watched trip while its deadline is far.
+    #[arg(long, env = "AUTOBOOK_WATCH_INTERVAL_SECS", default_value_t = 6 * 3600)]
+    pub watch_interval_secs: u64,
+    /// Fewest seconds between searches, however near the deadline.
+    #[arg(long, env = "AUTOBOOK_WATCH_MIN_INTERVAL_SECS", default_value_t = 900)]
+    pub watch_min_interval_secs: u64,
+    /// Within this many seconds of the deadline, searches come more often.
+    #[arg(long, env = "AUTOBOOK_WATCH_TIGHTEN_SECS", default_value_t = 7 * 24 * 3600)]
+    pub watch_tighten_secs: u64,
+    /// Each wait is moved by up to this fraction of itself (0 to 0.5).
+    #[arg(long, env = "AUTOBOOK_WATCH_JITTER", default_value_t = 0.2)]
+    pub watch_jitter: f64,
+    /// Longest a trip is watched from its arrival, in seconds (default:
+    /// until its deadline).
+    #[arg(long, env = "AUTOBOOK_MAX_WATCH_SECS")]
+    pub max_watch_secs: Option<u64>,
+    /// The booking deadline is the start of the departure day at the
+    /// origin less this many seconds (or the traveller's book-by date).
+    #[arg(long, env = "AUTOBOOK_DEADLINE_MARGIN_SECS", default_value_t = 6 * 3600)]
+    pub deadline_margin_secs: u64,
+}
+
+impl WatchArgs {
+    /// The saga policy these settings describe (other rules at their defaults).
+    pub fn policy(&self) -> anyhow::Result<autobook_orchestrator::saga::Policy> {
+        use std::time::Duration;
+        anyhow::ensure!(
+            (0.0..=0.5).contains(&self.watch_jitter),
+            "AUTOBOOK_WATCH_JITTER must be between 0 and 0.5, got {}",
+            self.watch_jitter
+        );
+        anyhow::ensure!(
+            self.watch_interval_secs > 0 && self.watch_min_interval_secs > 0,
+            "watch intervals must be positive"
+        );
+        let watch = (!self.no_watch).then(|| autobook_orchestrator::saga::WatchPolicy {
+            interval: Duration::from_secs(self.watch_interval_secs),
+            min_interval: Duration::from_secs(self.watch_min_interval_secs),
+            tighten_within: Duration::from_secs(self.watch_tighten_secs),
+            jitter: self.watch_jitter,
+            max_watch: self.max_watch_secs.map(Duration::from_secs),
+        });
+        Ok(autobook_orchestrator::saga::Policy {
+            watch,
+            deadline_margin: Duration::from_secs(self.deadline_margin_secs),
+            ..autobook_orchestrator::saga::Policy::default()
+        })
+    }
 }
 
 #[derive(Debug, Args)]

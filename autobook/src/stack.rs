@@ -5,6 +5,8 @@
 //! its own: a message's spans are linked to its publisher's only through
 //! the trace context in the AMQP headers.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
@@ -15,6 +17,8 @@ use uuid::Uuid;
 use autobook_broker::{Broker, Publisher};
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{Envelope, Topology};
+use autobook_flags::{FlagConfig, FlagSource};
+use autobook_orchestrator::clock::Clock;
 use autobook_orchestrator::runtime::OrchestratorConfig;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
 use autobook_workers::WorkerKind;
@@ -45,6 +49,8 @@ pub struct StackConfig {
     pub db_pool: u32,
     /// Test switch: publish every message twice.
     pub duplicate_deliveries: bool,
+    /// Where the flags come from (default: the flag tables of this database).
+    pub flags: FlagConfig,
 }
 
 impl StackConfig {
@@ -61,6 +67,7 @@ impl StackConfig {
             retry: RetryPolicy::default(),
             provider_timeout: std::time::Duration::from_secs(10),
             redis_url: None,
+            flags: FlagConfig::default(),
             // The sandbox, not a real provider, is on the other end.
             rate_limits: RateLimits {
                 duffel: RateLimit::new(2000.0, 200),
@@ -80,6 +87,11 @@ pub struct Stack {
     pub pool: PgPool,
     pub broker: Broker,
     pub publisher: Publisher,
+    /// The flags every role consults (kill switch, per-user enablement).
+    pub flags: Arc<dyn FlagSource>,
+    /// The orchestrators' clock; [`Stack::advance_clock`] moves it together
+    /// with the sandbox's.
+    pub clock: Clock,
     shutdown: CancellationToken,
     roles: JoinSet<anyhow::Result<()>>,
 }
@@ -110,6 +122,10 @@ impl Stack {
                 .context("REDIS_URL")?,
             None => Throttle::disabled(),
         };
+        let flags = autobook_flags::open(&config.flags, &pool)
+            .await
+            .context("opening the flags")?;
+        let clock = config.orchestrator.clock.clone();
         let shutdown = CancellationToken::new();
         let mut roles = JoinSet::new();
         for n in 0..config.orchestrators.max(1) {
@@ -118,13 +134,18 @@ impl Stack {
                 ..config.orchestrator.clone()
             };
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
+            let flags = flags.clone();
             let span = tracing::info_span!("role", role = "orchestrator", instance = n);
             roles.spawn(
                 async move {
-                    Ok(
-                        autobook_orchestrator::runtime::run(pool, broker, orchestrator, shutdown)
-                            .await?,
+                    Ok(autobook_orchestrator::runtime::run(
+                        pool,
+                        broker,
+                        flags,
+                        orchestrator,
+                        shutdown,
                     )
+                    .await?)
                 }
                 .instrument(span),
             );
@@ -148,9 +169,18 @@ impl Stack {
             pool,
             broker,
             publisher,
+            flags,
+            clock,
             shutdown,
             roles,
         })
+    }
+
+    /// Moves time forward for the orchestrators and the sandbox together:
+    /// timers that became due fire at once, offers and holds age.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.clock.advance(by);
+        self.sandbox.advance_clock(by);
     }
 
     /// Publishes a trip request through the broker, as a gateway would,
@@ -165,6 +195,23 @@ impl Stack {
             .instrument(span)
             .await
             .context("publishing the trip request")?;
+        Ok(envelope)
+    }
+
+    /// Publishes the traveller's cancellation of a trip.
+    pub async fn cancel(&self, saga_id: Uuid) -> anyhow::Result<Envelope> {
+        let envelope = Envelope::new(
+            saga_id,
+            autobook_contracts::events::TripCancelRequested {
+                requested_by: "traveller".into(),
+            },
+        );
+        self.publisher
+            .clone()
+            .with_origin("submitter")
+            .publish(&envelope)
+            .await
+            .context("publishing the cancellation")?;
         Ok(envelope)
     }
 

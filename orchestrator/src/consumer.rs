@@ -4,28 +4,30 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use chrono::Utc;
 
 use autobook_broker::{DeliveryContext, Disposition, Handler};
 use autobook_contracts::Envelope;
 
+use crate::clock::Clock;
 use crate::metric_definitions::{INBOX_DUPLICATES, SAGA_EVENTS_REJECTED};
 use crate::store::{Handled, SagaStore, StoreError};
 
 /// Applies events to sagas.
 pub struct EventHandler {
     store: SagaStore,
+    clock: Clock,
 }
 
 impl EventHandler {
-    pub fn new(store: SagaStore) -> Self {
-        EventHandler { store }
+    /// Decisions take their `now` from `clock`.
+    pub fn new(store: SagaStore, clock: Clock) -> Self {
+        EventHandler { store, clock }
     }
 }
 
 impl Handler for EventHandler {
     async fn handle(&self, envelope: Envelope, _context: DeliveryContext) -> Disposition {
-        let attempt = || async { self.store.handle(&envelope, Utc::now()).await };
+        let attempt = || async { self.store.handle(&envelope, self.clock.now()).await };
         let retries = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(20))
             .with_max_delay(Duration::from_millis(500))
@@ -44,10 +46,11 @@ impl Handler for EventHandler {
                 metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(1);
                 Disposition::dead_letter(code, reason)
             }
-            Ok(Handled::StaleTimer { reason }) => {
-                // Our own timer for a step the saga has left: expected, not an error.
-                metrics::counter!(SAGA_EVENTS_REJECTED, "code" => "stale_timer").increment(1);
-                tracing::debug!(saga_id = %envelope.saga_id, %reason, "stale timer ignored");
+            Ok(Handled::Ignored { code, reason }) => {
+                // Expected, not an error: our own timer for a step the saga
+                // has left, a second cancel, a resume another one beat.
+                metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(1);
+                tracing::debug!(saga_id = %envelope.saga_id, %reason, "ignored");
                 Disposition::Ack
             }
             Err(error) if error.retryable() => {

@@ -7,7 +7,8 @@
 //!   (saga row with optimistic concurrency, audit row, inbox, outbox, timers);
 //! - [`relay`]: publishes the outbox with publisher confirms, woken by
 //!   LISTEN/NOTIFY with a polling fallback;
-//! - [`timers`]: fires due durable timers into the outbox;
+//! - [`timers`]: fires due durable timers into the outbox, by the [`clock`];
+//! - [`resumer`]: resumes paused sagas once the flags allow them;
 //! - [`consumer`]: the event consumer: decode, execute, ack after commit;
 //! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL;
 //! - [`saga_metrics`]: what each transition means for the metrics;
@@ -15,11 +16,13 @@
 //!
 //! The orchestrator never calls a provider itself.
 
+pub mod clock;
 pub mod consumer;
 pub mod db;
 pub mod dead_letters;
 pub mod metric_definitions;
 pub mod relay;
+pub mod resumer;
 pub mod runtime;
 pub mod saga;
 pub mod saga_metrics;

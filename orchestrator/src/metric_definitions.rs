@@ -24,6 +24,7 @@ pub const OUTBOX_PUBLISH_DELAY_SECONDS: &str = "autobook_outbox_publish_delay_se
 pub const OUTBOX_BACKLOG: &str = "autobook_outbox_backlog";
 pub const OUTBOX_OLDEST_AGE_SECONDS: &str = "autobook_outbox_oldest_age_seconds";
 pub const TIMERS_FIRED: &str = "autobook_timers_fired_total";
+pub const SAGAS_RESUMED: &str = "autobook_sagas_resume_requested_total";
 pub const DEAD_LETTERS_ARCHIVED: &str = "autobook_dead_letters_archived_total";
 pub const DEAD_LETTERS_PENDING: &str = "autobook_dead_letters_pending";
 pub const SAMPLER_ERRORS: &str = "autobook_metrics_sampler_errors_total";
@@ -41,6 +42,7 @@ pub const COUNTERS: &[&str] = &[
     OUTBOX_PUBLISHED,
     OUTBOX_RELAY_ERRORS,
     TIMERS_FIRED,
+    SAGAS_RESUMED,
     DEAD_LETTERS_ARCHIVED,
     SAMPLER_ERRORS,
 ];
@@ -63,6 +65,10 @@ pub fn describe() {
     describe_sagas();
     describe_outbox();
     describe_counter!(TIMERS_FIRED, "Durable saga timers fired.");
+    describe_counter!(
+        SAGAS_RESUMED,
+        "Paused sagas asked to resume because the flags allow their user again."
+    );
     describe_counter!(
         DEAD_LETTERS_ARCHIVED,
         "Dead letters copied into the dead_letters table, by the role of their queue."

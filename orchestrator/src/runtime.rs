@@ -1,5 +1,5 @@
 //! Runs the orchestrator role: event consumer, outbox relay, timers, the
-//! dead-letter archiver and the gauge sampler, until shutdown; then drains
+//! resumer, the dead-letter archiver and the gauge sampler, until shutdown; then drains
 //! in-flight events.
 
 use std::sync::Arc;
@@ -11,9 +11,13 @@ use autobook_broker::consumer::ConsumerOptions;
 use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
 
+use autobook_flags::FlagSource;
+
+use crate::clock::Clock;
 use crate::consumer::EventHandler;
 use crate::dead_letters::{ArchiverConfig, run_archiver};
 use crate::relay::{RelayConfig, run_relay};
+use crate::resumer::{ResumerConfig, run_resumer};
 use crate::saga::Policy;
 use crate::sampler::{SamplerConfig, run_sampler};
 use crate::store::SagaStore;
@@ -28,6 +32,9 @@ pub struct OrchestratorConfig {
     pub timers: TimerConfig,
     pub sampler: SamplerConfig,
     pub policy: Policy,
+    pub resumer: ResumerConfig,
+    /// Where decisions and timers take the time from.
+    pub clock: Clock,
     /// Names this instance in the broker (consumer tag).
     pub instance: String,
     /// Move dead letters from the broker's dead-letter queues into the
@@ -43,6 +50,8 @@ impl Default for OrchestratorConfig {
             timers: TimerConfig::default(),
             sampler: SamplerConfig::default(),
             policy: Policy::default(),
+            resumer: ResumerConfig::default(),
+            clock: Clock::system(),
             instance: format!("orchestrator-{}", std::process::id()),
             archive_dead_letters: true,
         }
@@ -50,9 +59,11 @@ impl Default for OrchestratorConfig {
 }
 
 /// Runs until `shutdown` is cancelled. The topology must be declared.
+/// `flags` admits arriving trips and resumes paused sagas.
 pub async fn run(
     pool: PgPool,
     broker: Broker,
+    flags: Arc<dyn FlagSource>,
     config: OrchestratorConfig,
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
@@ -66,7 +77,14 @@ pub async fn run(
     ));
     let timers = tokio::spawn(run_timers(
         pool.clone(),
+        config.clock.clone(),
         config.timers.clone(),
+        shutdown.clone(),
+    ));
+    let resumer = tokio::spawn(run_resumer(
+        pool.clone(),
+        flags.clone(),
+        config.resumer.clone(),
         shutdown.clone(),
     ));
     let sampler = tokio::spawn(run_sampler(
@@ -87,10 +105,10 @@ pub async fn run(
             shutdown.clone(),
         ))
     });
-    let handler = Arc::new(EventHandler::new(SagaStore::new(
-        pool,
-        config.policy.clone(),
-    )));
+    let handler = Arc::new(EventHandler::new(
+        SagaStore::new(pool, config.policy.clone()).with_flags(flags),
+        config.clock.clone(),
+    ));
     let options = ConsumerOptions {
         queue: QueueRole::Orchestrator,
         prefetch: config.prefetch,
@@ -100,6 +118,7 @@ pub async fn run(
     shutdown.cancel();
     let _ = relay.await;
     let _ = timers.await;
+    let _ = resumer.await;
     let _ = sampler.await;
     if let Some(archiver) = archiver {
         let _ = archiver.await;

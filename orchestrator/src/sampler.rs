@@ -28,11 +28,15 @@ use crate::metric_definitions::{
 /// stuck (terminal for automation, but waiting for an operator).
 pub const GAUGED_STATUSES: &[&str] = &[
     "searching",
+    "watching",
+    "paused",
     "authorizing",
     "ordering",
     "capturing",
     "releasing_hold",
     "cancelling_order",
+    "cancelling_booking",
+    "refunding",
     "notifying",
     "outcome_unknown",
     "stuck",
@@ -151,7 +155,7 @@ mod tests {
 
     #[test]
     fn the_gauge_covers_every_open_status_and_stuck() {
-        let finished = ["booked", "failed", "aborted"];
+        let finished = ["booked", "failed", "cancelled", "aborted"];
         let expected: Vec<&str> = Phase::STATUSES
             .iter()
             .copied()

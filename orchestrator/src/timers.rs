@@ -1,6 +1,8 @@
 //! Durable timers: due rows of `saga_timers` become `saga.timer_fired`
 //! messages in the outbox, in the same transaction that marks them fired,
-//! so a timer fires once even with several orchestrators running.
+//! so a timer fires once even with several orchestrators running (rows are
+//! claimed with `FOR UPDATE SKIP LOCKED`). "Due" is judged by the
+//! orchestrator's [`Clock`], never by a sleep holding state.
 //! A timer stays in its saga's trace: it fires in a `fire timer` span,
 //! child of the handling span that scheduled it.
 
@@ -16,6 +18,7 @@ use autobook_contracts::Envelope;
 use autobook_contracts::events::{SagaTimer, TimerFired};
 use autobook_contracts::trace::TraceContext;
 
+use crate::clock::Clock;
 use crate::metric_definitions::TIMERS_FIRED;
 use crate::store::OUTBOX_CHANNEL;
 
@@ -36,12 +39,20 @@ impl Default for TimerConfig {
     }
 }
 
-/// Fires due timers until `shutdown`.
-pub async fn run_timers(pool: PgPool, config: TimerConfig, shutdown: CancellationToken) {
+/// Fires due timers until `shutdown`, by `clock`'s time: sleeps until the
+/// next timer is due (at most `max_sleep`) or the clock is advanced.
+pub async fn run_timers(
+    pool: PgPool,
+    clock: Clock,
+    config: TimerConfig,
+    shutdown: CancellationToken,
+) {
+    let mut advances = clock.advances();
     while !shutdown.is_cancelled() {
-        let sleep = match fire_due(&pool, config.batch_size).await {
+        advances.mark_seen();
+        let sleep = match fire_due(&pool, clock.now(), config.batch_size).await {
             Ok(fired) if fired as i64 >= config.batch_size => Duration::ZERO,
-            Ok(_) => next_due_in(&pool)
+            Ok(_) => next_due_in(&pool, &clock)
                 .await
                 .unwrap_or(config.max_sleep)
                 .min(config.max_sleep),
@@ -52,20 +63,22 @@ pub async fn run_timers(pool: PgPool, config: TimerConfig, shutdown: Cancellatio
         };
         tokio::select! {
             _ = shutdown.cancelled() => {}
+            _ = advances.next() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
     }
 }
 
-/// Moves due timers to the outbox; returns how many fired.
-pub async fn fire_due(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
+/// Moves the timers due at `now` to the outbox; returns how many fired.
+pub async fn fire_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
         "SELECT id, saga_id, timer, traceparent, tracestate FROM saga_timers \
-         WHERE fired_at IS NULL AND due_at <= now() \
+         WHERE fired_at IS NULL AND due_at <= $2 \
          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
+    .bind(now)
     .fetch_all(&mut *tx)
     .await?;
     let mut fired = Vec::with_capacity(rows.len());
@@ -118,11 +131,11 @@ fn firing_span(envelope: &Envelope, scheduled_in: Option<&TraceContext>) -> trac
     span
 }
 
-async fn next_due_in(pool: &PgPool) -> Option<Duration> {
+async fn next_due_in(pool: &PgPool, clock: &Clock) -> Option<Duration> {
     let next: Option<DateTime<Utc>> =
         sqlx::query_scalar("SELECT min(due_at) FROM saga_timers WHERE fired_at IS NULL")
             .fetch_one(pool)
             .await
             .ok()?;
-    next.map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+    next.map(|at| (at - clock.now()).to_std().unwrap_or(Duration::ZERO))
 }

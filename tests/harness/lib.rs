@@ -79,6 +79,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem 
     config.orchestrator.policy.recheck_delay = Duration::from_millis(100);
     config.orchestrator.policy.compensation_retry_delay = Duration::from_millis(100);
     config.orchestrator.policy.max_retry_delay = Duration::from_millis(400);
+    // Trips with no acceptable offer fail at once unless a test watches them.
+    config.orchestrator.policy.watch = None;
     config.db_pool = 8;
     config.redis_url = Some(redis_url());
     // Tests read the dead-letter queues themselves (`TestSystem::dead_letter`);
@@ -104,6 +106,75 @@ impl TestSystem {
         let saga_id = Uuid::now_v7();
         self.stack().submit(saga_id, trip).await.unwrap();
         saga_id
+    }
+
+    /// Publishes the traveller's cancellation of the trip.
+    pub async fn cancel(&self, saga_id: Uuid) {
+        self.cancel_envelope(saga_id).await;
+    }
+
+    /// Like [`TestSystem::cancel`], returning what was published.
+    pub async fn cancel_envelope(&self, saga_id: Uuid) -> autobook_contracts::Envelope {
+        self.stack().cancel(saga_id).await.unwrap()
+    }
+
+    /// Waits (at most 15 s, checking every 20 ms: nothing announces it)
+    /// until the orchestrator has handled `message_id` (it is in the inbox).
+    pub async fn handled(&self, message_id: Uuid) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let found: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM inbox WHERE message_id = $1)")
+                    .bind(message_id)
+                    .fetch_one(&self.stack().pool)
+                    .await
+                    .unwrap();
+            if found {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {message_id} was not handled within 15 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits (at most 30 s) until the saga's status is `status`, one of the
+    /// statuses the orchestrator announces (waiting ones: watching, paused;
+    /// terminal ones).
+    pub async fn reaches(&self, id: Uuid, status: &str) -> SagaRow {
+        self.until(id, status, |row| row.status == status).await
+    }
+
+    /// Waits (at most 30 s) until the saga's row satisfies `done`, checked
+    /// whenever the orchestrator announces a waiting or terminal status.
+    pub async fn until(&self, id: Uuid, what: &str, done: impl Fn(&SagaRow) -> bool) -> SagaRow {
+        let status = what;
+        let pool = &self.stack().pool;
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .unwrap();
+        listener
+            .listen_all([
+                autobook_orchestrator::store::SAGA_WAITING_CHANNEL,
+                autobook_orchestrator::store::SAGA_FINISHED_CHANNEL,
+            ])
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(row) = self.saga(id).await
+                && done(&row)
+            {
+                return row;
+            }
+            let next = tokio::time::timeout_at(deadline, listener.recv()).await;
+            if next.is_err() {
+                let now = self.saga(id).await.map(|row| row.status);
+                panic!("saga {id} did not reach {status} within 30 s; it is {now:?}");
+            }
+        }
     }
 
     pub async fn saga(&self, id: Uuid) -> Option<SagaRow> {

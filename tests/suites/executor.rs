@@ -234,19 +234,30 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
     store.handle(&unknown, now).await.unwrap();
     assert_eq!(
         db.count(
-            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL",
+            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL \
+             AND timer->>'kind' = 'recheck_step'",
             saga
         )
         .await,
         1
     );
+    // The offer's expiry (in 29 minutes) and the hold's lapse guard (in six
+    // days) are timers too, not yet due.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL",
+            saga
+        )
+        .await,
+        3
+    );
 
-    let fired = autobook_orchestrator::timers::fire_due(&db.pool, 10)
+    let fired = autobook_orchestrator::timers::fire_due(&db.pool, now, 10)
         .await
         .unwrap();
     assert_eq!(fired, 1);
     assert_eq!(
-        autobook_orchestrator::timers::fire_due(&db.pool, 10)
+        autobook_orchestrator::timers::fire_due(&db.pool, now, 10)
             .await
             .unwrap(),
         0,

@@ -247,6 +247,7 @@ fn payload(rng: &mut Rng, message_type: &str, text: &str) -> Value {
         }),
         "payment.capture" => json!({
             "idempotency_key": key(rng, "capture"),
+            "user_id": "usr_hostile",
             "payment_intent_id": text,
             "amount": money(rng),
         }),
@@ -452,7 +453,7 @@ fn body(rng: &mut Rng, role: QueueRole, kind: Kind) -> Vec<u8> {
                 _ => (*rng.pick(&[
                     "trip.teleported",
                     "trip.cancelled",
-                    "payment.refund",
+                    "payment.refund_everything",
                     "*",
                     "#",
                 ]))

@@ -58,7 +58,14 @@ fn parked(
     now: DateTime<Utc>,
 ) -> anyhow::Result<(Uuid, String, String, String)> {
     let id = Uuid::now_v7();
-    let started = saga::start(id, trip.clone(), now).context("the template trip is invalid")?;
+    let started = saga::start(
+        id,
+        trip.clone(),
+        now,
+        &Policy::default(),
+        &saga::Admission::Open,
+    )
+    .context("the template trip is invalid")?;
     let unknown = Message::from(StepOutcomeUnknown {
         idempotency_key: IdempotencyKey::derive(id, Step::Search, 1),
         step: Step::Search,

@@ -23,12 +23,15 @@ pub async fn run(
             interval: Duration::from_millis(args.metrics_interval_ms.max(100)),
         },
         instance,
+        policy: args.watch.policy()?,
         ..OrchestratorConfig::default()
     };
     tracing::info!(namespace = %args.services.namespace, "orchestrator starting");
+    let flags = autobook_flags::open(&args.services.flags.config()?, &role.pool).await?;
     let result = runtime::run(
         role.pool.clone(),
         role.broker.clone(),
+        flags,
         config,
         role.shutdown.clone(),
     )

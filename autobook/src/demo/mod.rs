@@ -87,6 +87,8 @@ pub async fn execute_with(
         seed: args.seed,
         ..SandboxConfig::default()
     };
+    // These scenarios book or fail at once; only `watch` watches.
+    config.orchestrator.policy.watch = None;
     configure(&mut config);
     let stack = Stack::start(config).await?;
     let generated = trips::generate(

@@ -356,9 +356,15 @@ pub fn judge(
                 (Message::TripRequested(_), Some(_)) => {
                     Err(format!("stale: saga {saga_id} exists already"))
                 }
-                (Message::TripRequested(trip), None) => saga::start(saga_id, trip.clone(), now)
-                    .map(|_| ())
-                    .map_err(|e| format!("the trip is invalid: {e}")),
+                (Message::TripRequested(trip), None) => saga::start(
+                    saga_id,
+                    trip.clone(),
+                    now,
+                    &Policy::default(),
+                    &saga::Admission::Open,
+                )
+                .map(|_| ())
+                .map_err(|e| format!("the trip is invalid: {e}")),
                 (_, None) => Err(format!(
                     "there is still no saga {saga_id}: it would be dead-lettered again"
                 )),

@@ -173,6 +173,45 @@ pub fn phase_details(phase: &Phase) -> Vec<Detail> {
     }
     match phase {
         Phase::Searching { .. } => {}
+        Phase::Watching { next_search_at, .. } => {
+            out.push(detail("next search", next_search_at.to_rfc3339()));
+        }
+        Phase::Paused { waiting, reason } => {
+            out.push(detail("paused before", waiting.status()));
+            out.push(detail("because", reason.clone()));
+        }
+        Phase::CancellingBooking { booking, .. } => {
+            out.push(detail("order", order_text(&booking.order)));
+            out.push(detail("captured", booking.captured.to_string()));
+        }
+        Phase::Refunding {
+            booking, amount, ..
+        } => {
+            out.push(detail("order", order_text(&booking.order)));
+            out.push(detail(
+                "refunding",
+                format!(
+                    "{amount} of {} on {}",
+                    booking.captured, booking.payment_intent_id
+                ),
+            ));
+        }
+        Phase::Cancelled {
+            booking_reference,
+            charged,
+            refunded,
+            notified,
+        } => {
+            if let Some(reference) = booking_reference {
+                out.push(detail("cancelled booking", reference.clone()));
+            }
+            let money = |m: &Option<autobook_contracts::Money>| {
+                m.map_or("nothing".to_owned(), |m| m.to_string())
+            };
+            out.push(detail("charged", money(charged)));
+            out.push(detail("refunded", money(refunded)));
+            out.push(detail("notified", notified.to_string()));
+        }
         Phase::Authorizing { offer, .. } => {
             out.push(detail(
                 "offer",
@@ -195,6 +234,7 @@ pub fn phase_details(phase: &Phase) -> Vec<Detail> {
             let then = match then {
                 AfterRelease::Research => "search again".to_owned(),
                 AfterRelease::Fail { reason } => format!("fail ({})", code_of(reason)),
+                AfterRelease::Cancelled => "cancelled by the traveller".to_owned(),
             };
             out.push(detail("then", then));
         }
@@ -214,6 +254,7 @@ pub fn phase_details(phase: &Phase) -> Vec<Detail> {
                     format!("booked ({})", booking.order.booking_reference)
                 }
                 Outcome::Failed { reason } => format!("failed ({})", code_of(reason)),
+                Outcome::Cancelled { .. } => "cancelled".to_owned(),
             };
             out.push(detail("telling the traveller", outcome));
         }
@@ -762,8 +803,8 @@ pub async fn request(
             code: code.to_owned(),
             reason,
         }),
-        Handled::StaleTimer { reason } => RequestResult::Refused(Refusal {
-            code: "stale_timer".into(),
+        Handled::Ignored { code, reason } => RequestResult::Refused(Refusal {
+            code: code.to_owned(),
             reason,
         }),
         Handled::Duplicate => RequestResult::Refused(Refusal {

@@ -177,6 +177,28 @@ fn check_saga(
                 );
             }
         }
+        Phase::Cancelled {
+            charged, refunded, ..
+        } => {
+            if !live.is_empty() {
+                report(
+                    "ticket_after_cancellation",
+                    format!("cancelled but {} live order(s)", live.len()),
+                );
+            }
+            let received: i64 = captured.iter().map(|i| i.amount_received).sum();
+            let returned: i64 = captured.iter().map(|i| i.amount_refunded).sum();
+            let charged_minor = charged.map_or(0, |m| m.amount_minor);
+            let refunded_minor = refunded.map_or(0, |m| m.amount_minor);
+            if received != charged_minor || returned != refunded_minor {
+                report(
+                    "cancellation_money_mismatch",
+                    format!(
+                        "captured {received} and refunded {returned}, saga recorded charged {charged_minor} and refunded {refunded_minor}"
+                    ),
+                );
+            }
+        }
         Phase::Stuck { problem, .. } => report("stuck", problem.clone()),
         Phase::Aborted { problem, .. } => report("aborted", problem.clone()),
         open => report("not_finished", format!("saga still {}", open.status())),

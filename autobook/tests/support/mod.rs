@@ -119,6 +119,7 @@ impl System {
             .env("AMQP_URL", &self.amqp_url)
             .env("AUTOBOOK_NAMESPACE", &self.namespace)
             .env("AUTOBOOK_DB_POOL", "4")
+            .env("AUTOBOOK_NO_WATCH", "true")
             .env("AUTOBOOK_RETRY_DELAYS_MS", "100,300,1000,3000,5000,10000")
             .env("DUFFEL_BASE_URL", &self.sandbox.duffel_url)
             .env("STRIPE_BASE_URL", &self.sandbox.stripe_url)

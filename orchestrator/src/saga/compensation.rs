@@ -10,33 +10,20 @@ use super::decide::{Decision, Effect};
 use super::forward;
 use super::policy::Policy;
 use super::state::{AfterRelease, Hold, OrderRef, Phase, Saga};
-use super::{finish, steps};
+use super::{cancellation, commitments, finish, steps, watching};
 
 /// The order was not created. Expired or repriced offers lead back to
 /// search (releasing the hold first, since the new offer has a new price);
 /// a permanent refusal releases the hold and fails. (An order whose outcome
 /// is unknown arrives as `step.outcome_unknown`; see `recovery`.)
 pub fn order_failed(saga: &Saga, hold: &Hold, event: &OrderFailed, policy: &Policy) -> Decision {
+    if saga.cancel_requested {
+        return cancellation::release(saga, hold.clone());
+    }
     match event.reason {
-        OrderFailureReason::OfferExpired | OrderFailureReason::PriceChanged
-            if saga.epoch < policy.max_searches =>
-        {
-            let key = steps::key(saga, Step::Void);
-            let command = steps::void(key.clone(), hold);
-            let phase = Phase::ReleasingHold {
-                key,
-                hold: hold.clone(),
-                then: AfterRelease::Research,
-            };
-            Decision::new(saga, phase, vec![Effect::Send(command.into())])
+        OrderFailureReason::OfferExpired | OrderFailureReason::PriceChanged => {
+            commitments::release_for_new_search(saga, hold.clone(), policy)
         }
-        OrderFailureReason::OfferExpired | OrderFailureReason::PriceChanged => forward::release(
-            saga,
-            hold.clone(),
-            FailureReason::OffersKeptChanging {
-                searches: saga.epoch,
-            },
-        ),
         OrderFailureReason::Permanent => {
             forward::release(saga, hold.clone(), FailureReason::OrderRejected)
         }
@@ -58,26 +45,25 @@ pub fn capture_failed(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
 
 /// The order is cancelled: release the hold next.
 pub fn order_cancelled(saga: &Saga, hold: &Hold, reason: &FailureReason) -> Decision {
+    if saga.cancel_requested {
+        return cancellation::release(saga, hold.clone());
+    }
     forward::release(saga, hold.clone(), reason.clone())
 }
 
-/// The hold is released: search again in a new epoch, or fail.
+/// The hold is released: search again in a new epoch, fail, or (the
+/// traveller cancelled) stop.
 pub fn hold_released(saga: &Saga, then: &AfterRelease) -> Decision {
+    if saga.cancel_requested {
+        return cancellation::stop(saga);
+    }
     match then {
-        AfterRelease::Research => {
-            let next = Saga {
-                epoch: saga.epoch + 1,
-                ..saga.clone()
-            };
-            let key = steps::key(&next, Step::Search);
-            let command = steps::search(&next.trip, key.clone());
-            Decision::new(
-                &next,
-                Phase::Searching { key },
-                vec![Effect::Send(command.into())],
-            )
-        }
+        AfterRelease::Research => watching::search_again(&Saga {
+            reprices: saga.reprices + 1,
+            ..saga.clone()
+        }),
         AfterRelease::Fail { reason } => finish::fail(saga, reason.clone()),
+        AfterRelease::Cancelled => cancellation::stop(saga),
     }
 }
 
@@ -106,9 +92,14 @@ pub fn holdings(phase: &Phase) -> (Option<Hold>, Option<OrderRef>) {
         Phase::Capturing { hold, order, .. } | Phase::CancellingOrder { hold, order, .. } => {
             (Some(hold.clone()), Some(order.clone()))
         }
-        Phase::OutcomeUnknown { waiting, .. } => holdings(waiting),
+        Phase::OutcomeUnknown { waiting, .. } | Phase::Paused { waiting, .. } => holdings(waiting),
         Phase::Stuck { hold, order, .. } => (hold.clone(), order.clone()),
+        Phase::CancellingBooking { booking, .. } | Phase::Refunding { booking, .. } => {
+            (None, Some(booking.order.clone()))
+        }
         Phase::Searching { .. }
+        | Phase::Watching { .. }
+        | Phase::Cancelled { .. }
         | Phase::Authorizing { .. }
         | Phase::Notifying { .. }
         | Phase::Booked { .. }

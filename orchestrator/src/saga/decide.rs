@@ -15,8 +15,10 @@ use autobook_contracts::trip::{TripRequest, TripValidationError};
 use autobook_contracts::{IdempotencyKey, Message, MessageKind, MessageType, Step};
 
 use super::policy::Policy;
-use super::state::{Phase, Saga};
-use super::{compensation, finish, forward, recovery, steps};
+use super::state::{Outcome, Phase, Saga};
+use super::{
+    cancellation, commitments, compensation, finish, forward, pausing, recovery, steps, watching,
+};
 
 /// Something the executor must do after committing the new state.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +71,13 @@ pub enum DecideError {
     },
     #[error("the stuck saga has no step to go back to")]
     NothingToRetry,
+    /// A cancel for a saga that has already ended or is already unwinding:
+    /// harmless.
+    #[error("nothing to cancel: the saga is {status}")]
+    NothingToCancel { status: &'static str },
+    /// A resume for a saga that is not paused (resumed already): harmless.
+    #[error("nothing to resume: the saga is {status}")]
+    NotPaused { status: &'static str },
 }
 
 impl DecideError {
@@ -80,27 +89,71 @@ impl DecideError {
             DecideError::AlreadyStarted => "saga_already_exists",
             DecideError::StaleTimer { .. } => "stale_timer",
             DecideError::NothingToRetry => "nothing_to_retry",
+            DecideError::NothingToCancel { .. } => "nothing_to_cancel",
+            DecideError::NotPaused { .. } => "not_paused",
         }
+    }
+
+    /// Expected and harmless: acknowledged without change, never a dead
+    /// letter (a timer for a step already left, a second cancel, a resume
+    /// that lost a race with another).
+    pub fn is_harmless(&self) -> bool {
+        matches!(
+            self,
+            DecideError::StaleTimer { .. }
+                | DecideError::NothingToCancel { .. }
+                | DecideError::NotPaused { .. }
+        )
     }
 }
 
-/// Starts a saga for a new trip request: validate, then search.
+/// What the flags say about a trip as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Auto-booking may proceed.
+    Open,
+    /// The flags deny it (the reason's code): the saga starts paused.
+    Paused { reason: String },
+}
+
+/// Starts a saga for a new trip request: validate, fix the deadline, then
+/// search (or pause before searching when the flags deny).
 pub fn start(
     saga_id: Uuid,
     trip: TripRequest,
     now: DateTime<Utc>,
+    policy: &Policy,
+    admission: &Admission,
 ) -> Result<Decision, TripValidationError> {
     trip.validate(now)?;
     let key = IdempotencyKey::derive(saga_id, Step::Search, 1);
-    let command = steps::search(&trip, key.clone());
+    let margin = chrono::Duration::from_std(policy.deadline_margin).unwrap_or_default();
+    let longest_watch = policy
+        .watch
+        .as_ref()
+        .and_then(|watch| watch.max_watch)
+        .and_then(|max| chrono::Duration::from_std(max).ok())
+        .map(|max| now + max);
+    let deadline = trip
+        .booking_deadline(margin)
+        .map(|deadline| deadline.at())
+        .map(|at| longest_watch.map_or(at, |longest| at.min(longest)));
     let saga = Saga {
         id: saga_id,
         trip,
         epoch: 1,
         rechecks: 0,
         compensation_attempts: 0,
-        phase: Phase::Searching { key },
+        reprices: 0,
+        deadline,
+        cheapest_seen: None,
+        cancel_requested: false,
+        phase: Phase::Searching { key: key.clone() },
     };
+    if let Admission::Paused { reason } = admission {
+        return Ok(pausing::pause(&saga, &saga.phase, reason, now));
+    }
+    let command = steps::search(&saga.trip, key);
     Ok(Decision {
         saga,
         effects: vec![Effect::Send(command.into())],
@@ -131,8 +184,43 @@ pub fn decide(
             }
             (Message::RetryRequested(_), None) => Err(DecideError::NothingToRetry),
             (Message::AbortRequested(a), _) => Ok(recovery::operator_abort(saga, problem, a)),
+            (Message::TripCancelRequested(_), _) => cancellation::requested(saga),
+            (Message::ResumeRequested(_), _) => Err(DecideError::NotPaused {
+                status: saga.phase.status(),
+            }),
+            (Message::TimerFired(TimerFired { timer }), _) => Err(DecideError::StaleTimer {
+                key: timer.idempotency_key().clone(),
+                status: saga.phase.status(),
+            }),
             _ => Err(illegal()),
         };
+    }
+    if let Message::TripCancelRequested(_) = message {
+        return cancellation::requested(saga);
+    }
+    if let Message::ResumeRequested(_) = message {
+        return match &saga.phase {
+            Phase::Paused { waiting, .. } => Ok(pausing::resume(saga, waiting, now, policy)),
+            phase => Err(DecideError::NotPaused {
+                status: phase.status(),
+            }),
+        };
+    }
+    if let Message::TimerFired(TimerFired { timer }) = message
+        && timer.watches_commitment()
+    {
+        let stale = || DecideError::StaleTimer {
+            key: timer.idempotency_key().clone(),
+            status: saga.phase.status(),
+        };
+        if saga.phase.is_terminal() || !commitments::is_current(saga, timer) {
+            return Err(stale());
+        }
+        let decided = match timer {
+            SagaTimer::HoldExpiring { .. } => commitments::hold_expiring(saga, now),
+            _ => commitments::offer_expiring(saga, policy),
+        };
+        return decided.ok_or_else(stale);
     }
     if let (true, Message::TimerFired(TimerFired { timer })) = (saga.phase.is_terminal(), message) {
         return Err(DecideError::StaleTimer {
@@ -158,7 +246,54 @@ pub fn decide(
         });
     }
     if let Message::StepOutcomeUnknown(e) = message {
-        return Ok(recovery::outcome_unknown(saga, e, policy));
+        return match &saga.phase {
+            // Nothing was sent while watching: nothing can be unknown.
+            Phase::Watching { .. } => Err(illegal()),
+            // An earlier delivery of the step it paused before.
+            Phase::Paused { waiting, .. } => Ok(recovery::outcome_unknown(
+                &Saga {
+                    phase: waiting.as_ref().clone(),
+                    ..saga.clone()
+                },
+                e,
+                policy,
+            )),
+            _ => Ok(recovery::outcome_unknown(saga, e, policy)),
+        };
+    }
+    if let Phase::Paused { waiting, .. } = &saga.phase {
+        return match message {
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::Deadline { .. },
+            }) => pausing::deadline(saga, waiting).ok_or_else(|| DecideError::StaleTimer {
+                key: saga
+                    .phase
+                    .pending_key()
+                    .cloned()
+                    .expect("paused phases wait on a step"),
+                status: saga.phase.status(),
+            }),
+            Message::TimerFired(TimerFired { timer }) => Err(DecideError::StaleTimer {
+                key: timer.idempotency_key().clone(),
+                status: saga.phase.status(),
+            }),
+            // Deferred again (a duplicate): stay paused.
+            Message::StepDeferred(_) => Ok(Decision::new(saga, saga.phase.clone(), Vec::new())),
+            // The step was carried out after all (an earlier delivery): settle it.
+            reply => decide(
+                &Saga {
+                    phase: waiting.as_ref().clone(),
+                    ..saga.clone()
+                },
+                reply,
+                now,
+                policy,
+            )
+            .map_err(|error| match error {
+                DecideError::IllegalTransition { .. } => illegal(),
+                other => other,
+            }),
+        };
     }
     if let Phase::OutcomeUnknown { waiting, .. } = &saga.phase {
         return match message {
@@ -211,14 +346,38 @@ fn step(
         message_type: message.message_type(),
     };
     match (&saga.phase, message) {
+        (
+            phase @ (Phase::Searching { .. }
+            | Phase::Authorizing { .. }
+            | Phase::Ordering { .. }
+            | Phase::Capturing { .. }),
+            Message::StepDeferred(e),
+        ) => Ok(pausing::pause(saga, phase, &e.reason, now)),
         (Phase::Searching { .. }, Message::OffersFound(e)) => {
             Ok(forward::offers_found(saga, e, now, policy))
         }
+        (
+            Phase::Watching { .. },
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::Research { .. },
+            }),
+        ) => Ok(watching::search_again(saga)),
+        (
+            Phase::Watching { .. },
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::Deadline { .. },
+            }),
+        ) => Ok(watching::deadline_passed(saga)),
         (Phase::Searching { .. }, Message::SearchFailed(_)) => {
             Ok(finish::fail(saga, forward::search_failed()))
         }
         (Phase::Authorizing { offer, .. }, Message::PaymentAuthorized(e)) => {
-            Ok(forward::authorized(saga, offer, e))
+            Ok(forward::authorized(saga, offer, e, now, policy))
+        }
+        (Phase::Authorizing { .. }, Message::PaymentDeclined(_) | Message::PaymentFailed(_))
+            if saga.cancel_requested =>
+        {
+            Ok(cancellation::stop(saga))
         }
         (Phase::Authorizing { .. }, Message::PaymentDeclined(e)) => {
             Ok(finish::fail(saga, forward::declined(e)))
@@ -248,17 +407,39 @@ fn step(
             Ok(recovery::compensation_failed(saga, &e.detail, policy))
         }
         (
-            Phase::ReleasingHold { .. } | Phase::CancellingOrder { .. },
+            Phase::ReleasingHold { .. }
+            | Phase::CancellingOrder { .. }
+            | Phase::CancellingBooking { .. }
+            | Phase::Refunding { .. },
             Message::TimerFired(TimerFired {
                 timer: SagaTimer::RetryCompensation { .. },
             }),
         ) => Ok(recovery::retry_compensation(saga)),
+        (Phase::CancellingBooking { booking, .. }, Message::OrderCancelled(e)) => {
+            Ok(cancellation::booking_cancelled(saga, booking, e))
+        }
+        (Phase::CancellingBooking { .. }, Message::CancelFailed(e)) => {
+            Ok(recovery::compensation_failed(saga, &e.detail, policy))
+        }
+        (Phase::Refunding { booking, .. }, Message::PaymentRefunded(e)) => {
+            Ok(cancellation::refunded(saga, booking, e.amount))
+        }
+        (Phase::Refunding { .. }, Message::RefundFailed(e)) => {
+            Ok(recovery::compensation_failed(saga, &e.detail, policy))
+        }
         (Phase::CancellingOrder { hold, reason, .. }, Message::OrderCancelled(_)) => {
             Ok(compensation::order_cancelled(saga, hold, reason))
         }
         (Phase::CancellingOrder { .. }, Message::CancelFailed(e)) => {
             Ok(recovery::compensation_failed(saga, &e.detail, policy))
         }
+        (
+            Phase::Notifying {
+                outcome: Outcome::Booked { booking },
+                ..
+            },
+            Message::NotificationSent(_) | Message::NotificationFailed(_),
+        ) if saga.cancel_requested => Ok(cancellation::cancel_booking(saga, booking)),
         (Phase::Notifying { outcome, .. }, Message::NotificationSent(_)) => {
             Ok(finish::notified(saga, outcome, true))
         }

@@ -1,8 +1,9 @@
-//! Ending a saga: tell the traveller, then rest in a terminal phase. A
-//! failed email is recorded (`notified: false`) and never undoes a booking.
+//! Ending a saga (booked, failed or cancelled): tell the traveller, then
+//! rest in a terminal phase. A failed email is recorded (`notified:
+//! false`) and never undoes a booking.
 
-use autobook_contracts::Step;
 use autobook_contracts::notification::FailureReason;
+use autobook_contracts::{Money, Step};
 
 use super::decide::{Decision, Effect};
 use super::state::{Outcome, Phase, Saga};
@@ -33,6 +34,38 @@ pub fn notified(saga: &Saga, outcome: &Outcome, notified: bool) -> Decision {
             reason: reason.clone(),
             notified,
         },
+        Outcome::Cancelled {
+            booking_reference,
+            charged,
+            refunded,
+        } => Phase::Cancelled {
+            booking_reference: booking_reference.clone(),
+            charged: *charged,
+            refunded: *refunded,
+            notified,
+        },
     };
     Decision::new(saga, phase, Vec::new())
+}
+
+/// The trip is cancelled and nothing is held any more: tell the traveller
+/// what was charged and what goes back.
+pub fn cancelled(
+    saga: &Saga,
+    booking_reference: Option<String>,
+    charged: Option<Money>,
+    refunded: Option<Money>,
+) -> Decision {
+    let outcome = Outcome::Cancelled {
+        booking_reference,
+        charged,
+        refunded,
+    };
+    let key = steps::key(saga, Step::Notify);
+    let command = steps::cancellation_notice(saga, key.clone(), &outcome);
+    Decision::new(
+        saga,
+        Phase::Notifying { key, outcome },
+        vec![Effect::Send(command.into())],
+    )
 }

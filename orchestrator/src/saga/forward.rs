@@ -12,7 +12,7 @@ use autobook_contracts::offer::OfferSummary;
 use super::decide::{Decision, Effect};
 use super::policy::Policy;
 use super::state::{AfterRelease, Booking, Hold, OrderRef, Outcome, Phase, Saga};
-use super::{finish, ranking, steps};
+use super::{cancellation, commitments, ranking, steps, watching};
 
 /// Offers arrived: hold the money for the best acceptable one, or give up.
 pub fn offers_found(
@@ -21,22 +21,30 @@ pub fn offers_found(
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Decision {
+    let saga = &Saga {
+        cheapest_seen: watching::cheapest(saga, &event.offers),
+        ..saga.clone()
+    };
+    if saga.past_deadline(now) {
+        return watching::deadline_passed(saga);
+    }
     match ranking::select(&event.offers, &saga.trip, now, policy) {
         Some(offer) => {
             let key = steps::key(saga, Step::Authorize);
             let command = steps::authorize(saga, key.clone(), offer);
+            let expiry = commitments::offer_timer(&key, offer, now, policy);
             Decision::new(
                 saga,
                 Phase::Authorizing {
                     key,
                     offer: offer.clone(),
                 },
-                vec![Effect::Send(command.into())],
+                vec![Effect::Send(command.into()), expiry],
             )
         }
         None => {
             let offers_seen = u32::try_from(event.offers.len()).unwrap_or(u32::MAX);
-            finish::fail(saga, FailureReason::NoMatchingOffer { offers_seen })
+            watching::wait_or_give_up(saga, offers_seen, now, policy)
         }
     }
 }
@@ -55,18 +63,32 @@ pub fn payment_failed() -> FailureReason {
     FailureReason::PaymentFailed
 }
 
-/// The hold is in place: create the airline order.
-pub fn authorized(saga: &Saga, offer: &OfferSummary, event: &PaymentAuthorized) -> Decision {
+/// The hold is in place: create the airline order, unless the traveller
+/// cancelled meanwhile or the offer can no longer be ordered and paid.
+pub fn authorized(
+    saga: &Saga,
+    offer: &OfferSummary,
+    event: &PaymentAuthorized,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Decision {
     let hold = Hold {
         payment_intent_id: event.payment_intent_id.clone(),
         amount: event.amount,
     };
+    if saga.cancel_requested {
+        return cancellation::release(saga, hold);
+    }
     if event.amount != offer.total {
         // The worker held a different amount than asked: never order against it.
         return release(saga, hold, FailureReason::PaymentFailed);
     }
+    if !commitments::still_orderable(offer, now, policy) {
+        return commitments::release_for_new_search(saga, hold, policy);
+    }
     let key = steps::key(saga, Step::Order);
     let command = steps::order(saga, key.clone(), offer);
+    let lapse = commitments::hold_timer(&steps::key(saga, Step::Authorize), policy);
     Decision::new(
         saga,
         Phase::Ordering {
@@ -74,7 +96,7 @@ pub fn authorized(saga: &Saga, offer: &OfferSummary, event: &PaymentAuthorized) 
             offer: offer.clone(),
             hold,
         },
-        vec![Effect::Send(command.into())],
+        vec![Effect::Send(command.into()), lapse],
     )
 }
 
@@ -85,6 +107,9 @@ pub fn ordered(saga: &Saga, offer: &OfferSummary, hold: &Hold, event: &OrderCrea
         booking_reference: event.booking_reference.clone(),
         amount: event.amount,
     };
+    if saga.cancel_requested {
+        return cancellation::cancel_order(saga, hold.clone(), order);
+    }
     if order.amount.currency != hold.amount.currency
         || order.amount.amount_minor > hold.amount.amount_minor
     {
@@ -124,6 +149,10 @@ pub fn captured(
         captured: event.amount,
         offer: offer.clone(),
     };
+    if saga.cancel_requested {
+        // Booked while the cancel waited: undo the booking, no confirmation.
+        return cancellation::cancel_booking(saga, &booking);
+    }
     let key = steps::key(saga, Step::Notify);
     let command = steps::confirmation(saga, key.clone(), &booking);
     Decision::new(

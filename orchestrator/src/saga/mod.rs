@@ -1,19 +1,23 @@
 //! The booking saga as pure code: state, policy, ranking, the step table
 //! and the decision function. Nothing in here performs I/O.
 
+mod cancellation;
+mod commitments;
 mod compensation;
 pub mod decide;
 mod finish;
 mod forward;
+mod pausing;
 pub mod policy;
 pub mod ranking;
 mod recovery;
 pub mod state;
 pub mod steps;
+pub mod watching;
 
 #[cfg(test)]
 mod tests;
 
-pub use decide::{DecideError, Decision, Effect, decide, start};
-pub use policy::{Policy, RankingWeights};
+pub use decide::{Admission, DecideError, Decision, Effect, decide, start};
+pub use policy::{Policy, RankingWeights, WatchPolicy};
 pub use state::{Phase, Saga};

@@ -1,4 +1,5 @@
-//! Tunable rules of the saga: ranking weights and retry budgets.
+//! Tunable rules of the saga: ranking weights, retry budgets, how trips
+//! are watched, and the margins kept before deadlines and hold lapses.
 
 use std::time::Duration;
 
@@ -19,6 +20,37 @@ impl Default for RankingWeights {
             price: 0.60,
             duration: 0.25,
             stops: 0.15,
+        }
+    }
+}
+
+/// How a trip with no acceptable offer is watched: re-searched every
+/// `interval` (more often as the deadline nears), each wait moved by up to
+/// `jitter` of itself so that trips filed together do not search together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchPolicy {
+    /// Wait between searches while the deadline is far.
+    pub interval: Duration,
+    /// Shortest wait between searches, however near the deadline.
+    pub min_interval: Duration,
+    /// Within this of the deadline the wait shrinks in proportion to the
+    /// time left (half the time left: half the interval).
+    pub tighten_within: Duration,
+    /// Each wait is moved by up to this fraction of itself (0.0 to 0.5).
+    pub jitter: f64,
+    /// Longest a trip is watched from its arrival, whatever its dates.
+    /// None: until the booking deadline.
+    pub max_watch: Option<Duration>,
+}
+
+impl Default for WatchPolicy {
+    fn default() -> Self {
+        WatchPolicy {
+            interval: Duration::from_secs(6 * 3600),
+            min_interval: Duration::from_secs(15 * 60),
+            tighten_within: Duration::from_secs(7 * 24 * 3600),
+            jitter: 0.2,
+            max_watch: None,
         }
     }
 }
@@ -44,6 +76,17 @@ pub struct Policy {
     pub max_compensation_attempts: u32,
     /// Longest wait between re-checks or compensation retries.
     pub max_retry_delay: Duration,
+    /// Watching trips with no acceptable offer; None fails them at once.
+    pub watch: Option<WatchPolicy>,
+    /// The booking deadline is the start of the departure day at the
+    /// origin less this margin (or the traveller's book-by date if earlier).
+    pub deadline_margin: Duration,
+    /// How long a card hold lasts before the card network lets it lapse
+    /// (seven days for customer-initiated card payments).
+    pub hold_lapse: Duration,
+    /// A hold still needed this long before it lapses is dealt with: the
+    /// booking is finished or the hold released.
+    pub hold_lapse_guard: Duration,
 }
 
 impl Policy {
@@ -65,6 +108,10 @@ impl Default for Policy {
             compensation_retry_delay: Duration::from_secs(5),
             max_compensation_attempts: 8,
             max_retry_delay: Duration::from_secs(600),
+            watch: Some(WatchPolicy::default()),
+            deadline_margin: Duration::from_secs(6 * 3600),
+            hold_lapse: Duration::from_secs(7 * 24 * 3600),
+            hold_lapse_guard: Duration::from_secs(24 * 3600),
         }
     }
 }

@@ -5,6 +5,8 @@
 //! so a reply is matched to its step and a retry reuses the key. The whole
 //! value is stored as JSON in `sagas.state`.
 
+use chrono::{DateTime, Utc};
+
 use autobook_contracts::IdempotencyKey;
 use autobook_contracts::money::Money;
 use autobook_contracts::notification::FailureReason;
@@ -27,7 +29,30 @@ pub struct Saga {
     /// Failed attempts of the current compensation (void, cancel).
     #[serde(default)]
     pub compensation_attempts: u32,
+    /// Searches started again because an offer expired or was repriced
+    /// before it could be ordered (re-searches of a watched trip do not
+    /// count: they are bounded by the deadline).
+    #[serde(default)]
+    pub reprices: u32,
+    /// When the trip must no longer be booked (departure less a margin, the
+    /// traveller's book-by date, or the longest watch), fixed at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DateTime<Utc>>,
+    /// The cheapest offer any search returned, whatever its conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cheapest_seen: Option<Money>,
+    /// The traveller asked to cancel while a step was in flight: the saga
+    /// unwinds as soon as that step answers.
+    #[serde(default)]
+    pub cancel_requested: bool,
     pub phase: Phase,
+}
+
+impl Saga {
+    /// Whether the booking deadline has passed at `now`.
+    pub fn past_deadline(&self, now: DateTime<Utc>) -> bool {
+        self.deadline.is_some_and(|deadline| now >= deadline)
+    }
 }
 
 /// Money held on the card (an uncaptured PaymentIntent).
@@ -58,8 +83,21 @@ pub struct Booking {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    Booked { booking: Box<Booking> },
-    Failed { reason: FailureReason },
+    Booked {
+        booking: Box<Booking>,
+    },
+    Failed {
+        reason: FailureReason,
+    },
+    /// Cancelled at the traveller's request; what was charged and refunded.
+    Cancelled {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booking_reference: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        charged: Option<Money>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refunded: Option<Money>,
+    },
 }
 
 /// What follows once a hold has been released.
@@ -70,6 +108,8 @@ pub enum AfterRelease {
     Research,
     /// Give up and tell the traveller.
     Fail { reason: FailureReason },
+    /// The traveller cancelled: tell them so.
+    Cancelled,
 }
 
 /// Where the saga is.
@@ -78,6 +118,20 @@ pub enum AfterRelease {
 pub enum Phase {
     Searching {
         key: IdempotencyKey,
+    },
+    /// No offer met the trip's conditions: wait, then search again. `key`
+    /// is the coming search's; a `research` timer (or, when the next search
+    /// would fall after the deadline, a `deadline` timer) carries it.
+    Watching {
+        key: IdempotencyKey,
+        next_search_at: DateTime<Utc>,
+    },
+    /// The flags deny the step `waiting` was about to take (kill switch,
+    /// auto-booking disabled, flags unreadable). Nothing was done; a resume
+    /// sends the same command again.
+    Paused {
+        waiting: Box<Phase>,
+        reason: String,
     },
     Authorizing {
         key: IdempotencyKey,
@@ -107,6 +161,18 @@ pub enum Phase {
         order: OrderRef,
         reason: FailureReason,
     },
+    /// The traveller cancelled a booked trip: cancelling the airline
+    /// order (Duffel's quote-then-confirm), which says what it refunds.
+    CancellingBooking {
+        key: IdempotencyKey,
+        booking: Booking,
+    },
+    /// Giving the traveller back what the fare's conditions allow.
+    Refunding {
+        key: IdempotencyKey,
+        booking: Booking,
+        amount: Money,
+    },
     Notifying {
         key: IdempotencyKey,
         outcome: Outcome,
@@ -119,6 +185,17 @@ pub enum Phase {
     /// Terminal: not booked, nothing charged, nothing held.
     Failed {
         reason: FailureReason,
+        notified: bool,
+    },
+    /// Terminal: cancelled by the traveller; nothing held, the order (if
+    /// any) cancelled and what the fare allows refunded.
+    Cancelled {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booking_reference: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        charged: Option<Money>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refunded: Option<Money>,
         notified: bool,
     },
     /// A provider call may or may not have taken effect. The saga waits,
@@ -153,6 +230,11 @@ impl Phase {
     pub fn status(&self) -> &'static str {
         match self {
             Phase::Searching { .. } => "searching",
+            Phase::Watching { .. } => "watching",
+            Phase::Paused { .. } => "paused",
+            Phase::CancellingBooking { .. } => "cancelling_booking",
+            Phase::Refunding { .. } => "refunding",
+            Phase::Cancelled { .. } => "cancelled",
             Phase::Authorizing { .. } => "authorizing",
             Phase::Ordering { .. } => "ordering",
             Phase::Capturing { .. } => "capturing",
@@ -170,15 +252,20 @@ impl Phase {
     /// Every status a saga can be in.
     pub const STATUSES: &'static [&'static str] = &[
         "searching",
+        "watching",
+        "paused",
         "authorizing",
         "ordering",
         "capturing",
         "releasing_hold",
         "cancelling_order",
+        "cancelling_booking",
+        "refunding",
         "notifying",
         "outcome_unknown",
         "booked",
         "failed",
+        "cancelled",
         "stuck",
         "aborted",
     ];
@@ -190,23 +277,36 @@ impl Phase {
             self,
             Phase::Booked { .. }
                 | Phase::Failed { .. }
+                | Phase::Cancelled { .. }
                 | Phase::Stuck { .. }
                 | Phase::Aborted { .. }
         )
+    }
+
+    /// Waiting on something outside the system (a price, the flags), with
+    /// no command in flight.
+    pub fn is_waiting_outside(&self) -> bool {
+        matches!(self, Phase::Watching { .. } | Phase::Paused { .. })
     }
 
     /// The key of the command this phase waits on, if it waits on one.
     pub fn pending_key(&self) -> Option<&IdempotencyKey> {
         match self {
             Phase::Searching { key }
+            | Phase::Watching { key, .. }
+            | Phase::CancellingBooking { key, .. }
+            | Phase::Refunding { key, .. }
             | Phase::Authorizing { key, .. }
             | Phase::Ordering { key, .. }
             | Phase::Capturing { key, .. }
             | Phase::ReleasingHold { key, .. }
             | Phase::CancellingOrder { key, .. }
             | Phase::Notifying { key, .. } => Some(key),
-            Phase::OutcomeUnknown { waiting, .. } => waiting.pending_key(),
+            Phase::OutcomeUnknown { waiting, .. } | Phase::Paused { waiting, .. } => {
+                waiting.pending_key()
+            }
             Phase::Booked { .. }
+            | Phase::Cancelled { .. }
             | Phase::Failed { .. }
             | Phase::Stuck { .. }
             | Phase::Aborted { .. } => None,

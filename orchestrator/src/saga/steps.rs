@@ -7,15 +7,16 @@
 //! | search    | none                        | none                    |
 //! | authorize | hold on the card            | void the hold           |
 //! | order     | airline order (ticket)      | cancel the order        |
-//! | capture   | money taken                 | (refund: not automatic) |
+//! | capture   | money taken                 | refund, when the traveller cancels |
 //! | notify    | email                       | none: never undone      |
 //!
 //! A capture is the last effect that can fail the booking; once it
 //! succeeds the saga is booked and a failed email does not undo it.
 
+use autobook_contracts::Money;
 use autobook_contracts::commands::{
-    AuthorizePayment, CancelOrder, CapturePayment, CreateOrder, OrderPassenger, SearchOffers,
-    SendNotification, VoidHold,
+    AuthorizePayment, CancelOrder, CapturePayment, CreateOrder, OrderPassenger, RefundPayment,
+    SearchOffers, SendNotification, VoidHold,
 };
 use autobook_contracts::notification::{FailureReason, NotificationContent};
 use autobook_contracts::offer::OfferSummary;
@@ -36,12 +37,23 @@ pub fn resend(saga: &Saga, phase: &Phase) -> Option<Message> {
         } => capture(saga, key.clone(), hold, order).into(),
         Phase::ReleasingHold { key, hold, .. } => void(key.clone(), hold).into(),
         Phase::CancellingOrder { key, order, .. } => cancel(key.clone(), order).into(),
+        Phase::CancellingBooking { key, booking } => cancel(key.clone(), &booking.order).into(),
+        Phase::Refunding {
+            key,
+            booking,
+            amount,
+        } => refund(key.clone(), booking, *amount).into(),
         Phase::Notifying { key, outcome } => match outcome {
             Outcome::Booked { booking } => confirmation(saga, key.clone(), booking).into(),
             Outcome::Failed { reason } => failure_notice(saga, key.clone(), reason).into(),
+            Outcome::Cancelled { .. } => cancellation_notice(saga, key.clone(), outcome).into(),
         },
-        Phase::OutcomeUnknown { waiting, .. } => return resend(saga, waiting),
-        Phase::Booked { .. }
+        Phase::OutcomeUnknown { waiting, .. } | Phase::Paused { waiting, .. } => {
+            return resend(saga, waiting);
+        }
+        Phase::Watching { .. }
+        | Phase::Booked { .. }
+        | Phase::Cancelled { .. }
         | Phase::Failed { .. }
         | Phase::Stuck { .. }
         | Phase::Aborted { .. } => {
@@ -128,6 +140,14 @@ pub fn cancel(key: IdempotencyKey, order: &OrderRef) -> CancelOrder {
     }
 }
 
+pub fn refund(key: IdempotencyKey, booking: &Booking, amount: Money) -> RefundPayment {
+    RefundPayment {
+        idempotency_key: key,
+        payment_intent_id: booking.payment_intent_id.clone(),
+        amount,
+    }
+}
+
 pub fn confirmation(saga: &Saga, key: IdempotencyKey, booking: &Booking) -> SendNotification {
     SendNotification {
         idempotency_key: key,
@@ -156,6 +176,35 @@ pub fn failure_notice(
             origin: trip.origin.clone(),
             destination: trip.destination.clone(),
             departure_date: trip.departure_date,
+        },
+    }
+}
+
+/// The "your trip is cancelled" email for a `Cancelled` outcome.
+pub fn cancellation_notice(
+    saga: &Saga,
+    key: IdempotencyKey,
+    outcome: &Outcome,
+) -> SendNotification {
+    let trip = &saga.trip;
+    let (booking_reference, charged, refunded) = match outcome {
+        Outcome::Cancelled {
+            booking_reference,
+            charged,
+            refunded,
+        } => (booking_reference.clone(), *charged, *refunded),
+        Outcome::Booked { .. } | Outcome::Failed { .. } => (None, None, None),
+    };
+    SendNotification {
+        idempotency_key: key,
+        to: trip.contact_email.clone(),
+        content: NotificationContent::TripCancelled {
+            origin: trip.origin.clone(),
+            destination: trip.destination.clone(),
+            departure_date: trip.departure_date,
+            booking_reference,
+            charged,
+            refunded,
         },
     }
 }

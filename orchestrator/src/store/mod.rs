@@ -11,8 +11,12 @@
 mod error;
 mod rows;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+
+use autobook_flags::FlagSource;
 use tracing::field::Empty;
 
 use autobook_contracts::{Envelope, Message};
@@ -34,6 +38,11 @@ pub const OUTBOX_CHANNEL: &str = "autobook_outbox";
 /// payload is the saga id.
 pub const SAGA_FINISHED_CHANNEL: &str = "autobook_saga_finished";
 
+/// NOTIFY channel announcing a saga that started waiting on something
+/// outside the system (watching for a price, paused by the flags); the
+/// payload is the saga id.
+pub const SAGA_WAITING_CHANNEL: &str = "autobook_saga_waiting";
+
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -46,8 +55,9 @@ pub enum Handled {
     Duplicate,
     /// The message cannot apply to the saga; it should be dead-lettered.
     Rejected { code: &'static str, reason: String },
-    /// A timer for a step the saga has left: expected, nothing to do.
-    StaleTimer { reason: String },
+    /// Expected and harmless, nothing to do: a timer for a step the saga
+    /// has left, a second cancel, a resume that another one beat.
+    Ignored { code: &'static str, reason: String },
 }
 
 /// Applies messages to sagas stored in PostgreSQL.
@@ -55,11 +65,36 @@ pub enum Handled {
 pub struct SagaStore {
     pool: PgPool,
     policy: Policy,
+    flags: Option<Arc<dyn FlagSource>>,
 }
 
 impl SagaStore {
+    /// A store that admits every trip (no flags consulted).
     pub fn new(pool: PgPool, policy: Policy) -> Self {
-        SagaStore { pool, policy }
+        SagaStore {
+            pool,
+            policy,
+            flags: None,
+        }
+    }
+
+    /// Consult `flags` as each trip arrives: a trip the flags deny (or that
+    /// arrives while they cannot be read) starts paused.
+    pub fn with_flags(mut self, flags: Arc<dyn FlagSource>) -> Self {
+        self.flags = Some(flags);
+        self
+    }
+
+    fn admission(&self, trip: &autobook_contracts::trip::TripRequest) -> saga::Admission {
+        let Some(flags) = &self.flags else {
+            return saga::Admission::Open;
+        };
+        match flags.decide(trip.user_id.as_str()).deny_reason() {
+            None => saga::Admission::Open,
+            Some(reason) => saga::Admission::Paused {
+                reason: reason.as_str().to_owned(),
+            },
+        }
     }
 
     /// Applies `envelope` to its saga, retrying on concurrent updates. The
@@ -100,6 +135,12 @@ impl SagaStore {
         let current = current.map(|stored| (stored.saga, stored.version));
         let (decision, previous) = match self.decide(envelope, current, now) {
             Ok(found) => found,
+            Err(ignored @ Handled::Ignored { .. }) => {
+                // Handled, with nothing to do: remembered in the inbox so a
+                // redelivery is a plain duplicate.
+                tx.commit().await?;
+                return Ok(Attempt::Done(ignored));
+            }
             Err(rejected) => return Ok(Attempt::Done(rejected)),
         };
         let written = match &previous {
@@ -114,7 +155,11 @@ impl SagaStore {
         rows::append_audit(&mut tx, envelope, &decision, from, version).await?;
         rows::write_effects(&mut tx, envelope, &decision.effects, now).await?;
         if decision.saga.phase.is_terminal() {
-            rows::announce_finished(&mut tx, decision.saga.id).await?;
+            rows::announce(&mut tx, SAGA_FINISHED_CHANNEL, decision.saga.id).await?;
+        } else if decision.saga.phase.is_waiting_outside()
+            && from != Some(decision.saga.phase.status())
+        {
+            rows::announce(&mut tx, SAGA_WAITING_CHANNEL, decision.saga.id).await?;
         }
         autobook_broker::crash::point("orchestrator.before_commit");
         tx.commit().await?;
@@ -140,14 +185,18 @@ impl SagaStore {
         now: DateTime<Utc>,
     ) -> Result<(Decision, Option<(Saga, i64)>), Handled> {
         match (current, &envelope.message) {
-            (None, Message::TripRequested(trip)) => {
-                saga::start(envelope.saga_id, trip.clone(), now)
-                    .map(|decision| (decision, None))
-                    .map_err(|e| Handled::Rejected {
-                        code: "invalid_trip",
-                        reason: e.to_string(),
-                    })
-            }
+            (None, Message::TripRequested(trip)) => saga::start(
+                envelope.saga_id,
+                trip.clone(),
+                now,
+                &self.policy,
+                &self.admission(trip),
+            )
+            .map(|decision| (decision, None))
+            .map_err(|e| Handled::Rejected {
+                code: "invalid_trip",
+                reason: e.to_string(),
+            }),
             (None, _) => Err(Handled::Rejected {
                 code: "unknown_saga",
                 reason: format!(
@@ -163,7 +212,8 @@ impl SagaStore {
             (Some((Ok(saga), version)), message) => saga::decide(&saga, message, now, &self.policy)
                 .map(|decision| (decision, Some((saga, version))))
                 .map_err(|e| match e {
-                    saga::DecideError::StaleTimer { .. } => Handled::StaleTimer {
+                    e if e.is_harmless() => Handled::Ignored {
+                        code: e.code(),
                         reason: e.to_string(),
                     },
                     e => Handled::Rejected {
@@ -191,7 +241,7 @@ fn record_step(handled: &Handled) {
         }
         Handled::Duplicate => "duplicate",
         Handled::Rejected { .. } => "rejected",
-        Handled::StaleTimer { .. } => "stale_timer",
+        Handled::Ignored { .. } => "ignored",
     };
     span.record("outcome", outcome);
 }

@@ -222,9 +222,13 @@ pub(super) async fn write_effects(
 }
 
 /// Tells listeners (after commit) that the saga reached a terminal status.
-pub(super) async fn announce_finished(tx: &mut Tx<'_>, saga_id: Uuid) -> Result<(), StoreError> {
+pub(super) async fn announce(
+    tx: &mut Tx<'_>,
+    channel: &str,
+    saga_id: Uuid,
+) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(super::SAGA_FINISHED_CHANNEL)
+        .bind(channel)
         .bind(saga_id.to_string())
         .execute(&mut **tx)
         .await?;

@@ -11,9 +11,11 @@ use autobook_contracts::money::{Currency, Money};
 use autobook_contracts::notification::NotificationContent;
 use autobook_contracts::offer::{OfferSlice, OfferSummary};
 use autobook_contracts::trip::{CabinClass, TripRequest};
+
+use crate::saga::state::Phase;
 use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
 
-use crate::saga::{DecideError, Decision, Effect, Policy, Saga, decide, start};
+use crate::saga::{Admission, DecideError, Decision, Effect, Policy, Saga, decide, start};
 
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
@@ -112,7 +114,15 @@ pub fn sent(decision: &Decision) -> &Message {
 }
 
 pub fn searching() -> Saga {
-    start(saga_id(), trip(), now()).unwrap().saga
+    start(
+        saga_id(),
+        trip(),
+        now(),
+        &Policy::default(),
+        &Admission::Open,
+    )
+    .unwrap()
+    .saga
 }
 
 /// The decision that enters `authorizing` (and sends the authorization).
@@ -231,6 +241,86 @@ pub fn failed() -> Saga {
         email_id: "em".into(),
     };
     apply(&notifying_failed(), sent).saga
+}
+
+/// A policy that watches trips: a search every hour, no jitter.
+pub fn watching_policy() -> Policy {
+    Policy {
+        watch: Some(crate::saga::WatchPolicy {
+            interval: std::time::Duration::from_secs(3600),
+            min_interval: std::time::Duration::from_secs(60),
+            tighten_within: std::time::Duration::ZERO,
+            jitter: 0.0,
+            max_watch: None,
+        }),
+        ..Policy::default()
+    }
+}
+
+/// Offers came back, none within the trip's maximum: the saga watches.
+pub fn watching() -> Saga {
+    let found = OffersFound {
+        idempotency_key: key(Step::Search, 1),
+        offer_request_id: "orq_1".into(),
+        offers: vec![offer("off_dear", 90000, 330, 0)],
+    };
+    decide(&searching(), &found.into(), now(), &watching_policy())
+        .unwrap()
+        .saga
+}
+
+/// A worker deferred the step `saga` waits on (kill switch thrown).
+pub fn deferred(saga: &Saga) -> Saga {
+    let step = match saga.phase {
+        Phase::Searching { .. } => Step::Search,
+        Phase::Authorizing { .. } => Step::Authorize,
+        Phase::Ordering { .. } => Step::Order,
+        _ => Step::Capture,
+    };
+    apply(
+        saga,
+        StepDeferred {
+            idempotency_key: pending(saga),
+            step,
+            reason: "kill_switch".into(),
+        },
+    )
+    .saga
+}
+
+pub fn cancel_request() -> TripCancelRequested {
+    TripCancelRequested {
+        requested_by: "traveller".into(),
+    }
+}
+
+/// A booked trip the traveller cancels: cancelling the airline order.
+pub fn cancelling_booking() -> Saga {
+    apply(&booked(), cancel_request()).saga
+}
+
+/// The airline refunded `refund` of the booked order: refunding the card.
+pub fn refunding() -> Saga {
+    let cancelled = OrderCancelled {
+        idempotency_key: key(Step::Cancel, 1),
+        order_id: "ord_1".into(),
+        refund: Some(usd(30000)),
+    };
+    apply(&cancelling_booking(), cancelled).saga
+}
+
+/// Telling the traveller the trip is cancelled.
+pub fn notifying_cancelled() -> Saga {
+    apply(&searching(), cancel_request()).saga
+}
+
+/// A cancelled, notified saga.
+pub fn cancelled() -> Saga {
+    let sent = NotificationSent {
+        idempotency_key: key(Step::Notify, 1),
+        email_id: "em".into(),
+    };
+    apply(&notifying_cancelled(), sent).saga
 }
 
 /// The key of the command the saga waits on.

@@ -6,11 +6,18 @@ use autobook_contracts::{Message, Step};
 
 use super::fixtures::*;
 use crate::saga::state::{Outcome, Phase};
-use crate::saga::{decide, start};
+use crate::saga::{Admission, Policy, decide, start};
 
 #[test]
 fn a_valid_trip_starts_with_a_search() {
-    let decision = start(saga_id(), trip(), now()).unwrap();
+    let decision = start(
+        saga_id(),
+        trip(),
+        now(),
+        &Policy::default(),
+        &Admission::Open,
+    )
+    .unwrap();
     assert_eq!(
         decision.saga.phase,
         Phase::Searching {
@@ -32,7 +39,7 @@ fn an_invalid_trip_is_refused_before_anything_happens() {
     let mut json = trip_json();
     json["departure_date"] = serde_json::json!("2026-01-01");
     let trip = serde_json::from_value(json).unwrap();
-    assert!(start(saga_id(), trip, now()).is_err());
+    assert!(start(saga_id(), trip, now(), &Policy::default(), &Admission::Open).is_err());
 }
 
 #[test]
@@ -67,7 +74,12 @@ fn no_acceptable_offer_fails_cleanly_and_tells_the_traveller() {
         offer_request_id: "orq_1".into(),
         offers: vec![offer("off_over", 90000, 300, 0)],
     };
-    let decision = apply(&searching(), found);
+    // Without watching, no acceptable offer ends the trip at once.
+    let unwatched = Policy {
+        watch: None,
+        ..Policy::default()
+    };
+    let decision = apply_with(&searching(), found, &unwatched);
     let reason = FailureReason::NoMatchingOffer { offers_seen: 1 };
     assert_eq!(
         decision.saga.phase,

@@ -60,14 +60,39 @@ fn table() -> Vec<Row> {
     let unknown_order = apply(&ordering(), unknown(key(Step::Order, 1), Step::Order)).saga;
     let unknown_void = apply(&releasing_hold(), unknown(key(Step::Void, 1), Step::Void)).saga;
     let aborted = apply(&stuck_on_order(), abort_request()).saga;
-    let mut no_resume = row(stuck_without_resume(), &[T::AbortRequested], &[]);
+    let mut no_resume = row(
+        stuck_without_resume(),
+        &[T::AbortRequested, T::TripCancelRequested],
+        &[],
+    );
     no_resume
         .refused
         .push((T::RetryRequested, DecideError::NothingToRetry));
-    vec![
+    let rows = vec![
         row(
             searching(),
-            &[T::OffersFound, T::SearchFailed, T::StepOutcomeUnknown],
+            &[
+                T::OffersFound,
+                T::SearchFailed,
+                T::StepOutcomeUnknown,
+                T::StepDeferred,
+                T::TripCancelRequested,
+            ],
+            &[],
+        ),
+        row(watching(), &[T::TripCancelRequested], &[]),
+        row(
+            deferred(&authorizing()),
+            &[
+                // A late answer of the step it paused before settles it.
+                T::PaymentAuthorized,
+                T::PaymentDeclined,
+                T::PaymentFailed,
+                T::StepOutcomeUnknown,
+                T::StepDeferred,
+                T::ResumeRequested,
+                T::TripCancelRequested,
+            ],
             &[],
         ),
         row(
@@ -77,27 +102,61 @@ fn table() -> Vec<Row> {
                 T::PaymentDeclined,
                 T::PaymentFailed,
                 T::StepOutcomeUnknown,
+                T::StepDeferred,
+                T::TripCancelRequested,
             ],
             &[],
         ),
         row(
             ordering(),
-            &[T::OrderCreated, T::OrderFailed, T::StepOutcomeUnknown],
+            &[
+                T::OrderCreated,
+                T::OrderFailed,
+                T::StepOutcomeUnknown,
+                T::StepDeferred,
+                T::TripCancelRequested,
+            ],
             &[],
         ),
         row(
             capturing(),
-            &[T::PaymentCaptured, T::CaptureFailed, T::StepOutcomeUnknown],
+            &[
+                T::PaymentCaptured,
+                T::CaptureFailed,
+                T::StepOutcomeUnknown,
+                T::StepDeferred,
+                T::TripCancelRequested,
+            ],
             &[],
         ),
         row(
             releasing_hold(),
-            &[T::HoldVoided, T::VoidFailed, T::StepOutcomeUnknown],
+            &[
+                T::HoldVoided,
+                T::VoidFailed,
+                T::StepOutcomeUnknown,
+                T::TripCancelRequested,
+            ],
             &[Timer::Retry],
         ),
         row(
             cancelling_order(),
+            &[
+                T::OrderCancelled,
+                T::CancelFailed,
+                T::StepOutcomeUnknown,
+                T::TripCancelRequested,
+            ],
+            &[Timer::Retry],
+        ),
+        row(
+            cancelling_booking(),
             &[T::OrderCancelled, T::CancelFailed, T::StepOutcomeUnknown],
+            &[Timer::Retry],
+        ),
+        row(
+            refunding(),
+            &[T::PaymentRefunded, T::RefundFailed, T::StepOutcomeUnknown],
             &[Timer::Retry],
         ),
         row(
@@ -106,6 +165,7 @@ fn table() -> Vec<Row> {
                 T::NotificationSent,
                 T::NotificationFailed,
                 T::StepOutcomeUnknown,
+                T::TripCancelRequested,
             ],
             &[],
         ),
@@ -119,25 +179,65 @@ fn table() -> Vec<Row> {
             &[],
         ),
         row(
+            notifying_cancelled(),
+            &[
+                T::NotificationSent,
+                T::NotificationFailed,
+                T::StepOutcomeUnknown,
+            ],
+            &[],
+        ),
+        row(
             unknown_order,
-            &[T::OrderCreated, T::OrderFailed, T::StepOutcomeUnknown],
+            &[
+                T::OrderCreated,
+                T::OrderFailed,
+                T::StepOutcomeUnknown,
+                T::StepDeferred,
+                T::TripCancelRequested,
+            ],
             &[Timer::Recheck],
         ),
         row(
             unknown_void,
-            &[T::HoldVoided, T::VoidFailed, T::StepOutcomeUnknown],
+            &[
+                T::HoldVoided,
+                T::VoidFailed,
+                T::StepOutcomeUnknown,
+                T::TripCancelRequested,
+            ],
             &[Timer::Recheck],
         ),
         row(
             stuck_on_order(),
-            &[T::RetryRequested, T::AbortRequested],
+            &[T::RetryRequested, T::AbortRequested, T::TripCancelRequested],
             &[],
         ),
         no_resume,
-        row(booked(), &[], &[]),
+        row(booked(), &[T::TripCancelRequested], &[]),
         row(failed(), &[], &[]),
+        row(cancelled(), &[], &[]),
         row(aborted, &[], &[]),
-    ]
+    ];
+    rows.into_iter().map(with_harmless_refusals).collect()
+}
+
+/// A cancel where nothing is left to cancel, and a resume of a saga that
+/// is not paused, are refused as harmless (acknowledged, not dead-lettered).
+fn with_harmless_refusals(mut row: Row) -> Row {
+    use MessageType as T;
+    let status = status(&row.saga);
+    if !row.legal.contains(&T::TripCancelRequested) {
+        row.refused.push((
+            T::TripCancelRequested,
+            DecideError::NothingToCancel { status },
+        ));
+    }
+    if !row.legal.contains(&T::ResumeRequested) {
+        row.refused
+            .push((T::ResumeRequested, DecideError::NotPaused { status }));
+    }
+    row
 }
 
 fn timer(kind: Timer, key: IdempotencyKey) -> Message {
@@ -202,15 +302,7 @@ fn only_the_transition_table_is_accepted() {
                     "{kind:?} timer refused while {}: {result:?}",
                     status(&saga)
                 );
-            } else if matches!(saga.phase, Phase::Stuck { .. }) {
-                assert_eq!(
-                    result,
-                    Err(DecideError::IllegalTransition {
-                        status: "stuck",
-                        message_type: MessageType::TimerFired
-                    })
-                );
-            } else if waits.is_some() {
+            } else if waits.is_some() || matches!(saga.phase, Phase::Stuck { .. }) {
                 assert_eq!(
                     result,
                     Err(DecideError::StaleTimer {

@@ -1,11 +1,16 @@
 //! Tests of the pure saga core: every transition, every compensation,
 //! illegal and stale events, recovery (unknown outcomes, failed
-//! compensations, operators) and ranking.
+//! compensations, operators), ranking, watching, pausing for the flags,
+//! outside deadlines and cancellation.
 
+mod cancellation;
+mod commitments;
 mod compensation;
 mod fixtures;
 mod forward;
 mod illegal;
 mod metrics;
+mod pausing;
 mod ranking;
 mod recovery;
+mod watching;

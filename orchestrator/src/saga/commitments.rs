@@ -1,0 +1,167 @@
+//! Deadlines that come from outside: the selected offer's `expires_at` and
+//! `payment_required_by`, and the card hold's lapse (seven days after it
+//! was placed). Each becomes a durable timer when the commitment starts,
+//! keyed by the authorize step of its search round, so a later round's
+//! timers never touch an earlier round's offer or hold.
+//!
+//! - An offer that can no longer be ordered and paid is never ordered: a
+//!   saga paused before authorizing or ordering it goes back to search
+//!   (releasing the hold first).
+//! - A hold still needed close to its lapse is dealt with before it lapses:
+//!   a saga paused before ordering releases it; one paused before capturing
+//!   cancels the order and releases it; one whose order or capture outcome
+//!   is unknown is handed to an operator. A step in flight is left to
+//!   answer (its answer captures or releases).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use autobook_contracts::events::SagaTimer;
+use autobook_contracts::notification::FailureReason;
+use autobook_contracts::offer::OfferSummary;
+use autobook_contracts::{IdempotencyKey, Step};
+
+use super::compensation::stuck;
+use super::decide::{Decision, Effect};
+use super::forward;
+use super::policy::Policy;
+use super::state::{AfterRelease, Hold, Phase, Saga};
+use super::{finish, steps, watching};
+
+/// Whether an order on `offer` can still be placed and paid at `now`, with
+/// the policy's margin for authorizing and ordering.
+pub fn still_orderable(offer: &OfferSummary, now: DateTime<Utc>, policy: &Policy) -> bool {
+    let margin = chrono::Duration::from_std(policy.min_offer_validity).unwrap_or_default();
+    offer.order_by() > now + margin
+}
+
+/// The timer that fires when `offer` stops being orderable.
+pub fn offer_timer(
+    key: &IdempotencyKey,
+    offer: &OfferSummary,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Effect {
+    let margin = chrono::Duration::from_std(policy.min_offer_validity).unwrap_or_default();
+    Effect::Schedule {
+        timer: SagaTimer::OfferExpiring {
+            idempotency_key: key.clone(),
+        },
+        after: (offer.order_by() - margin - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    }
+}
+
+/// The timer that fires a guard interval before a hold placed now lapses.
+pub fn hold_timer(key: &IdempotencyKey, policy: &Policy) -> Effect {
+    Effect::Schedule {
+        timer: SagaTimer::HoldExpiring {
+            idempotency_key: key.clone(),
+        },
+        after: policy.hold_lapse.saturating_sub(policy.hold_lapse_guard),
+    }
+}
+
+/// Whether a commitment timer belongs to the saga's current search round.
+pub fn is_current(saga: &Saga, timer: &SagaTimer) -> bool {
+    timer.idempotency_key() == &steps::key(saga, Step::Authorize)
+}
+
+/// Search again for another offer (nothing is held), or give up when
+/// offers have changed under the saga too often.
+pub fn search_again_or_give_up(saga: &Saga, policy: &Policy) -> Decision {
+    if saga.reprices + 1 < policy.max_searches {
+        let next = Saga {
+            reprices: saga.reprices + 1,
+            ..saga.clone()
+        };
+        return watching::search_again(&next);
+    }
+    finish::fail(
+        saga,
+        FailureReason::OffersKeptChanging {
+            searches: saga.reprices + 1,
+        },
+    )
+}
+
+/// Release the hold, then search again (or give up, as above).
+pub fn release_for_new_search(saga: &Saga, hold: Hold, policy: &Policy) -> Decision {
+    if saga.reprices + 1 < policy.max_searches {
+        let key = steps::key(saga, Step::Void);
+        let command = steps::void(key.clone(), &hold);
+        return Decision::new(
+            saga,
+            Phase::ReleasingHold {
+                key,
+                hold,
+                then: AfterRelease::Research,
+            },
+            vec![Effect::Send(command.into())],
+        );
+    }
+    forward::release(
+        saga,
+        hold,
+        FailureReason::OffersKeptChanging {
+            searches: saga.reprices + 1,
+        },
+    )
+}
+
+/// The selected offer can no longer be ordered. None: nothing to do (the
+/// saga moved on, or a step in flight will find out for itself).
+pub fn offer_expiring(saga: &Saga, policy: &Policy) -> Option<Decision> {
+    let Phase::Paused { waiting, .. } = &saga.phase else {
+        return None;
+    };
+    match waiting.as_ref() {
+        Phase::Authorizing { .. } => Some(search_again_or_give_up(saga, policy)),
+        Phase::Ordering { hold, .. } => Some(release_for_new_search(saga, hold.clone(), policy)),
+        _ => None,
+    }
+}
+
+/// The hold is about to lapse. None: nothing to do (no hold, or a step in
+/// flight will capture or release it).
+pub fn hold_expiring(saga: &Saga, now: DateTime<Utc>) -> Option<Decision> {
+    match &saga.phase {
+        Phase::Paused { waiting, .. } => match waiting.as_ref() {
+            Phase::Ordering { hold, .. } => Some(forward::release(
+                saga,
+                hold.clone(),
+                FailureReason::HoldLapsing,
+            )),
+            Phase::Capturing { hold, order, .. } => {
+                let key = steps::key(saga, Step::Cancel);
+                let command = steps::cancel(key.clone(), order);
+                Some(Decision::new(
+                    saga,
+                    Phase::CancellingOrder {
+                        key,
+                        hold: hold.clone(),
+                        order: order.clone(),
+                        reason: FailureReason::HoldLapsing,
+                    },
+                    vec![Effect::Send(command.into())],
+                ))
+            }
+            _ => None,
+        },
+        Phase::OutcomeUnknown { waiting, detail }
+            if matches!(
+                waiting.as_ref(),
+                Phase::Ordering { .. } | Phase::Capturing { .. }
+            ) =>
+        {
+            let problem = format!(
+                "the card hold lapses soon (checked {now}) and the {} outcome is still unknown: {detail}",
+                waiting.status()
+            );
+            Some(stuck(saga, problem, waiting))
+        }
+        _ => None,
+    }
+}
