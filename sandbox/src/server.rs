@@ -17,6 +17,7 @@ use crate::duffel::{self, DuffelService};
 use crate::email::{self, EmailService};
 use crate::faults::Faults;
 use crate::ledger::Ledger;
+use crate::price_motion::PriceMotion;
 use crate::script::FaultScript;
 use crate::stripe::{self, StripeService};
 
@@ -68,7 +69,11 @@ pub struct RunningSandbox {
 
 /// Binds every port, then serves until shutdown.
 pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSandbox> {
-    let ctx = Arc::new(Context::new(config.faults.clone(), config.seed));
+    let ctx = Arc::new(Context::new(
+        config.faults.clone(),
+        config.price_motion,
+        config.seed,
+    ));
     let sandbox = Arc::new(Sandbox {
         duffel: Arc::new(DuffelService::new(ctx.clone(), &config)),
         stripe: Arc::new(StripeService::new(ctx.clone(), config.rate_limits.stripe)),
@@ -151,6 +156,16 @@ impl RunningSandbox {
     /// The fault rates in force.
     pub fn faults(&self) -> Faults {
         self.sandbox.ctx.faults()
+    }
+
+    /// Replaces the price motion (takes effect on the next search).
+    pub fn set_price_motion(&self, motion: PriceMotion) {
+        self.sandbox.ctx.set_price_motion(motion);
+    }
+
+    /// The price motion in force.
+    pub fn price_motion(&self) -> PriceMotion {
+        self.sandbox.ctx.price_motion()
     }
 
     /// Appends forced outcomes to the script queues.
