@@ -74,6 +74,9 @@ async fn post_script(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Respon
         Ok(script) => script,
         Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
     };
+    if let Err(error) = script.validate() {
+        return problem(StatusCode::BAD_REQUEST, &error.to_string());
+    }
     let remaining = sandbox.ctx.script(|queues| {
         queues.append(script);
         queues.remaining()

@@ -45,6 +45,6 @@ pub use ledger::{
 pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{
     AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, OrderFault,
-    VoidFault,
+    ScriptError, VoidFault,
 };
 pub use server::{RunningSandbox, start};

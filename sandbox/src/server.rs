@@ -168,8 +168,17 @@ impl RunningSandbox {
         self.sandbox.ctx.price_motion()
     }
 
-    /// Appends forced outcomes to the script queues.
+    /// Appends forced outcomes (and price multipliers) to the script
+    /// queues.
+    ///
+    /// # Panics
+    ///
+    /// When the script does not [validate](FaultScript::validate): a price
+    /// multiplier that is not finite and positive is a mistake in the test.
     pub fn push_script(&self, script: FaultScript) {
+        if let Err(error) = script.validate() {
+            panic!("invalid fault script: {error}");
+        }
         self.sandbox.ctx.script(|queues| queues.append(script));
     }
 

@@ -95,6 +95,10 @@ pub(crate) async fn create_offer_request(
     let now = service.ctx.clock.now();
     let pricing = Pricing {
         motion: service.ctx.price_motion(),
+        multiplier: service
+            .ctx
+            .script(|queues| queues.next_price())
+            .unwrap_or(1.0),
         now,
     };
     let body = {
@@ -121,20 +125,24 @@ pub(crate) async fn create_offer_request(
 #[derive(Debug, Clone, Copy)]
 struct Pricing {
     motion: PriceMotion,
+    /// The scripted multiplier of this search (1.0 when none is queued).
+    multiplier: f64,
     /// The sandbox clock at the search.
     now: DateTime<Utc>,
 }
 
 impl Pricing {
     /// What the fare of `combination` is multiplied by: the price path's
-    /// level now, or (motion off) a fresh draw within 3%.
+    /// level now, or (motion off) a fresh draw within 3%, times the
+    /// scripted multiplier.
     fn drift(&self, rng: &mut StdRng, combination: &[&Itinerary], cabin: CabinClass) -> f64 {
-        if self.motion.is_enabled() {
+        let drift = if self.motion.is_enabled() {
             self.motion
                 .factor(pricing::motion_key(combination, cabin), self.now)
         } else {
             1.0 + rng.random_range(-0.03..=0.03)
-        }
+        };
+        drift * self.multiplier
     }
 }
 

@@ -1,10 +1,11 @@
-//! Fares that move with the sandbox clock: the same within a price step,
-//! up and down across steps, and switched over the admin API.
+//! Fares that move with the sandbox clock (the same within a price step, up
+//! and down across steps, switched over the admin API) and scripted fare
+//! multipliers.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use autobook_sandbox::{PriceMotion, SandboxConfig};
+use autobook_sandbox::{FaultScript, PriceMotion, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -145,4 +146,56 @@ async fn the_admin_api_turns_the_motion_on() {
         assert!(error["error"].is_string());
     }
     assert_eq!(app.sandbox.price_motion(), moving(0.25));
+}
+
+#[tokio::test]
+async fn scripted_multipliers_price_the_next_searches_in_order() {
+    let app = spawn_with(SandboxConfig {
+        price_motion: moving(0.25),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let normal = prices(&app).await;
+    let admin = &app.sandbox.admin_url;
+    let (status, remaining) = json_of(
+        app.http
+            .post(format!("{admin}/faults/script"))
+            .json(&json!({ "prices": [1.4, 1.4, 1.4] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(remaining["prices"], json!([1.4, 1.4, 1.4]));
+    app.sandbox.push_script(FaultScript {
+        prices: vec![0.7],
+        ..FaultScript::default()
+    });
+
+    for expected in [1.4, 1.4, 1.4, 0.7, 1.0] {
+        let scripted = prices(&app).await;
+        assert_eq!(scripted.len(), normal.len());
+        for (flights, price) in &scripted {
+            let ratio = *price as f64 / normal[flights] as f64;
+            assert!((ratio - expected).abs() < 0.002, "{ratio} for {expected}");
+        }
+    }
+    assert!(app.sandbox.remaining_script().prices.is_empty());
+
+    let (status, error) = json_of(
+        app.http
+            .post(format!("{admin}/faults/script"))
+            .json(&json!({ "prices": [1.1, 0] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"].as_str().unwrap().contains("prices[1]"),
+        "{error}"
+    );
+    assert!(app.sandbox.remaining_script().prices.is_empty());
 }
