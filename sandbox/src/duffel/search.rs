@@ -25,6 +25,7 @@ use serde_json::json;
 use super::errors::DuffelError;
 use super::listing::{page, query_pairs};
 use super::model::{BookedSlice, Offer, OfferFate, OfferPassenger, OfferRequest};
+use super::payment_terms;
 use super::pricing;
 use super::render::{offer_json, offer_request_json};
 use super::request::parse_data;
@@ -254,11 +255,13 @@ fn price_offer(
             itinerary: (*itinerary).clone(),
         })
         .collect();
+    let expires_at = now + settings.offer_ttl;
     Some(Offer {
         id,
         created_at: now,
         updated_at: now,
-        expires_at: now + settings.offer_ttl,
+        expires_at,
+        payment_required_by: payment_terms::payment_required_by(owner.iata, now, expires_at),
         owner,
         cabin: search.cabin,
         passengers: passengers.to_vec(),
