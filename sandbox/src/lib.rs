@@ -40,7 +40,7 @@ pub use config::{ApiRateLimits, Ports, SandboxConfig};
 pub use faults::{Faults, FaultsError};
 pub use ledger::{
     Ledger, LedgerEmail, LedgerEmailTag, LedgerOrder, LedgerOrderCancellation, LedgerPaymentIntent,
-    LedgerRefund, LedgerTraffic,
+    LedgerRefund, LedgerSearch, LedgerTraffic,
 };
 pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{

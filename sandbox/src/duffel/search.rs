@@ -195,6 +195,7 @@ fn record_search(
     state
         .offer_requests
         .insert(request.id.clone(), request.clone());
+    state.log_search(&request, settings.currency);
     request
 }
 

@@ -1,15 +1,16 @@
 //! Fares that move with the sandbox clock (the same within a price step, up
-//! and down across steps, switched over the admin API) and scripted fare
-//! multipliers.
+//! and down across steps, switched over the admin API), scripted fare
+//! multipliers, and the ledger's record of each search's cheapest price.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use autobook_sandbox::{FaultScript, PriceMotion, SandboxConfig};
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, adults, json_of, spawn, spawn_with};
+use crate::helpers::{TestApp, adults, future_date, json_of, spawn, spawn_with};
 
 /// One price step a day: two searches a moment apart share a step unless
 /// they straddle midnight UTC.
@@ -198,4 +199,97 @@ async fn scripted_multipliers_price_the_next_searches_in_order() {
         "{error}"
     );
     assert!(app.sandbox.remaining_script().prices.is_empty());
+}
+
+#[tokio::test]
+async fn the_ledger_keeps_each_searchs_route_and_cheapest_total() {
+    let app = spawn().await;
+    let one_way = app.search("JFK", "LHR", adults(2)).await;
+    let (status, round_trip) = app
+        .duffel_post(
+            "/air/offer_requests?return_offers=false",
+            json!({
+                "slices": [
+                    { "origin": "LAX", "destination": "ORD", "departure_date": future_date(30) },
+                    { "origin": "ORD", "destination": "LAX", "departure_date": future_date(37) }
+                ],
+                "passengers": adults(1),
+                "cabin_class": "business",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let nothing = app.search("PVD", "RAI", adults(1)).await;
+
+    let ledger = app.ledger();
+    assert_eq!(ledger.offer_requests, 3);
+    let [first, second, third] = ledger.searches.as_slice() else {
+        panic!("{:?}", ledger.searches);
+    };
+
+    let offers = one_way["offers"].as_array().unwrap();
+    let cheapest = offers
+        .iter()
+        .map(|o| {
+            (o["total_amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64
+        })
+        .min();
+    assert_eq!(first.offer_request_id, one_way["id"].as_str().unwrap());
+    assert_eq!(
+        (first.origin.as_str(), first.destination.as_str()),
+        ("JFK", "LHR")
+    );
+    assert_eq!(first.departure_date.to_string(), future_date(45));
+    assert_eq!(first.return_date, None);
+    assert_eq!(first.cabin_class, "economy");
+    assert_eq!(first.passenger_count, 2);
+    assert_eq!(first.offer_count as usize, offers.len());
+    assert_eq!(first.cheapest_total_minor, cheapest);
+    assert_eq!(first.cheapest_offer_id.as_deref(), offers[0]["id"].as_str());
+    assert_eq!(first.currency, "USD");
+    let created: DateTime<Utc> = one_way["created_at"].as_str().unwrap().parse().unwrap();
+    assert!((first.at - created).abs() < chrono::Duration::milliseconds(1));
+
+    let request_id = round_trip["data"]["id"].as_str().unwrap();
+    let (_, listed) = app
+        .duffel_get(&format!(
+            "/air/offers?offer_request_id={request_id}&limit=1"
+        ))
+        .await;
+    assert_eq!(second.offer_request_id, request_id);
+    assert_eq!(
+        (second.origin.as_str(), second.destination.as_str()),
+        ("LAX", "ORD")
+    );
+    assert_eq!(
+        second.return_date.map(|d| d.to_string()),
+        Some(future_date(37))
+    );
+    assert_eq!(second.cabin_class, "business");
+    assert_eq!(
+        second.cheapest_offer_id.as_deref(),
+        listed["data"][0]["id"].as_str()
+    );
+
+    assert_eq!(third.offer_request_id, nothing["id"].as_str().unwrap());
+    assert_eq!((third.offer_count, third.cheapest_total_minor), (0, None));
+    assert_eq!(third.cheapest_offer_id, None);
+
+    let admin = &app.sandbox.admin_url;
+    let (_, over_http) = json_of(
+        app.http
+            .get(format!("{admin}/ledger"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        over_http["searches"][2]["cheapest_total_minor"],
+        json!(null)
+    );
+    assert_eq!(
+        over_http["searches"][0]["cheapest_total_minor"],
+        json!(cheapest)
+    );
 }
