@@ -217,6 +217,15 @@ pub struct SandboxArgs {
     /// Email API requests per second and API key before a 429 (default: not enforced).
     #[arg(long)]
     pub email_limit_per_sec: Option<u32>,
+    /// Price motion: fares move on the sandbox clock within this share of their base (0.25 = ±25%); 0 keeps a random drift per search.
+    #[arg(long, default_value_t = 0.0)]
+    pub price_motion_amplitude: f64,
+    /// Price motion: how long one price step lasts, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub price_motion_period_ms: u64,
+    /// Price motion: seed of the price paths (default: --seed).
+    #[arg(long)]
+    pub price_motion_seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,9 @@
-//! The admin API (JSON): health, ledger, fault rates, fault script and the
-//! sandbox clock.
+//! The admin API (JSON): health, ledger, fault rates, fault script, price
+//! motion and the sandbox clock.
 //!
 //! `GET /health`, `GET /ledger`, `GET|PUT /faults` (durations in ms),
-//! `GET|POST /faults/script` (POST appends), `GET /clock`,
+//! `GET|POST /faults/script` (POST appends),
+//! `GET|PUT /price_motion {"seed", "period_ms", "amplitude"}`, `GET /clock`,
 //! `POST /clock/advance {"seconds": N}`.
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::faults::Faults;
+use crate::price_motion::PriceMotion;
 use crate::script::FaultScript;
 use crate::server::Sandbox;
 
@@ -28,6 +30,7 @@ pub(crate) fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/ledger", get(ledger))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/faults/script", get(get_script).post(post_script))
+        .route("/price_motion", get(get_price_motion).put(put_price_motion))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such admin route") })
@@ -71,11 +74,30 @@ async fn post_script(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Respon
         Ok(script) => script,
         Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
     };
+    if let Err(error) = script.validate() {
+        return problem(StatusCode::BAD_REQUEST, &error.to_string());
+    }
     let remaining = sandbox.ctx.script(|queues| {
         queues.append(script);
         queues.remaining()
     });
     Json(remaining).into_response()
+}
+
+async fn get_price_motion(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(sandbox.ctx.price_motion()).into_response()
+}
+
+async fn put_price_motion(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let motion: PriceMotion = match parse(&body) {
+        Ok(motion) => motion,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    if let Err(error) = motion.validate() {
+        return problem(StatusCode::BAD_REQUEST, &error.to_string());
+    }
+    sandbox.ctx.set_price_motion(motion);
+    Json(motion).into_response()
 }
 
 async fn clock(State(sandbox): State<Arc<Sandbox>>) -> Response {

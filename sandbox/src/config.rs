@@ -6,6 +6,7 @@ use std::time::Duration;
 use autobook_contracts::Currency;
 
 use crate::faults::Faults;
+use crate::price_motion::PriceMotion;
 
 /// Everything that shapes a sandbox run. Same seed and same requests give
 /// the same offers, ids and fault draws.
@@ -23,6 +24,9 @@ pub struct SandboxConfig {
     /// Requests per second and API key each provider API accepts before
     /// answering 429. Off by default, so load runs are not throttled.
     pub rate_limits: ApiRateLimits,
+    /// How fares move with the sandbox clock; off by default (each search
+    /// then draws a drift of up to 3%).
+    pub price_motion: PriceMotion,
 }
 
 /// Requests per second and API key enforced by each provider API; `None`
@@ -45,6 +49,7 @@ impl Default for SandboxConfig {
             seats_per_flight: 60,
             currency: Currency::USD,
             rate_limits: ApiRateLimits::default(),
+            price_motion: PriceMotion::default(),
         }
     }
 }

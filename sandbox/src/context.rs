@@ -1,5 +1,5 @@
 //! What every provider server shares at run time: the fault settings, the
-//! script queues, the clock and the shutdown signal.
+//! price motion, the script queues, the clock and the shutdown signal.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -8,12 +8,14 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::faults::Faults;
+use crate::price_motion::PriceMotion;
 use crate::script::ScriptQueues;
 
 /// Shared, cheaply locked run-time settings.
 #[derive(Debug)]
 pub(crate) struct Context {
     faults: Mutex<Faults>,
+    price_motion: Mutex<PriceMotion>,
     script: Mutex<ScriptQueues>,
     pub(crate) clock: Clock,
     shutdown: watch::Sender<bool>,
@@ -21,10 +23,11 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(faults: Faults, seed: u64) -> Self {
+    pub(crate) fn new(faults: Faults, price_motion: PriceMotion, seed: u64) -> Self {
         let (shutdown, _) = watch::channel(false);
         Context {
             faults: Mutex::new(faults),
+            price_motion: Mutex::new(price_motion),
             script: Mutex::new(ScriptQueues::default()),
             clock: Clock::default(),
             shutdown,
@@ -39,6 +42,15 @@ impl Context {
 
     pub(crate) fn set_faults(&self, faults: Faults) {
         *locked(&self.faults) = faults;
+    }
+
+    /// The price motion in force.
+    pub(crate) fn price_motion(&self) -> PriceMotion {
+        *locked(&self.price_motion)
+    }
+
+    pub(crate) fn set_price_motion(&self, motion: PriceMotion) {
+        *locked(&self.price_motion) = motion;
     }
 
     /// Runs `f` on the script queues (popping or appending).

@@ -158,7 +158,7 @@ impl Transient {
 }
 
 /// Durations as whole milliseconds on the wire.
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};

@@ -1,9 +1,10 @@
-//! The ledger: every money, order and email effect the sandbox applied, so
-//! a run can be reconciled. Amounts are integer minor units.
+//! The ledger: every money, order and email effect the sandbox applied, and
+//! the cheapest price each search offered, so a run can be reconciled.
+//! Amounts are integer minor units.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A consistent snapshot of every effect.
@@ -23,6 +24,42 @@ pub struct Ledger {
     /// for going over its rate limit.
     #[serde(default)]
     pub traffic: BTreeMap<String, LedgerTraffic>,
+    /// The most recent [`SEARCHES_KEPT`] searches, oldest first
+    /// (`offer_requests` counts them all).
+    #[serde(default)]
+    pub searches: Vec<LedgerSearch>,
+}
+
+/// How many searches the ledger keeps (the most recent).
+pub const SEARCHES_KEPT: usize = 10_000;
+
+/// One answered search (Duffel offer request): its route and the cheapest
+/// total it offered. No passenger details, only how many travel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerSearch {
+    pub offer_request_id: String,
+    /// Origin of the first slice, as requested (airport or city code).
+    pub origin: String,
+    /// Destination of the first slice, as requested.
+    pub destination: String,
+    /// Departure date of the first slice.
+    pub departure_date: NaiveDate,
+    /// Departure date of the last slice when there are several (the
+    /// return of a round trip).
+    pub return_date: Option<NaiveDate>,
+    /// As Duffel spells it (`economy`, `business`, ...).
+    pub cabin_class: String,
+    pub passenger_count: u32,
+    /// Offers answered.
+    pub offer_count: u32,
+    /// Total of the cheapest offer, for every passenger; `None` when there
+    /// were no offers.
+    pub cheapest_total_minor: Option<i64>,
+    pub cheapest_offer_id: Option<String>,
+    /// Uppercase ISO 4217, of every fare quoted.
+    pub currency: String,
+    /// The sandbox clock when the search was answered.
+    pub at: DateTime<Utc>,
 }
 
 /// How fast one API was called, over every API key.

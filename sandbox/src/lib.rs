@@ -13,6 +13,7 @@
 //! Layout:
 //! - [`config`]: [`SandboxConfig`] and [`Ports`];
 //! - [`faults`], [`script`]: fault rates, scenarios and scripted outcomes;
+//! - [`price_motion`]: fares that move with the sandbox clock;
 //! - [`ledger`]: the reconciliation snapshot (with each API's traffic);
 //! - `rate_limit`: the per-key request limits of the provider APIs;
 //! - `server`: starting and stopping; `admin`: the admin JSON API;
@@ -29,6 +30,7 @@ pub mod faults;
 mod idempotency;
 mod ids;
 pub mod ledger;
+pub mod price_motion;
 mod rate_limit;
 pub mod script;
 mod server;
@@ -38,10 +40,11 @@ pub use config::{ApiRateLimits, Ports, SandboxConfig};
 pub use faults::{Faults, FaultsError};
 pub use ledger::{
     Ledger, LedgerEmail, LedgerEmailTag, LedgerOrder, LedgerOrderCancellation, LedgerPaymentIntent,
-    LedgerRefund, LedgerTraffic,
+    LedgerRefund, LedgerSearch, LedgerTraffic,
 };
+pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{
     AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, OrderFault,
-    VoidFault,
+    ScriptError, VoidFault,
 };
 pub use server::{RunningSandbox, start};

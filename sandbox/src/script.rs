@@ -13,6 +13,12 @@
 //! | `captures` | Stripe capture |
 //! | `voids` | Stripe cancel |
 //! | `emails` | `POST /emails` |
+//! | `prices` | `POST /air/offer_requests` (every valid search, offers or not) |
+//!
+//! `prices` are not faults but fare multipliers: the n-th search after they
+//! were queued has every offer's fare multiplied by the n-th (1.4 = 40%
+//! dearer, 0.7 = 30% cheaper), on top of the usual drift or price motion;
+//! once they are used up fares are back to normal.
 
 use std::collections::VecDeque;
 
@@ -20,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 /// Forced outcomes, appended to the running queues by
 /// `RunningSandbox::push_script` or `POST /faults/script`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultScript {
     pub orders: Vec<OrderFault>,
@@ -29,6 +35,26 @@ pub struct FaultScript {
     pub voids: Vec<VoidFault>,
     pub cancellations: Vec<CancellationFault>,
     pub emails: Vec<EmailFault>,
+    /// Fare multipliers of the next searches, one per search, in order;
+    /// each must be finite and above zero.
+    pub prices: Vec<f64>,
+}
+
+/// A script that cannot be queued.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScriptError {
+    #[error("prices[{index}] must be a finite multiplier above 0")]
+    PriceMultiplier { index: usize },
+}
+
+impl FaultScript {
+    /// Checks that every price multiplier is finite and positive.
+    pub fn validate(&self) -> Result<(), ScriptError> {
+        match self.prices.iter().position(|m| !m.is_finite() || *m <= 0.0) {
+            Some(index) => Err(ScriptError::PriceMultiplier { index }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Forced outcome of one order creation.
@@ -105,6 +131,7 @@ pub(crate) struct ScriptQueues {
     voids: VecDeque<VoidFault>,
     cancellations: VecDeque<CancellationFault>,
     emails: VecDeque<EmailFault>,
+    prices: VecDeque<f64>,
 }
 
 impl ScriptQueues {
@@ -115,6 +142,7 @@ impl ScriptQueues {
         self.voids.extend(script.voids);
         self.cancellations.extend(script.cancellations);
         self.emails.extend(script.emails);
+        self.prices.extend(script.prices);
     }
 
     /// What is still queued, in order.
@@ -126,6 +154,7 @@ impl ScriptQueues {
             voids: self.voids.iter().copied().collect(),
             cancellations: self.cancellations.iter().copied().collect(),
             emails: self.emails.iter().copied().collect(),
+            prices: self.prices.iter().copied().collect(),
         }
     }
 
@@ -151,6 +180,11 @@ impl ScriptQueues {
 
     pub(crate) fn next_email(&mut self) -> Option<EmailFault> {
         self.emails.pop_front()
+    }
+
+    /// The fare multiplier of this search, if one is queued.
+    pub(crate) fn next_price(&mut self) -> Option<f64> {
+        self.prices.pop_front()
     }
 }
 
@@ -178,5 +212,28 @@ mod tests {
         assert_eq!(queues.next_capture(), Some(CaptureFault::Lapsed));
         assert_eq!(queues.next_capture(), None);
         assert!(serde_json::from_str::<FaultScript>(r#"{"orders":["boom"]}"#).is_err());
+    }
+
+    #[test]
+    fn price_multipliers_queue_in_order_and_must_be_positive() {
+        let script: FaultScript = serde_json::from_str(r#"{"prices":[1.4,1.4,0.7]}"#).unwrap();
+        script.validate().unwrap();
+        let mut queues = ScriptQueues::default();
+        queues.append(script);
+        assert_eq!(queues.next_price(), Some(1.4));
+        assert_eq!(queues.remaining().prices, vec![1.4, 0.7]);
+        assert_eq!(queues.next_price(), Some(1.4));
+        assert_eq!(queues.next_price(), Some(0.7));
+        assert_eq!(queues.next_price(), None);
+        for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+            let script = FaultScript {
+                prices: vec![1.0, bad],
+                ..FaultScript::default()
+            };
+            assert_eq!(
+                script.validate(),
+                Err(ScriptError::PriceMultiplier { index: 1 })
+            );
+        }
     }
 }

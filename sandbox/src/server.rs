@@ -17,6 +17,7 @@ use crate::duffel::{self, DuffelService};
 use crate::email::{self, EmailService};
 use crate::faults::Faults;
 use crate::ledger::Ledger;
+use crate::price_motion::PriceMotion;
 use crate::script::FaultScript;
 use crate::stripe::{self, StripeService};
 
@@ -68,7 +69,11 @@ pub struct RunningSandbox {
 
 /// Binds every port, then serves until shutdown.
 pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSandbox> {
-    let ctx = Arc::new(Context::new(config.faults.clone(), config.seed));
+    let ctx = Arc::new(Context::new(
+        config.faults.clone(),
+        config.price_motion,
+        config.seed,
+    ));
     let sandbox = Arc::new(Sandbox {
         duffel: Arc::new(DuffelService::new(ctx.clone(), &config)),
         stripe: Arc::new(StripeService::new(ctx.clone(), config.rate_limits.stripe)),
@@ -153,8 +158,27 @@ impl RunningSandbox {
         self.sandbox.ctx.faults()
     }
 
-    /// Appends forced outcomes to the script queues.
+    /// Replaces the price motion (takes effect on the next search).
+    pub fn set_price_motion(&self, motion: PriceMotion) {
+        self.sandbox.ctx.set_price_motion(motion);
+    }
+
+    /// The price motion in force.
+    pub fn price_motion(&self) -> PriceMotion {
+        self.sandbox.ctx.price_motion()
+    }
+
+    /// Appends forced outcomes (and price multipliers) to the script
+    /// queues.
+    ///
+    /// # Panics
+    ///
+    /// When the script does not [validate](FaultScript::validate): a price
+    /// multiplier that is not finite and positive is a mistake in the test.
     pub fn push_script(&self, script: FaultScript) {
+        if let Err(error) = script.validate() {
+            panic!("invalid fault script: {error}");
+        }
         self.sandbox.ctx.script(|queues| queues.append(script));
     }
 

@@ -1,10 +1,12 @@
 //! `autobook sandbox`: the provider sandbox on local ports (and, when
 //! asked, the ops endpoints like every role).
 
+use std::time::Duration;
+
 use anyhow::{Context, anyhow};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use autobook_sandbox::{ApiRateLimits, Faults, Ports, SandboxConfig};
+use autobook_sandbox::{ApiRateLimits, Faults, Ports, PriceMotion, SandboxConfig};
 
 use crate::cli::{LogSettings, SandboxArgs};
 use crate::{ops, shutdown};
@@ -15,6 +17,7 @@ pub async fn run(
     metrics: Option<PrometheusHandle>,
 ) -> anyhow::Result<()> {
     let faults = faults(&args)?;
+    let price_motion = price_motion(&args)?;
     let config = SandboxConfig {
         faults,
         seed: args.seed,
@@ -24,6 +27,7 @@ pub async fn run(
             stripe: args.stripe_limit_per_sec,
             email: args.email_limit_per_sec,
         },
+        price_motion,
         ..SandboxConfig::default()
     };
     let ports = Ports {
@@ -37,7 +41,7 @@ pub async fn run(
         .context("starting the sandbox")?;
     println!("sandbox ({} scenario) listening:", args.scenario);
     println!(
-        "  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script)",
+        "  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script, GET|PUT /price_motion)",
         running.admin_url
     );
     println!("  duffel {}", running.duffel_url);
@@ -81,4 +85,14 @@ fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
     }
     faults.validate()?;
     Ok(faults)
+}
+
+fn price_motion(args: &SandboxArgs) -> anyhow::Result<PriceMotion> {
+    let motion = PriceMotion {
+        seed: args.price_motion_seed.unwrap_or(args.seed),
+        period: Duration::from_millis(args.price_motion_period_ms),
+        amplitude: args.price_motion_amplitude,
+    };
+    motion.validate()?;
+    Ok(motion)
 }

@@ -5,8 +5,9 @@
 //!   latency and transient faults for every request;
 //! - [`search`]: offer requests and offers; [`orders`]: orders;
 //!   [`cancellations`]: order cancellations;
-//! - [`schedule`], [`geo`], [`pricing`]: which flights exist and what they
-//!   cost; [`model`], [`state`]: what is remembered; [`render`], [`places`]: JSON;
+//! - [`schedule`], [`geo`], [`pricing`], [`payment_terms`]: which flights
+//!   exist, what they cost and when they must be paid; [`model`], [`state`]:
+//!   what is remembered; [`render`], [`places`]: JSON;
 //! - [`request`], [`search_request`], [`order_request`]: reading
 //!   `{"data":{..}}` bodies; [`listing`]: pagination; [`errors`]: error bodies;
 //! - [`booking`]: the rules of order creation.
@@ -20,6 +21,7 @@ mod listing;
 mod model;
 mod order_request;
 mod orders;
+mod payment_terms;
 mod places;
 mod pricing;
 mod render;

@@ -102,6 +102,8 @@ pub(crate) struct Offer {
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) expires_at: DateTime<Utc>,
+    /// When an order must be paid; `None`: at booking (instant payment).
+    pub(crate) payment_required_by: Option<DateTime<Utc>>,
     pub(crate) owner: &'static Airline,
     pub(crate) cabin: CabinClass,
     pub(crate) passengers: Vec<OfferPassenger>,

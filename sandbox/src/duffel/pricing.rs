@@ -111,6 +111,21 @@ pub(crate) fn quote(
     Fare::from_total(total)
 }
 
+/// What identifies one way of flying a search for price motion: the owner,
+/// the cabin and every flight with its date (not the passengers, so a
+/// family sees the same moves as someone alone).
+pub(crate) fn motion_key(slices: &[&Itinerary], cabin: CabinClass) -> u64 {
+    let owner = slices.first().map_or("", |it| it.airline.iata);
+    let flights: Vec<String> = slices
+        .iter()
+        .flat_map(|it| it.segments.iter())
+        .map(|segment| segment.seat_key(cabin.as_str()))
+        .collect();
+    let mut parts = vec![owner, cabin.as_str()];
+    parts.extend(flights.iter().map(String::as_str));
+    stable_hash(&parts)
+}
+
 /// Refund and change conditions, fixed per airline and cabin.
 pub(crate) fn conditions(
     airline: &str,
@@ -175,6 +190,20 @@ mod tests {
         );
         assert_eq!(one.base + one.tax, one.total);
         assert!(one.tax > 0);
+    }
+
+    #[test]
+    fn motion_keys_tell_flights_dates_and_cabins_apart() {
+        let date = NaiveDate::from_ymd_opt(2031, 3, 3).unwrap();
+        let options = itineraries(1, "JFK", "LAX", date, 1);
+        let (first, second) = (&options[0], &options[1]);
+        let economy = motion_key(&[first], CabinClass::Economy);
+        assert_eq!(economy, motion_key(&[first], CabinClass::Economy));
+        assert_ne!(economy, motion_key(&[second], CabinClass::Economy));
+        assert_ne!(economy, motion_key(&[first], CabinClass::Business));
+        assert_ne!(economy, motion_key(&[first, second], CabinClass::Economy));
+        let next_day = itineraries(1, "JFK", "LAX", date.succ_opt().unwrap(), 1).remove(0);
+        assert_ne!(economy, motion_key(&[&next_day], CabinClass::Economy));
     }
 
     #[test]

@@ -233,9 +233,9 @@ pub(crate) fn offer_json(offer: &Offer) -> Value {
         "slices": offer.slices.iter().map(|s| slice_json(s, &context)).collect::<Vec<_>>(),
         "conditions": conditions_json(offer.refund, offer.change, offer.currency),
         "payment_requirements": {
-            "requires_instant_payment": true,
-            "price_guarantee_expires_at": timestamp(offer.expires_at),
-            "payment_required_by": timestamp(offer.expires_at),
+            "requires_instant_payment": offer.payment_required_by.is_none(),
+            "price_guarantee_expires_at": offer.payment_required_by.map(timestamp),
+            "payment_required_by": offer.payment_required_by.map(timestamp),
         },
         "partial": false,
         "passenger_identity_documents_required": false,

@@ -2,13 +2,16 @@
 //! `GET /air/offers` and `GET /air/offers/{id}`.
 //!
 //! Flights come from [`super::schedule`] (deterministic per route and
-//! date); each search prices them afresh with a drift of up to 3%, so prices
-//! move between searches. Round trips pair outbound and return flights of
-//! the same airline.
+//! date). Each search prices them afresh: with the price motion on, at the
+//! level each offer's price path has reached on the sandbox clock (the same
+//! for every search within one step); otherwise with a random drift of up to
+//! 3%. Either way prices move between searches. Round trips pair outbound
+//! and return flights of the same airline.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use autobook_contracts::trip::CabinClass;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -16,19 +19,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use rand::rngs::StdRng;
 use serde_json::json;
 
-use super::DuffelService;
 use super::errors::DuffelError;
 use super::listing::{page, query_pairs};
 use super::model::{BookedSlice, Offer, OfferFate, OfferPassenger, OfferRequest};
+use super::payment_terms;
 use super::pricing;
 use super::render::{offer_json, offer_request_json};
 use super::request::parse_data;
 use super::schedule::{Itinerary, TestRoute, itineraries};
 use super::search_request::{SearchRequest, parse_search};
 use super::state::DuffelState;
+use super::{DuffelService, DuffelSettings};
 use crate::ids;
+use crate::price_motion::PriceMotion;
 
 const MAX_OFFERS: usize = 100;
 const DEFAULT_SUPPLIER_TIMEOUT_MS: u64 = 20_000;
@@ -88,9 +94,17 @@ pub(crate) async fn create_offer_request(
             .collect()
     };
     let now = service.ctx.clock.now();
+    let pricing = Pricing {
+        motion: service.ctx.price_motion(),
+        multiplier: service
+            .ctx
+            .script(|queues| queues.next_price())
+            .unwrap_or(1.0),
+        now,
+    };
     let body = {
         let mut state = service.state();
-        let request = record_search(&mut state, &service, &search, &flights, now);
+        let request = record_search(&mut state, service.settings, &search, &flights, pricing);
         let offers = return_offers.then(|| {
             offers_of(&state, &request)
                 .into_iter()
@@ -108,14 +122,40 @@ pub(crate) async fn create_offer_request(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// How one search prices its offers.
+#[derive(Debug, Clone, Copy)]
+struct Pricing {
+    motion: PriceMotion,
+    /// The scripted multiplier of this search (1.0 when none is queued).
+    multiplier: f64,
+    /// The sandbox clock at the search.
+    now: DateTime<Utc>,
+}
+
+impl Pricing {
+    /// What the fare of `combination` is multiplied by: the price path's
+    /// level now, or (motion off) a fresh draw within 3%, times the
+    /// scripted multiplier.
+    fn drift(&self, rng: &mut StdRng, combination: &[&Itinerary], cabin: CabinClass) -> f64 {
+        let drift = if self.motion.is_enabled() {
+            self.motion
+                .factor(pricing::motion_key(combination, cabin), self.now)
+        } else {
+            1.0 + rng.random_range(-0.03..=0.03)
+        };
+        drift * self.multiplier
+    }
+}
+
 /// Stores the offer request and its priced offers (cheapest first).
 fn record_search(
     state: &mut DuffelState,
-    service: &DuffelService,
+    settings: DuffelSettings,
     search: &SearchRequest,
     flights: &[Vec<Itinerary>],
-    now: DateTime<Utc>,
+    pricing: Pricing,
 ) -> OfferRequest {
+    let now = pricing.now;
     let id = ids::duffel_id(&mut state.rng, "orq");
     let client_key = ids::secret(&mut state.rng, 48);
     let passengers: Vec<OfferPassenger> = search
@@ -130,7 +170,7 @@ fn record_search(
     let mut offers: Vec<Offer> = combinations(flights)
         .into_iter()
         .filter_map(|combination| {
-            price_offer(state, service, search, &passengers, &combination, now)
+            price_offer(state, settings, search, &passengers, &combination, pricing)
         })
         .collect();
     offers.sort_by(|a, b| {
@@ -155,6 +195,7 @@ fn record_search(
     state
         .offer_requests
         .insert(request.id.clone(), request.clone());
+    state.log_search(&request, settings.currency);
     request
 }
 
@@ -190,15 +231,15 @@ fn combinations(flights: &[Vec<Itinerary>]) -> Vec<Vec<&Itinerary>> {
 
 fn price_offer(
     state: &mut DuffelState,
-    service: &DuffelService,
+    settings: DuffelSettings,
     search: &SearchRequest,
     passengers: &[OfferPassenger],
     combination: &[&Itinerary],
-    now: DateTime<Utc>,
+    pricing: Pricing,
 ) -> Option<Offer> {
-    let settings = service.settings;
+    let now = pricing.now;
     let owner = combination.first()?.airline;
-    let drift = 1.0 + state.rng.random_range(-0.03..=0.03);
+    let drift = pricing.drift(&mut state.rng, combination, search.cabin);
     let kinds: Vec<_> = passengers.iter().map(|p| p.kind).collect();
     let fare = pricing::quote(combination, search.cabin, &kinds, settings.currency, drift);
     let (refund, change) = pricing::conditions(owner.iata, search.cabin, settings.currency);
@@ -215,11 +256,13 @@ fn price_offer(
             itinerary: (*itinerary).clone(),
         })
         .collect();
+    let expires_at = now + settings.offer_ttl;
     Some(Offer {
         id,
         created_at: now,
         updated_at: now,
-        expires_at: now + settings.offer_ttl,
+        expires_at,
+        payment_required_by: payment_terms::payment_required_by(owner.iata, now, expires_at),
         owner,
         cabin: search.cabin,
         passengers: passengers.to_vec(),

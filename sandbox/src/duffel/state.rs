@@ -1,14 +1,16 @@
-//! The Duffel sandbox's memory, behind one mutex: its RNG, searches,
-//! offers, orders, cancellations and seat inventory.
+//! The Duffel sandbox's memory, behind one mutex: its RNG, searches (and
+//! the ledger's log of them), offers, orders, cancellations and seat
+//! inventory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use autobook_contracts::Currency;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::model::{Cancellation, Offer, OfferRequest, Order};
 use crate::ids::{self, stable_hash};
-use crate::ledger::{Ledger, LedgerOrder, LedgerOrderCancellation};
+use crate::ledger::{Ledger, LedgerOrder, LedgerOrderCancellation, LedgerSearch, SEARCHES_KEPT};
 
 /// Requests allowed per one-minute window, reported (not enforced) when no
 /// per-second limit is configured.
@@ -24,6 +26,8 @@ pub(crate) struct DuffelState {
     pub(crate) cancellations: Vec<Cancellation>,
     /// Seats sold per inventory bucket (flight, date, cabin).
     pub(crate) seats_sold: BTreeMap<String, u32>,
+    /// The most recent searches for the ledger, oldest first.
+    searches: VecDeque<LedgerSearch>,
     booking_references: BTreeSet<String>,
     /// (window start as unix minute, requests in it).
     rate_window: (i64, u32),
@@ -38,9 +42,21 @@ impl DuffelState {
             orders: Vec::new(),
             cancellations: Vec::new(),
             seats_sold: BTreeMap::new(),
+            searches: VecDeque::new(),
             booking_references: BTreeSet::new(),
             rate_window: (0, 0),
         }
+    }
+
+    /// Logs a stored search for the ledger, forgetting the oldest beyond
+    /// [`SEARCHES_KEPT`].
+    pub(crate) fn log_search(&mut self, request: &OfferRequest, currency: Currency) {
+        let cheapest = request.offer_ids.first().and_then(|id| self.offers.get(id));
+        if self.searches.len() >= SEARCHES_KEPT {
+            self.searches.pop_front();
+        }
+        self.searches
+            .push_back(search_entry(request, cheapest, currency));
     }
 
     /// A booking reference no other order has.
@@ -101,6 +117,7 @@ impl DuffelState {
     pub(crate) fn write_ledger(&self, ledger: &mut Ledger) {
         ledger.offer_requests = self.offer_requests.len() as u64;
         ledger.seats_sold = self.seats_sold.values().map(|n| u64::from(*n)).sum();
+        ledger.searches = self.searches.iter().cloned().collect();
         ledger.orders = self
             .orders
             .iter()
@@ -127,5 +144,86 @@ impl DuffelState {
                 confirmed: cancellation.confirmed_at.is_some(),
             })
             .collect();
+    }
+}
+
+/// What the ledger keeps of a search whose offers are sorted cheapest first.
+fn search_entry(
+    request: &OfferRequest,
+    cheapest: Option<&Offer>,
+    currency: Currency,
+) -> LedgerSearch {
+    let first = request.slices.first();
+    let return_date = match request.slices.as_slice() {
+        [_, .., last] => Some(last.departure_date),
+        _ => None,
+    };
+    LedgerSearch {
+        offer_request_id: request.id.clone(),
+        origin: first.map(|s| s.origin.clone()).unwrap_or_default(),
+        destination: first.map(|s| s.destination.clone()).unwrap_or_default(),
+        departure_date: first.map_or(request.created_at.date_naive(), |s| s.departure_date),
+        return_date,
+        cabin_class: request.cabin.as_str().to_owned(),
+        passenger_count: request.passengers.len() as u32,
+        offer_count: request.offer_ids.len() as u32,
+        cheapest_total_minor: cheapest.map(|offer| offer.fare.total),
+        cheapest_offer_id: cheapest.map(|offer| offer.id.clone()),
+        currency: currency.to_string(),
+        at: request.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use autobook_contracts::trip::CabinClass;
+    use chrono::{NaiveDate, Utc};
+
+    use super::*;
+    use crate::duffel::model::RequestedSlice;
+
+    fn request(id: usize, dates: &[u32]) -> OfferRequest {
+        OfferRequest {
+            id: format!("orq_{id}"),
+            client_key: "key".into(),
+            created_at: Utc::now(),
+            slices: dates
+                .iter()
+                .map(|day| RequestedSlice {
+                    origin: "JFK".into(),
+                    destination: "LHR".into(),
+                    departure_date: NaiveDate::from_ymd_opt(2031, 5, *day).unwrap(),
+                })
+                .collect(),
+            passengers: Vec::new(),
+            cabin: CabinClass::Economy,
+            offer_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_search_log_keeps_the_most_recent_searches() {
+        let mut state = DuffelState::new(1);
+        for id in 0..=SEARCHES_KEPT {
+            state.log_search(&request(id, &[3]), Currency::USD);
+        }
+        let mut ledger = Ledger::default();
+        state.write_ledger(&mut ledger);
+        assert_eq!(ledger.searches.len(), SEARCHES_KEPT);
+        assert_eq!(ledger.searches[0].offer_request_id, "orq_1");
+        let last = ledger.searches.last().unwrap();
+        assert_eq!(last.offer_request_id, format!("orq_{SEARCHES_KEPT}"));
+        assert_eq!((last.cheapest_total_minor, last.return_date), (None, None));
+    }
+
+    #[test]
+    fn a_search_of_several_slices_returns_on_the_last_date() {
+        let entry = search_entry(&request(0, &[3, 9, 12]), None, Currency::EUR);
+        assert_eq!(
+            entry.departure_date,
+            NaiveDate::from_ymd_opt(2031, 5, 3).unwrap()
+        );
+        assert_eq!(entry.return_date, NaiveDate::from_ymd_opt(2031, 5, 12));
+        assert_eq!(entry.currency, "EUR");
     }
 }

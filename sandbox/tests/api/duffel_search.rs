@@ -16,6 +16,52 @@ fn local_time(text: &Value) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S").unwrap()
 }
 
+/// Instant payment with no deadlines, or a payment deadline 20 minutes
+/// after the search, before the offer expires.
+fn assert_payment_requirements(offer: &Value) {
+    let terms = &offer["payment_requirements"];
+    let at = |value: &Value| value.as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+    if terms["requires_instant_payment"] == true {
+        assert!(terms["payment_required_by"].is_null(), "{terms}");
+        assert!(terms["price_guarantee_expires_at"].is_null(), "{terms}");
+    } else {
+        assert_eq!(terms["requires_instant_payment"], false);
+        let by = at(&terms["payment_required_by"]);
+        assert_eq!(by, at(&terms["price_guarantee_expires_at"]));
+        assert_eq!(by - at(&offer["created_at"]), chrono::Duration::minutes(20));
+        assert!(by < at(&offer["expires_at"]));
+    }
+}
+
+#[tokio::test]
+async fn some_airlines_give_time_to_pay_and_most_want_paying_at_once() {
+    let app = spawn().await;
+    let mut instant = BTreeSet::new();
+    let mut later = BTreeSet::new();
+    for (origin, destination) in [
+        ("JFK", "LHR"),
+        ("LAX", "NRT"),
+        ("CDG", "DXB"),
+        ("SFO", "FRA"),
+    ] {
+        let data = app.search(origin, destination, adults(1)).await;
+        for offer in data["offers"].as_array().unwrap() {
+            assert_payment_requirements(offer);
+            let owner = offer["owner"]["iata_code"].as_str().unwrap().to_owned();
+            if offer["payment_requirements"]["requires_instant_payment"] == true {
+                instant.insert(owner);
+            } else {
+                later.insert(owner);
+            }
+        }
+    }
+    assert!(instant.is_disjoint(&later), "fixed per airline");
+    assert!(
+        !later.is_empty() && instant.len() > later.len(),
+        "{instant:?} {later:?}"
+    );
+}
+
 #[tokio::test]
 async fn search_answers_offers_shaped_like_duffel() {
     let app = spawn().await;
@@ -57,10 +103,7 @@ async fn search_answers_offers_shaped_like_duffel() {
             ttl > chrono::Duration::minutes(29) && ttl <= chrono::Duration::minutes(30),
             "{ttl}"
         );
-        assert_eq!(
-            offer["payment_requirements"]["requires_instant_payment"],
-            true
-        );
+        assert_payment_requirements(offer);
         assert!(offer["owner"]["iata_code"].as_str().unwrap().len() == 2);
         let offer_passengers: Vec<&str> = offer["passengers"]
             .as_array()

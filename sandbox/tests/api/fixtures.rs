@@ -74,6 +74,11 @@ async fn sandbox_answers_cover_the_real_shapes() {
         &real_search["offers"][0]["conditions"],
         &search["offers"][0]["conditions"],
     );
+    assert_keys_covered(
+        "offer.payment_requirements",
+        &real_search["offers"][0]["payment_requirements"],
+        &search["offers"][0]["payment_requirements"],
+    );
 
     let request_id = search["id"].as_str().unwrap();
     let (_, list) = app

@@ -10,6 +10,7 @@ mod duffel_search;
 mod email;
 mod fixtures;
 mod helpers;
+mod prices;
 mod rate_limits;
 mod stripe_faults;
 mod stripe_intents;
