@@ -17,3 +17,4 @@ mod ops;
 mod scale_out;
 mod throttle;
 mod unknown_outcomes;
+mod watching;
