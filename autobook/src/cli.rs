@@ -240,6 +240,9 @@ pub enum Scenario {
     Happy,
     /// A real share of trips takes each failure path.
     Mixed,
+    /// Watched trips while fares move: each is booked once its fare comes
+    /// within its limit, or released at its deadline.
+    Watch,
 }
 
 impl Scenario {
@@ -247,6 +250,7 @@ impl Scenario {
         match self {
             Scenario::Happy => "happy",
             Scenario::Mixed => "mixed",
+            Scenario::Watch => "watch",
         }
     }
 }
@@ -256,7 +260,7 @@ pub struct DemoArgs {
     /// How many trip requests to submit.
     #[arg(long, default_value_t = 200)]
     pub trips: usize,
-    /// happy or mixed.
+    /// happy, mixed or watch.
     #[arg(long, value_enum, default_value = "mixed")]
     pub scenario: Scenario,
     /// Print one JSON object as the last line of stdout.

@@ -48,3 +48,16 @@ pub use script::{
     ScriptError, VoidFault,
 };
 pub use server::{RunningSandbox, start};
+
+/// What one adult typically pays, in US dollars, to fly non-stop between
+/// two catalogue airports in `cabin` (the sandbox's fare model at its
+/// middle airline factor). None for codes outside the catalogue.
+pub fn typical_adult_fare_usd(
+    origin: &str,
+    destination: &str,
+    cabin: autobook_contracts::trip::CabinClass,
+) -> Option<f64> {
+    let from = autobook_contracts::catalogue::airport(origin)?;
+    let to = autobook_contracts::catalogue::airport(destination)?;
+    Some(duffel::pricing::typical_adult_usd(from, to, cabin))
+}

@@ -263,21 +263,19 @@ async fn measure(
     Ok(report)
 }
 
-/// Airports that are some airline's hub: the sandbox flies non-stop
-/// between any two of them, so every generated trip can be booked.
-const HUBS: &[&str] = &[
-    "ATL", "LAX", "ORD", "DFW", "DEN", "JFK", "SFO", "SEA", "LAS", "MCO", "MIA", "BOS", "EWR",
-    "PHX", "IAH", "LHR", "CDG", "AMS", "FRA", "MAD", "MUC", "DUB", "ZRH", "YYZ", "YVR", "NRT",
-    "HND", "SIN", "HKG", "DXB", "SYD",
-];
-
 /// The happy scenario's trips, between hubs.
 fn trips(args: &BenchArgs) -> Vec<TripRequest> {
     let today = Utc::now().date_naive();
-    crate::demo::trips::generate_between(args.trips, Scenario::Happy, args.seed, today, HUBS)
-        .into_iter()
-        .map(|(_, trip)| trip)
-        .collect()
+    crate::demo::trips::generate_between(
+        args.trips,
+        Scenario::Happy,
+        args.seed,
+        today,
+        crate::demo::trips::HUBS,
+    )
+    .into_iter()
+    .map(|(_, trip)| trip)
+    .collect()
 }
 
 /// The measured run of the system, its records, and the memory levels.

@@ -5,6 +5,7 @@
 
 pub mod summary;
 pub mod trips;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -20,16 +21,18 @@ use uuid::Uuid;
 
 use autobook_broker::Broker;
 use autobook_contracts::Topology;
+use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::saga::{Phase, Saga};
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
 
-use crate::cli::{DemoArgs, LogSettings};
+use crate::cli::{DemoArgs, LogSettings, Scenario};
 use crate::ops;
 use crate::reconcile::reconcile;
 use crate::services;
 use crate::stack::{Stack, StackConfig};
 use summary::{Finished, summarize};
+use watch::WatchScenario;
 
 /// Runs the demo, prints the summary (and the JSON line with `--json`),
 /// and fails unless every saga finished and the ledger reconciles. With
@@ -55,6 +58,15 @@ pub async fn run(
             "the run is not clean: {} lost, reconciliation ok = {}",
             summary.lost,
             summary.reconciliation.ok
+        );
+    }
+    if let Some(watch) = summary.watch.as_ref().filter(|w| !w.clean()) {
+        bail!(
+            "the watch is not clean: {} released after a fare within the limit was seen, \
+             {} booked over the limit, {} searches refused for the rate",
+            watch.missed,
+            watch.over_limit,
+            watch.duffel_rate_limited
         );
     }
     Ok(())
@@ -87,21 +99,26 @@ pub async fn execute_with(
         seed: args.seed,
         ..SandboxConfig::default()
     };
-    // These scenarios book or fail at once; only `watch` watches.
-    config.orchestrator.policy.watch = None;
+    let today = Utc::now().date_naive();
+    let generated: Vec<TripRequest> = if args.scenario == Scenario::Watch {
+        let scenario = WatchScenario::default();
+        scenario.configure(&mut config, args.seed);
+        trips::generate_watched(args.trips, args.seed, today, scenario.limits)
+    } else {
+        // These scenarios book or fail at once; only `watch` watches.
+        config.orchestrator.policy.watch = None;
+        trips::generate(args.trips, args.scenario, args.seed, today)
+            .into_iter()
+            .map(|(_, trip)| trip)
+            .collect()
+    };
     configure(&mut config);
     let stack = Stack::start(config).await?;
-    let generated = trips::generate(
-        args.trips,
-        args.scenario,
-        args.seed,
-        Utc::now().date_naive(),
-    );
     let mut finished = PgListener::connect_with(&stack.pool).await?;
     finished.listen(SAGA_FINISHED_CHANNEL).await?;
     let started = Utc::now();
     let mut submitted = HashMap::with_capacity(generated.len());
-    for (_, trip) in generated {
+    for trip in generated {
         let saga_id = Uuid::now_v7();
         stack.submit(saga_id, trip).await?;
         submitted.insert(saga_id, Utc::now());
@@ -119,17 +136,33 @@ pub async fn execute_with(
         .iter()
         .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
         .collect();
-    let report = reconcile(&phases, &stack.sandbox.ledger());
+    let ledger = stack.sandbox.ledger();
+    let report = reconcile(&phases, &ledger);
     stack.stop().await?;
     clear_topology(&args.connections.amqp_url, &topology).await?;
     let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
-    Ok(summarize(
+    let mut summary = summarize(
         args.scenario.as_str(),
         &records,
         started,
         report,
         args.database.clone(),
-    ))
+    );
+    if args.scenario == Scenario::Watch {
+        let watched: Vec<watch::WatchedTrip<'_>> = records
+            .iter()
+            .filter_map(|r| {
+                Some(watch::WatchedTrip {
+                    phase: r.phase.as_ref(),
+                    max_price: r.max_price?,
+                    cheapest_seen: r.cheapest_seen,
+                    searches: r.epoch,
+                })
+            })
+            .collect();
+        summary.watch = Some(watch::figures(&watched, &ledger));
+    }
+    Ok(summary)
 }
 
 /// Deletes queues and exchanges left by an earlier run.
@@ -205,12 +238,18 @@ pub(crate) async fn collect(
         .map(|(id, submitted_at)| {
             let finished = match stored.remove(id) {
                 Some((saga, completed_at, terminal)) => Finished {
+                    max_price: Some(saga.trip.max_price),
+                    cheapest_seen: saga.cheapest_seen,
+                    reprices: saga.reprices,
                     phase: Some(saga.phase),
                     epoch: saga.epoch,
                     submitted_at: *submitted_at,
                     completed_at: if terminal { completed_at } else { None },
                 },
                 None => Finished {
+                    max_price: None,
+                    cheapest_seen: None,
+                    reprices: 0,
                     phase: None,
                     epoch: 0,
                     submitted_at: *submitted_at,

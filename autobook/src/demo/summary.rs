@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use autobook_orchestrator::saga::Phase;
 
+use autobook_contracts::Money;
+
+use super::watch::WatchFigures;
 use crate::reconcile::Report;
 
 /// Everything the demo reports.
@@ -17,6 +20,8 @@ pub struct Summary {
     pub trips: usize,
     pub booked: usize,
     pub failed: usize,
+    /// Cancelled at the traveller's request.
+    pub cancelled: usize,
     pub stuck: usize,
     pub lost: usize,
     pub p50_ms: u64,
@@ -29,11 +34,19 @@ pub struct Summary {
     pub paths: BTreeMap<&'static str, usize>,
     pub reconciliation: Report,
     pub database: String,
+    /// The `watch` scenario's figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchFigures>,
 }
 
 /// One finished (or unfinished) saga of the run.
 pub struct Finished {
     pub phase: Option<Phase>,
+    /// The trip's price limit and the cheapest fare its searches saw.
+    pub max_price: Option<Money>,
+    pub cheapest_seen: Option<Money>,
+    /// Searches started again because an offer expired or was repriced.
+    pub reprices: u32,
     pub epoch: u32,
     pub submitted_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -48,10 +61,10 @@ pub fn summarize(
 ) -> Summary {
     let mut failures = BTreeMap::new();
     let mut paths = BTreeMap::new();
-    let (mut booked, mut failed, mut attention, mut lost) = (0, 0, 0, 0);
+    let (mut booked, mut failed, mut cancelled, mut attention, mut lost) = (0, 0, 0, 0, 0);
     let mut latencies: Vec<u64> = Vec::new();
     for saga in sagas {
-        if saga.epoch > 1 {
+        if saga.reprices > 0 {
             *paths.entry("re_searched").or_insert(0) += 1;
         }
         match &saga.phase {
@@ -65,6 +78,7 @@ pub fn summarize(
                 failed += 1;
                 *failures.entry(reason.code()).or_insert(0) += 1;
             }
+            Some(Phase::Cancelled { .. }) => cancelled += 1,
             Some(Phase::Stuck { .. } | Phase::Aborted { .. }) => attention += 1,
             _ => lost += 1,
         }
@@ -81,12 +95,13 @@ pub fn summarize(
         .max()
         .unwrap_or(started);
     let elapsed_s = ((last - started).num_milliseconds().max(1) as f64) / 1000.0;
-    let finished = booked + failed + attention;
+    let finished = booked + failed + cancelled + attention;
     Summary {
         scenario,
         trips: sagas.len(),
         booked,
         failed,
+        cancelled,
         stuck: attention,
         lost,
         p50_ms: percentile(&latencies, 0.50),
@@ -97,6 +112,7 @@ pub fn summarize(
         paths,
         reconciliation,
         database,
+        watch: None,
     }
 }
 
@@ -128,6 +144,9 @@ impl Summary {
             self.failed,
             reasons.join(", ")
         );
+        if self.cancelled > 0 {
+            println!("  cancelled        {:>6}", self.cancelled);
+        }
         println!("  stuck            {:>6}", self.stuck);
         println!("  lost             {:>6}", self.lost);
         for (path, count) in &self.paths {
@@ -137,6 +156,26 @@ impl Summary {
                 other => other,
             };
             println!("  {label}: {count}");
+        }
+        if let Some(watch) = &self.watch {
+            println!(
+                "  watched: {} booked when the fare came within the limit, {} released at the deadline",
+                watch.booked, watch.released
+            );
+            println!(
+                "  released although a fare within the limit was seen: {}; booked over the limit: {}",
+                watch.missed, watch.over_limit
+            );
+            let limit = watch
+                .duffel_limit_per_second
+                .map_or("no limit".to_owned(), |l| format!("limit {l}/s"));
+            println!(
+                "  searches {}; Duffel requests {}, busiest second {} ({limit}), refused for the rate {}",
+                watch.searches,
+                watch.duffel_requests,
+                watch.duffel_peak_per_second,
+                watch.duffel_rate_limited
+            );
         }
         println!(
             "  latency p50 {} ms, p99 {} ms; throughput {} sagas/s",

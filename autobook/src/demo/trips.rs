@@ -68,8 +68,48 @@ pub fn generate_between(
         .collect()
 }
 
+/// Airports that are some airline's hub: the sandbox flies non-stop
+/// between any two of them, so every trip between them finds offers.
+pub const HUBS: &[&str] = &[
+    "ATL", "LAX", "ORD", "DFW", "DEN", "JFK", "SFO", "SEA", "LAS", "MCO", "MIA", "BOS", "EWR",
+    "PHX", "IAH", "LHR", "CDG", "AMS", "FRA", "MAD", "MUC", "DUB", "ZRH", "YYZ", "YVR", "NRT",
+    "HND", "SIN", "HKG", "DXB", "SYD",
+];
+
+/// `count` watched trips between hubs, in economy, each with a price
+/// limit between `limits.0` and `limits.1` times the route's typical fare
+/// (the sandbox's fare model): some fares come within it as prices move,
+/// some never do.
+pub fn generate_watched(
+    count: usize,
+    seed: u64,
+    today: NaiveDate,
+    limits: (f64, f64),
+) -> Vec<TripRequest> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|n| {
+            let (_, mut trip) = trip(&mut rng, n, Scenario::Watch, today, HUBS);
+            trip.cabin_class = autobook_contracts::trip::CabinClass::Economy;
+            trip.return_date = None;
+            trip.passengers
+                .retain(|p| p.age_on(trip.departure_date) >= 18);
+            let typical = autobook_sandbox::typical_adult_fare_usd(
+                trip.origin.as_str(),
+                trip.destination.as_str(),
+                trip.cabin_class,
+            )
+            .unwrap_or(400.0);
+            let share = rng.random_range(limits.0..limits.1);
+            let cents = typical * share * trip.passengers.len() as f64 * 100.0;
+            trip.max_price.amount_minor = (cents.round() as i64).max(100);
+            trip
+        })
+        .collect()
+}
+
 fn intent(rng: &mut StdRng, scenario: Scenario) -> Intent {
-    if scenario == Scenario::Happy {
+    if matches!(scenario, Scenario::Happy | Scenario::Watch) {
         return Intent::Book;
     }
     match rng.random_range(0..100) {

@@ -62,9 +62,10 @@ pub enum SagaCommand {
     },
     /// Sagas in one status, most recently updated first.
     List {
-        /// searching, authorizing, ordering, capturing, releasing_hold,
-        /// cancelling_order, notifying, outcome_unknown, booked, failed,
-        /// stuck or aborted.
+        /// searching, watching, paused, authorizing, ordering, capturing,
+        /// releasing_hold, cancelling_order, cancelling_booking, refunding,
+        /// notifying, outcome_unknown, booked, failed, cancelled, stuck or
+        /// aborted.
         #[arg(long, value_parser = status_arg)]
         state: String,
         /// Most sagas listed.
@@ -75,6 +76,9 @@ pub enum SagaCommand {
     Retry(OperatorArgs),
     /// End a stuck saga by hand, once its money and tickets are settled.
     Abort(OperatorArgs),
+    /// Cancel a trip on the traveller's behalf: stops it, or undoes what is
+    /// held, or cancels the booking and refunds what the fare allows.
+    Cancel(OperatorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +190,9 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
         }
         OpsCommand::Saga(SagaCommand::Abort(request)) => {
             operator_request(pool, request, OperatorAction::Abort, json).await
+        }
+        OpsCommand::Saga(SagaCommand::Cancel(request)) => {
+            operator_request(pool, request, OperatorAction::Cancel, json).await
         }
         OpsCommand::Dlq(DlqCommand::List {
             queue,

@@ -21,7 +21,7 @@ use serde_json::Value;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use autobook_contracts::events::{AbortRequested, RetryRequested};
+use autobook_contracts::events::{AbortRequested, RetryRequested, TripCancelRequested};
 use autobook_contracts::{Envelope, Message};
 use autobook_orchestrator::saga::state::{AfterRelease, Hold, OrderRef, Outcome};
 use autobook_orchestrator::saga::{self, Phase, Policy, Saga};
@@ -54,6 +54,8 @@ pub fn parse_status(name: &str) -> Result<&'static str, String> {
 pub enum OperatorAction {
     Retry,
     Abort,
+    /// Cancel the trip on the traveller's behalf (`trip.cancel_requested`).
+    Cancel,
 }
 
 impl OperatorAction {
@@ -63,6 +65,10 @@ impl OperatorAction {
         match self {
             OperatorAction::Retry => RetryRequested { operator, reason }.into(),
             OperatorAction::Abort => AbortRequested { operator, reason }.into(),
+            OperatorAction::Cancel => TripCancelRequested {
+                requested_by: operator,
+            }
+            .into(),
         }
     }
 }
@@ -742,6 +748,7 @@ impl Render for RequestOutcome {
         let action = match self.action {
             OperatorAction::Retry => "retry",
             OperatorAction::Abort => "abort",
+            OperatorAction::Cancel => "cancel",
         };
         match &self.result {
             RequestResult::Applied { from, to, version } => format!(

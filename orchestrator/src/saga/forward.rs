@@ -21,13 +21,14 @@ pub fn offers_found(
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Decision {
+    if saga.past_deadline(now) {
+        // Too late to book: what this search saw no longer counts.
+        return watching::deadline_passed(saga);
+    }
     let saga = &Saga {
         cheapest_seen: watching::cheapest(saga, &event.offers),
         ..saga.clone()
     };
-    if saga.past_deadline(now) {
-        return watching::deadline_passed(saga);
-    }
     match ranking::select(&event.offers, &saga.trip, now, policy) {
         Some(offer) => {
             let key = steps::key(saga, Step::Authorize);

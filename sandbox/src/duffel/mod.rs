@@ -23,7 +23,7 @@ mod order_request;
 mod orders;
 mod payment_terms;
 mod places;
-mod pricing;
+pub(crate) mod pricing;
 mod render;
 mod request;
 mod schedule;

@@ -94,6 +94,18 @@ fn adult_usd(itinerary: &Itinerary, cabin: CabinClass) -> f64 {
     base * cabin_factor(cabin) * airline_factor(itinerary.airline.iata) * connection
 }
 
+/// What one adult typically pays to fly non-stop from `from` to `to`, in
+/// US dollars: the fare model at the middle airline factor, before any
+/// drift or motion. For tools that set plausible price limits.
+pub fn typical_adult_usd(
+    from: &autobook_contracts::catalogue::Airport,
+    to: &autobook_contracts::catalogue::Airport,
+    cabin: CabinClass,
+) -> f64 {
+    let base = 40.0 + 0.09 * super::geo::distance_km(from, to);
+    base * cabin_factor(cabin) * 1.05
+}
+
 /// The price of flying `slices` for every passenger; `drift` moves the
 /// price a few percent between searches (1.0 = none).
 pub(crate) fn quote(
