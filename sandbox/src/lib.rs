@@ -42,6 +42,6 @@ pub use ledger::{
 };
 pub use script::{
     AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, OrderFault,
-    VoidFault,
+    RefundFault, VoidFault,
 };
 pub use server::{RunningSandbox, start};
