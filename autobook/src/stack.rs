@@ -5,6 +5,8 @@
 //! its own: a message's spans are linked to its publisher's only through
 //! the trace context in the AMQP headers.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
@@ -15,6 +17,7 @@ use uuid::Uuid;
 use autobook_broker::{Broker, Publisher};
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{Envelope, Topology};
+use autobook_flags::{FlagConfig, FlagSource};
 use autobook_orchestrator::runtime::OrchestratorConfig;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
 use autobook_workers::WorkerKind;
@@ -45,9 +48,22 @@ pub struct StackConfig {
     pub db_pool: u32,
     /// Test switch: publish every message twice.
     pub duplicate_deliveries: bool,
+    /// Where the feature flags come from (default: the flag tables of
+    /// `database_url`).
+    pub flags: FlagConfig,
+    /// A separate database holding the flag tables, instead of
+    /// `database_url`. Unreachable, the flags deny until they are read.
+    pub flags_database_url: Option<String>,
 }
 
 impl StackConfig {
+    /// The database the flags are read from.
+    pub fn flag_store_url(&self) -> &str {
+        self.flags_database_url
+            .as_deref()
+            .unwrap_or(&self.database_url)
+    }
+
     pub fn new(database_url: String, amqp_url: String, topology: Topology) -> Self {
         StackConfig {
             database_url,
@@ -70,6 +86,8 @@ impl StackConfig {
             },
             db_pool: 20,
             duplicate_deliveries: false,
+            flags: FlagConfig::default(),
+            flags_database_url: None,
         }
     }
 }
@@ -80,6 +98,9 @@ pub struct Stack {
     pub pool: PgPool,
     pub broker: Broker,
     pub publisher: Publisher,
+    /// The feature flags, opened once: the workers ask them before every
+    /// call that moves money; give the same source to any other role.
+    pub flags: Arc<dyn FlagSource>,
     shutdown: CancellationToken,
     roles: JoinSet<anyhow::Result<()>>,
 }
@@ -105,6 +126,7 @@ impl Stack {
             .await
             .context("declaring the topology")?;
         let publisher = Publisher::open(&broker).await?;
+        let flags = crate::flag_store::open(&config.flags, config.flag_store_url()).await?;
         let throttle = match &config.redis_url {
             Some(url) => Throttle::redis(url, config.topology.namespace(), config.rate_limits)
                 .context("REDIS_URL")?,
@@ -131,14 +153,24 @@ impl Stack {
         }
         for n in 0..config.worker_instances.max(1) {
             let workers = worker_config(&sandbox, &config, throttle.clone(), format!("worker-{n}"));
-            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
+            let (pool, broker, flags, shutdown) = (
+                pool.clone(),
+                broker.clone(),
+                flags.clone(),
+                shutdown.clone(),
+            );
             let span = tracing::info_span!("role", role = "worker", instance = n);
             roles.spawn(
                 async move {
-                    Ok(
-                        autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown)
-                            .await?,
+                    Ok(autobook_workers::run(
+                        WorkerKind::ALL,
+                        pool,
+                        broker,
+                        workers,
+                        flags,
+                        shutdown,
                     )
+                    .await?)
                 }
                 .instrument(span),
             );
@@ -148,6 +180,7 @@ impl Stack {
             pool,
             broker,
             publisher,
+            flags,
             shutdown,
             roles,
         })
@@ -181,6 +214,8 @@ impl Stack {
                 }
             }
         }
+        // The flag reader's last holder: it stops.
+        drop(self.flags);
         self.broker.close().await;
         self.pool.close().await;
         self.sandbox.shutdown().await;
