@@ -92,6 +92,11 @@ pub struct FlagSettings {
     /// flags set`) or launchdarkly.
     #[arg(long, env = "AUTOBOOK_FLAGS", default_value = "postgres")]
     pub flag_provider: ProviderKind,
+    /// PostgreSQL provider: the database holding the flag tables, when not
+    /// the role's own (DATABASE_URL). Unreachable, the flags deny until
+    /// they are read.
+    #[arg(long, env = "AUTOBOOK_FLAGS_DATABASE_URL", hide_env_values = true)]
+    pub flags_database_url: Option<String>,
     /// PostgreSQL provider: pause between version checks, in milliseconds
     /// (changes arrive sooner through LISTEN/NOTIFY).
     #[arg(long, env = "AUTOBOOK_FLAGS_POLL_MS", default_value_t = 1_000)]

@@ -5,7 +5,7 @@
 //! its own: a message's spans are linked to its publisher's only through
 //! the trace context in the AMQP headers.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -49,11 +49,25 @@ pub struct StackConfig {
     pub db_pool: u32,
     /// Test switch: publish every message twice.
     pub duplicate_deliveries: bool,
-    /// Where the flags come from (default: the flag tables of this database).
+    /// Where the feature flags come from (default: the flag tables of
+    /// `database_url`).
     pub flags: FlagConfig,
+    /// The workers started with the stack (default: all of them); the rest
+    /// can be started later with [`Stack::start_workers`].
+    pub worker_kinds: Vec<WorkerKind>,
+    /// A separate database holding the flag tables, instead of
+    /// `database_url`. Unreachable, the flags deny until they are read.
+    pub flags_database_url: Option<String>,
 }
 
 impl StackConfig {
+    /// The database the flags are read from.
+    pub fn flag_store_url(&self) -> &str {
+        self.flags_database_url
+            .as_deref()
+            .unwrap_or(&self.database_url)
+    }
+
     pub fn new(database_url: String, amqp_url: String, topology: Topology) -> Self {
         StackConfig {
             database_url,
@@ -67,7 +81,6 @@ impl StackConfig {
             retry: RetryPolicy::default(),
             provider_timeout: std::time::Duration::from_secs(10),
             redis_url: None,
-            flags: FlagConfig::default(),
             // The sandbox, not a real provider, is on the other end.
             rate_limits: RateLimits {
                 duffel: RateLimit::new(2000.0, 200),
@@ -77,6 +90,9 @@ impl StackConfig {
             },
             db_pool: 20,
             duplicate_deliveries: false,
+            flags: FlagConfig::default(),
+            flags_database_url: None,
+            worker_kinds: WorkerKind::ALL.to_vec(),
         }
     }
 }
@@ -87,13 +103,17 @@ pub struct Stack {
     pub pool: PgPool,
     pub broker: Broker,
     pub publisher: Publisher,
-    /// The flags every role consults (kill switch, per-user enablement).
+    /// The feature flags, opened once: the workers ask them before every
+    /// call that moves money; give the same source to any other role.
     pub flags: Arc<dyn FlagSource>,
     /// The orchestrators' clock; [`Stack::advance_clock`] moves it together
     /// with the sandbox's.
     pub clock: Clock,
     shutdown: CancellationToken,
-    roles: JoinSet<anyhow::Result<()>>,
+    roles: Mutex<JoinSet<anyhow::Result<()>>>,
+    /// How [`Stack::start_workers`] starts workers.
+    workers: autobook_workers::WorkerConfig,
+    worker_instances: usize,
 }
 
 impl Stack {
@@ -117,14 +137,12 @@ impl Stack {
             .await
             .context("declaring the topology")?;
         let publisher = Publisher::open(&broker).await?;
+        let flags = crate::flag_store::open(&config.flags, config.flag_store_url()).await?;
         let throttle = match &config.redis_url {
             Some(url) => Throttle::redis(url, config.topology.namespace(), config.rate_limits)
                 .context("REDIS_URL")?,
             None => Throttle::disabled(),
         };
-        let flags = autobook_flags::open(&config.flags, &pool)
-            .await
-            .context("opening the flags")?;
         let clock = config.orchestrator.clock.clone();
         let shutdown = CancellationToken::new();
         let mut roles = JoinSet::new();
@@ -150,21 +168,8 @@ impl Stack {
                 .instrument(span),
             );
         }
-        for n in 0..config.worker_instances.max(1) {
-            let workers = worker_config(&sandbox, &config, throttle.clone(), format!("worker-{n}"));
-            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            let span = tracing::info_span!("role", role = "worker", instance = n);
-            roles.spawn(
-                async move {
-                    Ok(
-                        autobook_workers::run(WorkerKind::ALL, pool, broker, workers, shutdown)
-                            .await?,
-                    )
-                }
-                .instrument(span),
-            );
-        }
-        Ok(Stack {
+        let workers = worker_config(&sandbox, &config, throttle.clone(), "worker".into());
+        let stack = Stack {
             sandbox,
             pool,
             broker,
@@ -172,8 +177,44 @@ impl Stack {
             flags,
             clock,
             shutdown,
-            roles,
-        })
+            roles: Mutex::new(roles),
+            workers,
+            worker_instances: config.worker_instances.max(1),
+        };
+        if !config.worker_kinds.is_empty() {
+            stack.start_workers(&config.worker_kinds).await?;
+        }
+        Ok(stack)
+    }
+
+    /// Starts `worker_instances` instances of the given workers (for a
+    /// stack started without some of them).
+    pub async fn start_workers(&self, kinds: &[WorkerKind]) -> anyhow::Result<()> {
+        let mut roles = self.roles.lock().map_err(|_| anyhow::anyhow!("roles poisoned"))?;
+        for n in 0..self.worker_instances {
+            let workers = autobook_workers::WorkerConfig {
+                instance: format!("worker-{n}-{}", roles.len()),
+                ..self.workers.clone()
+            };
+            let kinds = kinds.to_vec();
+            let (pool, broker, flags, shutdown) = (
+                self.pool.clone(),
+                self.broker.clone(),
+                self.flags.clone(),
+                self.shutdown.clone(),
+            );
+            let span = tracing::info_span!("role", role = "worker", instance = n);
+            roles.spawn(
+                async move {
+                    Ok(
+                        autobook_workers::run(&kinds, pool, broker, workers, flags, shutdown)
+                            .await?,
+                    )
+                }
+                .instrument(span),
+            );
+        }
+        Ok(())
     }
 
     /// Moves time forward for the orchestrators and the sandbox together:
@@ -219,7 +260,13 @@ impl Stack {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         let mut first_error = None;
-        while let Some(joined) = self.roles.join_next().await {
+        let mut roles = std::mem::take(
+            &mut *self
+                .roles
+                .lock()
+                .map_err(|_| anyhow::anyhow!("roles poisoned"))?,
+        );
+        while let Some(joined) = roles.join_next().await {
             match joined {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => first_error = first_error.or(Some(error)),
@@ -228,6 +275,8 @@ impl Stack {
                 }
             }
         }
+        // The flag reader's last holder: it stops.
+        drop(self.flags);
         self.broker.close().await;
         self.pool.close().await;
         self.sandbox.shutdown().await;

@@ -45,7 +45,7 @@ pub use ledger::{
 pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{
     AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, OrderFault,
-    ScriptError, VoidFault,
+    RefundFault, ScriptError, VoidFault,
 };
 pub use server::{RunningSandbox, start};
 

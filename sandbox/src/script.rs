@@ -12,6 +12,7 @@
 //! | `authorizations` | Stripe confirm (and create with `confirm=true`) |
 //! | `captures` | Stripe capture |
 //! | `voids` | Stripe cancel |
+//! | `refunds` | Stripe `POST /v1/refunds` |
 //! | `emails` | `POST /emails` |
 //! | `prices` | `POST /air/offer_requests` (every valid search, offers or not) |
 //!
@@ -33,6 +34,7 @@ pub struct FaultScript {
     pub captures: Vec<CaptureFault>,
     pub authorizations: Vec<AuthorizationFault>,
     pub voids: Vec<VoidFault>,
+    pub refunds: Vec<RefundFault>,
     pub cancellations: Vec<CancellationFault>,
     pub emails: Vec<EmailFault>,
     /// Fare multipliers of the next searches, one per search, in order;
@@ -104,6 +106,22 @@ pub enum VoidFault {
     Transient,
 }
 
+/// Forced outcome of one refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundFault {
+    Ok,
+    /// 503 or 429 before anything happens.
+    Transient,
+    /// A 500 before anything happens: not stored under the idempotency
+    /// key, so nothing was refunded and asking again runs afresh.
+    ServerError,
+    /// The refund is made, then the answer is delayed.
+    TimeoutAfterEffect,
+    /// The refund is made, then the answer is a 500 (stored under the key).
+    ServerErrorAfterEffect,
+}
+
 /// Forced outcome of one Duffel cancellation call (create or confirm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -129,6 +147,7 @@ pub(crate) struct ScriptQueues {
     captures: VecDeque<CaptureFault>,
     authorizations: VecDeque<AuthorizationFault>,
     voids: VecDeque<VoidFault>,
+    refunds: VecDeque<RefundFault>,
     cancellations: VecDeque<CancellationFault>,
     emails: VecDeque<EmailFault>,
     prices: VecDeque<f64>,
@@ -140,6 +159,7 @@ impl ScriptQueues {
         self.captures.extend(script.captures);
         self.authorizations.extend(script.authorizations);
         self.voids.extend(script.voids);
+        self.refunds.extend(script.refunds);
         self.cancellations.extend(script.cancellations);
         self.emails.extend(script.emails);
         self.prices.extend(script.prices);
@@ -152,6 +172,7 @@ impl ScriptQueues {
             captures: self.captures.iter().copied().collect(),
             authorizations: self.authorizations.iter().copied().collect(),
             voids: self.voids.iter().copied().collect(),
+            refunds: self.refunds.iter().copied().collect(),
             cancellations: self.cancellations.iter().copied().collect(),
             emails: self.emails.iter().copied().collect(),
             prices: self.prices.iter().copied().collect(),
@@ -172,6 +193,10 @@ impl ScriptQueues {
 
     pub(crate) fn next_void(&mut self) -> Option<VoidFault> {
         self.voids.pop_front()
+    }
+
+    pub(crate) fn next_refund(&mut self) -> Option<RefundFault> {
+        self.refunds.pop_front()
     }
 
     pub(crate) fn next_cancellation(&mut self) -> Option<CancellationFault> {

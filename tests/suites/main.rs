@@ -8,6 +8,7 @@ mod bad_input;
 mod booking;
 mod compensation;
 mod competing;
+mod deferral;
 mod demo;
 mod duplicates;
 mod executor;

@@ -9,8 +9,9 @@
 //!
 //! [`worker`] holds the shared core: the provider-call ledger that turns
 //! duplicate commands into replays, retries with backoff, the shared rate
-//! limit, and the handler that acks a command only after its reply is
-//! stored and confirmed. [`providers`] holds the HTTP clients; [`runtime`]
+//! limit, the flag gate that defers a money-moving call the flags deny,
+//! and the handler that acks a command only after its reply is stored and
+//! confirmed. [`providers`] holds the HTTP clients; [`runtime`]
 //! runs the roles. [`lease`] grants singleton work to one holder at a time
 //! with fencing tokens; [`redis_client`] is how both connect to Redis.
 

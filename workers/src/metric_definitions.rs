@@ -1,7 +1,9 @@
 //! Metric names of the workers, with their descriptions and units.
 //!
 //! Labels are bounded: `queue` is a worker role, `handling` is `replayed`
-//! or `in_flight`, `provider` is duffel, stripe or email, `operation` one
+//! or `in_flight`, `step` a gated saga step (authorize, order, capture),
+//! `reason` a flag denial (kill_switch, pipeline_disabled, unavailable),
+//! `provider` is duffel, stripe or email, `operation` one
 //! of the provider clients' fixed endpoint names (search, create_order,
 //! capture_payment_intent, ...), `outcome` an error class (ok, retryable,
 //! outcome_unknown, permanent) and `status` an HTTP status class (2xx, 3xx,
@@ -10,6 +12,7 @@
 use metrics::{Unit, describe_counter, describe_histogram};
 
 pub const DUPLICATE_COMMANDS: &str = "autobook_worker_duplicate_commands_total";
+pub const DEFERRED_STEPS: &str = "autobook_worker_deferred_steps_total";
 pub const THROTTLED_CALLS: &str = "autobook_provider_throttled_total";
 pub const RATE_LIMITER_UNAVAILABLE: &str = "autobook_rate_limiter_unavailable_total";
 pub const PROVIDER_REQUESTS: &str = "autobook_provider_requests_total";
@@ -18,6 +21,7 @@ pub const PROVIDER_REQUEST_SECONDS: &str = "autobook_provider_request_duration_s
 /// Every counter this crate records.
 pub const COUNTERS: &[&str] = &[
     DUPLICATE_COMMANDS,
+    DEFERRED_STEPS,
     THROTTLED_CALLS,
     RATE_LIMITER_UNAVAILABLE,
     PROVIDER_REQUESTS,
@@ -32,6 +36,10 @@ pub fn describe() {
     describe_counter!(
         DUPLICATE_COMMANDS,
         "Duplicate commands, by queue and handling (replayed: answered from the provider-call ledger; in_flight: left to the owner)."
+    );
+    describe_counter!(
+        DEFERRED_STEPS,
+        "Money-moving calls not made because the flags denied them (answered step.deferred), by step and reason."
     );
     describe_counter!(
         THROTTLED_CALLS,

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use autobook_broker::consumer::ConsumerOptions;
 use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
+use autobook_flags::FlagSource;
 
 use crate::notify::NotifyService;
 use crate::order::OrderService;
@@ -76,12 +77,14 @@ pub enum WorkerError {
     Provider(#[from] Box<ProviderError>),
 }
 
-/// Runs the given roles until `shutdown`, then drains them.
+/// Runs the given roles until `shutdown`, then drains them. The payment
+/// and order workers ask `flags` before every call that moves money.
 pub async fn run(
     kinds: &[WorkerKind],
     pool: PgPool,
     broker: Broker,
     config: WorkerConfig,
+    flags: Arc<dyn FlagSource>,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
     let launcher = Launcher {
@@ -113,6 +116,7 @@ pub async fn run(
                 PaymentService {
                     stripe: StripeClient::new(config.stripe.clone()).map_err(Box::new)?,
                     caller: config.caller(Provider::Stripe),
+                    flags: flags.clone(),
                 },
             ),
             WorkerKind::Order => launcher.spawn(
@@ -122,6 +126,7 @@ pub async fn run(
                     duffel: DuffelClient::new(config.duffel.clone()).map_err(Box::new)?,
                     caller: config.caller(Provider::Duffel),
                     lookup_pages: config.order_lookup_pages,
+                    flags: flags.clone(),
                 },
             ),
             WorkerKind::Notify => launcher.spawn(

@@ -172,6 +172,20 @@ impl StripeError {
         }
     }
 
+    /// A 500 before the request took effect. Not stored under the
+    /// idempotency key: asking again runs the request afresh.
+    pub(crate) fn internal_before_effect() -> Self {
+        StripeError {
+            should_retry: true,
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                None,
+                "An unknown error occurred while processing your request.",
+            )
+        }
+    }
+
     /// 429: too many requests for the key's rate limit (or an injected one).
     pub(crate) fn rate_limited() -> Self {
         StripeError {

@@ -76,7 +76,7 @@ pub(crate) fn router(service: Arc<StripeService>) -> Router {
             "/v1/payment_intents/{id}/cancel",
             post(intent_routes::cancel),
         )
-        .route("/v1/refunds", post(refunds::create))
+        .route("/v1/refunds", post(refunds::create).get(refunds::list))
         .route("/v1/refunds/{id}", get(refunds::retrieve))
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)

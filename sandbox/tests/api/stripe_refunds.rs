@@ -1,5 +1,6 @@
 //! Stripe refunds.
 
+use autobook_sandbox::{FaultScript, RefundFault};
 use reqwest::StatusCode;
 
 use crate::helpers::{json_of, spawn};
@@ -73,4 +74,120 @@ async fn refunds_never_exceed_what_was_received() {
     );
     assert_eq!(ledger.payment_intents[0].amount_refunded, 10000);
     assert_eq!(ledger.net_received()["usd"], 0);
+}
+
+/// A captured intent of `amount` cents; returns its id.
+async fn captured(app: &crate::helpers::TestApp, amount: &str, saga: &str) -> String {
+    let (_, intent) = app.authorize(amount, "pm_card_visa", saga).await;
+    let id = intent["id"].as_str().unwrap().to_owned();
+    let (status, _) = json_of(
+        app.stripe_post(&format!("/v1/payment_intents/{id}/capture"), &[], None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    id
+}
+
+#[tokio::test]
+async fn refunds_list_newest_first_by_payment_intent_with_their_metadata() {
+    let app = spawn().await;
+    let first = captured(&app, "10000", "saga-list-1").await;
+    let other = captured(&app, "5000", "saga-list-2").await;
+    for (intent, amount, key) in [
+        (&first, "1000", "k1"),
+        (&other, "500", "k2"),
+        (&first, "2000", "k3"),
+        (&first, "3000", "k4"),
+    ] {
+        let form = [
+            ("payment_intent", intent.as_str()),
+            ("amount", amount),
+            ("metadata[idempotency_key]", key),
+        ];
+        let (status, body) = json_of(app.stripe_post("/v1/refunds", &form, Some(key)).await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, page) = app
+        .stripe_get(&format!("/v1/refunds?payment_intent={first}&limit=2"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        (page["object"].as_str(), page["url"].as_str()),
+        (Some("list"), Some("/v1/refunds"))
+    );
+    let keys = |page: &serde_json::Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["metadata"]["idempotency_key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(keys(&page), ["k4", "k3"]);
+    assert_eq!(page["has_more"], true);
+    let last = page["data"][1]["id"].as_str().unwrap();
+    let (_, rest) = app
+        .stripe_get(&format!(
+            "/v1/refunds?payment_intent={first}&limit=2&starting_after={last}"
+        ))
+        .await;
+    assert_eq!(keys(&rest), ["k1"]);
+    assert_eq!(rest["has_more"], false);
+    assert_eq!(
+        rest["data"][0]["payment_intent"].as_str(),
+        Some(first.as_str())
+    );
+    let (_, all) = app.stripe_get("/v1/refunds").await;
+    assert_eq!(keys(&all), ["k4", "k3", "k2", "k1"]);
+
+    let (status, body) = app.stripe_get("/v1/refunds?payment_intent=pi_nope").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("resource_missing"))
+    );
+    let (status, body) = app.stripe_get("/v1/refunds?customer=cus_1").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("parameter_unknown"))
+    );
+}
+
+#[tokio::test]
+async fn scripted_refund_faults_take_effect_or_not_as_named() {
+    let app = spawn().await;
+    let id = captured(&app, "10000", "saga-refund-faults").await;
+    app.sandbox.push_script(FaultScript {
+        refunds: vec![
+            RefundFault::Transient,
+            RefundFault::ServerError,
+            RefundFault::ServerErrorAfterEffect,
+        ],
+        ..FaultScript::default()
+    });
+    let form = [("payment_intent", id.as_str()), ("amount", "1000")];
+    let transient = app.stripe_post("/v1/refunds", &form, Some("r-1")).await;
+    assert!(matches!(
+        transient.status(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ));
+    let (status, _) = json_of(app.stripe_post("/v1/refunds", &form, Some("r-1")).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(app.ledger().refunds.is_empty(), "nothing refunded yet");
+    let (status, _) = json_of(app.stripe_post("/v1/refunds", &form, Some("r-1")).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.ledger().refunds.len(), 1, "refunded, then the 500");
+    let replay = app.stripe_post("/v1/refunds", &form, Some("r-1")).await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.ledger().refunds.len(),
+        1,
+        "the 500 is replayed, not redone"
+    );
 }

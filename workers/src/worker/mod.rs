@@ -5,11 +5,15 @@
 //! the reply, publish the reply with a confirm, and only then ack. A
 //! duplicate replays the stored reply; a call the provider could not
 //! settle is requeued (and looked up when it comes back), never guessed.
+//! A call that would move money while the flags deny it is not made: the
+//! claim is released and a `StepDeferred` reply is published, not stored
+//! (see [`gate`] for where the gate stands and why).
 //! A command is performed in a `perform` span under the consumer's
 //! `handle` span; provider calls are its children, and the reply carries
 //! its trace context.
 
 pub mod calls;
+pub mod gate;
 pub mod retry;
 pub mod throttle;
 
@@ -22,8 +26,9 @@ use autobook_broker::propagation;
 use autobook_broker::{DeliveryContext, Disposition, Handler, Publisher};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole};
 
-use crate::metric_definitions::DUPLICATE_COMMANDS;
+use crate::metric_definitions::{DEFERRED_STEPS, DUPLICATE_COMMANDS};
 use calls::Claim;
+use gate::Deferral;
 
 /// The answer to a command.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +80,16 @@ pub enum Failure {
     /// This service does not handle that message type.
     #[error("{0} is not handled here")]
     Unsupported(MessageType),
+    /// The flags deny moving money for the trip's user: nothing was sent.
+    /// The answer is a `StepDeferred` that is published but not stored.
+    #[error("{} deferred by the flags: {}", .0.step.as_str(), .0.reason)]
+    Deferred(Deferral),
+}
+
+impl From<Deferral> for Failure {
+    fn from(deferral: Deferral) -> Self {
+        Failure::Deferred(deferral)
+    }
 }
 
 impl Failure {
@@ -272,6 +287,35 @@ impl<S: Service> CommandHandler<S> {
                 "unsupported_message_type",
                 format!("{t} is not handled here"),
             ),
+            Err(Failure::Deferred(deferral)) => self.defer(envelope, key, fence, deferral).await,
         }
+    }
+
+    /// Gives the key back untouched by a reply, so the same command can go
+    /// ahead once the flags allow, then answers `StepDeferred`.
+    async fn defer(
+        &self,
+        envelope: &Envelope,
+        key: &autobook_contracts::IdempotencyKey,
+        fence: i32,
+        deferral: Deferral,
+    ) -> Disposition {
+        let (step, reason) = (deferral.step.as_str(), deferral.reason.as_str());
+        match calls::release(&self.pool, key, fence).await {
+            Ok(true) => {}
+            // Taken over meanwhile: the new owner answers.
+            Ok(false) => return Disposition::Ack,
+            Err(error) => {
+                // Still claimed: the retried delivery takes the claim over
+                // and asks the flags again.
+                tracing::warn!(%error, "cannot release the claim of a deferred step; retrying later");
+                return Disposition::retry("ledger_unavailable", error.to_string());
+            }
+        }
+        tracing::info!(idempotency_key = %key, step, reason, "flags deny moving money; step deferred");
+        metrics::counter!(DEFERRED_STEPS, "step" => step, "reason" => reason).increment(1);
+        let mut reply = Envelope::caused_by(envelope, deferral.reply(key));
+        reply.trace = propagation::current_or(reply.trace);
+        self.publish(&reply).await
     }
 }

@@ -14,7 +14,7 @@ use super::request::{
     cancel_form, capture_form, check_idempotency_key, create_intent_form, metadata_search_query,
     refund_form,
 };
-use super::wire::{PaymentIntentWire, RefundWire, SearchPage};
+use super::wire::{PaymentIntentWire, RefundPage, RefundWire, SearchPage};
 use crate::providers::config::ProviderConfig;
 use crate::providers::error::{Provider, ProviderError};
 use crate::providers::transport::{HttpTransport, RawResponse, path_id};
@@ -23,6 +23,10 @@ use crate::providers::transport::{HttpTransport, RawResponse, path_id};
 const SEARCH_PAGE_LIMIT: &str = "100";
 /// Pages of search results followed at most.
 const MAX_SEARCH_PAGES: usize = 10;
+/// Refunds per list page (Stripe's maximum).
+const LIST_PAGE_LIMIT: &str = "100";
+/// Pages of a payment intent's refunds followed at most.
+const MAX_LIST_PAGES: usize = 10;
 
 /// A client of the Stripe API.
 #[derive(Debug, Clone)]
@@ -155,6 +159,34 @@ impl StripeClient {
             .await
     }
 
+    /// The refunds of one PaymentIntent, newest first (`GET /v1/refunds`).
+    /// Unlike search, the list is read from the refunds themselves: a
+    /// refund made a moment ago is in it.
+    pub async fn list_refunds(&self, payment_intent: &str) -> Result<Vec<Refund>, ProviderError> {
+        let payment_intent = path_id("payment intent id", payment_intent)?;
+        let mut found: Vec<Refund> = Vec::new();
+        for _ in 0..MAX_LIST_PAGES {
+            let mut params = vec![
+                ("payment_intent", payment_intent.to_owned()),
+                ("limit", LIST_PAGE_LIMIT.to_owned()),
+            ];
+            if let Some(last) = found.last() {
+                params.push(("starting_after", last.id.clone()));
+            }
+            let request = self.http.request(Method::GET, "/v1/refunds").query(&params);
+            let (refunds, has_more) = self
+                .http
+                .execute("list_refunds", request, decode_refund_page)
+                .await?;
+            let empty = refunds.is_empty();
+            found.extend(refunds);
+            if !has_more || empty {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     async fn post(
         &self,
         operation: &'static str,
@@ -198,6 +230,18 @@ pub fn decode_intent(raw: &RawResponse) -> Result<PaymentIntent, ProviderError> 
 pub fn decode_refund(raw: &RawResponse) -> Result<Refund, ProviderError> {
     let wire: RefundWire = decode(raw, Utc::now())?;
     Refund::try_from(wire).map_err(|field| malformed(raw, field))
+}
+
+/// Decodes a page of refunds and whether more follow.
+pub fn decode_refund_page(raw: &RawResponse) -> Result<(Vec<Refund>, bool), ProviderError> {
+    let page: RefundPage = decode(raw, Utc::now())?;
+    let refunds = page
+        .data
+        .into_iter()
+        .map(Refund::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|field| malformed(raw, field))?;
+    Ok((refunds, page.has_more))
 }
 
 /// Decodes a search page: its PaymentIntents and the next page cursor.

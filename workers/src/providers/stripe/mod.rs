@@ -18,4 +18,6 @@ pub use model::{
 };
 
 #[cfg(test)]
+mod sandbox_tests;
+#[cfg(test)]
 mod tests;

@@ -117,4 +117,14 @@ pub struct Refund {
     pub amount: Money,
     /// pending, requires_action, succeeded, failed or canceled.
     pub status: String,
+    /// The refunded PaymentIntent (pi_...), when Stripe names it.
+    pub payment_intent: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Refund {
+    /// Failed or canceled: no money went back, and none will.
+    pub fn did_not_happen(&self) -> bool {
+        matches!(self.status.as_str(), "failed" | "canceled")
+    }
 }

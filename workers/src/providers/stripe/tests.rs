@@ -7,7 +7,7 @@ use autobook_contracts::{Currency, Money};
 use chrono::Utc;
 use serde_json::json;
 
-use super::client::{decode_intent, decode_refund, decode_search_page};
+use super::client::{decode_intent, decode_refund, decode_refund_page, decode_search_page};
 use super::errors::error_from_response;
 use super::model::{CancellationReason, NewPaymentIntent, NewRefund, PaymentIntentStatus};
 use super::request::{
@@ -202,6 +202,33 @@ fn search_pages_and_refunds_decode() {
     let refund = decode_refund(&raw(200, &[], &refund.to_string())).unwrap();
     assert_eq!(refund.amount, Money::new(500, Currency::EUR));
     assert_eq!(refund.status, "succeeded");
+    assert!(!refund.did_not_happen());
+}
+
+#[test]
+fn refund_lists_decode_with_metadata_and_whether_more_follow() {
+    let page = json!({"object": "list", "url": "/v1/refunds", "has_more": true, "data": [
+        {"id": "re_2", "object": "refund", "amount": 700, "currency": "usd", "status": "failed",
+         "payment_intent": "pi_1", "metadata": {"idempotency_key": "s:refund:1"}},
+        {"id": "re_1", "object": "refund", "amount": 300, "currency": "usd", "status": "pending",
+         "payment_intent": "pi_1", "metadata": {}},
+    ]});
+    let (refunds, more) = decode_refund_page(&raw(200, &[], &page.to_string())).unwrap();
+    assert!(more);
+    assert_eq!(refunds[0].metadata["idempotency_key"], "s:refund:1");
+    assert_eq!(refunds[0].payment_intent.as_deref(), Some("pi_1"));
+    assert!(refunds[0].did_not_happen());
+    assert!(!refunds[1].did_not_happen(), "pending is on its way");
+    assert!(refunds[1].metadata.is_empty());
+    let last = json!({"object": "list", "data": [], "has_more": false});
+    assert_eq!(
+        decode_refund_page(&raw(200, &[], &last.to_string())).unwrap(),
+        (vec![], false)
+    );
+    let mut negative = page.clone();
+    negative["data"][0]["amount"] = json!(-1);
+    let error = decode_refund_page(&raw(200, &[], &negative.to_string())).unwrap_err();
+    assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
 }
 
 fn card_error(code: &str, decline: &str) -> String {

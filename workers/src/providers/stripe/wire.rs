@@ -28,6 +28,17 @@ pub struct RefundWire {
     pub amount: i64,
     pub currency: String,
     pub status: Option<String>,
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// `GET /v1/refunds` answer: a list object, newest first.
+#[derive(Debug, Deserialize)]
+pub struct RefundPage {
+    pub data: Vec<RefundWire>,
+    #[serde(default)]
+    pub has_more: bool,
 }
 
 /// `GET /v1/payment_intents/search` answer.
@@ -97,6 +108,8 @@ impl TryFrom<RefundWire> for Refund {
             id: wire.id,
             amount: Money::new(wire.amount, currency(&wire.currency)?),
             status: wire.status.unwrap_or_else(|| "unknown".to_owned()),
+            payment_intent: wire.payment_intent,
+            metadata: wire.metadata,
         })
     }
 }

@@ -4,16 +4,27 @@
 //! metadata. A create that times out or fails with a 5xx may still have
 //! made the order: it is looked up by that key before any new attempt, and
 //! if it cannot be settled the reply says so (`unknown`) instead of guessing.
+//!
+//! Creating an order commits the traveller's money: right before the first
+//! create the flags are asked for the trip's user, and a denial defers the
+//! step without calling Duffel (see [`crate::worker::gate`]). A look-up of
+//! an earlier attempt's order comes first; cancellations are never gated.
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use autobook_contracts::commands::{CancelOrder, CreateOrder};
 use autobook_contracts::events::{
     CancelFailed, OrderCancelled, OrderCreated, OrderFailed, OrderFailureReason, StepOutcomeUnknown,
 };
 use autobook_contracts::{Envelope, Message, QueueRole, Step};
+use autobook_flags::FlagSource;
 
 use crate::providers::{DuffelClient, DuffelOrder, ErrorClass, NewOrder, ProviderError};
+use crate::worker::gate;
 use crate::worker::retry::{Caller, Repeatable};
 use crate::worker::{Attempt, Failure, Reply, Service};
 
@@ -28,6 +39,8 @@ pub struct OrderService {
     pub caller: Caller,
     /// Pages of recent orders scanned when looking an order up.
     pub lookup_pages: u32,
+    /// Asked before every order is created.
+    pub flags: Arc<dyn FlagSource>,
 }
 
 impl Service for OrderService {
@@ -52,6 +65,7 @@ impl OrderService {
         if look_up_first && let Some(order) = self.look_up(c).await? {
             return Ok(created(c, order));
         }
+        gate::check(self.flags.as_ref(), &c.user_id, Step::Order)?;
         let metadata = BTreeMap::from([
             (METADATA_KEY.to_owned(), c.idempotency_key.to_string()),
             ("saga_id".to_owned(), envelope.saga_id.to_string()),

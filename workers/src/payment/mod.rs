@@ -5,8 +5,17 @@
 //! derived `<key>:confirm`), so asking Stripe again after a timeout returns
 //! the first result rather than repeating it. When an earlier attempt may
 //! have taken effect the intent is first looked up by its metadata.
+//!
+//! A hold and a capture move money: right before the first call that would
+//! place or take it, the flags are asked for the trip's user, and a denial
+//! defers the step without calling Stripe (see
+//! [`crate::worker::gate`]). Voids give money back and are never gated.
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use autobook_contracts::commands::{AuthorizePayment, CapturePayment, VoidHold};
 use autobook_contracts::events::{
@@ -15,17 +24,21 @@ use autobook_contracts::events::{
 };
 use autobook_contracts::money::Money;
 use autobook_contracts::{Envelope, Message, QueueRole, Step};
+use autobook_flags::FlagSource;
 
 use crate::providers::{
     CancellationReason, ErrorClass, NewPaymentIntent, PaymentIntent, PaymentIntentStatus,
     ProviderError, StripeClient,
 };
+use crate::worker::gate;
 use crate::worker::retry::{Caller, Repeatable};
 use crate::worker::{Attempt, Failure, Reply, Service};
 
 pub struct PaymentService {
     pub stripe: StripeClient,
     pub caller: Caller,
+    /// Asked before every hold and capture.
+    pub flags: Arc<dyn FlagSource>,
 }
 
 impl Service for PaymentService {
@@ -59,9 +72,13 @@ impl PaymentService {
                 .await
                 .map_err(|e| Failure::unresolved(&e))?;
             if let Some(intent) = found.into_iter().next() {
+                if needs_confirmation(&intent.status) {
+                    gate::check(self.flags.as_ref(), &c.user_id, Step::Authorize)?;
+                }
                 return self.continue_authorization(c, intent, attempt).await;
             }
         }
+        gate::check(self.flags.as_ref(), &c.user_id, Step::Authorize)?;
         // Nothing was created under this step (or this is the first attempt).
         let create_key = attempt.provider_key(key);
         let metadata = BTreeMap::from([
@@ -195,6 +212,7 @@ impl PaymentService {
                 return Ok(capture_result(c, &intent));
             }
         }
+        gate::check(self.flags.as_ref(), &c.user_id, Step::Capture)?;
         let key = attempt.provider_key(c.idempotency_key.as_str());
         let captured = self
             .caller
@@ -257,6 +275,15 @@ impl PaymentService {
             .await
             .map_err(|e| Failure::unresolved(&e))
     }
+}
+
+/// An intent the hold is not yet placed on: confirming it would place it
+/// (the statuses `continue_authorization` confirms).
+fn needs_confirmation(status: &PaymentIntentStatus) -> bool {
+    matches!(
+        status,
+        PaymentIntentStatus::RequiresConfirmation | PaymentIntentStatus::RequiresPaymentMethod
+    )
 }
 
 /// A permanent refusal that is not about the card: the request did not
