@@ -190,7 +190,10 @@ impl Stack {
     /// Starts `worker_instances` instances of the given workers (for a
     /// stack started without some of them).
     pub async fn start_workers(&self, kinds: &[WorkerKind]) -> anyhow::Result<()> {
-        let mut roles = self.roles.lock().map_err(|_| anyhow::anyhow!("roles poisoned"))?;
+        let mut roles = self
+            .roles
+            .lock()
+            .map_err(|_| anyhow::anyhow!("roles poisoned"))?;
         for n in 0..self.worker_instances {
             let workers = autobook_workers::WorkerConfig {
                 instance: format!("worker-{n}-{}", roles.len()),
@@ -257,7 +260,7 @@ impl Stack {
     }
 
     /// Stops every role (draining in-flight work) and the sandbox.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         let mut first_error = None;
         let mut roles = std::mem::take(

@@ -8,6 +8,7 @@ mod bad_input;
 mod booking;
 mod compensation;
 mod competing;
+mod control;
 mod deferral;
 mod demo;
 mod duplicates;

@@ -1,5 +1,5 @@
-//! The orchestrator's memory while many sagas wait: sagas parked in
-//! `outcome_unknown` with their re-check timer far in the future are
+//! The orchestrator's memory while many sagas wait: watched sagas (their
+//! search found nothing acceptable) with their next search far ahead are
 //! written straight into the real schema, a fresh orchestrator process
 //! runs live trips among them, and its resident memory is read from
 //! `/proc` at each level. A saga's state lives in PostgreSQL, so the
@@ -13,7 +13,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use autobook_contracts::events::StepOutcomeUnknown;
+use autobook_contracts::events::OffersFound;
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::{self, Effect, Policy};
@@ -66,13 +66,14 @@ fn parked(
         &saga::Admission::Open,
     )
     .context("the template trip is invalid")?;
-    let unknown = Message::from(StepOutcomeUnknown {
+    // The search found nothing acceptable: the saga watches.
+    let nothing = Message::from(OffersFound {
         idempotency_key: IdempotencyKey::derive(id, Step::Search, 1),
-        step: Step::Search,
-        detail: "parked by the bench".to_owned(),
+        offer_request_id: "orq_bench".to_owned(),
+        offers: Vec::new(),
     });
     let decision =
-        saga::decide(&started.saga, &unknown, now, &Policy::default()).context("parking a saga")?;
+        saga::decide(&started.saga, &nothing, now, &Policy::default()).context("parking a saga")?;
     let timer = decision
         .effects
         .iter()
@@ -80,7 +81,7 @@ fn parked(
             Effect::Schedule { timer, .. } => Some(timer),
             Effect::Send(_) => None,
         })
-        .context("a parked saga schedules its re-check")?;
+        .context("a watched saga schedules its next search")?;
     Ok((
         id,
         decision.saga.trip.user_id.as_str().to_owned(),
@@ -105,7 +106,7 @@ pub async fn park(pool: &PgPool, trip: &TripRequest, count: usize) -> anyhow::Re
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO sagas (id, user_id, status, terminal, state, version) \
-             SELECT id, user_id, 'outcome_unknown', false, state::jsonb, 2 \
+             SELECT id, user_id, 'watching', false, state::jsonb, 2 \
              FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS p(id, user_id, state)",
         )
         .bind(&ids)
