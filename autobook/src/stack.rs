@@ -5,7 +5,7 @@
 //! its own: a message's spans are linked to its publisher's only through
 //! the trace context in the AMQP headers.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -110,7 +110,9 @@ pub struct Stack {
     /// with the sandbox's.
     pub clock: Clock,
     shutdown: CancellationToken,
-    roles: Mutex<JoinSet<anyhow::Result<()>>>,
+    roles: JoinSet<anyhow::Result<()>>,
+    /// The workers started with the stack.
+    first_workers: Option<Workers>,
     /// How [`Stack::start_workers`] starts workers.
     workers: autobook_workers::WorkerConfig,
     worker_instances: usize,
@@ -169,7 +171,7 @@ impl Stack {
             );
         }
         let workers = worker_config(&sandbox, &config, throttle.clone(), "worker".into());
-        let stack = Stack {
+        let mut stack = Stack {
             sandbox,
             pool,
             broker,
@@ -177,47 +179,42 @@ impl Stack {
             flags,
             clock,
             shutdown,
-            roles: Mutex::new(roles),
+            roles,
             workers,
             worker_instances: config.worker_instances.max(1),
+            first_workers: None,
         };
-        if !config.worker_kinds.is_empty() {
-            stack.start_workers(&config.worker_kinds).await?;
-        }
+        stack.first_workers = Some(stack.start_workers(&config.worker_kinds));
         Ok(stack)
     }
 
     /// Starts `worker_instances` instances of the given workers (for a
-    /// stack started without some of them).
-    pub async fn start_workers(&self, kinds: &[WorkerKind]) -> anyhow::Result<()> {
-        let mut roles = self
-            .roles
-            .lock()
-            .map_err(|_| anyhow::anyhow!("roles poisoned"))?;
+    /// stack started without some of them). They run until the stack stops,
+    /// or until [`Workers::stop`].
+    pub fn start_workers(&self, kinds: &[WorkerKind]) -> Workers {
+        let stop = self.shutdown.child_token();
+        let mut tasks = JoinSet::new();
         for n in 0..self.worker_instances {
             let workers = autobook_workers::WorkerConfig {
-                instance: format!("worker-{n}-{}", roles.len()),
+                instance: format!("worker-{n}-{}", uuid::Uuid::now_v7().simple()),
                 ..self.workers.clone()
             };
             let kinds = kinds.to_vec();
-            let (pool, broker, flags, shutdown) = (
+            let (pool, broker, flags, stop) = (
                 self.pool.clone(),
                 self.broker.clone(),
                 self.flags.clone(),
-                self.shutdown.clone(),
+                stop.clone(),
             );
             let span = tracing::info_span!("role", role = "worker", instance = n);
-            roles.spawn(
+            tasks.spawn(
                 async move {
-                    Ok(
-                        autobook_workers::run(&kinds, pool, broker, workers, flags, shutdown)
-                            .await?,
-                    )
+                    Ok(autobook_workers::run(&kinds, pool, broker, workers, flags, stop).await?)
                 }
                 .instrument(span),
             );
         }
-        Ok(())
+        Workers { stop, tasks }
     }
 
     /// Moves time forward for the orchestrators and the sandbox together:
@@ -263,12 +260,13 @@ impl Stack {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         let mut first_error = None;
-        let mut roles = std::mem::take(
-            &mut *self
-                .roles
-                .lock()
-                .map_err(|_| anyhow::anyhow!("roles poisoned"))?,
-        );
+        let mut roles = self.roles;
+        if let Some(workers) = self.first_workers {
+            let mut tasks = workers.tasks;
+            while let Some(joined) = tasks.join_next().await {
+                roles.spawn(async move { joined.map_err(anyhow::Error::from)? });
+            }
+        }
         while let Some(joined) = roles.join_next().await {
             match joined {
                 Ok(Ok(())) => {}
@@ -309,5 +307,22 @@ fn worker_config(
         supplier_timeout: std::time::Duration::from_secs(10),
         order_lookup_pages: 50,
         instance,
+    }
+}
+
+/// Workers started by [`Stack::start_workers`].
+pub struct Workers {
+    stop: CancellationToken,
+    tasks: JoinSet<anyhow::Result<()>>,
+}
+
+impl Workers {
+    /// Stops them, letting in-flight commands finish, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        while let Some(joined) = self.tasks.join_next().await {
+            joined??;
+        }
+        Ok(())
     }
 }

@@ -248,7 +248,7 @@ pub struct StepDeferred {
     pub idempotency_key: IdempotencyKey,
     pub step: Step,
     /// Why, as a flag decision code (`kill_switch`, `pipeline_disabled`,
-    /// `flags_unavailable`).
+    /// `unavailable`).
     pub reason: String,
 }
 

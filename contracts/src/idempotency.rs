@@ -22,6 +22,9 @@ pub enum Step {
     Cancel,
     Refund,
     Notify,
+    /// The cancellation email: a step of its own, since a booked trip's
+    /// confirmation already used `notify` in the same epoch.
+    NotifyCancellation,
 }
 
 impl Step {
@@ -35,6 +38,7 @@ impl Step {
             Step::Cancel => "cancel",
             Step::Refund => "refund",
             Step::Notify => "notify",
+            Step::NotifyCancellation => "notify_cancellation",
         }
     }
 }

@@ -46,6 +46,10 @@ impl Handler for EventHandler {
                 metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(1);
                 Disposition::dead_letter(code, reason)
             }
+            Ok(Handled::NotYet { reason }) => {
+                tracing::debug!(saga_id = %envelope.saga_id, %reason, "early; retrying later");
+                Disposition::retry("saga_not_started", reason)
+            }
             Ok(Handled::Ignored { code, reason }) => {
                 // Expected, not an error: our own timer for a step the saga
                 // has left, a second cancel, a resume another one beat.

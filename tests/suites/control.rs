@@ -175,28 +175,38 @@ async fn held(system: &TestSystem) -> Uuid {
 }
 
 #[tokio::test]
-async fn a_hold_about_to_lapse_is_released_before_it_lapses() {
-    let system = spawn_without_order_worker().await;
+async fn a_hold_about_to_lapse_is_dealt_with_before_it_lapses() {
+    // Paused before the capture: the order exists, the hold waits.
+    let system = spawn_with(|config| {
+        config.worker_kinds = vec![WorkerKind::Search, WorkerKind::Notify];
+    })
+    .await;
+    let stack = system.stack();
+    let payment = stack.start_workers(&[WorkerKind::Payment]);
     let id = held(&system).await;
-    throw_switch(&system, true).await;
-    system
-        .stack()
-        .start_workers(&[WorkerKind::Order])
+    payment.stop().await.unwrap();
+    let mut ordered = system.observe(&["order.created"]).await;
+    let _order = stack.start_workers(&[WorkerKind::Order]);
+    let event = ordered
+        .next(Duration::from_secs(30))
         .await
-        .unwrap();
+        .expect("ordered");
+    assert_eq!(event.saga_id, id);
+    // The capture waits in its queue while the switch is thrown.
+    throw_switch(&system, true).await;
+    let _payment = stack.start_workers(&[WorkerKind::Payment]);
     let paused = system.reaches(id, "paused").await;
     assert!(
-        matches!(&paused.saga.phase, Phase::Paused { waiting, .. } if waiting.status() == "ordering")
+        matches!(&paused.saga.phase, Phase::Paused { waiting, .. } if waiting.status() == "capturing")
     );
     assert_eq!(
         money_of(&system.ledger(), id),
-        (1, 0, 0),
-        "a hold, no order"
+        (1, 1, 0),
+        "held and ordered, not captured"
     );
-    // Six days on, a day before the card network would let it lapse.
-    system
-        .stack()
-        .advance_clock(Duration::from_secs(6 * 24 * 3600 + 60));
+    // Six days on, a day before the card network would let the hold lapse:
+    // the order is cancelled and the hold released, not left to lapse.
+    stack.advance_clock(Duration::from_secs(6 * 24 * 3600 + 60));
     let row = system.finished(id).await;
     assert!(
         matches!(
@@ -216,7 +226,13 @@ async fn a_hold_about_to_lapse_is_released_before_it_lapses() {
         .find(|i| belongs(&i.metadata, id))
         .unwrap();
     assert_eq!(intent.status, "canceled", "released by us, not lapsed");
-    assert!(ledger.orders.is_empty());
+    assert_eq!(intent.amount_received, 0);
+    assert!(
+        ledger.orders.iter().all(|o| o.cancelled),
+        "the order is cancelled"
+    );
+    let report = autobook::reconcile::reconcile(&[(id, row.saga.phase)], &ledger);
+    assert!(report.ok, "{report:?}");
     system.teardown().await;
 }
 
@@ -225,11 +241,7 @@ async fn a_cancel_while_a_hold_exists_voids_it() {
     let system = spawn_without_order_worker().await;
     let id = held(&system).await;
     throw_switch(&system, true).await;
-    system
-        .stack()
-        .start_workers(&[WorkerKind::Order])
-        .await
-        .unwrap();
+    let _order = system.stack().start_workers(&[WorkerKind::Order]);
     system.reaches(id, "paused").await;
     system.cancel(id).await;
     let row = system.reaches(id, "cancelled").await;
@@ -263,11 +275,7 @@ async fn a_cancel_racing_the_order_cancels_what_the_order_made() {
     system.handled(cancel.message_id).await;
     let noted = system.saga(id).await.unwrap();
     assert!(noted.saga.cancel_requested && noted.status == "ordering");
-    system
-        .stack()
-        .start_workers(&[WorkerKind::Order])
-        .await
-        .unwrap();
+    let _order = system.stack().start_workers(&[WorkerKind::Order]);
     let row = system.reaches(id, "cancelled").await;
     let ledger = system.ledger();
     let order = ledger

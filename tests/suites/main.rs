@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod booking;
+mod cancellation;
 mod compensation;
 mod competing;
 mod control;

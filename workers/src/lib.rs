@@ -3,7 +3,7 @@
 //! The workers that talk to the outside world, one per command queue:
 //!
 //! - [`search`]: flight offers (Duffel offer requests);
-//! - [`payment`]: card holds, captures and voids (Stripe PaymentIntents);
+//! - [`payment`]: card holds, captures, voids and refunds (Stripe);
 //! - [`order`]: airline orders and their cancellation (Duffel);
 //! - [`notify`]: emails to the traveller (Resend-style API), rendered by [`render`].
 //!

@@ -173,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn a_parked_saga_waits_on_its_recheck() {
+    fn a_parked_saga_watches_for_its_next_search() {
         let (_, trip) = crate::demo::trips::generate(
             1,
             crate::cli::Scenario::Happy,
@@ -185,14 +185,14 @@ mod tests {
         let (id, user, state, timer) = parked(&trip, Utc::now()).expect("parks");
         let saga: autobook_orchestrator::saga::Saga = serde_json::from_str(&state).expect("state");
         assert_eq!(saga.id, id);
-        assert_eq!(saga.phase.status(), "outcome_unknown");
+        assert_eq!(saga.phase.status(), "watching");
         assert!(!saga.phase.is_terminal());
         assert_eq!(user, trip.user_id.as_str());
         let timer: autobook_contracts::events::SagaTimer =
             serde_json::from_str(&timer).expect("timer");
         assert!(matches!(
             timer,
-            autobook_contracts::events::SagaTimer::RecheckStep { .. }
+            autobook_contracts::events::SagaTimer::Research { .. }
         ));
     }
 }

@@ -810,6 +810,10 @@ pub async fn request(
             code: code.to_owned(),
             reason,
         }),
+        Handled::NotYet { reason } => RequestResult::Refused(Refusal {
+            code: "unknown_saga".into(),
+            reason,
+        }),
         Handled::Ignored { code, reason } => RequestResult::Refused(Refusal {
             code: code.to_owned(),
             reason,

@@ -61,7 +61,7 @@ pub fn cancelled(
         charged,
         refunded,
     };
-    let key = steps::key(saga, Step::Notify);
+    let key = steps::key(saga, Step::NotifyCancellation);
     let command = steps::cancellation_notice(saga, key.clone(), &outcome);
     Decision::new(
         saga,

@@ -55,6 +55,9 @@ pub enum Handled {
     Duplicate,
     /// The message cannot apply to the saga; it should be dead-lettered.
     Rejected { code: &'static str, reason: String },
+    /// The message is early (a cancel before its trip): retry it later;
+    /// dead-lettered if it is still early when the retries run out.
+    NotYet { reason: String },
     /// Expected and harmless, nothing to do: a timer for a step the saga
     /// has left, a second cancel, a resume that another one beat.
     Ignored { code: &'static str, reason: String },
@@ -197,6 +200,11 @@ impl SagaStore {
                 code: "invalid_trip",
                 reason: e.to_string(),
             }),
+            // A cancel that overtook its own trip request (they may be
+            // handled concurrently): try again once the trip has arrived.
+            (None, Message::TripCancelRequested(_)) => Err(Handled::NotYet {
+                reason: format!("no saga {} yet to cancel", envelope.saga_id),
+            }),
             (None, _) => Err(Handled::Rejected {
                 code: "unknown_saga",
                 reason: format!(
@@ -242,6 +250,7 @@ fn record_step(handled: &Handled) {
         Handled::Duplicate => "duplicate",
         Handled::Rejected { .. } => "rejected",
         Handled::Ignored { .. } => "ignored",
+        Handled::NotYet { .. } => "not_yet",
     };
     span.record("outcome", outcome);
 }

@@ -1,5 +1,5 @@
-//! The payment worker: holds (manual-capture PaymentIntents), captures and
-//! voids, through Stripe.
+//! The payment worker: holds (manual-capture PaymentIntents), captures,
+//! voids and refunds ([`refund`]), through Stripe.
 //!
 //! Every call carries the command's idempotency key (the confirm call a
 //! derived `<key>:confirm`), so asking Stripe again after a timeout returns
@@ -9,8 +9,10 @@
 //! A hold and a capture move money: right before the first call that would
 //! place or take it, the flags are asked for the trip's user, and a denial
 //! defers the step without calling Stripe (see
-//! [`crate::worker::gate`]). Voids give money back and are never gated.
+//! [`crate::worker::gate`]). Voids and refunds give money back and are
+//! never gated.
 
+pub mod refund;
 #[cfg(test)]
 mod tests;
 
@@ -49,6 +51,7 @@ impl Service for PaymentService {
             Message::AuthorizePayment(c) => self.authorize(command, c, attempt).await,
             Message::CapturePayment(c) => self.capture(c, attempt).await,
             Message::VoidHold(c) => self.void(c, attempt).await,
+            Message::RefundPayment(c) => self.refund(command, c, attempt).await,
             other => Err(Failure::Unsupported(other.message_type())),
         }
     }

@@ -1,5 +1,6 @@
 //! The payment worker against the sandbox: the flag gate in front of holds
-//! and captures, and not in front of voids.
+//! and captures (and not in front of voids and refunds), and refunds with
+//! their look-up after an unknown outcome or a takeover.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,17 +8,22 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook_contracts::codes::{PaymentMethodId, UserId};
-use autobook_contracts::commands::{AuthorizePayment, CapturePayment, VoidHold};
+use autobook_contracts::commands::{AuthorizePayment, CapturePayment, RefundPayment, VoidHold};
+use autobook_contracts::events::{PaymentAuthorized, PaymentRefunded, StepOutcomeUnknown};
 use autobook_contracts::{Currency, Envelope, IdempotencyKey, Message, Money, Step};
 use autobook_flags::{DenyReason, FixedFlags, FlagDecision, FlagSource};
-use autobook_sandbox::{Ledger, Ports, RunningSandbox, SandboxConfig};
+use autobook_sandbox::{FaultScript, Ledger, Ports, RefundFault, RunningSandbox, SandboxConfig};
 
 use super::PaymentService;
-use crate::providers::{ApiKey, Provider, ProviderConfig, StripeClient};
+use super::refund::{METADATA_KEY, made_under};
+use crate::providers::{ApiKey, Provider, ProviderConfig, Refund, StripeClient};
 use crate::worker::gate::Deferral;
 use crate::worker::retry::{Caller, RetryPolicy};
 use crate::worker::throttle::Throttle;
-use crate::worker::{Attempt, Failure, Service};
+use crate::worker::{Attempt, Failure, Reply, Service};
+
+/// Retries after the first attempt, in these tests.
+const RETRIES: usize = 2;
 
 const ALLOW: FixedFlags = FixedFlags::Decision(FlagDecision::Allowed);
 const KILL_SWITCH: FixedFlags = FixedFlags::Decision(FlagDecision::Denied(DenyReason::KillSwitch));
@@ -40,7 +46,7 @@ fn service(sandbox: &RunningSandbox, flags: impl FlagSource + 'static) -> Paymen
         caller: Caller {
             provider: Provider::Stripe,
             policy: RetryPolicy {
-                retries: 2,
+                retries: RETRIES,
                 min_delay: Duration::from_millis(1),
                 max_delay: Duration::from_millis(5),
                 rate_limited_rounds: 0,
@@ -96,6 +102,45 @@ impl Trip {
             payment_intent_id: payment_intent_id.into(),
             amount: usd(35_130),
         })
+    }
+
+    fn refund(&self, payment_intent_id: &str, cents: i64) -> Envelope {
+        self.envelope(RefundPayment {
+            idempotency_key: self.key(Step::Refund),
+            payment_intent_id: payment_intent_id.into(),
+            amount: usd(cents),
+        })
+    }
+}
+
+/// Holds and captures through the service; returns the intent id.
+async fn captured(sandbox: &RunningSandbox, trip: &Trip) -> String {
+    let payments = service(sandbox, ALLOW);
+    let reply = payments
+        .perform(&trip.authorize(), Attempt::FIRST)
+        .await
+        .unwrap();
+    let Message::PaymentAuthorized(PaymentAuthorized {
+        payment_intent_id, ..
+    }) = reply.message
+    else {
+        panic!("{reply:?}");
+    };
+    let reply = payments
+        .perform(&trip.capture(&payment_intent_id), Attempt::FIRST)
+        .await
+        .unwrap();
+    assert!(
+        matches!(reply.message, Message::PaymentCaptured(_)),
+        "{reply:?}"
+    );
+    payment_intent_id
+}
+
+fn refunded(reply: &Reply) -> &PaymentRefunded {
+    match &reply.message {
+        Message::PaymentRefunded(refunded) if !reply.outcome_unknown => refunded,
+        _ => panic!("{reply:?}"),
     }
 }
 
@@ -176,7 +221,7 @@ async fn a_takeover_reports_a_hold_already_placed_even_while_denied() {
 }
 
 #[tokio::test]
-async fn voids_go_ahead_whatever_the_flags() {
+async fn voids_and_refunds_go_ahead_whatever_the_flags() {
     let sandbox = sandbox().await;
     let held = Trip::new();
     let reply = service(&sandbox, ALLOW)
@@ -195,5 +240,178 @@ async fn voids_go_ahead_whatever_the_flags() {
         .await
         .unwrap();
     assert!(matches!(reply.message, Message::HoldVoided(_)), "{reply:?}");
+
+    let paid = Trip::new();
+    let intent = captured(&sandbox, &paid).await;
+    let reply = service(&sandbox, FixedFlags::Unreadable)
+        .perform(&paid.refund(&intent, 10_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    assert_eq!(refunded(&reply).amount, usd(10_000));
     sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refund_carries_the_key_as_header_and_metadata() {
+    let sandbox = sandbox().await;
+    let trip = Trip::new();
+    let intent = captured(&sandbox, &trip).await;
+    let payments = service(&sandbox, ALLOW);
+    let reply = payments
+        .perform(&trip.refund(&intent, 20_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    let made = refunded(&reply).clone();
+    assert!(made.refund_id.starts_with("re_"), "{made:?}");
+    assert_eq!(made.amount, usd(20_000));
+    assert_eq!(made.idempotency_key, trip.key(Step::Refund));
+    let ledger = sandbox.ledger();
+    assert_eq!(ledger.refunds.len(), 1);
+    assert_eq!(
+        ledger.refunds[0].metadata[METADATA_KEY],
+        trip.key(Step::Refund).as_str()
+    );
+    assert_eq!(ledger.payment_intents[0].amount_refunded, 20_000);
+
+    // A duplicate reaching Stripe under the same key is answered from
+    // Stripe's idempotency store: the same refund, nothing more refunded.
+    let again = payments
+        .perform(&trip.refund(&intent, 20_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    assert_eq!(refunded(&again).refund_id, made.refund_id);
+    assert_eq!(sandbox.ledger().refunds.len(), 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unknown_refund_outcome_is_settled_by_listing_the_refunds() {
+    let sandbox = sandbox().await;
+    let trip = Trip::new();
+    let intent = captured(&sandbox, &trip).await;
+    // Refunded, then a 500 that Stripe keeps under the key: every retry
+    // gets the 500 again, and only the list tells.
+    sandbox.push_script(FaultScript {
+        refunds: vec![RefundFault::ServerErrorAfterEffect],
+        ..FaultScript::default()
+    });
+    let reply = service(&sandbox, ALLOW)
+        .perform(&trip.refund(&intent, 5_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    let found = refunded(&reply);
+    let ledger = sandbox.ledger();
+    assert_eq!(ledger.refunds.len(), 1);
+    assert_eq!(found.refund_id, ledger.refunds[0].id);
+    assert_eq!(ledger.payment_intents[0].amount_refunded, 5_000);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refund_still_unknown_after_the_look_up_says_so_and_a_takeover_makes_it() {
+    let sandbox = sandbox().await;
+    let trip = Trip::new();
+    let intent = captured(&sandbox, &trip).await;
+    // Every attempt of the call fails with a 500 before any effect.
+    sandbox.push_script(FaultScript {
+        refunds: vec![RefundFault::ServerError; RETRIES + 1],
+        ..FaultScript::default()
+    });
+    let reply = service(&sandbox, ALLOW)
+        .perform(&trip.refund(&intent, 5_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    assert!(reply.outcome_unknown, "{reply:?}");
+    let Message::StepOutcomeUnknown(StepOutcomeUnknown { step, .. }) = reply.message else {
+        panic!("{reply:?}");
+    };
+    assert_eq!(step, Step::Refund);
+    assert!(sandbox.ledger().refunds.is_empty());
+
+    // The saga asks again: the look-up finds nothing, so the refund is made.
+    let reply = service(&sandbox, ALLOW)
+        .perform(&trip.refund(&intent, 5_000), TAKEOVER)
+        .await
+        .unwrap();
+    assert_eq!(refunded(&reply).amount, usd(5_000));
+    assert_eq!(sandbox.ledger().refunds.len(), 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_takeover_finds_the_refund_an_earlier_attempt_made() {
+    let sandbox = sandbox().await;
+    let trip = Trip::new();
+    let intent = captured(&sandbox, &trip).await;
+    let payments = service(&sandbox, ALLOW);
+    let first = payments
+        .perform(&trip.refund(&intent, 5_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    let taken_over = payments
+        .perform(&trip.refund(&intent, 5_000), TAKEOVER)
+        .await
+        .unwrap();
+    assert_eq!(taken_over, first);
+    let ledger = sandbox.ledger();
+    assert_eq!(ledger.refunds.len(), 1, "not refunded twice");
+    assert_eq!(ledger.payment_intents[0].amount_refunded, 5_000);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_refund_fails_and_may_be_tried_again() {
+    let sandbox = sandbox().await;
+    let trip = Trip::new();
+    let reply = service(&sandbox, ALLOW)
+        .perform(&trip.authorize(), Attempt::FIRST)
+        .await
+        .unwrap();
+    let Message::PaymentAuthorized(hold) = reply.message else {
+        panic!("{reply:?}");
+    };
+    // Nothing was captured: Stripe refuses the refund.
+    let reply = service(&sandbox, ALLOW)
+        .perform(&trip.refund(&hold.payment_intent_id, 5_000), Attempt::FIRST)
+        .await
+        .unwrap();
+    assert!(reply.outcome_unknown, "a failed compensation is retried");
+    assert!(
+        matches!(reply.message, Message::RefundFailed(_)),
+        "{reply:?}"
+    );
+    assert!(sandbox.ledger().refunds.is_empty());
+    sandbox.shutdown().await;
+}
+
+fn refund(id: &str, status: &str, key: Option<&str>) -> Refund {
+    Refund {
+        id: id.into(),
+        amount: usd(100),
+        status: status.into(),
+        payment_intent: Some("pi_1".into()),
+        metadata: key
+            .map(|k| [(METADATA_KEY.to_owned(), k.to_owned())].into())
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn only_a_refund_made_under_the_key_that_went_through_counts() {
+    let refunds = vec![
+        refund("re_other", "succeeded", Some("k2")),
+        refund("re_failed", "failed", Some("k1")),
+        refund("re_none", "succeeded", None),
+        refund("re_pending", "pending", Some("k1")),
+        refund("re_older", "succeeded", Some("k1")),
+    ];
+    assert_eq!(
+        made_under(refunds.clone(), "k1").map(|r| r.id),
+        Some("re_pending".to_owned())
+    );
+    assert_eq!(made_under(refunds, "k3"), None);
+    assert_eq!(
+        made_under(vec![refund("re_canceled", "canceled", Some("k1"))], "k1"),
+        None
+    );
 }

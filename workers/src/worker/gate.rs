@@ -36,7 +36,12 @@ use autobook_flags::{DenyReason, FlagDecision, FlagSource};
 pub fn is_gated(step: Step) -> bool {
     match step {
         Step::Authorize | Step::Order | Step::Capture => true,
-        Step::Search | Step::Void | Step::Cancel | Step::Refund | Step::Notify => false,
+        Step::Search
+        | Step::Void
+        | Step::Cancel
+        | Step::Refund
+        | Step::Notify
+        | Step::NotifyCancellation => false,
     }
 }
 

@@ -37,7 +37,7 @@ fn before_anything_is_held_a_cancel_stops_and_tells() {
     let done = apply(
         &decision.saga,
         NotificationSent {
-            idempotency_key: key(Step::Notify, 1),
+            idempotency_key: key(Step::NotifyCancellation, 1),
             email_id: "em".into(),
         },
     );
@@ -161,6 +161,26 @@ fn a_cancel_racing_the_capture_cancels_the_booking_and_refunds_what_the_fare_all
         told_cancelled(&refunded.saga),
         (Some("RZPNX8".into()), Some(usd(40000)), Some(usd(25000)))
     );
+}
+
+#[test]
+fn the_cancellation_email_of_a_booked_trip_has_its_own_key() {
+    // The confirmation already went under `notify` in this epoch: the
+    // cancellation notice must not be taken for a duplicate of it.
+    let cancelling = apply(&booked(), cancel_request());
+    let told = apply(
+        &cancelling.saga,
+        OrderCancelled {
+            idempotency_key: key(Step::Cancel, 1),
+            order_id: "ord_1".into(),
+            refund: None,
+        },
+    );
+    let Message::SendNotification(notice) = sent(&told) else {
+        panic!("expected the cancellation email");
+    };
+    assert_eq!(notice.idempotency_key, key(Step::NotifyCancellation, 1));
+    assert_ne!(notice.idempotency_key, key(Step::Notify, 1));
 }
 
 #[test]

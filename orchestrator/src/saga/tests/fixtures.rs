@@ -317,7 +317,7 @@ pub fn notifying_cancelled() -> Saga {
 /// A cancelled, notified saga.
 pub fn cancelled() -> Saga {
     let sent = NotificationSent {
-        idempotency_key: key(Step::Notify, 1),
+        idempotency_key: key(Step::NotifyCancellation, 1),
         email_id: "em".into(),
     };
     apply(&notifying_cancelled(), sent).saga
