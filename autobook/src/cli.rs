@@ -269,6 +269,10 @@ pub struct DemoArgs {
     /// Give up waiting after this many seconds; sagas still open count as lost.
     #[arg(long, default_value_t = 300)]
     pub timeout_secs: u64,
+    /// watch: how long each trip is watched (its deadline); searches come
+    /// five times in that span, fares change fifteen times.
+    #[arg(long, default_value_t = 60)]
+    pub watch_secs: u64,
     /// Seed of the trip generator and the sandbox.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,

@@ -1,4 +1,5 @@
-//! The demo, small: a mixed run finishes every saga and reconciles.
+//! The demo, small: a mixed run finishes every saga and reconciles; a
+//! watch run books what came within its limit and releases the rest.
 
 use autobook::cli::{DemoArgs, Scenario};
 use autobook::settings::Connections;
@@ -12,6 +13,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         scenario: Scenario::Mixed,
         json: true,
         timeout_secs: 120,
+        watch_secs: 60,
         seed: 11,
         database: format!("autobook_test_demo_{id}"),
         namespace: format!("t-demo-{id}"),
@@ -36,6 +38,44 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         summary.failures
     );
     assert_eq!(summary.booked + summary.failed + summary.stuck, 40);
+    autobook::services::drop_database(&args.connections.database_url, &args.database)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest() {
+    let id = &Uuid::new_v4().simple().to_string()[..12];
+    let args = DemoArgs {
+        trips: 60,
+        scenario: Scenario::Watch,
+        json: true,
+        timeout_secs: 120,
+        watch_secs: 8,
+        seed: 5,
+        database: format!("autobook_test_demo_{id}"),
+        namespace: format!("t-demo-{id}"),
+        connections: Connections {
+            database_url: autobook_tests::database_url(),
+            amqp_url: autobook_tests::amqp_url(),
+            redis_url: autobook_tests::redis_url(),
+        },
+    };
+    let summary = autobook::demo::execute(&args).await.unwrap();
+    assert_eq!(summary.lost, 0, "{summary:?}");
+    assert!(
+        summary.reconciliation.ok,
+        "{:?}",
+        summary.reconciliation.mismatches
+    );
+    let watch = summary.watch.clone().expect("watch figures");
+    assert!(watch.clean(), "{watch:?}");
+    assert!(watch.booked > 0 && watch.released > 0, "{watch:?}");
+    assert_eq!(watch.booked + watch.released, 60, "{summary:?}");
+    assert!(
+        watch.searches > 60,
+        "trips were searched again while watched: {watch:?}"
+    );
     autobook::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();

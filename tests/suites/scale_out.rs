@@ -18,6 +18,7 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
         scenario: Scenario::Mixed,
         json: true,
         timeout_secs: 240,
+        watch_secs: 60,
         seed,
         database: format!("autobook_test_scale_{id}"),
         namespace: format!("t-scale-{id}"),

@@ -101,7 +101,7 @@ pub async fn execute_with(
     };
     let today = Utc::now().date_naive();
     let generated: Vec<TripRequest> = if args.scenario == Scenario::Watch {
-        let scenario = WatchScenario::default();
+        let scenario = WatchScenario::lasting(Duration::from_secs(args.watch_secs));
         scenario.configure(&mut config, args.seed);
         trips::generate_watched(args.trips, args.seed, today, scenario.limits)
     } else {

@@ -17,6 +17,9 @@ use autobook_workers::worker::throttle::{RateLimit, RateLimits};
 
 use crate::stack::StackConfig;
 
+/// The share of Duffel's limit the workers allow themselves.
+pub const OUR_SHARE: f64 = 0.9;
+
 /// How the scenario watches and how fares move.
 #[derive(Debug, Clone)]
 pub struct WatchScenario {
@@ -29,7 +32,7 @@ pub struct WatchScenario {
     pub price_period: Duration,
     pub amplitude: f64,
     /// Offer requests per second allowed by Duffel (the sandbox answers
-    /// 429 above it) and used by the workers' shared limit.
+    /// 429 above it); the workers' shared limit is [`OUR_SHARE`] of it.
     pub duffel_per_second: u32,
     /// Each trip's limit, as a share of its route's typical fare.
     pub limits: (f64, f64),
@@ -38,7 +41,7 @@ pub struct WatchScenario {
 impl Default for WatchScenario {
     fn default() -> Self {
         WatchScenario {
-            interval: Duration::from_secs(10),
+            interval: Duration::from_secs(12),
             jitter: 0.25,
             max_watch: Duration::from_secs(60),
             price_period: Duration::from_secs(4),
@@ -50,6 +53,18 @@ impl Default for WatchScenario {
 }
 
 impl WatchScenario {
+    /// The scenario with each trip watched for `watch` (searches every
+    /// fifth of it, fares moving fifteen times in it).
+    pub fn lasting(watch: Duration) -> WatchScenario {
+        let watch = watch.max(Duration::from_secs(1));
+        WatchScenario {
+            interval: watch / 5,
+            max_watch: watch,
+            price_period: (watch / 15).max(Duration::from_millis(100)),
+            ..WatchScenario::default()
+        }
+    }
+
     /// Sets the stack up for the scenario.
     pub fn configure(&self, config: &mut StackConfig, seed: u64) {
         config.orchestrator.policy.watch = Some(WatchPolicy {
@@ -68,8 +83,10 @@ impl WatchScenario {
             duffel: Some(self.duffel_per_second),
             ..config.sandbox.rate_limits
         };
+        // The workers keep a tenth below Duffel's limit: their bucket and
+        // Duffel's one-second windows do not line up exactly.
         config.rate_limits = RateLimits {
-            duffel: RateLimit::new(f64::from(self.duffel_per_second), 1),
+            duffel: RateLimit::new(f64::from(self.duffel_per_second) * OUR_SHARE, 1),
             ..config.rate_limits
         };
     }
