@@ -125,6 +125,16 @@ pub struct FlagSettings {
 }
 
 impl FlagSettings {
+    /// Opens the flags: from the flag database if one is set, else from
+    /// `database_url` (the service's own).
+    pub async fn open(
+        &self,
+        database_url: &str,
+    ) -> anyhow::Result<std::sync::Arc<dyn autobook_flags::FlagSource>> {
+        let store = self.flags_database_url.as_deref().unwrap_or(database_url);
+        crate::flag_store::open(&self.config()?, store).await
+    }
+
     /// The provider configuration; the poll must be shorter than the
     /// staleness bound, or a healthy reader would go stale between polls.
     pub fn config(&self) -> anyhow::Result<FlagConfig> {

@@ -5,16 +5,16 @@ use autobook::cli::{DemoArgs, Scenario};
 use autobook::settings::Connections;
 use uuid::Uuid;
 
-#[tokio::test]
-async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
+/// A run of `trips` in a database and namespace of its own.
+fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> DemoArgs {
     let id = &Uuid::new_v4().simple().to_string()[..12];
-    let args = DemoArgs {
-        trips: 40,
-        scenario: Scenario::Mixed,
+    DemoArgs {
+        trips,
+        scenario,
         json: true,
         timeout_secs: 120,
-        watch_secs: 60,
-        seed: 11,
+        watch_secs,
+        seed,
         database: format!("autobook_test_demo_{id}"),
         namespace: format!("t-demo-{id}"),
         connections: Connections {
@@ -22,7 +22,12 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
             amqp_url: autobook_tests::amqp_url(),
             redis_url: autobook_tests::redis_url(),
         },
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
+    let args = demo_args(40, Scenario::Mixed, 11, 60);
     let summary = autobook::demo::execute(&args).await.unwrap();
     assert_eq!(summary.trips, 40);
     assert_eq!(summary.lost, 0);
@@ -45,22 +50,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
 
 #[tokio::test]
 async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest() {
-    let id = &Uuid::new_v4().simple().to_string()[..12];
-    let args = DemoArgs {
-        trips: 60,
-        scenario: Scenario::Watch,
-        json: true,
-        timeout_secs: 120,
-        watch_secs: 8,
-        seed: 5,
-        database: format!("autobook_test_demo_{id}"),
-        namespace: format!("t-demo-{id}"),
-        connections: Connections {
-            database_url: autobook_tests::database_url(),
-            amqp_url: autobook_tests::amqp_url(),
-            redis_url: autobook_tests::redis_url(),
-        },
-    };
+    let args = demo_args(60, Scenario::Watch, 5, 8);
     let summary = autobook::demo::execute(&args).await.unwrap();
     assert_eq!(summary.lost, 0, "{summary:?}");
     assert!(

@@ -27,15 +27,11 @@ pub async fn run(
         ..OrchestratorConfig::default()
     };
     tracing::info!(namespace = %args.services.namespace, "orchestrator starting");
-    let flag_settings = &args.services.flags;
-    let flags = crate::flag_store::open(
-        &flag_settings.config()?,
-        flag_settings
-            .flags_database_url
-            .as_deref()
-            .unwrap_or(&args.services.connections.database_url),
-    )
-    .await?;
+    let flags = args
+        .services
+        .flags
+        .open(&args.services.connections.database_url)
+        .await?;
     let result = runtime::run(
         role.pool.clone(),
         role.broker.clone(),

@@ -27,15 +27,11 @@ pub async fn run(
     let config = args
         .providers
         .worker_config(args.prefetch, instance, throttle);
-    let flag_settings = &args.services.flags;
-    let flags = crate::flag_store::open(
-        &flag_settings.config()?,
-        flag_settings
-            .flags_database_url
-            .as_deref()
-            .unwrap_or(&args.services.connections.database_url),
-    )
-    .await?;
+    let flags = args
+        .services
+        .flags
+        .open(&args.services.connections.database_url)
+        .await?;
     tracing::info!(roles = ?kinds, "workers starting");
     let result = autobook_workers::run(
         &kinds,

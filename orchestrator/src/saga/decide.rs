@@ -280,19 +280,7 @@ pub fn decide(
             // Deferred again (a duplicate): stay paused.
             Message::StepDeferred(_) => Ok(Decision::new(saga, saga.phase.clone(), Vec::new())),
             // The step was carried out after all (an earlier delivery): settle it.
-            reply => decide(
-                &Saga {
-                    phase: waiting.as_ref().clone(),
-                    ..saga.clone()
-                },
-                reply,
-                now,
-                policy,
-            )
-            .map_err(|error| match error {
-                DecideError::IllegalTransition { .. } => illegal(),
-                other => other,
-            }),
+            reply => settle_late(saga, waiting, reply, now, policy),
         };
     }
     if let Phase::OutcomeUnknown { waiting, .. } = &saga.phase {
@@ -309,19 +297,7 @@ pub fn decide(
                 status: saga.phase.status(),
             }),
             // A late answer to the waiting step settles it as if it had come in time.
-            reply => decide(
-                &Saga {
-                    phase: waiting.as_ref().clone(),
-                    ..saga.clone()
-                },
-                reply,
-                now,
-                policy,
-            )
-            .map_err(|error| match error {
-                DecideError::IllegalTransition { .. } => illegal(),
-                other => other,
-            }),
+            reply => settle_late(saga, waiting, reply, now, policy),
         };
     }
     step(saga, message, now, policy).map(|mut decision| {
@@ -331,6 +307,29 @@ pub fn decide(
             decision.saga.compensation_attempts = 0;
         }
         decision
+    })
+}
+
+/// A late answer to the step a waiting phase (paused, outcome unknown)
+/// stands for settles it as if it had come in time; a refusal names the
+/// waiting phase's own status.
+fn settle_late(
+    saga: &Saga,
+    waiting: &Phase,
+    reply: &Message,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Decision, DecideError> {
+    let in_time = Saga {
+        phase: waiting.clone(),
+        ..saga.clone()
+    };
+    decide(&in_time, reply, now, policy).map_err(|error| match error {
+        DecideError::IllegalTransition { .. } => DecideError::IllegalTransition {
+            status: saga.phase.status(),
+            message_type: reply.message_type(),
+        },
+        other => other,
     })
 }
 
