@@ -161,8 +161,9 @@ async fn spawn_without_order_worker() -> TestSystem {
     .await
 }
 
-/// Submits a trip and waits until its hold is placed (the order command is
-/// then queued for the absent order worker).
+/// Submits a trip and waits until its hold is placed and the saga has
+/// moved to ordering (the order command is then queued for the absent
+/// order worker).
 async fn held(system: &TestSystem) -> Uuid {
     let mut authorized = system.observe(&["payment.authorized"]).await;
     let id = system.submit(trip()).await;
@@ -171,6 +172,8 @@ async fn held(system: &TestSystem) -> Uuid {
         .await
         .expect("the hold is placed");
     assert_eq!(event.saga_id, id);
+    // And the saga has taken it in: it is ordering.
+    system.handled(event.message_id).await;
     id
 }
 
