@@ -88,7 +88,7 @@ pub async fn scan(
     let mut resumed = 0;
     loop {
         let rows = sqlx::query(
-            "SELECT id, state->'trip'->>'user_id' AS user_id FROM sagas \
+            "SELECT id, user_id FROM sagas \
              WHERE status = 'paused' AND id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
@@ -103,8 +103,8 @@ pub async fn scan(
             .iter()
             .filter_map(|row| {
                 let id: Uuid = row.get("id");
-                let user: Option<String> = row.get("user_id");
-                let allowed = flags.decide(user.as_deref().unwrap_or("")).money_may_move();
+                let user: String = row.get("user_id");
+                let allowed = flags.decide(&user).money_may_move();
                 (allowed && !asked.contains_key(&id)).then_some(id)
             })
             .collect();

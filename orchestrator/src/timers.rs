@@ -28,6 +28,11 @@ pub struct TimerConfig {
     pub batch_size: i64,
     /// Longest sleep between checks.
     pub max_sleep: Duration,
+    /// Fired timers are deleted once they are this old (they are only a
+    /// record: the message they fired is in the outbox and the audit).
+    pub keep_fired: Duration,
+    /// Fired timers deleted per statement.
+    pub purge_batch: i64,
 }
 
 impl Default for TimerConfig {
@@ -35,9 +40,14 @@ impl Default for TimerConfig {
         TimerConfig {
             batch_size: 100,
             max_sleep: Duration::from_secs(1),
+            keep_fired: Duration::from_secs(7 * 24 * 3600),
+            purge_batch: 1000,
         }
     }
 }
+
+/// How many rounds of the loop pass between purges of old fired timers.
+const PURGE_EVERY_ROUNDS: u64 = 600;
 
 /// Fires due timers until `shutdown`, by `clock`'s time: sleeps until the
 /// next timer is due (at most `max_sleep`) or the clock is advanced.
@@ -48,8 +58,17 @@ pub async fn run_timers(
     shutdown: CancellationToken,
 ) {
     let mut advances = clock.advances();
+    let mut rounds: u64 = 0;
     while !shutdown.is_cancelled() {
         advances.mark_seen();
+        if rounds.is_multiple_of(PURGE_EVERY_ROUNDS) {
+            let before =
+                clock.now() - chrono::Duration::from_std(config.keep_fired).unwrap_or_default();
+            if let Err(error) = purge_fired(&pool, before, config.purge_batch).await {
+                tracing::warn!(%error, "purging fired timers failed; trying again later");
+            }
+        }
+        rounds = rounds.wrapping_add(1);
         let sleep = match fire_due(&pool, clock.now(), config.batch_size).await {
             Ok(fired) if fired as i64 >= config.batch_size => Duration::ZERO,
             Ok(_) => next_due_in(&pool, &clock)
@@ -102,8 +121,9 @@ pub async fn fire_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<u
         fired.push(id);
     }
     if !fired.is_empty() {
-        sqlx::query("UPDATE saga_timers SET fired_at = now() WHERE id = ANY($1)")
+        sqlx::query("UPDATE saga_timers SET fired_at = $2 WHERE id = ANY($1)")
             .bind(&fired[..])
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         sqlx::query("SELECT pg_notify($1, '')")
@@ -114,6 +134,31 @@ pub async fn fire_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<u
     tx.commit().await?;
     metrics::counter!(TIMERS_FIRED).increment(fired.len() as u64);
     Ok(fired.len())
+}
+
+/// Deletes timers that fired before `before`, `batch` rows per statement
+/// until none is left; returns how many. Idempotent.
+pub async fn purge_fired(
+    pool: &PgPool,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    let mut purged = 0;
+    loop {
+        let deleted = sqlx::query(
+            "DELETE FROM saga_timers WHERE id IN ( \
+             SELECT id FROM saga_timers WHERE fired_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(batch.max(1))
+        .execute(pool)
+        .await?
+        .rows_affected();
+        purged += deleted;
+        if deleted < batch.max(1) as u64 {
+            return Ok(purged);
+        }
+    }
 }
 
 /// The span of firing one timer, child of the span that scheduled it.

@@ -285,3 +285,53 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn fired_timers_are_purged_once_old_in_batches_and_only_them() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let saga = Uuid::now_v7();
+    let now = Utc::now();
+    store
+        .handle(&Envelope::new(saga, trip()), now)
+        .await
+        .unwrap();
+    // Five timers fired ten days ago, one fired yesterday, one not fired.
+    let timer = serde_json::json!({"kind": "recheck_step", "idempotency_key": "k"});
+    for fired in [Some(10); 5]
+        .into_iter()
+        .chain([Some(1), None])
+        .map(|days: Option<i64>| days.map(|d| now - chrono::Duration::days(d)))
+    {
+        sqlx::query(
+            "INSERT INTO saga_timers (saga_id, timer, due_at, fired_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(saga)
+        .bind(&timer)
+        .bind(now)
+        .bind(fired)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let week_ago = now - chrono::Duration::days(7);
+    let purged = autobook_orchestrator::timers::purge_fired(&db.pool, week_ago, 2)
+        .await
+        .unwrap();
+    assert_eq!(purged, 5, "every old fired timer, two per statement");
+    assert_eq!(
+        autobook_orchestrator::timers::purge_fired(&db.pool, week_ago, 2)
+            .await
+            .unwrap(),
+        0,
+        "purging again finds nothing"
+    );
+    let left = db
+        .count(
+            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND timer->>'idempotency_key' = 'k'",
+            saga,
+        )
+        .await;
+    assert_eq!(left, 2, "the recent fired timer and the pending one stay");
+    db.drop().await;
+}
