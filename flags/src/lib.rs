@@ -39,4 +39,4 @@ pub mod source;
 pub use decision::{DenyReason, FlagDecision, decide, fail_closed};
 pub use error::FlagError;
 pub use provider::{FlagConfig, ProviderKind, open};
-pub use source::{FixedFlags, FlagSource};
+pub use source::{FixedFlags, FlagSource, wait_for_decision};

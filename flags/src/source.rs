@@ -3,8 +3,13 @@
 //! evaluation never waits on the network and can be made before every step
 //! that moves money.
 
+use std::time::Duration;
+
+use tokio::sync::watch;
+
 use crate::decision::{FlagDecision, fail_closed};
 use crate::error::FlagError;
+use crate::postgres::reader::Refreshes;
 
 /// Where the kill switch and the `auto_booking_pipeline_enabled` flag come
 /// from.
@@ -21,6 +26,38 @@ pub trait FlagSource: Send + Sync {
     /// [`crate::DenyReason::Unavailable`].
     fn decide(&self, user_id: &str) -> FlagDecision {
         fail_closed(self.evaluate(user_id))
+    }
+
+    /// Announces every refresh of the provider's copy, for a provider that
+    /// keeps one up to date in the background (PostgreSQL); None otherwise.
+    fn refreshes(&self) -> Option<watch::Receiver<Refreshes>> {
+        None
+    }
+}
+
+/// Waits until the decision for `user_id` satisfies `wanted`, looking again
+/// after every refresh of the source's copy, at most `timeout`. A source
+/// that does not announce its refreshes is looked at once. Returns whether
+/// the decision came.
+pub async fn wait_for_decision(
+    source: &dyn FlagSource,
+    user_id: &str,
+    timeout: Duration,
+    wanted: impl Fn(FlagDecision) -> bool,
+) -> bool {
+    let Some(mut refreshes) = source.refreshes() else {
+        return wanted(source.decide(user_id));
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        refreshes.borrow_and_update();
+        if wanted(source.decide(user_id)) {
+            return true;
+        }
+        match tokio::time::timeout_at(deadline, refreshes.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return wanted(source.decide(user_id)),
+        }
     }
 }
 
@@ -51,6 +88,14 @@ impl FlagSource for FixedFlags {
 mod tests {
     use super::*;
     use crate::decision::DenyReason;
+
+    #[tokio::test]
+    async fn a_source_without_refreshes_is_looked_at_once() {
+        let allowed = FixedFlags::Decision(FlagDecision::Allowed);
+        let wait = std::time::Duration::from_secs(3600);
+        assert!(wait_for_decision(&allowed, "usr_1", wait, |d| d.money_may_move()).await);
+        assert!(!wait_for_decision(&allowed, "usr_1", wait, |d| !d.money_may_move()).await);
+    }
 
     #[test]
     fn an_unreadable_source_fails_closed_through_the_trait() {

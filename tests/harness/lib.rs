@@ -118,26 +118,50 @@ impl TestSystem {
         self.stack().cancel(saga_id).await.unwrap()
     }
 
-    /// Waits (at most 15 s, checking every 20 ms: nothing announces it)
-    /// until the orchestrator has handled `message_id` (it is in the inbox).
+    /// Waits (at most 15 s) until the orchestrator has handled `message_id`:
+    /// its row is in the inbox. The orchestrator announces no inbox rows, so
+    /// the test database gets a trigger that does.
     pub async fn handled(&self, message_id: Uuid) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let found: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM inbox WHERE message_id = $1)")
-                    .bind(message_id)
-                    .fetch_one(&self.stack().pool)
-                    .await
-                    .unwrap();
-            if found {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "message {message_id} was not handled within 15 s"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let pool = &self.stack().pool;
+        sqlx::raw_sql(
+            "CREATE OR REPLACE FUNCTION test_inbox_announce() RETURNS trigger \
+             LANGUAGE plpgsql AS $$ BEGIN \
+             PERFORM pg_notify('test_inbox', NEW.message_id::text); RETURN NEW; END $$; \
+             CREATE OR REPLACE TRIGGER test_inbox_announce AFTER INSERT ON inbox \
+             FOR EACH ROW EXECUTE FUNCTION test_inbox_announce();",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .unwrap();
+        listener.listen("test_inbox").await.unwrap();
+        let in_inbox = || async {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM inbox WHERE message_id = $1)",
+            )
+            .bind(message_id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+        };
+        if in_inbox().await {
+            return;
         }
+        let wanted = message_id.to_string();
+        let waited = tokio::time::timeout(Duration::from_secs(15), async {
+            while let Ok(notification) = listener.recv().await {
+                if notification.payload() == wanted {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(
+            waited.is_ok() && in_inbox().await,
+            "message {message_id} was not handled within 15 s"
+        );
     }
 
     /// Waits (at most 30 s) until the saga's status is `status`, one of the

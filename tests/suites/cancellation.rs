@@ -2,6 +2,7 @@
 //! is held, after booking (Duffel's two-step cancel, a refund of what the
 //! fare allows, the emails), cancelling twice, and cancels racing bookings.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use autobook_contracts::Step;
@@ -150,17 +151,44 @@ async fn a_booked_trip_cancelled_is_cancelled_at_the_airline_and_refunded_as_the
     system.teardown().await;
 }
 
+/// The answers a cancel is sent right after, in the order a booking gives them.
+const CANCEL_AFTER: &[&str] = &[
+    "search.offers_found",
+    "payment.authorized",
+    "order.created",
+    "payment.captured",
+    "notification.sent",
+];
+
 #[tokio::test]
 async fn cancels_racing_bookings_each_end_in_one_consistent_outcome() {
     let system = spawn().await;
+    // Each trip is cancelled the moment one of its steps answers, so the
+    // cancel races the next step: right after submitting, after the search,
+    // after the hold, after the order, after the capture, after the email.
+    let mut answers = system.observe(CANCEL_AFTER).await;
+    let mut waiting: HashMap<Uuid, &str> = HashMap::new();
     let mut ids = Vec::new();
-    for n in 0..16u64 {
+    for n in 0..18 {
         let id = system.submit(trip()).await;
-        // Cancel at staggered moments of the booking: some before the
-        // search answers, some mid-payment, some after the booking.
-        tokio::time::sleep(Duration::from_millis(n * 15)).await;
-        system.cancel(id).await;
+        match CANCEL_AFTER.get(n % (CANCEL_AFTER.len() + 1)) {
+            Some(step) => {
+                waiting.insert(id, step);
+            }
+            None => system.cancel(id).await,
+        }
         ids.push(id);
+    }
+    while !waiting.is_empty() {
+        let answer = answers
+            .next(Duration::from_secs(30))
+            .await
+            .expect("every trip's step answers");
+        let step = answer.message_type().as_str();
+        if waiting.get(&answer.saga_id) == Some(&step) {
+            waiting.remove(&answer.saga_id);
+            system.cancel(answer.saga_id).await;
+        }
     }
     for id in &ids {
         system.reaches(*id, "cancelled").await;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use autobook_contracts::notification::FailureReason;
 use autobook_flags::postgres::{ChangeNote, set_kill_switch};
+use autobook_flags::wait_for_decision;
 use autobook_orchestrator::saga::Phase;
 use autobook_sandbox::Ledger;
 use autobook_tests::trips::trip;
@@ -23,17 +24,15 @@ async fn throw_switch(system: &TestSystem, on: bool) {
     set_kill_switch(&system.stack().pool, on, &note)
         .await
         .unwrap();
-    // The flags announce no change through their trait: look until the
-    // shared copy says so (LISTEN/NOTIFY makes it a matter of milliseconds).
-    let flags = system.stack().flags.clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while flags.decide(USER).money_may_move() == on {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the flags did not see the switch within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // The roles' shared copy sees it on its next refresh (LISTEN/NOTIFY).
+    let seen = wait_for_decision(
+        system.stack().flags.as_ref(),
+        USER,
+        Duration::from_secs(5),
+        |decision| decision.money_may_move() != on,
+    )
+    .await;
+    assert!(seen, "the flags did not see the switch within 5 s");
 }
 
 fn belongs(metadata: &std::collections::BTreeMap<String, String>, id: Uuid) -> bool {

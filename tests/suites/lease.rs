@@ -2,7 +2,7 @@
 //! that only grow, a paused former holder refused by Redis and by a fenced
 //! PostgreSQL write, and no lease at all without Redis.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::Connection;
 use uuid::Uuid;
@@ -10,8 +10,15 @@ use uuid::Uuid;
 use autobook_workers::lease::{Lease, Leases};
 
 fn leases() -> Leases {
-    let namespace = format!("t-lease-{}", Uuid::new_v4().simple());
-    Leases::redis(&autobook_tests::redis_url(), &namespace).unwrap()
+    leases_in(&namespace())
+}
+
+fn namespace() -> String {
+    format!("t-lease-{}", Uuid::new_v4().simple())
+}
+
+fn leases_in(namespace: &str) -> Leases {
+    Leases::redis(&autobook_tests::redis_url(), namespace).unwrap()
 }
 
 const TTL: Duration = Duration::from_secs(30);
@@ -44,20 +51,38 @@ async fn a_lease_has_one_holder_and_each_grant_a_greater_token() {
 
 #[tokio::test]
 async fn a_paused_former_holder_is_refused_everywhere() {
-    let leases = leases();
-    let paused = leases
-        .acquire("sweeper", "a", Duration::from_millis(200))
+    let namespace = namespace();
+    let leases = leases_in(&namespace);
+    let paused = leases.acquire("sweeper", "a", TTL).await.unwrap();
+    assert_eq!(leases.acquire("sweeper", "b", TTL).await, None);
+    // The holder "pauses" past its time to live: Redis lets the key lapse,
+    // here at once instead of after the TTL, and another takes over.
+    let key = format!("{namespace}:lease:sweeper");
+    let mut redis = redis::Client::open(autobook_tests::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
         .await
         .unwrap();
-    // The holder "pauses" past its time to live; another takes over.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let current = loop {
-        if let Some(lease) = leases.acquire("sweeper", "b", TTL).await {
-            break lease;
-        }
-        assert!(Instant::now() < deadline, "the lease never lapsed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let ttl_ms: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        ttl_ms > 0 && ttl_ms <= 30_000,
+        "the lease lapses by itself: {ttl_ms} ms"
+    );
+    let lapsed: i64 = redis::cmd("PEXPIRE")
+        .arg(&key)
+        .arg(0)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(lapsed, 1);
+    let current = leases
+        .acquire("sweeper", "b", TTL)
+        .await
+        .expect("the lease lapsed");
     assert!(current.token > paused.token);
     assert!(!leases.renew(&paused, TTL).await);
     assert!(!leases.release(&paused).await);

@@ -201,27 +201,16 @@ fn child_env(
     database_url: &str,
     sandbox: &RunningSandbox,
 ) -> Vec<(String, String)> {
-    [
-        ("DATABASE_URL", database_url.to_owned()),
-        ("AMQP_URL", args.connections.amqp_url.clone()),
-        ("REDIS_URL", args.connections.redis_url.clone()),
-        ("AUTOBOOK_NAMESPACE", args.namespace.clone()),
-        // Trips that find nothing end at once: this run measures bookings.
-        ("AUTOBOOK_NO_WATCH", "true".to_owned()),
-        ("AUTOBOOK_LOG_FORMAT", "json".to_owned()),
-        ("AUTOBOOK_DB_POOL", args.db_pool.to_string()),
-        ("DUFFEL_BASE_URL", sandbox.duffel_url.clone()),
-        ("STRIPE_BASE_URL", sandbox.stripe_url.clone()),
-        ("EMAIL_BASE_URL", sandbox.email_url.clone()),
-        // The sandbox is on the other end: limits that never bind, still
-        // checked in Redis as in production.
-        ("DUFFEL_RATE_LIMIT", "1000000".to_owned()),
-        ("STRIPE_RATE_LIMIT", "1000000".to_owned()),
-        ("EMAIL_RATE_LIMIT", "1000000".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    // The sandbox is on the other end: limits that never bind, still
+    // checked in Redis as in production.
+    crate::chaos::children::role_env(
+        &args.connections,
+        database_url,
+        &args.namespace,
+        args.db_pool,
+        sandbox,
+        1_000_000,
+    )
 }
 
 /// Every phase: migrate, run the system, read the records, the memory

@@ -414,27 +414,17 @@ fn child_env(
     sandbox: &autobook_sandbox::RunningSandbox,
 ) -> Vec<(String, String)> {
     let delays: Vec<String> = args.retry_delays_ms.iter().map(u32::to_string).collect();
-    [
-        ("DATABASE_URL", database_url.to_owned()),
-        ("AMQP_URL", args.connections.amqp_url.clone()),
-        ("REDIS_URL", args.connections.redis_url.clone()),
-        ("AUTOBOOK_NAMESPACE", args.namespace.clone()),
-        // Trips that find nothing end at once: this run measures bookings.
-        ("AUTOBOOK_NO_WATCH", "true".to_owned()),
-        ("AUTOBOOK_LOG_FORMAT", "json".to_owned()),
-        ("AUTOBOOK_RETRY_DELAYS_MS", delays.join(",")),
-        ("AUTOBOOK_DB_POOL", args.db_pool.to_string()),
-        ("DUFFEL_BASE_URL", sandbox.duffel_url.clone()),
-        ("STRIPE_BASE_URL", sandbox.stripe_url.clone()),
-        ("EMAIL_BASE_URL", sandbox.email_url.clone()),
-        // The sandbox, not a real provider, is on the other end.
-        ("DUFFEL_RATE_LIMIT", "2000".to_owned()),
-        ("STRIPE_RATE_LIMIT", "2000".to_owned()),
-        ("EMAIL_RATE_LIMIT", "2000".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    // The sandbox, not a real provider, is on the other end.
+    let mut env = children::role_env(
+        &args.connections,
+        database_url,
+        &args.namespace,
+        args.db_pool,
+        sandbox,
+        2000,
+    );
+    env.push(("AUTOBOOK_RETRY_DELAYS_MS".to_owned(), delays.join(",")));
+    env
 }
 
 /// `autobook migrate` as a child (database, schema, topology).

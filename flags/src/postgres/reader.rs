@@ -136,14 +136,18 @@ impl FlagSource for PgFlagReader {
     fn provider(&self) -> &'static str {
         "postgres"
     }
+
+    fn refreshes(&self) -> Option<watch::Receiver<Refreshes>> {
+        Some(self.refreshes.clone())
+    }
 }
 
 /// How many refreshes the background task has attempted, and how many read
 /// the store.
-#[derive(Debug, Clone, Copy, Default)]
-struct Refreshes {
-    attempted: u64,
-    succeeded: u64,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshes {
+    pub attempted: u64,
+    pub succeeded: u64,
 }
 
 /// Why the refresher woke up.

@@ -34,6 +34,7 @@ pub fn requested(saga: &Saga) -> Result<Decision, DecideError> {
             (None, Some(_)) => return Err(nothing()),
         }),
         Phase::Booked { booking, .. } => Ok(cancel_booking(saga, booking)),
+        // A step in flight: remembered, unwound when the step answers.
         Phase::Authorizing { .. }
         | Phase::Ordering { .. }
         | Phase::Capturing { .. }
@@ -44,21 +45,19 @@ pub fn requested(saga: &Saga) -> Result<Decision, DecideError> {
         | Phase::Notifying {
             outcome: Outcome::Booked { .. },
             ..
-        } if !saga.cancel_requested => Ok(Decision {
-            saga: Saga {
-                cancel_requested: true,
-                ..saga.clone()
-            },
-            effects: Vec::new(),
-        }),
-        Phase::Authorizing { .. }
-        | Phase::Ordering { .. }
-        | Phase::Capturing { .. }
-        | Phase::ReleasingHold { .. }
-        | Phase::CancellingOrder { .. }
-        | Phase::OutcomeUnknown { .. }
-        | Phase::Stuck { .. }
-        | Phase::Notifying { .. }
+        } => {
+            if saga.cancel_requested {
+                return Err(nothing());
+            }
+            Ok(Decision {
+                saga: Saga {
+                    cancel_requested: true,
+                    ..saga.clone()
+                },
+                effects: Vec::new(),
+            })
+        }
+        Phase::Notifying { .. }
         | Phase::CancellingBooking { .. }
         | Phase::Refunding { .. }
         | Phase::Failed { .. }
