@@ -134,6 +134,24 @@ personal_type!(
     PhoneNumber, "E.164 phone number: + followed by 8 to 15 digits", parse_phone
 );
 
+/// What erasure leaves in place of personal data: values that still parse
+/// as the contract types (so an erased saga still loads) and name nobody.
+pub mod erased {
+    /// In place of a given or family name.
+    pub const NAME: &str = "Erased";
+    /// In place of a date of birth.
+    pub const BORN_ON: &str = "1900-01-01";
+    /// In place of an email address (`.invalid` never resolves).
+    pub const EMAIL: &str = "erased@erased.invalid";
+    /// In place of a phone number.
+    pub const PHONE: &str = "+10000000000";
+
+    /// Whether `value` is one of the placeholders.
+    pub fn is_placeholder(value: &str) -> bool {
+        [NAME, BORN_ON, EMAIL, PHONE].contains(&value)
+    }
+}
+
 /// Gender as airlines record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -245,6 +263,20 @@ mod tests {
             !shown.contains("Amelia") && !shown.contains("example.com"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn erased_placeholders_parse_as_the_contract_types() {
+        let p: Passenger = serde_json::from_value(serde_json::json!({
+            "title": "mr", "gender": "m", "given_name": erased::NAME, "family_name": erased::NAME,
+            "born_on": erased::BORN_ON, "email": erased::EMAIL, "phone_number": erased::PHONE
+        }))
+        .unwrap();
+        assert_eq!(p.given_name.expose(), erased::NAME);
+        assert_eq!(p.email.expose(), erased::EMAIL);
+        assert_eq!(p.phone_number.expose(), erased::PHONE);
+        assert_eq!(p.born_on.to_string(), erased::BORN_ON);
+        assert!(erased::is_placeholder(erased::EMAIL) && !erased::is_placeholder("Amelia"));
     }
 
     #[test]
