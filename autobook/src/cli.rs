@@ -285,6 +285,10 @@ pub struct DemoArgs {
     /// The demo database is created on this PostgreSQL server.
     #[command(flatten)]
     pub connections: Connections,
+    /// The keys personal data is sealed under (as for the roles); a fresh
+    /// random key when unset (the demo database is new on every run).
+    #[arg(long, env = "AUTOBOOK_DATA_KEYS", hide_env_values = true)]
+    pub data_keys: Option<crate::settings::DataKeys>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use autobook_contracts::Topology;
 use autobook_flags::launchdarkly::{FlagKeys, SdkKey};
 use autobook_flags::postgres::ReaderConfig;
 use autobook_flags::{FlagConfig, ProviderKind};
+use autobook_vault::Keyring;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
@@ -74,9 +75,53 @@ pub struct ServiceSettings {
     pub duplicate_deliveries: bool,
     #[command(flatten)]
     pub flags: FlagSettings,
+    /// The keys personal data is sealed under: `kid:base64key[,kid:base64key…]`
+    /// (32-byte keys; the first seals, all open). Required by the
+    /// orchestrator, the workers and the `ops` commands that read
+    /// travellers' data. Set it in the environment, not on the command line.
+    #[arg(long, env = "AUTOBOOK_DATA_KEYS", hide_env_values = true)]
+    pub data_keys: Option<DataKeys>,
+}
+
+/// `AUTOBOOK_DATA_KEYS` as given, parsed by [`ServiceSettings::vault`] so
+/// that a bad value is reported without being echoed. Never printed.
+#[derive(Clone)]
+pub struct DataKeys(String);
+
+impl std::fmt::Debug for DataKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKeys(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for DataKeys {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(DataKeys(value.to_owned()))
+    }
+}
+
+impl DataKeys {
+    /// The keyring; an error naming the problem, never the keys.
+    pub fn keyring(&self) -> anyhow::Result<Keyring> {
+        Keyring::parse(&self.0).map_err(|e| anyhow::anyhow!("AUTOBOOK_DATA_KEYS: {e}"))
+    }
 }
 
 impl ServiceSettings {
+    /// The keyring from `AUTOBOOK_DATA_KEYS`; an error (naming the problem,
+    /// never the keys) when it is missing or malformed.
+    pub fn vault(&self) -> anyhow::Result<Keyring> {
+        let Some(keys) = &self.data_keys else {
+            anyhow::bail!(
+                "AUTOBOOK_DATA_KEYS is not set: the keys travellers' personal data is sealed \
+                 under, as kid:base64key[,kid:base64key...] (32-byte keys, the first one seals)"
+            );
+        };
+        keys.keyring()
+    }
+
     /// The broker topology these settings name.
     pub fn topology(&self) -> anyhow::Result<Topology> {
         let topology = Topology::new(&self.namespace)

@@ -21,6 +21,7 @@ use autobook_flags::{FlagConfig, FlagSource};
 use autobook_orchestrator::clock::Clock;
 use autobook_orchestrator::runtime::OrchestratorConfig;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
+use autobook_vault::Keyring;
 use autobook_workers::WorkerKind;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
@@ -58,6 +59,9 @@ pub struct StackConfig {
     /// A separate database holding the flag tables, instead of
     /// `database_url`. Unreachable, the flags deny until they are read.
     pub flags_database_url: Option<String>,
+    /// The keys personal data is sealed under (default: one random key,
+    /// which lives as long as this config).
+    pub vault: Keyring,
 }
 
 impl StackConfig {
@@ -93,6 +97,7 @@ impl StackConfig {
             flags: FlagConfig::default(),
             flags_database_url: None,
             worker_kinds: WorkerKind::ALL.to_vec(),
+            vault: Keyring::generate("local").expect("\"local\" is a valid key id"),
         }
     }
 }
@@ -109,6 +114,9 @@ pub struct Stack {
     /// The orchestrators' clock; [`Stack::advance_clock`] moves it together
     /// with the sandbox's.
     pub clock: Clock,
+    /// The keyring every role seals personal data with: open what they
+    /// stored with it.
+    pub vault: Keyring,
     shutdown: CancellationToken,
     roles: JoinSet<anyhow::Result<()>>,
     /// The workers started with the stack.
@@ -154,7 +162,7 @@ impl Stack {
                 ..config.orchestrator.clone()
             };
             let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
-            let flags = flags.clone();
+            let (flags, vault) = (flags.clone(), config.vault.clone());
             let span = tracing::info_span!("role", role = "orchestrator", instance = n);
             roles.spawn(
                 async move {
@@ -162,6 +170,7 @@ impl Stack {
                         pool,
                         broker,
                         flags,
+                        vault,
                         orchestrator,
                         shutdown,
                     )
@@ -178,6 +187,7 @@ impl Stack {
             publisher,
             flags,
             clock,
+            vault: config.vault.clone(),
             shutdown,
             roles,
             workers,
@@ -200,16 +210,20 @@ impl Stack {
                 ..self.workers.clone()
             };
             let kinds = kinds.to_vec();
-            let (pool, broker, flags, stop) = (
+            let (pool, broker, flags, vault, stop) = (
                 self.pool.clone(),
                 self.broker.clone(),
                 self.flags.clone(),
+                self.vault.clone(),
                 stop.clone(),
             );
             let span = tracing::info_span!("role", role = "worker", instance = n);
             tasks.spawn(
                 async move {
-                    Ok(autobook_workers::run(&kinds, pool, broker, workers, flags, stop).await?)
+                    Ok(
+                        autobook_workers::run(&kinds, pool, broker, vault, workers, flags, stop)
+                            .await?,
+                    )
                 }
                 .instrument(span),
             );

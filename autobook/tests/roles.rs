@@ -17,6 +17,7 @@ use autobook::services;
 use autobook_broker::{Broker, Publisher};
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::watch::until_finished;
+use autobook_vault::Keyring;
 use scrape::Check;
 
 fn env_or(name: &str, default: &str) -> String {
@@ -78,6 +79,7 @@ async fn separate_role_processes_book_a_trip() {
     let worker_ops = format!("127.0.0.1:{}", free_port());
     let sandbox_ops = format!("127.0.0.1:{}", free_port());
     let binary = env!("CARGO_BIN_EXE_autobook");
+    let vault = Keyring::generate("k1").unwrap();
     let run = |args: &[&str]| {
         let mut command = Command::new(binary);
         command
@@ -88,6 +90,7 @@ async fn separate_role_processes_book_a_trip() {
             .env("DUFFEL_BASE_URL", format!("http://127.0.0.1:{}", ports[1]))
             .env("STRIPE_BASE_URL", format!("http://127.0.0.1:{}", ports[2]))
             .env("EMAIL_BASE_URL", format!("http://127.0.0.1:{}", ports[3]))
+            .env("AUTOBOOK_DATA_KEYS", vault.expose_env_value())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         command
@@ -140,7 +143,7 @@ async fn separate_role_processes_book_a_trip() {
     let pool = autobook_orchestrator::db::connect(&database_url, 2)
         .await
         .unwrap();
-    let finished = until_finished(&pool, saga_id, Duration::from_secs(60))
+    let finished = until_finished(&pool, &vault, saga_id, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(finished.map(|row| row.status).as_deref(), Some("booked"));

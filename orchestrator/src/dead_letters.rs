@@ -10,6 +10,8 @@
 //! database error the delivery is nacked back onto its queue after a pause:
 //! nothing is ever dropped or dead-lettered again. Several orchestrators
 //! may archive at once; they compete for the queues like any consumers.
+//! A body may carry personal data (a trip request, an order): it is stored
+//! sealed with the keyring, and `autobook ops dlq` opens it.
 
 use std::time::Duration;
 
@@ -31,6 +33,7 @@ use autobook_broker::{Broker, BrokerError};
 use autobook_contracts::QueueRole;
 use autobook_contracts::envelope::{MAX_MESSAGE_BYTES, sanitize};
 use autobook_contracts::topology::headers;
+use autobook_vault::Keyring;
 
 use crate::metric_definitions::DEAD_LETTERS_ARCHIVED;
 
@@ -210,8 +213,13 @@ fn storable_json(value: &Value) -> Value {
     }
 }
 
-/// Stores one dead letter; false when a row with its id exists already.
-pub async fn archive(pool: &PgPool, record: &DeadLetterRecord) -> Result<bool, sqlx::Error> {
+/// Stores one dead letter, its body sealed with `vault`; false when a row
+/// with its id exists already.
+pub async fn archive(
+    pool: &PgPool,
+    vault: &Keyring,
+    record: &DeadLetterRecord,
+) -> Result<bool, sqlx::Error> {
     let text = |s: &String| storable(s);
     let optional = |s: &Option<String>| s.as_deref().map(storable);
     let inserted = sqlx::query(
@@ -233,7 +241,7 @@ pub async fn archive(pool: &PgPool, record: &DeadLetterRecord) -> Result<bool, s
     .bind(storable_json(&record.headers))
     .bind(optional(&record.content_type))
     .bind(record.properties.as_ref().map(storable_json))
-    .bind(&record.body)
+    .bind(vault.seal_bytes(&record.body))
     .execute(pool)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -244,12 +252,13 @@ pub async fn archive(pool: &PgPool, record: &DeadLetterRecord) -> Result<bool, s
 pub async fn run_archiver(
     pool: PgPool,
     broker: Broker,
+    vault: Keyring,
     config: ArchiverConfig,
     shutdown: CancellationToken,
 ) {
     let mut failures: u32 = 0;
     while !shutdown.is_cancelled() {
-        match consume(&pool, &broker, &config, &shutdown).await {
+        match consume(&pool, &broker, &vault, &config, &shutdown).await {
             Ok(()) if shutdown.is_cancelled() => break,
             Ok(()) => {
                 failures = failures.saturating_add(1);
@@ -273,6 +282,7 @@ pub async fn run_archiver(
 async fn consume(
     pool: &PgPool,
     broker: &Broker,
+    vault: &Keyring,
     config: &ArchiverConfig,
     shutdown: &CancellationToken,
 ) -> Result<(), BrokerError> {
@@ -309,7 +319,7 @@ async fn consume(
             next = deliveries.next() => match next {
                 Some((role, Ok(delivery))) => {
                     let fallback = topology.queue(role);
-                    settle(pool, role, &fallback, delivery, config.retry_pause, shutdown).await;
+                    settle(pool, vault, role, &fallback, delivery, config.retry_pause, shutdown).await;
                 }
                 // The channel or connection is lost: consume again on a new one.
                 Some((_, Err(error))) => break Err(BrokerError::Channel(error)),
@@ -335,6 +345,7 @@ async fn stop(channel: &Channel, tags: &[String]) {
 /// after a pause.
 async fn settle(
     pool: &PgPool,
+    vault: &Keyring,
     role: QueueRole,
     fallback_source: &str,
     delivery: lapin::message::Delivery,
@@ -349,7 +360,7 @@ async fn settle(
         fallback_source,
         Utc::now(),
     );
-    let settled = match archive(pool, &record).await {
+    let settled = match archive(pool, vault, &record).await {
         Ok(inserted) => {
             if inserted {
                 metrics::counter!(DEAD_LETTERS_ARCHIVED, "queue" => role.as_str()).increment(1);

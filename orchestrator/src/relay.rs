@@ -8,7 +8,8 @@
 //! [`OUTBOX_CHANNEL`] or the polling interval, whichever comes first.
 //! Each row is published in a `publish` span (publisher `relay`), child of
 //! the span that wrote the row, whose context goes into the message's
-//! `traceparent` header.
+//! `traceparent` header. Bodies are stored sealed and opened here, just
+//! before they are published.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ use uuid::Uuid;
 use autobook_broker::{OutgoingMessage, PublishError, Publisher};
 use autobook_contracts::MessageType;
 use autobook_contracts::trace::TraceContext;
+use autobook_vault::Keyring;
 
 use crate::metric_definitions::{
     OUTBOX_PUBLISH_DELAY_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS,
@@ -59,6 +61,7 @@ pub enum RelayError {
 pub async fn run_relay(
     pool: PgPool,
     publisher: Publisher,
+    vault: Keyring,
     config: RelayConfig,
     shutdown: CancellationToken,
 ) {
@@ -66,7 +69,7 @@ pub async fn run_relay(
     let listener = tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
     let mut failures: u32 = 0;
     while !shutdown.is_cancelled() {
-        let delay = match relay_batch(&pool, &publisher, config.batch_size).await {
+        let delay = match relay_batch(&pool, &publisher, &vault, config.batch_size).await {
             Ok(count) if count as i64 >= config.batch_size => {
                 failures = 0;
                 continue;
@@ -125,6 +128,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
 pub async fn relay_batch(
     pool: &PgPool,
     publisher: &Publisher,
+    vault: &Keyring,
     limit: i64,
 ) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
@@ -149,6 +153,13 @@ pub async fn relay_batch(
             tracing::error!(message_type = %type_name, "outbox row of an unknown message type left in place");
             continue;
         };
+        let body = match vault.open_bytes(row.get::<&[u8], _>("body")) {
+            Ok(body) => body.into_owned(),
+            Err(error) => {
+                tracing::error!(%error, "outbox row that cannot be opened left in place");
+                continue;
+            }
+        };
         ids.push(row.get::<i64, _>("id"));
         waited.push(row.get::<f64, _>("waited"));
         messages.push(OutgoingMessage {
@@ -159,7 +170,7 @@ pub async fn relay_batch(
             trace: row
                 .get::<Option<String>, _>("traceparent")
                 .and_then(|tp| TraceContext::parse(&tp, row.get("tracestate"))),
-            body: row.get::<Vec<u8>, _>("body"),
+            body,
         });
     }
     autobook_broker::crash::point("relay.before_publish");

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::ResumeRequested;
 use autobook_flags::{DenyReason, FlagDecision, FlagSource};
+use autobook_vault::Keyring;
 
 use crate::metric_definitions::SAGAS_RESUMED;
 use crate::store::OUTBOX_CHANNEL;
@@ -58,6 +59,7 @@ pub fn worth_scanning(global: FlagDecision) -> bool {
 /// Runs until `shutdown`.
 pub async fn run_resumer(
     pool: PgPool,
+    vault: Keyring,
     flags: Arc<dyn FlagSource>,
     config: ResumerConfig,
     shutdown: CancellationToken,
@@ -66,7 +68,7 @@ pub async fn run_resumer(
     while !shutdown.is_cancelled() {
         if worth_scanning(flags.decide("")) {
             asked.retain(|_, at| at.elapsed() < config.ask_again_after);
-            if let Err(error) = scan(&pool, flags.as_ref(), &config, &mut asked).await {
+            if let Err(error) = scan(&pool, &vault, flags.as_ref(), &config, &mut asked).await {
                 tracing::warn!(%error, "resumer scan failed; retrying");
             }
         }
@@ -80,6 +82,7 @@ pub async fn run_resumer(
 /// One pass over every paused saga; returns how many were asked to resume.
 pub async fn scan(
     pool: &PgPool,
+    vault: &Keyring,
     flags: &dyn FlagSource,
     config: &ResumerConfig,
     asked: &mut HashMap<Uuid, Instant>,
@@ -109,7 +112,7 @@ pub async fn scan(
             })
             .collect();
         if !allowed.is_empty() {
-            request(pool, &allowed).await?;
+            request(pool, vault, &allowed).await?;
             let now = Instant::now();
             asked.extend(allowed.iter().map(|id| (*id, now)));
             resumed += allowed.len();
@@ -122,7 +125,7 @@ pub async fn scan(
 }
 
 /// Puts one resume request per saga in the outbox and wakes the relay.
-async fn request(pool: &PgPool, sagas: &[Uuid]) -> Result<(), sqlx::Error> {
+async fn request(pool: &PgPool, vault: &Keyring, sagas: &[Uuid]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     for saga_id in sagas {
         let envelope = Envelope::new(
@@ -131,7 +134,7 @@ async fn request(pool: &PgPool, sagas: &[Uuid]) -> Result<(), sqlx::Error> {
                 by: "flags_allow".into(),
             },
         );
-        crate::store::enqueue(&mut tx, &envelope).await?;
+        crate::store::enqueue(&mut tx, &envelope, vault).await?;
     }
     sqlx::query("SELECT pg_notify($1, '')")
         .bind(OUTBOX_CHANNEL)

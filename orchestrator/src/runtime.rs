@@ -12,6 +12,7 @@ use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
 
 use autobook_flags::FlagSource;
+use autobook_vault::Keyring;
 
 use crate::clock::Clock;
 use crate::consumer::EventHandler;
@@ -59,11 +60,13 @@ impl Default for OrchestratorConfig {
 }
 
 /// Runs until `shutdown` is cancelled. The topology must be declared.
-/// `flags` admits arriving trips and resumes paused sagas.
+/// `flags` admits arriving trips and resumes paused sagas; `vault` seals
+/// the personal data the orchestrator stores (states, outbox, dead letters).
 pub async fn run(
     pool: PgPool,
     broker: Broker,
     flags: Arc<dyn FlagSource>,
+    vault: Keyring,
     config: OrchestratorConfig,
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
@@ -72,17 +75,20 @@ pub async fn run(
     let relay = tokio::spawn(run_relay(
         pool.clone(),
         publisher.clone().with_origin("relay"),
+        vault.clone(),
         config.relay.clone(),
         shutdown.clone(),
     ));
     let timers = tokio::spawn(run_timers(
         pool.clone(),
+        vault.clone(),
         config.clock.clone(),
         config.timers.clone(),
         shutdown.clone(),
     ));
     let resumer = tokio::spawn(run_resumer(
         pool.clone(),
+        vault.clone(),
         flags.clone(),
         config.resumer.clone(),
         shutdown.clone(),
@@ -101,12 +107,13 @@ pub async fn run(
         tokio::spawn(run_archiver(
             pool.clone(),
             broker.clone(),
+            vault.clone(),
             archiver,
             shutdown.clone(),
         ))
     });
     let handler = Arc::new(EventHandler::new(
-        SagaStore::new(pool, config.policy.clone()).with_flags(flags),
+        SagaStore::new(pool, config.policy.clone(), vault).with_flags(flags),
         config.clock.clone(),
     ));
     let options = ConsumerOptions {

@@ -17,6 +17,7 @@ use autobook_broker::propagation;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::{SagaTimer, TimerFired};
 use autobook_contracts::trace::TraceContext;
+use autobook_vault::Keyring;
 
 use crate::clock::Clock;
 use crate::metric_definitions::TIMERS_FIRED;
@@ -53,6 +54,7 @@ const PURGE_EVERY_ROUNDS: u64 = 600;
 /// next timer is due (at most `max_sleep`) or the clock is advanced.
 pub async fn run_timers(
     pool: PgPool,
+    vault: Keyring,
     clock: Clock,
     config: TimerConfig,
     shutdown: CancellationToken,
@@ -69,7 +71,7 @@ pub async fn run_timers(
             }
         }
         rounds = rounds.wrapping_add(1);
-        let sleep = match fire_due(&pool, clock.now(), config.batch_size).await {
+        let sleep = match fire_due(&pool, &vault, clock.now(), config.batch_size).await {
             Ok(fired) if fired as i64 >= config.batch_size => Duration::ZERO,
             Ok(_) => next_due_in(&pool, &clock)
                 .await
@@ -88,8 +90,14 @@ pub async fn run_timers(
     }
 }
 
-/// Moves the timers due at `now` to the outbox; returns how many fired.
-pub async fn fire_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<usize, sqlx::Error> {
+/// Moves the timers due at `now` to the outbox (sealed with `vault`);
+/// returns how many fired.
+pub async fn fire_due(
+    pool: &PgPool,
+    vault: &Keyring,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
         "SELECT id, saga_id, timer, traceparent, tracestate FROM saga_timers \
@@ -114,7 +122,7 @@ pub async fn fire_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<u
                 envelope.trace = propagation::of_span(&span)
                     .or_else(|| scheduled_in.map(|trace| trace.child()))
                     .unwrap_or(envelope.trace);
-                crate::store::enqueue(&mut tx, &envelope).await?;
+                crate::store::enqueue(&mut tx, &envelope, vault).await?;
             }
             Err(error) => tracing::error!(%saga_id, %error, "unreadable timer discarded"),
         }

@@ -202,13 +202,15 @@ impl TestSystem {
     }
 
     pub async fn saga(&self, id: Uuid) -> Option<SagaRow> {
-        load_saga(&self.stack().pool, id).await.unwrap()
+        load_saga(&self.stack().pool, &self.stack().vault, id)
+            .await
+            .unwrap()
     }
 
     /// Waits (at most 30 s) for the saga to reach a terminal status.
     pub async fn finished(&self, id: Uuid) -> SagaRow {
-        let pool = &self.stack().pool;
-        if let Some(row) = until_finished(pool, id, Duration::from_secs(30))
+        let stack = self.stack();
+        if let Some(row) = until_finished(&stack.pool, &stack.vault, id, Duration::from_secs(30))
             .await
             .unwrap()
         {

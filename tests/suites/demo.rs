@@ -22,6 +22,7 @@ fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> De
             amqp_url: autobook_tests::amqp_url(),
             redis_url: autobook_tests::redis_url(),
         },
+        data_keys: None,
     }
 }
 

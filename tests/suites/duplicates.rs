@@ -43,7 +43,8 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
     );
     for row in &commands {
         let message_type: String = row.get("message_type");
-        let body: Vec<u8> = row.get("body");
+        // Stored sealed: published as the relay would, opened.
+        let body = system.stack().vault.open_bytes(row.get("body")).unwrap();
         system
             .publish_raw(&system.topology.commands_exchange(), &message_type, &body)
             .await;
@@ -82,7 +83,7 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
     .fetch_one(&system.stack().pool)
     .await
     .unwrap();
-    let search = Envelope::decode(&probe).unwrap();
+    let search = Envelope::decode(&system.stack().vault.open_bytes(&probe).unwrap()).unwrap();
     let stale = Envelope::new(
         id,
         autobook_contracts::events::SearchFailed {
@@ -131,7 +132,12 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left() {
     .fetch_one(&system.stack().pool)
     .await
     .unwrap();
-    let body: Vec<u8> = notify.get("body");
+    let body = system
+        .stack()
+        .vault
+        .open_bytes(notify.get("body"))
+        .unwrap()
+        .into_owned();
     let command = Envelope::decode(&body).unwrap();
     let key = command.message.idempotency_key().unwrap().clone();
     // The state a handler leaves behind when storing its reply failed.

@@ -14,9 +14,11 @@ use autobook_contracts::{Envelope, IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
 use autobook_tests::trips::{trip, trip_with};
+use autobook_vault::Keyring;
 
 struct Db {
     pool: PgPool,
+    vault: Keyring,
     name: String,
 }
 
@@ -30,7 +32,11 @@ async fn database() -> Db {
         .unwrap();
     let pool = autobook_orchestrator::db::connect(&url, 8).await.unwrap();
     autobook_orchestrator::db::migrate(&pool).await.unwrap();
-    Db { pool, name }
+    Db {
+        pool,
+        vault: Keyring::generate("k1").unwrap(),
+        name,
+    }
 }
 
 impl Db {
@@ -62,7 +68,7 @@ fn offers(saga: Uuid) -> Message {
 #[tokio::test]
 async fn a_redelivered_message_is_recognised_and_changes_nothing() {
     let db = database().await;
-    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
     let saga = Uuid::now_v7();
     let start = Envelope::new(saga, trip());
     assert!(matches!(
@@ -76,7 +82,7 @@ async fn a_redelivered_message_is_recognised_and_changes_nothing() {
         store.handle(&start, Utc::now()).await.unwrap(),
         Handled::Duplicate
     );
-    let row = load_saga(&db.pool, saga).await.unwrap().unwrap();
+    let row = load_saga(&db.pool, &db.vault, saga).await.unwrap().unwrap();
     assert_eq!(row.version, 1);
     assert_eq!(
         db.count("SELECT count(*) FROM outbox WHERE saga_id = $1", saga)
@@ -104,7 +110,7 @@ async fn a_redelivered_message_is_recognised_and_changes_nothing() {
 #[tokio::test]
 async fn concurrent_events_for_one_saga_are_serialised_by_version() {
     let db = database().await;
-    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
     let saga = Uuid::now_v7();
     store
         .handle(&Envelope::new(saga, trip()), Utc::now())
@@ -134,7 +140,7 @@ async fn concurrent_events_for_one_saga_are_serialised_by_version() {
         })
         .count();
     assert_eq!((applied, refused), (1, 1), "{results:?}");
-    let row = load_saga(&db.pool, saga).await.unwrap().unwrap();
+    let row = load_saga(&db.pool, &db.vault, saga).await.unwrap().unwrap();
     assert_eq!(row.version, 2);
     assert_eq!(
         db.count("SELECT count(*) FROM saga_audit WHERE saga_id = $1", saga)
@@ -153,7 +159,7 @@ async fn concurrent_events_for_one_saga_are_serialised_by_version() {
 #[tokio::test]
 async fn rejected_messages_leave_no_trace() {
     let db = database().await;
-    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
     let orphan = Uuid::now_v7();
     let result = store
         .handle(&Envelope::new(orphan, offers(orphan)), Utc::now())
@@ -192,7 +198,7 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         recheck_delay: Duration::ZERO,
         ..Policy::default()
     };
-    let store = SagaStore::new(db.pool.clone(), policy);
+    let store = SagaStore::new(db.pool.clone(), policy, db.vault.clone());
     let saga = Uuid::now_v7();
     let now = Utc::now();
     store
@@ -252,12 +258,12 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         3
     );
 
-    let fired = autobook_orchestrator::timers::fire_due(&db.pool, now, 10)
+    let fired = autobook_orchestrator::timers::fire_due(&db.pool, &db.vault, now, 10)
         .await
         .unwrap();
     assert_eq!(fired, 1);
     assert_eq!(
-        autobook_orchestrator::timers::fire_due(&db.pool, now, 10)
+        autobook_orchestrator::timers::fire_due(&db.pool, &db.vault, now, 10)
             .await
             .unwrap(),
         0,
@@ -289,7 +295,7 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
 #[tokio::test]
 async fn fired_timers_are_purged_once_old_in_batches_and_only_them() {
     let db = database().await;
-    let store = SagaStore::new(db.pool.clone(), Policy::default());
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
     let saga = Uuid::now_v7();
     let now = Utc::now();
     store

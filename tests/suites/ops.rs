@@ -221,6 +221,7 @@ async fn exhaust_compensation(system: &TestSystem, saga_id: Uuid, key: &Idempote
 async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
     let system = spawn_ops().await;
     let pool = system.stack().pool.clone();
+    let vault = system.stack().vault.clone();
 
     let retried = Uuid::now_v7();
     let key = start_failing_void(&system, retried).await;
@@ -239,7 +240,10 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
     assert!(stuck.render().contains(&retried.to_string()));
     let bogus = ops_saga::list(&pool, "needs_help", 50).await.unwrap_err();
     assert!(bogus.to_string().contains("unknown saga status"), "{bogus}");
-    let shown = ops_saga::show(&pool, retried).await.unwrap().unwrap();
+    let shown = ops_saga::show(&pool, &vault, retried)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         shown
             .details
@@ -252,6 +256,7 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
     // The provider is back (the scripted failures are used up): retry.
     let outcome = ops_saga::request(
         &pool,
+        &vault,
         retried,
         OperatorAction::Retry,
         "ana",
@@ -288,7 +293,10 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
         ("canceled", 0),
         "the retried void released the hold"
     );
-    let report = ops_saga::show(&pool, retried).await.unwrap().unwrap();
+    let report = ops_saga::show(&pool, &vault, retried)
+        .await
+        .unwrap()
+        .unwrap();
     let by_hand = report
         .history
         .iter()
@@ -311,7 +319,7 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
 
     // A saga that is not stuck refuses both, and does not change.
     for action in [OperatorAction::Retry, OperatorAction::Abort] {
-        let refused = ops_saga::request(&pool, retried, action, "ana", "again")
+        let refused = ops_saga::request(&pool, &vault, retried, action, "ana", "again")
             .await
             .unwrap();
         let RequestResult::Refused(refusal) = &refused.result else {
@@ -321,9 +329,16 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
         assert!(refusal.reason.contains("failed"), "{refusal:?}");
     }
     assert_eq!(system.saga(retried).await.unwrap().version, done.version);
-    let missing = ops_saga::request(&pool, Uuid::now_v7(), OperatorAction::Retry, "ana", "x")
-        .await
-        .unwrap();
+    let missing = ops_saga::request(
+        &pool,
+        &vault,
+        Uuid::now_v7(),
+        OperatorAction::Retry,
+        "ana",
+        "x",
+    )
+    .await
+    .unwrap();
     assert!(missing.refused());
 
     // Another stuck saga, settled outside autobook: abort it.
@@ -332,6 +347,7 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
     exhaust_compensation(&system, aborted, &key).await;
     let outcome = ops_saga::request(
         &pool,
+        &vault,
         aborted,
         OperatorAction::Abort,
         "bo",
@@ -355,7 +371,10 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
         (operator.as_str(), reason.as_str()),
         ("bo", "hold voided in the Stripe dashboard")
     );
-    let report = ops_saga::show(&pool, aborted).await.unwrap().unwrap();
+    let report = ops_saga::show(&pool, &vault, aborted)
+        .await
+        .unwrap()
+        .unwrap();
     let last = report.history.last().unwrap();
     assert_eq!(
         (last.message_type.as_str(), last.note.as_deref()),
@@ -364,7 +383,7 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
             Some("bo: hold voided in the Stripe dashboard")
         )
     );
-    let again = ops_saga::request(&pool, aborted, OperatorAction::Retry, "bo", "oops")
+    let again = ops_saga::request(&pool, &vault, aborted, OperatorAction::Retry, "bo", "oops")
         .await
         .unwrap();
     assert!(again.refused(), "an aborted saga stays aborted");
@@ -382,6 +401,7 @@ async fn a_stuck_saga_is_listed_retried_or_aborted_by_an_operator() {
 async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     let system = spawn_ops().await;
     let pool = system.stack().pool.clone();
+    let vault = system.stack().vault.clone();
     let publisher = system.stack().publisher.clone();
     let topology = system.topology.clone();
 
@@ -432,12 +452,13 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
         by_role(QueueRole::Payment).source_queue,
         topology.queue(QueueRole::Payment)
     );
-    let detail = dlq::show(&pool, garbage.id).await.unwrap().unwrap();
+    let detail = dlq::show(&pool, &vault, garbage.id).await.unwrap().unwrap();
     assert_eq!(detail.body, "{not json");
     assert_eq!(detail.headers["x-autobook-error-code"], "not_json");
     assert!(detail.render().contains("{not json"));
     let refused = dlq::replay(
         &pool,
+        &vault,
         Some(&publisher),
         &Selection::One(garbage.id),
         false,
@@ -467,6 +488,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             .unwrap();
     let dry = dlq::replay(
         &pool,
+        &vault,
         None,
         &Selection::Matching {
             role: Some(QueueRole::Payment),
@@ -489,6 +511,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     restore_ledger(&system, fixed).await;
     let replayed = dlq::replay(
         &pool,
+        &vault,
         Some(&publisher),
         &Selection::Matching {
             role: Some(QueueRole::Payment),
@@ -569,6 +592,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     let stale = archived(&pool, fixed, "illegal_transition").await;
     let refused = dlq::replay(
         &pool,
+        &vault,
         Some(&publisher),
         &Selection::One(stale),
         false,
@@ -601,6 +625,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     let early_letter = archived(&pool, early_saga, "unknown_saga").await;
     let too_soon = dlq::replay(
         &pool,
+        &vault,
         Some(&publisher),
         &Selection::One(early_letter),
         false,
@@ -615,6 +640,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     let old_void = start_unclaimable_void(&system, early_saga).await;
     let replayed = dlq::replay(
         &pool,
+        &vault,
         Some(&publisher),
         &Selection::Matching {
             role: None,
@@ -642,9 +668,16 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     assert_eq!(handled.as_deref(), Some("payment.voided"));
     // Now the dead-lettered void of that saga is stale; replaying the
     // event again finds it handled.
-    let again = dlq::replay(&pool, Some(&publisher), &Selection::All, false, "ana")
-        .await
-        .unwrap();
+    let again = dlq::replay(
+        &pool,
+        &vault,
+        Some(&publisher),
+        &Selection::All,
+        false,
+        "ana",
+    )
+    .await
+    .unwrap();
     let outcome_of = |id| {
         again
             .reports
@@ -667,6 +700,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     );
     let twice = dlq::replay(
         &pool,
+        &vault,
         Some(&publisher),
         &Selection::One(early_letter),
         false,

@@ -27,6 +27,7 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
             amqp_url: autobook_tests::amqp_url(),
             redis_url: autobook_tests::redis_url(),
         },
+        data_keys: None,
     }
 }
 

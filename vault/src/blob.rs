@@ -38,6 +38,12 @@ pub fn blob_kid(bytes: &[u8]) -> Option<&str> {
     split(bytes)?.ok().map(|(kid, _)| kid)
 }
 
+/// What every blob sealed under `kid` starts with (to find, in SQL, the
+/// rows a rotation must visit).
+pub fn blob_prefix(kid: &str) -> Vec<u8> {
+    [BLOB_MAGIC, kid.as_bytes(), b":"].concat()
+}
+
 fn blob_aad(kid: &str) -> Vec<u8> {
     [BLOB_MAGIC, kid.as_bytes()].concat()
 }

@@ -36,7 +36,7 @@ pub mod json;
 pub mod keyring;
 pub mod text;
 
-pub use blob::{blob_kid, is_sealed_blob};
+pub use blob::{blob_kid, blob_prefix, is_sealed_blob};
 pub use error::{KeyringError, VaultError};
 pub use json::{PII_FIELDS, json_holds_plaintext_pii, json_kids, placeholder_for, redact_json};
 pub use keyring::{ENV_VAR, Keyring};

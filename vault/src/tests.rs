@@ -112,6 +112,11 @@ fn rotation_opens_old_values_and_seals_under_the_new_key() {
             .map(|s| k2.open_str(&s).unwrap()),
         Some("plain".into())
     );
+    assert_eq!(
+        rotating.reseal_str(erased::NAME).unwrap(),
+        None,
+        "placeholders stay"
+    );
     // followed_by gives the same keyring.
     let same = k2.followed_by(&k1).followed_by(&k2);
     assert_eq!(same.expose_env_value(), rotating.expose_env_value());
@@ -123,6 +128,7 @@ fn bytes_round_trip_pass_through_and_rotate() {
     let body = br#"{"payload":{"to":"amelia@example.com"}}"#;
     let sealed = k1.seal_bytes(body);
     assert!(sealed.starts_with(b"\0pii:v1:k1:"));
+    assert!(sealed.starts_with(&blob_prefix("k1")));
     assert!(!sealed.windows(7).any(|w| w == b"example"));
     assert_eq!(blob_kid(&sealed), Some("k1"));
     assert!(is_sealed_blob(&sealed));

@@ -5,6 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use autobook_contracts::personal::erased;
+
 use crate::error::VaultError;
 use crate::keyring::{Keyring, valid_kid};
 
@@ -53,10 +55,11 @@ impl Keyring {
         String::from_utf8(plaintext).map_err(|_| VaultError::Malformed("not UTF-8"))
     }
 
-    /// `value` sealed under the active key: `None` when it already is,
-    /// otherwise opened (if sealed under another key) and sealed again.
+    /// `value` sealed under the active key: `None` when it already is (or
+    /// is an erasure placeholder), otherwise opened (if sealed under
+    /// another key) and sealed again.
     pub fn reseal_str(&self, value: &str) -> Result<Option<String>, VaultError> {
-        if sealed_kid(value) == Some(self.active_kid()) {
+        if sealed_kid(value) == Some(self.active_kid()) || erased::is_placeholder(value) {
             return Ok(None);
         }
         Ok(Some(self.seal_str(&self.open_str(value)?)))

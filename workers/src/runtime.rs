@@ -12,6 +12,7 @@ use autobook_broker::consumer::ConsumerOptions;
 use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
 use autobook_flags::FlagSource;
+use autobook_vault::Keyring;
 
 use crate::notify::NotifyService;
 use crate::order::OrderService;
@@ -78,17 +79,20 @@ pub enum WorkerError {
 }
 
 /// Runs the given roles until `shutdown`, then drains them. The payment
-/// and order workers ask `flags` before every call that moves money.
+/// and order workers ask `flags` before every call that moves money;
+/// `vault` seals the replies kept in the call ledger.
 pub async fn run(
     kinds: &[WorkerKind],
     pool: PgPool,
     broker: Broker,
+    vault: Keyring,
     config: WorkerConfig,
     flags: Arc<dyn FlagSource>,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
     let launcher = Launcher {
         pool,
+        vault,
         publisher: Publisher::open(&broker).await?.with_origin("worker"),
         broker,
         shutdown: shutdown.clone(),
@@ -154,6 +158,7 @@ pub async fn run(
 /// What every consumer of this process shares.
 struct Launcher {
     pool: PgPool,
+    vault: Keyring,
     publisher: Publisher,
     broker: Broker,
     shutdown: CancellationToken,
@@ -170,6 +175,7 @@ impl Launcher {
         let handler = Arc::new(CommandHandler::new(
             self.pool.clone(),
             self.publisher.clone(),
+            self.vault.clone(),
             service,
         ));
         let (broker, publisher, shutdown) = (

@@ -17,6 +17,7 @@ use autobook_contracts::events::OffersFound;
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::{self, Effect, Policy};
+use autobook_vault::Keyring;
 
 use super::driver::{Workload, drive};
 use super::pacing::Pacer;
@@ -55,6 +56,7 @@ pub fn batch_size(concurrency: usize) -> usize {
 /// Row values of one parked saga: id, user id, state and timer (JSON).
 fn parked(
     trip: &TripRequest,
+    vault: &Keyring,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(Uuid, String, String, String)> {
     let id = Uuid::now_v7();
@@ -82,21 +84,28 @@ fn parked(
             Effect::Send(_) => None,
         })
         .context("a watched saga schedules its next search")?;
+    let state = vault.seal_json(&serde_json::to_value(&decision.saga)?);
     Ok((
         id,
         decision.saga.trip.user_id.as_str().to_owned(),
-        serde_json::to_string(&decision.saga)?,
+        serde_json::to_string(&state)?,
         serde_json::to_string(timer)?,
     ))
 }
 
-/// Writes `count` parked sagas (and their timers) built from `trip`.
-pub async fn park(pool: &PgPool, trip: &TripRequest, count: usize) -> anyhow::Result<()> {
+/// Writes `count` parked sagas (and their timers) built from `trip`, their
+/// personal data sealed with `vault` as the orchestrator would.
+pub async fn park(
+    pool: &PgPool,
+    vault: &Keyring,
+    trip: &TripRequest,
+    count: usize,
+) -> anyhow::Result<()> {
     let mut left = count;
     while left > 0 {
         let now = Utc::now();
         let rows = (0..left.min(INSERT_BATCH))
-            .map(|_| parked(trip, now))
+            .map(|_| parked(trip, vault, now))
             .collect::<anyhow::Result<Vec<_>>>()?;
         left -= rows.len();
         let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
@@ -128,13 +137,20 @@ pub async fn park(pool: &PgPool, trip: &TripRequest, count: usize) -> anyhow::Re
     Ok(())
 }
 
+/// Where and how waiting sagas are parked: copies of `template`, sealed
+/// with the roles' keyring.
+pub struct Parking<'a> {
+    pub pool: &'a PgPool,
+    pub vault: &'a Keyring,
+    pub template: &'a TripRequest,
+}
+
 /// Measures the orchestrator (`pid`) at each level: parks sagas up to the
 /// level, runs a batch of live trips through the system, reads its memory.
 pub async fn measure(
-    pool: &PgPool,
+    parking: Parking<'_>,
     orchestrator: u32,
     workload: &mut impl Workload,
-    template: &TripRequest,
     waiting: usize,
     concurrency: usize,
     stall: Duration,
@@ -144,7 +160,13 @@ pub async fn measure(
     let mut measured = Vec::new();
     for level in levels(waiting) {
         eprintln!("bench: memory with {level} sagas waiting");
-        park(pool, template, level - parked_so_far).await?;
+        park(
+            parking.pool,
+            parking.vault,
+            parking.template,
+            level - parked_so_far,
+        )
+        .await?;
         parked_so_far = level;
         let pacer = Pacer::new(batch_size(concurrency), concurrency, 0)?;
         let window = drive(workload, pacer, &probe, stall).await?;
@@ -182,8 +204,13 @@ mod tests {
         )
         .pop()
         .expect("one trip");
-        let (id, user, state, timer) = parked(&trip, Utc::now()).expect("parks");
-        let saga: autobook_orchestrator::saga::Saga = serde_json::from_str(&state).expect("state");
+        let vault = Keyring::generate("k1").unwrap();
+        let (id, user, state, timer) = parked(&trip, &vault, Utc::now()).expect("parks");
+        assert!(!state.contains(trip.contact_email.expose()), "sealed");
+        let state = vault
+            .open_json(serde_json::from_str(&state).unwrap())
+            .unwrap();
+        let saga: autobook_orchestrator::saga::Saga = serde_json::from_value(state).expect("state");
         assert_eq!(saga.id, id);
         assert_eq!(saga.phase.status(), "watching");
         assert!(!saga.phase.is_terminal());

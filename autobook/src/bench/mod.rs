@@ -42,6 +42,7 @@ use autobook_broker::{Broker, Publisher};
 use autobook_contracts::Topology;
 use autobook_contracts::trip::TripRequest;
 use autobook_sandbox::{Faults, Ports, RunningSandbox, SandboxConfig};
+use autobook_vault::Keyring;
 
 use crate::chaos::children::Launcher;
 use crate::cli::Scenario;
@@ -162,13 +163,15 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
     )
     .await
     .context("starting the sandbox")?;
+    // A fresh key for a fresh database, shared with the role processes.
+    let vault = Keyring::generate("bench")?;
     let launcher = Launcher {
         exe: std::env::current_exe().context("finding this executable")?,
-        env: child_env(args, &database_url, &sandbox),
+        env: child_env(args, &vault, &database_url, &sandbox),
         log_dir: log_dir.clone(),
         epoch: Instant::now(),
     };
-    let result = measure(args, &launcher, &database_url, &topology).await;
+    let result = measure(args, &launcher, &vault, &database_url, &topology).await;
     sandbox.shutdown().await;
     // A failed clean-up is reported, never put in place of the run's result.
     if let Err(error) = crate::demo::clear_topology(&args.connections.amqp_url, &topology).await {
@@ -198,6 +201,7 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
 /// Environment of the role processes: this run's database, namespace and sandbox.
 fn child_env(
     args: &BenchArgs,
+    vault: &Keyring,
     database_url: &str,
     sandbox: &RunningSandbox,
 ) -> Vec<(String, String)> {
@@ -205,6 +209,7 @@ fn child_env(
     // checked in Redis as in production.
     crate::chaos::children::role_env(
         &args.connections,
+        vault,
         database_url,
         &args.namespace,
         args.db_pool,
@@ -218,6 +223,7 @@ fn child_env(
 async fn measure(
     args: &BenchArgs,
     launcher: &Launcher,
+    vault: &Keyring,
     database_url: &str,
     topology: &Topology,
 ) -> anyhow::Result<BenchReport> {
@@ -233,7 +239,7 @@ async fn measure(
     .await
     .context("connecting to RabbitMQ")?;
     let mut roles = Roles::start(launcher.clone())?;
-    let measured = run_system(args, &pool, &broker, &mut roles).await;
+    let measured = run_system(args, &pool, &broker, vault, &mut roles).await;
     let graceful = roles.stop().await;
     broker.close().await;
     let mut report = measured?;
@@ -272,6 +278,7 @@ async fn run_system(
     args: &BenchArgs,
     pool: &PgPool,
     broker: &Broker,
+    vault: &Keyring,
     roles: &mut Roles,
 ) -> anyhow::Result<BenchReport> {
     wait_until_consuming(broker).await?;
@@ -299,11 +306,15 @@ async fn run_system(
         roles.restart_orchestrator().await?;
         wait_until_consuming(broker).await?;
         let orchestrator = roles.orchestrator().context("no orchestrator running")?;
-        let levels = memory::measure(
+        let parking = memory::Parking {
             pool,
+            vault,
+            template: &template,
+        };
+        let levels = memory::measure(
+            parking,
             orchestrator,
             &mut workload,
-            &template,
             args.waiting,
             args.concurrency,
             stall,

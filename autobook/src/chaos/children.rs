@@ -78,13 +78,25 @@ impl Slot {
 }
 
 /// How children are started: the binary, their environment, where logs go.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Launcher {
     pub exe: PathBuf,
     pub env: Vec<(String, String)>,
     pub log_dir: PathBuf,
     /// Start of the chaos period; every `at_ms` counts from here.
     pub epoch: Instant,
+}
+
+/// Names of the environment variables only: their values hold secrets
+/// (`AUTOBOOK_DATA_KEYS`, credentials in URLs).
+impl std::fmt::Debug for Launcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launcher")
+            .field("exe", &self.exe)
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("log_dir", &self.log_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Launcher {
@@ -448,9 +460,11 @@ pub fn new_records() -> SharedRecords {
 /// The environment every role child needs against this run: its database,
 /// broker namespace and Redis, JSON logs, trips that are not watched (the
 /// runs measure bookings), and the sandbox as the three providers with a
-/// rate limit of `rate_limit` calls per second each.
+/// rate limit of `rate_limit` calls per second each, and the run's keyring
+/// (`AUTOBOOK_DATA_KEYS`).
 pub fn role_env(
     connections: &crate::settings::Connections,
+    vault: &autobook_vault::Keyring,
     database_url: &str,
     namespace: &str,
     db_pool: u32,
@@ -471,6 +485,7 @@ pub fn role_env(
         ("DUFFEL_RATE_LIMIT", rate_limit.to_string()),
         ("STRIPE_RATE_LIMIT", rate_limit.to_string()),
         ("EMAIL_RATE_LIMIT", rate_limit.to_string()),
+        ("AUTOBOOK_DATA_KEYS", vault.expose_env_value()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -40,6 +40,7 @@ use autobook_contracts::Topology;
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, Ports, SandboxConfig};
+use autobook_vault::Keyring;
 
 use crate::cli::Scenario;
 use crate::demo::summary::{Finished, summarize};
@@ -179,9 +180,12 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     .await
     .context("starting the sandbox")?;
 
+    // A fresh key for a fresh database: the children seal with it, the
+    // summary opens with it.
+    let vault = Keyring::generate("chaos")?;
     let mut launcher = Launcher {
         exe: std::env::current_exe().context("finding this executable")?,
-        env: child_env(args, &database_url, &sandbox),
+        env: child_env(args, &vault, &database_url, &sandbox),
         log_dir: log_dir.clone(),
         epoch: Instant::now(),
     };
@@ -323,7 +327,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         let _ = keeper.task.await;
     }
 
-    let sagas = crate::demo::collect(&pool, &submitted).await?;
+    let sagas = crate::demo::collect(&pool, &vault, &submitted).await?;
     let phases: Vec<(Uuid, Phase)> = sagas
         .iter()
         .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
@@ -410,6 +414,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
 /// sandbox.
 fn child_env(
     args: &ChaosArgs,
+    vault: &Keyring,
     database_url: &str,
     sandbox: &autobook_sandbox::RunningSandbox,
 ) -> Vec<(String, String)> {
@@ -417,6 +422,7 @@ fn child_env(
     // The sandbox, not a real provider, is on the other end.
     let mut env = children::role_env(
         &args.connections,
+        vault,
         database_url,
         &args.namespace,
         args.db_pool,

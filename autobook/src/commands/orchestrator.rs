@@ -16,6 +16,7 @@ pub async fn run(
     metrics: Option<PrometheusHandle>,
 ) -> anyhow::Result<()> {
     let instance = instance_name("orchestrator", args.instance.as_deref());
+    let vault = args.services.vault()?;
     let role = Role::start(&args.services, &instance, logging, metrics).await?;
     let config = OrchestratorConfig {
         prefetch: args.prefetch,
@@ -26,7 +27,7 @@ pub async fn run(
         policy: args.watch.policy()?,
         ..OrchestratorConfig::default()
     };
-    tracing::info!(namespace = %args.services.namespace, "orchestrator starting");
+    tracing::info!(namespace = %args.services.namespace, data_key = vault.active_kid(), "orchestrator starting");
     let flags = args
         .services
         .flags
@@ -36,6 +37,7 @@ pub async fn run(
         role.pool.clone(),
         role.broker.clone(),
         flags,
+        vault,
         config,
         role.shutdown.clone(),
     )

@@ -16,6 +16,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let kinds = worker_kinds(&args.roles).map_err(|e| anyhow!(e))?;
     let instance = instance_name("worker", args.instance.as_deref());
+    let vault = args.services.vault()?;
     let role = Role::start(&args.services, &instance, logging, metrics).await?;
     let limits = args.providers.rate_limits();
     let throttle = Throttle::redis(
@@ -32,11 +33,12 @@ pub async fn run(
         .flags
         .open(&args.services.connections.database_url)
         .await?;
-    tracing::info!(roles = ?kinds, "workers starting");
+    tracing::info!(roles = ?kinds, data_key = vault.active_kid(), "workers starting");
     let result = autobook_workers::run(
         &kinds,
         role.pool.clone(),
         role.broker.clone(),
+        vault,
         config,
         flags,
         role.shutdown.clone(),

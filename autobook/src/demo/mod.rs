@@ -25,6 +25,7 @@ use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::saga::{Phase, Saga};
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
+use autobook_vault::Keyring;
 
 use crate::cli::{DemoArgs, LogSettings, Scenario};
 use crate::ops;
@@ -94,6 +95,9 @@ pub async fn execute_with(
         topology.clone(),
     );
     config.redis_url = Some(args.connections.redis_url.clone());
+    if let Some(keys) = &args.data_keys {
+        config.vault = keys.keyring()?;
+    }
     config.sandbox = SandboxConfig {
         faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
         seed: args.seed,
@@ -131,7 +135,7 @@ pub async fn execute_with(
         !args.json,
     )
     .await?;
-    let sagas = collect(&stack.pool, &submitted).await?;
+    let sagas = collect(&stack.pool, &stack.vault, &submitted).await?;
     let phases: Vec<(Uuid, Phase)> = sagas
         .iter()
         .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
@@ -220,6 +224,7 @@ pub(crate) async fn wait(
 /// Every submitted saga with its final phase (None if it never started or finished).
 pub(crate) async fn collect(
     pool: &PgPool,
+    vault: &Keyring,
     submitted: &HashMap<Uuid, DateTime<Utc>>,
 ) -> anyhow::Result<Vec<(Uuid, Finished)>> {
     let rows = sqlx::query("SELECT id, state, completed_at, terminal FROM sagas")
@@ -227,7 +232,10 @@ pub(crate) async fn collect(
         .await?;
     let mut stored: HashMap<Uuid, (Saga, Option<DateTime<Utc>>, bool)> = HashMap::new();
     for row in rows {
-        let saga: Saga = serde_json::from_value(row.get("state")).context("reading a saga")?;
+        let state = vault
+            .open_json(row.get("state"))
+            .context("opening a saga")?;
+        let saga: Saga = serde_json::from_value(state).context("reading a saga")?;
         stored.insert(
             row.get("id"),
             (saga, row.get("completed_at"), row.get("terminal")),

@@ -20,7 +20,8 @@
 //! de-duplicates it. Only after the broker confirms is the row marked
 //! replayed; a failed publish leaves it untouched. The row is locked
 //! (`FOR UPDATE SKIP LOCKED`) meanwhile, so two operators never replay the
-//! same dead letter at once.
+//! same dead letter at once. Bodies are stored sealed: `show` and
+//! `replay` open them with the keyring (`AUTOBOOK_DATA_KEYS`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,6 +41,7 @@ use autobook_broker::properties::for_replay;
 use autobook_contracts::topology::CONTENT_TYPE;
 use autobook_contracts::{Envelope, Message, MessageKind, QueueRole};
 use autobook_orchestrator::saga::{self, Policy, Saga};
+use autobook_vault::Keyring;
 
 use super::output::{Render, body_text, one_line, table, time, truncate};
 
@@ -286,8 +288,13 @@ impl Render for DeadLetterDetail {
     }
 }
 
-/// One archived dead letter; None if there is none with this id.
-pub async fn show(pool: &PgPool, id: Uuid) -> anyhow::Result<Option<DeadLetterDetail>> {
+/// One archived dead letter, its body opened with `vault`; None if there
+/// is none with this id.
+pub async fn show(
+    pool: &PgPool,
+    vault: &Keyring,
+    id: Uuid,
+) -> anyhow::Result<Option<DeadLetterDetail>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         summary_columns!(),
@@ -297,23 +304,26 @@ pub async fn show(pool: &PgPool, id: Uuid) -> anyhow::Result<Option<DeadLetterDe
     .fetch_optional(pool)
     .await
     .context("reading the dead-letter archive")?;
-    Ok(row.map(|row| {
-        let body: Vec<u8> = row.get("body");
-        let headers = match row.get::<Value, _>("headers") {
-            Value::Object(fields) => fields
-                .into_iter()
-                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        DeadLetterDetail {
-            summary: summary(&row),
-            archived_at: row.get("archived_at"),
-            content_type: row.get("content_type"),
-            headers,
-            body_bytes: body.len(),
-            body: body_text(&body, BODY_PREVIEW_BYTES),
-        }
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let body = vault
+        .open_bytes(row.get::<&[u8], _>("body"))
+        .context("opening the dead letter's body")?;
+    let headers = match row.get::<Value, _>("headers") {
+        Value::Object(fields) => fields
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    Ok(Some(DeadLetterDetail {
+        summary: summary(&row),
+        archived_at: row.get("archived_at"),
+        content_type: row.get("content_type"),
+        headers,
+        body_bytes: body.len(),
+        body: body_text(&body, BODY_PREVIEW_BYTES),
     }))
 }
 
@@ -561,6 +571,7 @@ async fn selected_ids(pool: &PgPool, selection: &Selection) -> anyhow::Result<Ve
 /// may be None only for a dry run.
 pub async fn replay(
     pool: &PgPool,
+    vault: &Keyring,
     publisher: Option<&Publisher>,
     selection: &Selection,
     dry_run: bool,
@@ -569,13 +580,14 @@ pub async fn replay(
     anyhow::ensure!(dry_run || publisher.is_some(), "replaying needs the broker");
     let mut reports = Vec::new();
     for id in selected_ids(pool, selection).await? {
-        reports.push(replay_one(pool, publisher, id, dry_run, operator).await?);
+        reports.push(replay_one(pool, vault, publisher, id, dry_run, operator).await?);
     }
     Ok(ReplaySummary { dry_run, reports })
 }
 
 async fn replay_one(
     pool: &PgPool,
+    vault: &Keyring,
     publisher: Option<&Publisher>,
     id: Uuid,
     dry_run: bool,
@@ -619,7 +631,10 @@ async fn replay_one(
     if let Some(at) = row.get::<Option<DateTime<Utc>>, _>("replayed_at") {
         return Ok(refused(format!("already replayed at {}", time(at))));
     }
-    let body: Vec<u8> = row.get("body");
+    let body = match vault.open_bytes(row.get::<&[u8], _>("body")) {
+        Ok(body) => body.into_owned(),
+        Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
+    };
     let role = match parse_role(row.get::<&str, _>("role")) {
         Ok(role) => role,
         Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
@@ -628,7 +643,7 @@ async fn replay_one(
         Ok(envelope) => envelope,
         Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
     };
-    let view = saga_view(&mut tx, &envelope).await?;
+    let view = saga_view(&mut tx, vault, &envelope).await?;
     if let Err(reason) = judge(&envelope, role, &view, Utc::now()) {
         return Ok(refused(reason));
     }
@@ -677,6 +692,7 @@ async fn replay_one(
 
 async fn saga_view(
     tx: &mut sqlx::Transaction<'_, Postgres>,
+    vault: &Keyring,
     envelope: &Envelope,
 ) -> anyhow::Result<SagaView> {
     let in_inbox: bool =
@@ -688,7 +704,10 @@ async fn saga_view(
         .bind(envelope.saga_id)
         .fetch_optional(&mut **tx)
         .await?;
-    let saga = state.map(|state| serde_json::from_value::<Saga>(state).map_err(|e| e.to_string()));
+    let saga = state.map(|state| {
+        let state = vault.open_json(state).map_err(|e| e.to_string())?;
+        serde_json::from_value::<Saga>(state).map_err(|e| e.to_string())
+    });
     Ok(SagaView { in_inbox, saga })
 }
 

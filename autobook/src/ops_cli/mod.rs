@@ -4,15 +4,19 @@
 //! - [`saga`]: `show`, `list`, `retry`, `abort`;
 //! - [`dlq`]: the dead-letter archive: `list`, `show`, `replay`, `purge`;
 //! - [`flags`]: the kill switch and the booking pipeline: `get`, `set`;
+//! - [`keys`]: the keys personal data is sealed under: `status`, `rotate`;
 //! - [`output`]: text tables and `--json`.
 //!
 //! Every action is a library function taking a pool (and, for replays, a
 //! publisher), so tests call them in-process; [`run`] only parses, connects
 //! and prints. A requested action that is refused makes the command exit
-//! non-zero.
+//! non-zero. Commands that read travellers' data (`saga show`, `retry`,
+//! `abort`, `cancel`, `dlq show`, `replay`, `keys rotate`) need
+//! `AUTOBOOK_DATA_KEYS`.
 
 pub mod dlq;
 pub mod flags;
+pub mod keys;
 pub mod output;
 pub mod saga;
 
@@ -23,6 +27,7 @@ use uuid::Uuid;
 
 use autobook_broker::{Broker, Publisher};
 use autobook_contracts::QueueRole;
+use autobook_vault::Keyring;
 
 use crate::settings::ServiceSettings;
 use output::emit;
@@ -51,6 +56,28 @@ pub enum OpsCommand {
     /// The kill switch and the booking pipeline: show or change them.
     #[command(subcommand)]
     Flags(flags::FlagsCommand),
+    /// The keys personal data is sealed under: status, rotate.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rows per key id, and rows still holding plaintext, in every table
+    /// that holds personal data.
+    Status {
+        /// Rows read per query.
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+    },
+    /// Re-seal under the active key (the first of AUTOBOOK_DATA_KEYS)
+    /// every value sealed under another key, and seal leftover plaintext.
+    /// Safe while the system runs; running it again changes nothing.
+    Rotate {
+        /// Rows per batch (one short transaction each).
+        #[arg(long, default_value_t = 200)]
+        batch: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,8 +204,10 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
 
 async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
     let json = args.json;
+    let vault = || args.services.vault();
     match &args.command {
-        OpsCommand::Saga(SagaCommand::Show { id }) => match saga::show(pool, *id).await? {
+        OpsCommand::Saga(SagaCommand::Show { id }) => match saga::show(pool, &vault()?, *id).await?
+        {
             Some(report) => emit(&report, json),
             None => anyhow::bail!("there is no saga {id}"),
         },
@@ -186,13 +215,13 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
             emit(&saga::list(pool, state, *limit).await?, json)
         }
         OpsCommand::Saga(SagaCommand::Retry(request)) => {
-            operator_request(pool, request, OperatorAction::Retry, json).await
+            operator_request(pool, &vault()?, request, OperatorAction::Retry, json).await
         }
         OpsCommand::Saga(SagaCommand::Abort(request)) => {
-            operator_request(pool, request, OperatorAction::Abort, json).await
+            operator_request(pool, &vault()?, request, OperatorAction::Abort, json).await
         }
         OpsCommand::Saga(SagaCommand::Cancel(request)) => {
-            operator_request(pool, request, OperatorAction::Cancel, json).await
+            operator_request(pool, &vault()?, request, OperatorAction::Cancel, json).await
         }
         OpsCommand::Dlq(DlqCommand::List {
             queue,
@@ -208,7 +237,7 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
             };
             emit(&dlq::list(pool, &filter).await?, json)
         }
-        OpsCommand::Dlq(DlqCommand::Show { id }) => match dlq::show(pool, *id).await? {
+        OpsCommand::Dlq(DlqCommand::Show { id }) => match dlq::show(pool, &vault()?, *id).await? {
             Some(detail) => emit(&detail, json),
             None => anyhow::bail!("there is no dead letter {id}"),
         },
@@ -218,6 +247,7 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
             operator,
         }) => {
             let selection = select.selection()?;
+            let vault = vault()?;
             let operator =
                 saga::operator_from_env(operator.as_deref()).map_err(anyhow::Error::msg)?;
             let broker = if *dry_run {
@@ -229,8 +259,15 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
                 Some(broker) => Some(Publisher::open(broker).await?),
                 None => None,
             };
-            let summary =
-                dlq::replay(pool, publisher.as_ref(), &selection, *dry_run, &operator).await;
+            let summary = dlq::replay(
+                pool,
+                &vault,
+                publisher.as_ref(),
+                &selection,
+                *dry_run,
+                &operator,
+            )
+            .await;
             if let Some(broker) = broker {
                 broker.close().await;
             }
@@ -251,18 +288,33 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
             let selection = select.selection()?;
             emit(&dlq::purge(pool, &selection, *replayed).await?, json)
         }
+        OpsCommand::Keys(KeysCommand::Status { batch }) => {
+            emit(&keys::status(pool, *batch).await?, json)
+        }
+        OpsCommand::Keys(KeysCommand::Rotate { batch }) => {
+            let summary = keys::rotate(pool, &vault()?, *batch).await?;
+            emit(&summary, json)?;
+            let left = summary.left();
+            anyhow::ensure!(
+                left == 0,
+                "{left} row(s) not re-sealed under the active key"
+            );
+            Ok(())
+        }
     }
 }
 
 async fn operator_request(
     pool: &PgPool,
+    vault: &Keyring,
     request: &OperatorArgs,
     action: OperatorAction,
     json: bool,
 ) -> anyhow::Result<()> {
     let operator =
         saga::operator_from_env(request.operator.as_deref()).map_err(anyhow::Error::msg)?;
-    let outcome = saga::request(pool, request.id, action, &operator, &request.reason).await?;
+    let outcome =
+        saga::request(pool, vault, request.id, action, &operator, &request.reason).await?;
     emit(&outcome, json)?;
     anyhow::ensure!(!outcome.refused(), "the saga did not accept the request");
     Ok(())

@@ -26,6 +26,7 @@ use autobook_contracts::{Envelope, Message};
 use autobook_orchestrator::saga::state::{AfterRelease, Hold, OrderRef, Outcome};
 use autobook_orchestrator::saga::{self, Phase, Policy, Saga};
 use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
+use autobook_vault::Keyring;
 
 use super::output::{Render, one_line, table, time, truncate};
 
@@ -612,9 +613,13 @@ impl Render for SagaReport {
     }
 }
 
-/// Everything known about one saga; None if there is no such saga.
-pub async fn show(pool: &PgPool, id: Uuid) -> anyhow::Result<Option<SagaReport>> {
-    let Some(row) = load_saga(pool, id).await.context("reading the saga")? else {
+/// Everything known about one saga (its state opened with `vault`); None
+/// if there is no such saga.
+pub async fn show(pool: &PgPool, vault: &Keyring, id: Uuid) -> anyhow::Result<Option<SagaReport>> {
+    let Some(row) = load_saga(pool, vault, id)
+        .await
+        .context("reading the saga")?
+    else {
         return Ok(None);
     };
     let history = sqlx::query(
@@ -767,6 +772,7 @@ impl Render for RequestOutcome {
 /// error) when there is no such saga or the saga does not accept it.
 pub async fn request(
     pool: &PgPool,
+    vault: &Keyring,
     saga_id: Uuid,
     action: OperatorAction,
     operator: &str,
@@ -783,7 +789,10 @@ pub async fn request(
     };
     let now = Utc::now();
     let message = action.message(&operator, &reason);
-    let Some(row) = load_saga(pool, saga_id).await.context("reading the saga")? else {
+    let Some(row) = load_saga(pool, vault, saga_id)
+        .await
+        .context("reading the saga")?
+    else {
         return Ok(outcome(RequestResult::Refused(Refusal {
             code: "unknown_saga".into(),
             reason: format!("there is no saga {saga_id}"),
@@ -793,7 +802,7 @@ pub async fn request(
         return Ok(outcome(RequestResult::Refused(refusal)));
     }
     let envelope = Envelope::new(saga_id, message);
-    let handled = SagaStore::new(pool.clone(), Policy::default())
+    let handled = SagaStore::new(pool.clone(), Policy::default(), vault.clone())
         .handle(&envelope, now)
         .await
         .context("applying the request")?;

@@ -16,6 +16,7 @@ use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::store::load_saga;
 use autobook_orchestrator::watch::until_finished;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
+use autobook_vault::Keyring;
 
 pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -65,6 +66,8 @@ pub struct System {
     pub broker: Broker,
     pub publisher: Publisher,
     pub pool: sqlx::PgPool,
+    /// The roles' keyring (`AUTOBOOK_DATA_KEYS`).
+    pub vault: Keyring,
     pub ops_ports: std::collections::HashMap<String, u16>,
 }
 
@@ -105,6 +108,7 @@ impl System {
             broker,
             publisher,
             pool,
+            vault: Keyring::generate("k1").unwrap(),
             ops_ports: Default::default(),
         };
         assert!(system.command(&["migrate"]).status().unwrap().success());
@@ -124,6 +128,7 @@ impl System {
             .env("DUFFEL_BASE_URL", &self.sandbox.duffel_url)
             .env("STRIPE_BASE_URL", &self.sandbox.stripe_url)
             .env("EMAIL_BASE_URL", &self.sandbox.email_url)
+            .env("AUTOBOOK_DATA_KEYS", self.vault.expose_env_value())
             .env_remove("AUTOBOOK_CRASH_AT")
             .stdout(Stdio::null());
         // AUTOBOOK_TEST_ROLE_LOGS=<dir> keeps each role's log for a look
@@ -179,7 +184,10 @@ impl System {
         for saga_id in ids {
             let row = self.finished(*saga_id, context).await;
             assert_eq!(row.status, "booked", "saga {saga_id} ({context})");
-            let saga = load_saga(&self.pool, *saga_id).await.unwrap().unwrap();
+            let saga = load_saga(&self.pool, &self.vault, *saga_id)
+                .await
+                .unwrap()
+                .unwrap();
             phases.push((*saga_id, saga.saga.phase));
         }
         let ledger = self.sandbox.ledger();
@@ -202,7 +210,7 @@ impl System {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match until_finished(&self.pool, saga_id, left).await {
+            match until_finished(&self.pool, &self.vault, saga_id, left).await {
                 Ok(Some(row)) => return row,
                 Ok(None) => panic!("saga {saga_id} did not finish ({context})"),
                 Err(error) if Instant::now() < deadline => {

@@ -12,6 +12,14 @@ pub enum StoreError {
     /// The stored saga could not be read back. A human must look.
     #[error("stored state of saga {saga_id} is unreadable: {detail}")]
     CorruptState { saga_id: uuid::Uuid, detail: String },
+    /// The stored state's personal data cannot be opened with this keyring
+    /// (a key missing from `AUTOBOOK_DATA_KEYS`, or a tampered value).
+    #[error("stored state of saga {saga_id} cannot be opened: {source}")]
+    Sealed {
+        saga_id: uuid::Uuid,
+        #[source]
+        source: autobook_vault::VaultError,
+    },
 }
 
 impl StoreError {
@@ -19,7 +27,7 @@ impl StoreError {
     pub fn retryable(&self) -> bool {
         match self {
             StoreError::Database(_) | StoreError::Contention(_) => true,
-            StoreError::CorruptState { .. } => false,
+            StoreError::CorruptState { .. } | StoreError::Sealed { .. } => false,
         }
     }
 }

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use autobook_flags::FlagSource;
+use autobook_vault::Keyring;
 use tracing::field::Empty;
 
 use autobook_contracts::{Envelope, Message};
@@ -69,15 +70,19 @@ pub struct SagaStore {
     pool: PgPool,
     policy: Policy,
     flags: Option<Arc<dyn FlagSource>>,
+    /// Seals the personal data of states and outbox bodies.
+    vault: Keyring,
 }
 
 impl SagaStore {
-    /// A store that admits every trip (no flags consulted).
-    pub fn new(pool: PgPool, policy: Policy) -> Self {
+    /// A store that admits every trip (no flags consulted), sealing
+    /// personal data with `vault`.
+    pub fn new(pool: PgPool, policy: Policy, vault: Keyring) -> Self {
         SagaStore {
             pool,
             policy,
             flags: None,
+            vault,
         }
     }
 
@@ -133,7 +138,7 @@ impl SagaStore {
         if !rows::record_in_inbox(&mut tx, envelope).await? {
             return Ok(Attempt::Done(Handled::Duplicate));
         }
-        let current = rows::read_saga(&mut tx, envelope.saga_id).await?;
+        let current = rows::read_saga(&mut tx, envelope.saga_id, &self.vault).await?;
         let timings = current.as_ref().map(|stored| stored.timings);
         let current = current.map(|stored| (stored.saga, stored.version));
         let (decision, previous) = match self.decide(envelope, current, now) {
@@ -147,8 +152,10 @@ impl SagaStore {
             Err(rejected) => return Ok(Attempt::Done(rejected)),
         };
         let written = match &previous {
-            None => rows::insert_saga(&mut tx, &decision.saga).await?,
-            Some((_, version)) => rows::update_saga(&mut tx, &decision.saga, *version).await?,
+            None => rows::insert_saga(&mut tx, &decision.saga, &self.vault).await?,
+            Some((_, version)) => {
+                rows::update_saga(&mut tx, &decision.saga, *version, &self.vault).await?
+            }
         };
         if !written {
             return Ok(Attempt::Conflict);
@@ -156,7 +163,7 @@ impl SagaStore {
         let from = previous.as_ref().map(|(saga, _)| saga.phase.status());
         let version = previous.as_ref().map_or(1, |(_, v)| v + 1);
         rows::append_audit(&mut tx, envelope, &decision, from, version).await?;
-        rows::write_effects(&mut tx, envelope, &decision.effects, now).await?;
+        rows::write_effects(&mut tx, envelope, &decision.effects, now, &self.vault).await?;
         if decision.saga.phase.is_terminal() {
             rows::announce(&mut tx, SAGA_FINISHED_CHANNEL, decision.saga.id).await?;
         } else if decision.saga.phase.is_waiting_outside()

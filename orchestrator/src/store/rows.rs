@@ -1,4 +1,8 @@
 //! The SQL of the executor: inbox, saga row, audit, outbox and timers.
+//!
+//! Personal data never reaches the database in plaintext: the saga's state
+//! is written with its personal fields sealed ([`Keyring::seal_json`]) and
+//! opened as it is read; outbox bodies are sealed whole.
 
 use std::time::Duration;
 
@@ -10,6 +14,7 @@ use uuid::Uuid;
 use autobook_broker::propagation;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::TimerFired;
+use autobook_vault::Keyring;
 
 use super::{OUTBOX_CHANNEL, StoreError};
 use crate::saga::{Decision, Effect, Saga};
@@ -57,7 +62,11 @@ pub(super) struct Stored {
 }
 
 /// The saga, its version and its timings (by the database clock), if it exists.
-pub(super) async fn read_saga(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<Stored>, StoreError> {
+pub(super) async fn read_saga(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    vault: &Keyring,
+) -> Result<Option<Stored>, StoreError> {
     let row = sqlx::query(
         "SELECT state, version, \
          EXTRACT(EPOCH FROM now() - status_since)::float8 AS in_status, \
@@ -68,11 +77,7 @@ pub(super) async fn read_saga(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<Stored
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(|row| {
-        let state: Value = row.get("state");
-        let saga = serde_json::from_value::<Saga>(state).map_err(|e| StoreError::CorruptState {
-            saga_id: id,
-            detail: e.to_string(),
-        });
+        let saga = open_state(vault, id, row.get("state"));
         Stored {
             saga,
             version: row.get("version"),
@@ -90,15 +95,35 @@ fn seconds(value: f64) -> Duration {
     Duration::try_from_secs_f64(value.max(0.0)).unwrap_or_default()
 }
 
-fn state_json(saga: &Saga) -> Result<Value, StoreError> {
-    serde_json::to_value(saga).map_err(|e| StoreError::CorruptState {
+/// The state as stored: JSON with its personal data sealed.
+fn state_json(saga: &Saga, vault: &Keyring) -> Result<Value, StoreError> {
+    let state = serde_json::to_value(saga).map_err(|e| StoreError::CorruptState {
         saga_id: saga.id,
+        detail: e.to_string(),
+    })?;
+    Ok(vault.seal_json(&state))
+}
+
+/// The saga from its stored state: opened, then parsed.
+fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
+    let state = vault
+        .open_json(state)
+        .map_err(|source| StoreError::Sealed {
+            saga_id: id,
+            source,
+        })?;
+    serde_json::from_value(state).map_err(|e| StoreError::CorruptState {
+        saga_id: id,
         detail: e.to_string(),
     })
 }
 
 /// Inserts a new saga at version 1; false if another writer created it first.
-pub(super) async fn insert_saga(tx: &mut Tx<'_>, saga: &Saga) -> Result<bool, StoreError> {
+pub(super) async fn insert_saga(
+    tx: &mut Tx<'_>,
+    saga: &Saga,
+    vault: &Keyring,
+) -> Result<bool, StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO sagas (id, user_id, status, terminal, state, version) VALUES ($1, $2, $3, $4, $5, 1) \
          ON CONFLICT (id) DO NOTHING",
@@ -107,7 +132,7 @@ pub(super) async fn insert_saga(tx: &mut Tx<'_>, saga: &Saga) -> Result<bool, St
     .bind(saga.trip.user_id.as_str())
     .bind(saga.phase.status())
     .bind(saga.phase.is_terminal())
-    .bind(state_json(saga)?)
+    .bind(state_json(saga, vault)?)
     .execute(&mut **tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -118,6 +143,7 @@ pub(super) async fn update_saga(
     tx: &mut Tx<'_>,
     saga: &Saga,
     expected: i64,
+    vault: &Keyring,
 ) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "UPDATE sagas SET status = $2, terminal = $3, state = $4, version = version + 1, updated_at = now(), \
@@ -128,7 +154,7 @@ pub(super) async fn update_saga(
     .bind(saga.id)
     .bind(saga.phase.status())
     .bind(saga.phase.is_terminal())
-    .bind(state_json(saga)?)
+    .bind(state_json(saga, vault)?)
     .bind(expected)
     .execute(&mut **tx)
     .await?;
@@ -181,6 +207,7 @@ pub(super) async fn write_effects(
     cause: &Envelope,
     effects: &[Effect],
     now: DateTime<Utc>,
+    vault: &Keyring,
 ) -> Result<(), StoreError> {
     let mut sent = false;
     let trace = propagation::current_or(cause.trace.child());
@@ -189,7 +216,7 @@ pub(super) async fn write_effects(
             Effect::Send(message) => {
                 let mut command = Envelope::caused_by(cause, message.clone());
                 command.trace = trace.clone();
-                insert_outbox(tx, &command).await?;
+                insert_outbox(tx, &command, vault).await?;
                 sent = true;
             }
             Effect::Schedule { timer, after } => {
@@ -235,8 +262,12 @@ pub(super) async fn announce(
     Ok(())
 }
 
-/// Adds one message to the outbox.
-pub(crate) async fn insert_outbox(tx: &mut Tx<'_>, envelope: &Envelope) -> Result<(), sqlx::Error> {
+/// Adds one message to the outbox, its body sealed.
+pub(crate) async fn insert_outbox(
+    tx: &mut Tx<'_>,
+    envelope: &Envelope,
+    vault: &Keyring,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO outbox (message_id, saga_id, message_type, body, traceparent, tracestate, occurred_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -244,7 +275,7 @@ pub(crate) async fn insert_outbox(tx: &mut Tx<'_>, envelope: &Envelope) -> Resul
     .bind(envelope.message_id)
     .bind(envelope.saga_id)
     .bind(envelope.message_type().as_str())
-    .bind(envelope.encode())
+    .bind(vault.seal_bytes(&envelope.encode()))
     .bind(&envelope.trace.traceparent)
     .bind(&envelope.trace.tracestate)
     .bind(envelope.occurred_at)
@@ -253,8 +284,12 @@ pub(crate) async fn insert_outbox(tx: &mut Tx<'_>, envelope: &Envelope) -> Resul
     Ok(())
 }
 
-/// Reads one saga row.
-pub async fn load_saga(pool: &PgPool, id: Uuid) -> Result<Option<SagaRow>, StoreError> {
+/// Reads one saga row, its state opened with `vault`.
+pub async fn load_saga(
+    pool: &PgPool,
+    vault: &Keyring,
+    id: Uuid,
+) -> Result<Option<SagaRow>, StoreError> {
     let Some(row) = sqlx::query(
         "SELECT id, user_id, status, terminal, version, state, created_at, updated_at, completed_at FROM sagas WHERE id = $1",
     )
@@ -264,11 +299,7 @@ pub async fn load_saga(pool: &PgPool, id: Uuid) -> Result<Option<SagaRow>, Store
     else {
         return Ok(None);
     };
-    let state: Value = row.get("state");
-    let saga = serde_json::from_value(state).map_err(|e| StoreError::CorruptState {
-        saga_id: id,
-        detail: e.to_string(),
-    })?;
+    let saga = open_state(vault, id, row.get("state"))?;
     Ok(Some(SagaRow {
         id: row.get("id"),
         user_id: row.get("user_id"),

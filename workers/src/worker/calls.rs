@@ -12,6 +12,10 @@
 //! first, because the previous attempt may have taken effect. A reply that
 //! said "outcome unknown" may be re-examined by a *new* command for the
 //! same key (the orchestrator's re-check).
+//!
+//! Replies are stored sealed (an order's reply is the airline's answer,
+//! which may name the travellers): [`complete`] seals, and the handler
+//! opens a [`Claim::Replay`] before decoding it.
 
 use std::time::Duration;
 
@@ -19,6 +23,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use autobook_contracts::{Envelope, IdempotencyKey};
+use autobook_vault::Keyring;
 
 /// How long an `in_flight` claim is trusted without redelivery.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
@@ -29,7 +34,8 @@ pub enum Claim {
     /// This worker owns the call. `look_up_first`: an earlier attempt may
     /// have taken effect; find its result before acting again.
     Owned { fence: i32, look_up_first: bool },
-    /// The call was made; publish this stored reply again.
+    /// The call was made; publish this stored reply again (as stored:
+    /// sealed, or plain if written before encryption).
     Replay(Vec<u8>),
     /// Another live worker is making this call right now.
     Busy,
@@ -142,10 +148,12 @@ enum Decision {
     Busy,
 }
 
-/// Stores the reply of a call this worker still owns. Returns false when
-/// the claim was taken over (the fence moved): the caller must not publish.
+/// Stores the reply of a call this worker still owns, sealed with `vault`.
+/// Returns false when the claim was taken over (the fence moved): the
+/// caller must not publish.
 pub async fn complete(
     pool: &PgPool,
+    vault: &Keyring,
     key: &IdempotencyKey,
     fence: i32,
     reply: &Envelope,
@@ -157,7 +165,7 @@ pub async fn complete(
     )
     .bind(key.as_str())
     .bind(fence)
-    .bind(reply.encode())
+    .bind(vault.seal_bytes(&reply.encode()))
     .bind(outcome_unknown)
     .execute(pool)
     .await?;

@@ -25,6 +25,7 @@ use sqlx::PgPool;
 use autobook_broker::propagation;
 use autobook_broker::{DeliveryContext, Disposition, Handler, Publisher};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole};
+use autobook_vault::Keyring;
 
 use crate::metric_definitions::{DEFERRED_STEPS, DUPLICATE_COMMANDS};
 use calls::Claim;
@@ -147,14 +148,17 @@ pub trait Service: Send + Sync + 'static {
 pub struct CommandHandler<S> {
     pool: PgPool,
     publisher: Publisher,
+    /// Seals the replies stored in the call ledger.
+    vault: Keyring,
     service: Arc<S>,
 }
 
 impl<S: Service> CommandHandler<S> {
-    pub fn new(pool: PgPool, publisher: Publisher, service: S) -> Self {
+    pub fn new(pool: PgPool, publisher: Publisher, vault: Keyring, service: S) -> Self {
         CommandHandler {
             pool,
             publisher,
+            vault,
             service: Arc::new(service),
         }
     }
@@ -204,16 +208,19 @@ impl<S: Service> Handler for CommandHandler<S> {
         };
         tracing::Span::current().record("claim", claim.label());
         match claim {
-            Claim::Replay(stored) => match Envelope::decode(&stored) {
+            Claim::Replay(stored) => match self
+                .vault
+                .open_bytes(&stored)
+                .map_err(|e| e.to_string())
+                .and_then(|opened| Envelope::decode(&opened).map_err(|e| e.to_string()))
+            {
                 Ok(mut reply) => {
                     // Published again now, because of this command.
                     reply.trace = propagation::current_or(envelope.trace.child());
                     metrics::counter!(DUPLICATE_COMMANDS, "queue" => S::QUEUE.as_str(), "handling" => "replayed").increment(1);
                     self.publish(&reply).await
                 }
-                Err(error) => {
-                    Disposition::dead_letter("stored_reply_unreadable", error.to_string())
-                }
+                Err(error) => Disposition::dead_letter("stored_reply_unreadable", error),
             },
             Claim::Busy => {
                 metrics::counter!(DUPLICATE_COMMANDS, "queue" => S::QUEUE.as_str(), "handling" => "in_flight").increment(1);
@@ -257,6 +264,7 @@ impl<S: Service> CommandHandler<S> {
                 reply_envelope.trace = propagation::current_or(reply_envelope.trace);
                 let stored = calls::complete(
                     &self.pool,
+                    &self.vault,
                     key,
                     fence,
                     &reply_envelope,

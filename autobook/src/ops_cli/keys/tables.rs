@@ -1,0 +1,399 @@
+//! The tables that hold personal data, and how each one is read and
+//! re-sealed in batches: `sagas.state` (sealed fields inside the JSON),
+//! `passengers` (one sealed value per column), and the sealed blobs of
+//! `outbox.body`, `dead_letters.body` and `provider_calls.reply`.
+//!
+//! Every batch is read in key order after the last key seen, and written
+//! back in one short transaction whose updates are guarded by what was
+//! read (the saga's `version`, the old value itself): a row that changed
+//! meanwhile is left alone and counted, for the next pass.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+// Table and column names come from the constants here, never from input.
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
+use uuid::Uuid;
+
+use autobook_contracts::personal::erased;
+use autobook_vault::{
+    Keyring, blob_kid, blob_prefix, is_sealed, json_holds_plaintext_pii, json_kids, sealed_kid,
+};
+
+/// Key ids found in one table: rows per key id, rows holding plaintext
+/// personal data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Census {
+    pub rows: u64,
+    pub kids: BTreeMap<String, u64>,
+    pub plaintext: u64,
+}
+
+impl Census {
+    fn count(&mut self, kids: impl IntoIterator<Item = String>, plaintext: bool) {
+        self.rows += 1;
+        for kid in kids {
+            *self.kids.entry(kid).or_default() += 1;
+        }
+        self.plaintext += u64::from(plaintext);
+    }
+}
+
+/// What one pass of re-sealing did to one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Pass {
+    /// Rows read.
+    pub visited: u64,
+    /// Rows written back under the active key.
+    pub resealed: u64,
+    /// Rows that changed while they were being re-sealed: left for the
+    /// next pass.
+    pub changed: u64,
+    /// Rows that cannot be opened with this keyring (a key missing, a
+    /// tampered value): left as they are.
+    pub unreadable: u64,
+}
+
+/// A table whose one column holds sealed bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobTable {
+    pub table: &'static str,
+    key: KeyKind,
+    key_column: &'static str,
+    column: &'static str,
+}
+
+pub const BLOB_TABLES: [BlobTable; 3] = [
+    BlobTable {
+        table: "outbox",
+        key: KeyKind::Int,
+        key_column: "id",
+        column: "body",
+    },
+    BlobTable {
+        table: "dead_letters",
+        key: KeyKind::Uuid,
+        key_column: "id",
+        column: "body",
+    },
+    BlobTable {
+        table: "provider_calls",
+        key: KeyKind::Text,
+        key_column: "idempotency_key",
+        column: "reply",
+    },
+];
+
+#[derive(Debug, Clone, Copy)]
+enum KeyKind {
+    Int,
+    Uuid,
+    Text,
+}
+
+/// A row's key, whatever its type, for paging and guarded updates.
+#[derive(Debug, Clone)]
+enum Key {
+    Int(i64),
+    Uuid(Uuid),
+    Text(String),
+}
+
+impl Key {
+    fn before_all(kind: KeyKind) -> Key {
+        match kind {
+            KeyKind::Int => Key::Int(i64::MIN),
+            KeyKind::Uuid => Key::Uuid(Uuid::nil()),
+            KeyKind::Text => Key::Text(String::new()),
+        }
+    }
+
+    fn read(kind: KeyKind, row: &PgRow) -> Key {
+        match kind {
+            KeyKind::Int => Key::Int(row.get("key")),
+            KeyKind::Uuid => Key::Uuid(row.get("key")),
+            KeyKind::Text => Key::Text(row.get("key")),
+        }
+    }
+
+    fn bind<'q>(
+        &self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        match self {
+            Key::Int(key) => query.bind(*key),
+            Key::Uuid(key) => query.bind(*key),
+            Key::Text(key) => query.bind(key.clone()),
+        }
+    }
+}
+
+/// Bytes of a blob's head read for a census: the magic and the longest key id.
+const HEAD_BYTES: i32 = 48;
+
+impl BlobTable {
+    /// Key ids of the blobs (from their heads only).
+    pub async fn census(&self, pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
+        let sql = format!(
+            "SELECT {key} AS key, substring({col} from 1 for {HEAD_BYTES}) AS head FROM {table} \
+             WHERE {key} > $1 AND {col} IS NOT NULL ORDER BY {key} LIMIT $2",
+            key = self.key_column,
+            col = self.column,
+            table = self.table,
+        );
+        let mut census = Census::default();
+        let mut after = Key::before_all(self.key);
+        loop {
+            let rows = after
+                .bind(sqlx::query(AssertSqlSafe(sql.clone())))
+                .bind(batch)
+                .fetch_all(pool)
+                .await?;
+            for row in &rows {
+                let head: Vec<u8> = row.get("head");
+                let kid = blob_kid(&head).map(str::to_owned);
+                let plaintext = kid.is_none();
+                census.count(kid, plaintext);
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == batch => after = Key::read(self.key, last),
+                _ => return Ok(census),
+            }
+        }
+    }
+
+    /// Re-seals every blob not sealed under the active key.
+    pub async fn reseal(&self, pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
+        let select = format!(
+            "SELECT {key} AS key, {col} AS blob FROM {table} \
+             WHERE {key} > $1 AND {col} IS NOT NULL \
+             AND substring({col} from 1 for $3) IS DISTINCT FROM $4 \
+             ORDER BY {key} LIMIT $2",
+            key = self.key_column,
+            col = self.column,
+            table = self.table,
+        );
+        let update = format!(
+            "UPDATE {table} SET {col} = $1 WHERE {key} = $2 AND {col} = $3",
+            key = self.key_column,
+            col = self.column,
+            table = self.table,
+        );
+        let prefix = blob_prefix(vault.active_kid());
+        let prefix_len = i32::try_from(prefix.len())?;
+        let mut pass = Pass::default();
+        let mut after = Key::before_all(self.key);
+        loop {
+            let rows = after
+                .bind(sqlx::query(AssertSqlSafe(select.clone())))
+                .bind(batch)
+                .bind(prefix_len)
+                .bind(&prefix)
+                .fetch_all(pool)
+                .await?;
+            let mut tx = pool.begin().await?;
+            for row in &rows {
+                pass.visited += 1;
+                let old: Vec<u8> = row.get("blob");
+                let new = match vault.reseal_bytes(&old) {
+                    Ok(Some(new)) => new,
+                    Ok(None) => continue,
+                    Err(_) => {
+                        pass.unreadable += 1;
+                        continue;
+                    }
+                };
+                let key = Key::read(self.key, row);
+                let query = sqlx::query(AssertSqlSafe(update.clone())).bind(new);
+                let updated = key.bind(query).bind(old).execute(&mut *tx).await?;
+                pass.record(updated.rows_affected() == 1);
+            }
+            tx.commit().await?;
+            match rows.last() {
+                Some(last) if rows.len() as i64 == batch => after = Key::read(self.key, last),
+                _ => return Ok(pass),
+            }
+        }
+    }
+}
+
+impl Pass {
+    fn record(&mut self, written: bool) {
+        if written {
+            self.resealed += 1;
+        } else {
+            self.changed += 1;
+        }
+    }
+}
+
+/// Key ids in `sagas.state`.
+pub async fn census_sagas(pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
+    let mut census = Census::default();
+    let mut after = Uuid::nil();
+    loop {
+        let rows = sqlx::query("SELECT id, state FROM sagas WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(batch)
+            .fetch_all(pool)
+            .await?;
+        for row in &rows {
+            let state: Value = row.get("state");
+            census.count(json_kids(&state), json_holds_plaintext_pii(&state));
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == batch => after = last.get("id"),
+            _ => return Ok(census),
+        }
+    }
+}
+
+/// Re-seals the personal fields of every saga state not wholly under the
+/// active key; an update applies only if the saga's version is the one
+/// read (the version itself is left alone: it numbers the saga's steps).
+pub async fn reseal_sagas(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
+    let mut pass = Pass::default();
+    let mut after = Uuid::nil();
+    loop {
+        let rows =
+            sqlx::query("SELECT id, version, state FROM sagas WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(batch)
+                .fetch_all(pool)
+                .await?;
+        let mut tx = pool.begin().await?;
+        for row in &rows {
+            pass.visited += 1;
+            let new = match vault.reseal_json(row.get("state")) {
+                Ok(Some(new)) => new,
+                Ok(None) => continue,
+                Err(_) => {
+                    pass.unreadable += 1;
+                    continue;
+                }
+            };
+            let updated = sqlx::query("UPDATE sagas SET state = $1 WHERE id = $2 AND version = $3")
+                .bind(new)
+                .bind(row.get::<Uuid, _>("id"))
+                .bind(row.get::<i64, _>("version"))
+                .execute(&mut *tx)
+                .await?;
+            pass.record(updated.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        match rows.last() {
+            Some(last) if rows.len() as i64 == batch => after = last.get("id"),
+            _ => return Ok(pass),
+        }
+    }
+}
+
+/// The sealed columns of `passengers`.
+const PASSENGER_COLUMNS: [&str; 5] = [
+    "given_name",
+    "family_name",
+    "born_on",
+    "email",
+    "phone_number",
+];
+
+fn passenger_values(row: &PgRow) -> Vec<String> {
+    PASSENGER_COLUMNS.iter().map(|c| row.get(*c)).collect()
+}
+
+fn passenger_select() -> String {
+    format!(
+        "SELECT saga_id, position, {} FROM passengers \
+         WHERE (saga_id, position) > ($1, $2) ORDER BY saga_id, position LIMIT $3",
+        PASSENGER_COLUMNS.join(", ")
+    )
+}
+
+/// Key ids in `passengers`.
+pub async fn census_passengers(pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
+    let select = passenger_select();
+    let mut census = Census::default();
+    let mut after = (Uuid::nil(), i16::MIN);
+    loop {
+        let rows = sqlx::query(AssertSqlSafe(select.clone()))
+            .bind(after.0)
+            .bind(after.1)
+            .bind(batch)
+            .fetch_all(pool)
+            .await?;
+        for row in &rows {
+            let values = passenger_values(row);
+            let kids: std::collections::BTreeSet<String> = values
+                .iter()
+                .filter_map(|v| sealed_kid(v).map(str::to_owned))
+                .collect();
+            let plaintext = values
+                .iter()
+                .any(|v| !is_sealed(v) && !erased::is_placeholder(v));
+            census.count(kids, plaintext);
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == batch => {
+                after = (last.get("saga_id"), last.get("position"));
+            }
+            _ => return Ok(census),
+        }
+    }
+}
+
+/// Re-seals every passenger value not under the active key (erasure
+/// placeholders stay as they are); an update applies only if all five
+/// values are still the ones read.
+pub async fn reseal_passengers(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
+    let select = passenger_select();
+    let update = "UPDATE passengers SET given_name = $3, family_name = $4, born_on = $5, \
+                  email = $6, phone_number = $7 WHERE saga_id = $1 AND position = $2 \
+                  AND given_name = $8 AND family_name = $9 AND born_on = $10 \
+                  AND email = $11 AND phone_number = $12";
+    let mut pass = Pass::default();
+    let mut after = (Uuid::nil(), i16::MIN);
+    loop {
+        let rows = sqlx::query(AssertSqlSafe(select.clone()))
+            .bind(after.0)
+            .bind(after.1)
+            .bind(batch)
+            .fetch_all(pool)
+            .await?;
+        let mut tx = pool.begin().await?;
+        for row in &rows {
+            pass.visited += 1;
+            let old = passenger_values(row);
+            let resealed: Result<Vec<Option<String>>, _> =
+                old.iter().map(|v| vault.reseal_str(v)).collect();
+            let Ok(resealed) = resealed else {
+                pass.unreadable += 1;
+                continue;
+            };
+            if resealed.iter().all(Option::is_none) {
+                continue;
+            }
+            let new: Vec<&String> = resealed
+                .iter()
+                .zip(&old)
+                .map(|(new, old)| new.as_ref().unwrap_or(old))
+                .collect();
+            let mut query = sqlx::query(update)
+                .bind(row.get::<Uuid, _>("saga_id"))
+                .bind(row.get::<i16, _>("position"));
+            for value in new.into_iter().chain(&old) {
+                query = query.bind(value.clone());
+            }
+            let updated = query.execute(&mut *tx).await?;
+            pass.record(updated.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        match rows.last() {
+            Some(last) if rows.len() as i64 == batch => {
+                after = (last.get("saga_id"), last.get("position"));
+            }
+            _ => return Ok(pass),
+        }
+    }
+}
