@@ -13,6 +13,7 @@ use uuid::Uuid;
 use autobook::services;
 use autobook_flags::postgres::{PgFlagReader, ReaderConfig};
 use autobook_flags::{DenyReason, FlagDecision, FlagSource};
+use autobook_vault::Keyring;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -30,7 +31,8 @@ fn ops_with(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("DATABASE_URL", database_url)
         .env_remove("AUTOBOOK_NAMESPACE")
         .env_remove("AUTOBOOK_FLAGS")
-        .env_remove("LAUNCHDARKLY_SDK_KEY");
+        .env_remove("LAUNCHDARKLY_SDK_KEY")
+        .env_remove("AUTOBOOK_DATA_KEYS");
     for (name, value) in env {
         command.env(name, value);
     }
@@ -344,4 +346,65 @@ async fn ops_lists_stuck_sagas_as_json_on_a_fresh_database() {
     assert!(dead_letters.status.success());
     let json: serde_json::Value = serde_json::from_slice(&dead_letters.stdout).unwrap();
     assert_eq!(json["dead_letters"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn key_commands_count_without_keys_and_never_echo_a_bad_keyring() {
+    let (server, database, database_url) = fresh_database("keys").await;
+    let status = ops(&database_url, &["keys", "status", "--json"]);
+    let without = ops(&database_url, &["keys", "rotate"]);
+    let secret = "k1:c2VjcmV0LWJ1dC10b28tc2hvcnQ=";
+    let malformed = ops_with(
+        &database_url,
+        &["keys", "rotate"],
+        &[("AUTOBOOK_DATA_KEYS", secret)],
+    );
+    let key = Keyring::generate("k1").unwrap().expose_env_value();
+    let rotated = ops_with(
+        &database_url,
+        &["keys", "rotate", "--json"],
+        &[("AUTOBOOK_DATA_KEYS", &key)],
+    );
+    // A role refuses to start without the keys, before connecting anywhere.
+    let orchestrator = Command::new(env!("CARGO_BIN_EXE_autobook"))
+        .arg("orchestrator")
+        .env("DATABASE_URL", &database_url)
+        .env_remove("AUTOBOOK_DATA_KEYS")
+        .output()
+        .unwrap();
+    services::drop_database(&server, &database).await.unwrap();
+
+    let status = json_of(&status);
+    let tables = status["tables"].as_array().unwrap();
+    let names: Vec<&str> = tables
+        .iter()
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "sagas",
+            "passengers",
+            "outbox",
+            "dead_letters",
+            "provider_calls"
+        ]
+    );
+    assert!(tables.iter().all(|t| t["rows"] == 0 && t["plaintext"] == 0));
+
+    let (ok, _, stderr) = text_of(&without);
+    assert!(
+        !ok && stderr.contains("AUTOBOOK_DATA_KEYS is not set"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = text_of(&malformed);
+    assert!(!ok && stderr.contains("not base64 of 32 bytes"), "{stderr}");
+    assert!(
+        !stderr.contains("c2VjcmV0") && !stdout.contains("c2VjcmV0"),
+        "{stderr}"
+    );
+    let rotated = json_of(&rotated);
+    assert_eq!(rotated["active_kid"], "k1");
+    let (ok, _, stderr) = text_of(&orchestrator);
+    assert!(!ok && stderr.contains("AUTOBOOK_DATA_KEYS"), "{stderr}");
 }

@@ -13,6 +13,7 @@ mod control;
 mod deferral;
 mod demo;
 mod duplicates;
+mod encryption;
 mod executor;
 mod hostile_stream;
 mod lease;

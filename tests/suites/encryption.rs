@@ -1,0 +1,299 @@
+//! Personal data at rest: after bookings (one booked, one declined, one
+//! dead-lettered), no table of the database holds a traveller's name,
+//! birth date, email address or phone number in plaintext; and a key
+//! rotation re-seals every table under the new key, after which the old
+//! key can be dropped.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use autobook::ops_cli::keys;
+use autobook_contracts::Envelope;
+use autobook_orchestrator::store::{StoreError, load_saga};
+use autobook_tests::trips::{trip_json, trip_with};
+use autobook_tests::{TestSystem, spawn_with};
+use autobook_vault::{Keyring, VaultError, sealed_kid};
+
+/// A traveller no other test uses: each value is searched for in the dump.
+const GIVEN: &str = "Zephyrine";
+const FAMILY: &str = "Quillfeather";
+const BORN_ON: &str = "1983-02-17";
+const EMAIL: &str = "zephyrine.q@vault-test.example";
+const PHONE: &str = "+61491570156";
+const CONTACT: &str = "quill.contact@vault-test.example";
+const PERSONAL: [&str; 6] = [GIVEN, FAMILY, BORN_ON, EMAIL, PHONE, CONTACT];
+
+fn traveller(trip: &mut Value) {
+    trip["passengers"] = json!([{
+        "title": "ms", "gender": "f", "given_name": GIVEN, "family_name": FAMILY,
+        "born_on": BORN_ON, "email": EMAIL, "phone_number": PHONE
+    }]);
+    trip["contact_email"] = json!(CONTACT);
+}
+
+/// A booked trip, a declined card and a trip request the orchestrator
+/// rejects (departure in the past), archived as a dead letter. Returns the
+/// three saga ids once all are settled.
+async fn book_three(system: &TestSystem) -> [Uuid; 3] {
+    let booked = system.submit(trip_with(traveller)).await;
+    let declined = system
+        .submit(trip_with(|t| {
+            traveller(t);
+            t["payment"]["payment_method"] = "pm_card_chargeDeclined".into();
+        }))
+        .await;
+    assert_eq!(system.finished(booked).await.status, "booked");
+    assert_eq!(system.finished(declined).await.status, "failed");
+    let rejected = dead_lettered(system).await;
+    [booked, declined, rejected]
+}
+
+/// Submits a trip the orchestrator rejects and waits (at most 30 s) until
+/// its dead letter is archived; returns its saga id.
+async fn dead_lettered(system: &TestSystem) -> Uuid {
+    let pool = &system.stack().pool;
+    sqlx::raw_sql(
+        "CREATE OR REPLACE FUNCTION test_dead_letter_announce() RETURNS trigger \
+         LANGUAGE plpgsql AS $$ BEGIN \
+         PERFORM pg_notify('test_dead_letter', NEW.saga_id::text); RETURN NEW; END $$; \
+         CREATE OR REPLACE TRIGGER test_dead_letter_announce AFTER INSERT ON dead_letters \
+         FOR EACH ROW EXECUTE FUNCTION test_dead_letter_announce();",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let mut listener = PgListener::connect_with(pool).await.unwrap();
+    listener.listen("test_dead_letter").await.unwrap();
+    let mut past = trip_json();
+    traveller(&mut past);
+    past["departure_date"] = json!("2020-01-01");
+    let id = system.submit(serde_json::from_value(past).unwrap()).await;
+    let wanted = id.to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let notification = tokio::time::timeout_at(deadline, listener.recv())
+            .await
+            .expect("the rejected trip is archived as a dead letter within 30 s")
+            .unwrap();
+        if notification.payload() == wanted {
+            return id;
+        }
+    }
+}
+
+/// Every row of every table of the schema, as text; bytea in the escape
+/// format, where printable bytes stand as themselves.
+async fn dump(pool: &PgPool) -> Vec<(String, String)> {
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET bytea_output = 'escape'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(tables.len() > 10, "{tables:?}");
+    let mut rows = Vec::new();
+    for table in tables {
+        let sql = format!("SELECT t::text FROM \"{table}\" t");
+        let texts: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        rows.extend(texts.into_iter().map(|text| (table.clone(), text)));
+    }
+    rows
+}
+
+#[tokio::test]
+async fn no_table_holds_a_travellers_personal_data_in_plaintext() {
+    let system = spawn_with(|config| config.orchestrator.archive_dead_letters = true).await;
+    let [booked, declined, rejected] = book_three(&system).await;
+
+    let rows = dump(&system.stack().pool).await;
+    let leaks: Vec<String> = rows
+        .iter()
+        .flat_map(|(table, text)| {
+            let lower = text.to_lowercase();
+            PERSONAL
+                .iter()
+                .filter(move |pii| lower.contains(&pii.to_lowercase()))
+                .map(move |pii| format!("{pii} in {table}"))
+        })
+        .collect();
+    assert!(leaks.is_empty(), "plaintext personal data: {leaks:?}");
+
+    // The dump did see the stored data: sealed values, tagged with the key.
+    let tagged = format!("pii:v1:{}:", system.stack().vault.active_kid());
+    for table in ["sagas", "outbox", "dead_letters", "provider_calls"] {
+        assert!(
+            rows.iter()
+                .any(|(t, text)| t == table && text.contains(&tagged)),
+            "no sealed value found in {table}"
+        );
+    }
+    for id in [booked, declined, rejected] {
+        let id = id.to_string();
+        assert!(rows.iter().any(|(_, text)| text.contains(&id)), "{id}");
+    }
+
+    // And it all opens: the sagas hold the traveller as submitted.
+    for id in [booked, declined] {
+        let passenger = &system.saga(id).await.unwrap().saga.trip.passengers[0];
+        assert_eq!(passenger.given_name.expose(), GIVEN);
+        assert_eq!(passenger.phone_number.expose(), PHONE);
+        assert_eq!(passenger.born_on.to_string(), BORN_ON);
+    }
+    system.teardown().await;
+}
+
+/// The tables that hold personal data.
+const TABLES: [&str; 5] = [
+    "sagas",
+    "passengers",
+    "outbox",
+    "dead_letters",
+    "provider_calls",
+];
+
+/// A passenger row as the orchestrator's read model writes it (sealed
+/// values), at `position` (far past the read model's own positions);
+/// `seal: None` writes plaintext, as a row from before encryption would be.
+async fn passenger_row(pool: &PgPool, saga_id: Uuid, position: i16, seal: Option<&Keyring>) {
+    let value = |text: &str| seal.map_or_else(|| text.to_owned(), |k| k.seal_str(text));
+    sqlx::query(
+        "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, \
+         family_name, born_on, email, phone_number, travel_ends_on) \
+         VALUES ($1, $2, 'usr_test', 'ms', 'f', $3, $4, $5, $6, $7, current_date + 60) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(saga_id)
+    .bind(position)
+    .bind(value(GIVEN))
+    .bind(value(FAMILY))
+    .bind(value(BORN_ON))
+    .bind(value(EMAIL))
+    .bind(value(PHONE))
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Every sealed blob of `table`.`column`, opened with `vault`.
+async fn open_blobs(pool: &PgPool, vault: &Keyring, table: &str, column: &str) -> Vec<Vec<u8>> {
+    let sql = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL");
+    let blobs: Vec<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(!blobs.is_empty(), "{table} is empty");
+    blobs
+        .iter()
+        .map(|blob| {
+            vault
+                .open_bytes(blob)
+                .unwrap_or_else(|e| panic!("{table}: {e}"))
+                .into_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
+    let k1 = Keyring::generate("k1").unwrap();
+    let k2 = Keyring::generate("k2").unwrap();
+    let system = spawn_with(|config| {
+        config.vault = k1.clone();
+        config.orchestrator.archive_dead_letters = true;
+    })
+    .await;
+    let pool = system.stack().pool.clone();
+    let [booked, declined, _] = book_three(&system).await;
+    let before = system.saga(booked).await.unwrap().saga;
+    passenger_row(&pool, booked, 100, Some(&k1)).await;
+    // Left from before encryption: a passenger row and an outbox body in
+    // plaintext.
+    passenger_row(&pool, declined, 101, None).await;
+    let first: i64 = sqlx::query_scalar("SELECT min(id) FROM outbox")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let plain: Vec<u8> = sqlx::query_scalar("SELECT body FROM outbox WHERE id = $1")
+        .bind(first)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE outbox SET body = $2 WHERE id = $1")
+        .bind(first)
+        .bind(k1.open_bytes(&plain).unwrap().into_owned())
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let status = keys::status(&pool, 3).await.unwrap();
+    for table in TABLES {
+        assert!(status.sealed_under(table, "k1") > 0, "{table}: {status:?}");
+    }
+    assert_eq!(status.plaintext(), 2, "{status:?}");
+
+    // Every role now holds [k2, k1]; the rotation runs in small batches.
+    let rotating = k2.followed_by(&k1);
+    let summary = keys::rotate(&pool, &rotating, 2).await.unwrap();
+    assert_eq!(summary.left(), 0, "{summary:?}");
+    for table in &summary.tables {
+        assert!(table.total.resealed > 0, "{table:?}");
+    }
+    let status = keys::status(&pool, 3).await.unwrap();
+    assert_eq!(status.total_under("k1"), 0, "{status:?}");
+    assert_eq!(status.plaintext(), 0, "{status:?}");
+    for table in TABLES {
+        assert!(status.sealed_under(table, "k2") > 0, "{table}: {status:?}");
+    }
+    let again = keys::rotate(&pool, &rotating, 2).await.unwrap();
+    assert!(
+        again.tables.iter().all(|t| t.total.resealed == 0),
+        "{again:?}"
+    );
+
+    // k1 retired: everything opens with k2 alone, and not with k1 alone.
+    let row = load_saga(&pool, &k2, booked).await.unwrap().unwrap();
+    assert_eq!(row.saga, before);
+    assert!(matches!(
+        load_saga(&pool, &k1, booked).await,
+        Err(StoreError::Sealed {
+            source: VaultError::UnknownKey { .. },
+            ..
+        })
+    ));
+    for body in open_blobs(&pool, &k2, "outbox", "body").await {
+        Envelope::decode(&body).unwrap();
+    }
+    for body in open_blobs(&pool, &k2, "dead_letters", "body").await {
+        Envelope::decode(&body).unwrap();
+    }
+    for reply in open_blobs(&pool, &k2, "provider_calls", "reply").await {
+        Envelope::decode(&reply).unwrap();
+    }
+    let passengers =
+        sqlx::query("SELECT given_name, family_name, born_on, email, phone_number FROM passengers")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(passengers.len() >= 2);
+    for passenger in &passengers {
+        let values: Vec<String> = (0..5).map(|i| passenger.get(i)).collect();
+        for (sealed, plain) in values.iter().zip([GIVEN, FAMILY, BORN_ON, EMAIL, PHONE]) {
+            assert_eq!(sealed_kid(sealed), Some("k2"));
+            assert_eq!(k2.open_str(sealed).unwrap(), plain);
+        }
+    }
+    system.teardown().await;
+}
