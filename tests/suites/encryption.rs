@@ -2,18 +2,21 @@
 //! dead-lettered), no table of the database holds a traveller's name,
 //! birth date, email address or phone number in plaintext; and a key
 //! rotation re-seals every table under the new key, after which the old
-//! key can be dropped.
+//! key can be dropped, even while sagas are running.
 
 use std::time::Duration;
 
+use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use autobook::ops_cli::keys;
 use autobook_contracts::Envelope;
-use autobook_orchestrator::store::{StoreError, load_saga};
+use autobook_orchestrator::saga::Policy;
+use autobook_orchestrator::store::{Handled, SagaStore, StoreError, load_saga};
 use autobook_tests::trips::{trip_json, trip_with};
 use autobook_tests::{TestSystem, spawn_with};
 use autobook_vault::{Keyring, VaultError, sealed_kid};
@@ -295,5 +298,132 @@ async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
             assert_eq!(k2.open_str(sealed).unwrap(), plain);
         }
     }
+    system.teardown().await;
+}
+
+#[tokio::test]
+async fn a_rotation_beside_running_sagas_loses_nothing_and_leaves_no_old_key() {
+    const TRIPS: usize = 6;
+    let k1 = Keyring::generate("k1").unwrap();
+    let k2 = Keyring::generate("k2").unwrap();
+    let rotating = k2.followed_by(&k1);
+    // The roles already hold [k2, k1]; sagas begun under k1 (by a role
+    // that held only k1) are still in flight.
+    let system = spawn_with(|config| config.vault = rotating.clone()).await;
+    let pool = system.stack().pool.clone();
+    let old_role = SagaStore::new(
+        pool.clone(),
+        Policy {
+            watch: None,
+            ..Policy::default()
+        },
+        k1.clone(),
+    );
+    let mut ids = Vec::new();
+    for _ in 0..TRIPS {
+        let id = Uuid::now_v7();
+        let handled = old_role
+            .handle(&Envelope::new(id, trip_with(traveller)), Utc::now())
+            .await
+            .unwrap();
+        assert!(matches!(handled, Handled::Applied { .. }), "{handled:?}");
+        ids.push(id);
+    }
+
+    // Rotations in batches of one row, over and over while the sagas run.
+    let done = CancellationToken::new();
+    let rotations = tokio::spawn({
+        let (pool, rotating, done) = (pool.clone(), rotating.clone(), done.clone());
+        async move {
+            let mut runs = 0;
+            while !done.is_cancelled() && runs < 200 {
+                keys::rotate(&pool, &rotating, 1).await.unwrap();
+                runs += 1;
+            }
+            runs
+        }
+    });
+    for id in &ids {
+        assert_eq!(system.finished(*id).await.status, "booked");
+    }
+    done.cancel();
+    assert!(rotations.await.unwrap() > 0);
+
+    // Whatever the sagas wrote last is under k2; one more rotation settles
+    // the rest, and nothing was lost or done twice.
+    let summary = keys::rotate(&pool, &rotating, 1).await.unwrap();
+    assert_eq!(summary.left(), 0, "{summary:?}");
+    let status = keys::status(&pool, 10).await.unwrap();
+    assert_eq!(status.total_under("k1"), 0, "{status:?}");
+    assert_eq!(status.plaintext(), 0, "{status:?}");
+    assert_eq!(system.ledger().live_orders().count(), TRIPS);
+    for id in &ids {
+        let row = load_saga(&pool, &k2, *id).await.unwrap().unwrap();
+        assert_eq!(row.saga.trip.contact_email.expose(), CONTACT);
+    }
+    system.teardown().await;
+}
+
+#[tokio::test]
+async fn a_saga_that_moves_while_it_is_resealed_is_left_alone_and_taken_next_pass() {
+    let k1 = Keyring::generate("k1").unwrap();
+    let k2 = Keyring::generate("k2").unwrap();
+    let system = spawn_with(|config| config.vault = k1.clone()).await;
+    let pool = system.stack().pool.clone();
+    let id = system.submit(trip_with(traveller)).await;
+    let booked = system.finished(id).await;
+
+    // A writer holds the saga's row: the rotation's update waits on it.
+    let mut writer = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM sagas WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let rotation = tokio::spawn({
+        let (pool, rotating) = (pool.clone(), k2.followed_by(&k1));
+        async move { keys::rotate(&pool, &rotating, 10).await.unwrap() }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND query LIKE 'UPDATE sagas SET state%')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the rotation never reached the saga"
+        );
+        tokio::task::yield_now().await;
+    }
+    // The writer moves the saga on (a new version, sealed under k1 by a
+    // role not yet given k2) and commits: the rotation's update no longer
+    // applies, and the next pass re-seals the new state.
+    sqlx::query("UPDATE sagas SET version = version + 1, state = $2 WHERE id = $1")
+        .bind(id)
+        .bind(k1.seal_json(&serde_json::to_value(&booked.saga).unwrap()))
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    writer.commit().await.unwrap();
+    let summary = rotation.await.unwrap();
+    let sagas = summary.tables.iter().find(|t| t.table == "sagas").unwrap();
+    assert_eq!(sagas.total.changed, 1, "{sagas:?}");
+    assert_eq!(sagas.passes, 2, "{sagas:?}");
+    assert_eq!((sagas.left_changing, summary.left()), (0, 0), "{summary:?}");
+    let row = load_saga(&pool, &k2, id).await.unwrap().unwrap();
+    assert_eq!(
+        row.version,
+        booked.version + 1,
+        "the writer's version stands"
+    );
+    assert_eq!(row.saga, booked.saga);
+    assert_eq!(keys::status(&pool, 10).await.unwrap().total_under("k1"), 0);
     system.teardown().await;
 }
