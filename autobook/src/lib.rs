@@ -22,6 +22,7 @@ pub mod logging;
 pub mod metrics_recorder;
 pub mod ops;
 pub mod ops_cli;
+pub mod privacy;
 pub mod reconcile;
 pub mod services;
 pub mod settings;

@@ -55,6 +55,20 @@ impl Envelope {
         }
     }
 
+    /// A message id that is the same every time it is derived from the
+    /// same `anchor` (a UUIDv7: its timestamp is kept) and `name`, so a
+    /// message produced again (a retried pass, a redelivered webhook) is a
+    /// duplicate the inbox recognises. Still a valid UUIDv7.
+    pub fn derived_message_id(anchor: Uuid, name: &[u8]) -> Uuid {
+        let hashed = Uuid::new_v5(&anchor, name).into_bytes();
+        let mut bytes = anchor.into_bytes();
+        bytes[6..].copy_from_slice(&hashed[6..]);
+        uuid::Builder::from_bytes(bytes)
+            .with_version(uuid::Version::SortRand)
+            .with_variant(uuid::Variant::RFC4122)
+            .into_uuid()
+    }
+
     pub fn message_type(&self) -> MessageType {
         self.message.message_type()
     }

@@ -11,6 +11,7 @@
 //! - [`resumer`]: resumes paused sagas once the flags allow them;
 //! - [`consumer`]: the event consumer: decode, execute, ack after commit;
 //! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL;
+//! - [`privacy`]: erasure of a traveller's data, retention limits;
 //! - [`saga_metrics`]: what each transition means for the metrics;
 //! - [`sampler`]: refreshes the gauges (sagas by status, outbox, queues).
 //!
@@ -21,6 +22,7 @@ pub mod consumer;
 pub mod db;
 pub mod dead_letters;
 pub mod metric_definitions;
+pub mod privacy;
 pub mod relay;
 pub mod resumer;
 pub mod runtime;

@@ -1,6 +1,6 @@
 //! Runs the orchestrator role: event consumer, outbox relay, timers, the
-//! resumer, the dead-letter archiver and the gauge sampler, until shutdown; then drains
-//! in-flight events.
+//! resumer, the dead-letter archiver, erasures, retention and the gauge
+//! sampler, until shutdown; then drains in-flight events.
 
 use std::sync::Arc;
 
@@ -17,6 +17,8 @@ use autobook_vault::Keyring;
 use crate::clock::Clock;
 use crate::consumer::EventHandler;
 use crate::dead_letters::{ArchiverConfig, run_archiver};
+use crate::privacy::erasure::{ErasureConfig, run_erasures};
+use crate::privacy::retention::{RetentionConfig, run_retention};
 use crate::relay::{RelayConfig, run_relay};
 use crate::resumer::{ResumerConfig, run_resumer};
 use crate::saga::Policy;
@@ -41,6 +43,10 @@ pub struct OrchestratorConfig {
     /// Move dead letters from the broker's dead-letter queues into the
     /// `dead_letters` table, where `autobook ops dlq` works on them.
     pub archive_dead_letters: bool,
+    /// How pending erasures are carried out.
+    pub erasure: ErasureConfig,
+    /// Retention limits of offers and personal data.
+    pub retention: RetentionConfig,
 }
 
 impl Default for OrchestratorConfig {
@@ -55,6 +61,8 @@ impl Default for OrchestratorConfig {
             clock: Clock::system(),
             instance: format!("orchestrator-{}", std::process::id()),
             archive_dead_letters: true,
+            erasure: ErasureConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -93,6 +101,18 @@ pub async fn run(
         config.resumer.clone(),
         shutdown.clone(),
     ));
+    let erasures = tokio::spawn(run_erasures(
+        pool.clone(),
+        vault.clone(),
+        config.erasure.clone(),
+        shutdown.clone(),
+    ));
+    let retention = tokio::spawn(run_retention(
+        pool.clone(),
+        config.clock.clone(),
+        config.retention.clone(),
+        shutdown.clone(),
+    ));
     let sampler = tokio::spawn(run_sampler(
         pool.clone(),
         broker.clone(),
@@ -127,6 +147,8 @@ pub async fn run(
     let _ = timers.await;
     let _ = resumer.await;
     let _ = sampler.await;
+    let _ = erasures.await;
+    let _ = retention.await;
     if let Some(archiver) = archiver {
         let _ = archiver.await;
     }

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
+pub mod tables;
 pub mod trips;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook::services;
+pub use tables::{dump_tables, erasure_completed};
 use autobook::stack::{Stack, StackConfig};
 use autobook_broker::Broker;
 use autobook_contracts::Topology;

@@ -25,6 +25,7 @@ pub async fn run(
         },
         instance,
         policy: args.watch.policy()?,
+        retention: args.retention.config(),
         ..OrchestratorConfig::default()
     };
     tracing::info!(namespace = %args.services.namespace, data_key = vault.active_kid(), "orchestrator starting");

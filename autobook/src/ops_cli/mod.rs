@@ -5,6 +5,7 @@
 //! - [`dlq`]: the dead-letter archive: `list`, `show`, `replay`, `purge`;
 //! - [`flags`]: the kill switch and the booking pipeline: `get`, `set`;
 //! - [`keys`]: the keys personal data is sealed under: `status`, `rotate`;
+//! - [`privacy`]: erasures under way and done, a retention sweep now;
 //! - [`output`]: text tables and `--json`.
 //!
 //! Every action is a library function taking a pool (and, for replays, a
@@ -18,6 +19,7 @@ pub mod dlq;
 pub mod flags;
 pub mod keys;
 pub mod output;
+pub mod privacy;
 pub mod saga;
 
 use anyhow::Context;
@@ -59,6 +61,9 @@ pub enum OpsCommand {
     /// The keys personal data is sealed under: status, rotate.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Travellers' data: erasures, and a retention sweep run now.
+    #[command(subcommand)]
+    Privacy(privacy::PrivacyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,6 +286,7 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        OpsCommand::Privacy(command) => privacy::dispatch(pool, command, json).await,
         OpsCommand::Flags(command) => {
             flags::dispatch(pool, command, &args.services.flags, json).await
         }

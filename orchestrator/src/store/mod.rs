@@ -9,6 +9,7 @@
 //! fresh state. Nothing is published here: the relay does that after commit.
 
 mod error;
+pub mod projections;
 mod rows;
 
 use std::sync::Arc;
@@ -164,6 +165,14 @@ impl SagaStore {
         let version = previous.as_ref().map_or(1, |(_, v)| v + 1);
         rows::append_audit(&mut tx, envelope, &decision, from, version).await?;
         rows::write_effects(&mut tx, envelope, &decision.effects, now, &self.vault).await?;
+        let changes = projections::changes(
+            previous.as_ref().map(|(saga, _)| &saga.phase),
+            &decision.saga.phase,
+        );
+        projections::write(&mut tx, &decision.saga, &changes, &|value| {
+            self.vault.seal_str(value)
+        })
+        .await?;
         if decision.saga.phase.is_terminal() {
             rows::announce(&mut tx, SAGA_FINISHED_CHANNEL, decision.saga.id).await?;
         } else if decision.saga.phase.is_waiting_outside()

@@ -11,6 +11,7 @@ mod forward;
 mod illegal;
 mod metrics;
 mod pausing;
+mod projections;
 mod ranking;
 mod recovery;
 mod watching;

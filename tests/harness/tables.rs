@@ -1,0 +1,71 @@
+//! What the test database holds, for tests that must prove something is
+//! not stored anywhere (personal data after erasure or in clear), and
+//! waits on the orchestrators' privacy work.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Every row of every table of the public schema, one per line, as
+/// PostgreSQL renders the row as text (bytea in hex).
+pub async fn dump_tables(pool: &PgPool) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut all = String::new();
+    for table in tables {
+        let query = format!("SELECT t::text FROM \"{table}\" t");
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        for row in rows {
+            all.push_str(&row);
+            all.push('\n');
+        }
+    }
+    all
+}
+
+/// Waits (at most 60 s) until the erasure is completed, woken by the
+/// orchestrator's announcement.
+pub async fn erasure_completed(pool: &PgPool, erasure: Uuid) {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+        .await
+        .unwrap();
+    listener
+        .listen(autobook_orchestrator::privacy::erasure::ERASURE_COMPLETED_CHANNEL)
+        .await
+        .unwrap();
+    let done = || async {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM erasures WHERE id = $1 AND status = 'completed')",
+        )
+        .bind(erasure)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done().await {
+        if tokio::time::timeout_at(deadline, listener.recv())
+            .await
+            .is_err()
+        {
+            let sagas: Vec<(Uuid, String)> = sqlx::query_as(
+                "SELECT s.id, s.status FROM sagas s JOIN erasures e ON e.user_id = s.user_id \
+                 WHERE e.id = $1",
+            )
+            .bind(erasure)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            panic!("erasure {erasure} did not complete within 60 s; its user's sagas: {sagas:?}");
+        }
+    }
+}

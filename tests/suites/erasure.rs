@@ -1,0 +1,286 @@
+//! Erasure of a traveller's data against the real system: asked for at
+//! every stage of a booking, it stops what runs (no hold left, no ticket
+//! half-made), keeps a booked flight and its financial record, and leaves
+//! none of the traveller's personal data in any table.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use autobook::privacy::request_erasure;
+use autobook_contracts::codes::UserId;
+use autobook_tests::trips::trip_with;
+use autobook_tests::{TestSystem, spawn};
+
+/// The answers an erasure is asked for right after, in booking order
+/// (plus "none": asked for at once).
+const ERASE_AFTER: &[&str] = &[
+    "search.offers_found",
+    "payment.authorized",
+    "order.created",
+    "payment.captured",
+    "notification.sent",
+];
+
+/// Personal data of traveller `n`, distinctive enough to find anywhere.
+fn personal(n: usize) -> [String; 5] {
+    let letters: String = format!("{n:03}")
+        .chars()
+        .map(|d| char::from(b'a' + d.to_digit(10).unwrap_or(0) as u8))
+        .collect();
+    [
+        format!("Quenby{letters}"),
+        format!("Vortigern{letters}"),
+        format!("quenby.{letters}@erasure.example"),
+        format!("+1415555{n:04}"),
+        format!("19{:02}-03-1{}", 40 + n % 50, n % 10),
+    ]
+}
+
+fn trip_of(n: usize) -> autobook_contracts::trip::TripRequest {
+    let [given, family, email, phone, born] = personal(n);
+    trip_with(|value| {
+        value["user_id"] = format!("usr_erase_{n}").into();
+        let passenger = &mut value["passengers"][0];
+        passenger["given_name"] = given.into();
+        passenger["family_name"] = family.into();
+        passenger["email"] = email.clone().into();
+        passenger["phone_number"] = phone.into();
+        passenger["born_on"] = born.into();
+        value["contact_email"] = email.into();
+    })
+}
+
+async fn dump(system: &TestSystem) -> String {
+    autobook_tests::dump_tables(&system.stack().pool).await
+}
+
+async fn completed(system: &TestSystem, erasure: Uuid) {
+    autobook_tests::erasure_completed(&system.stack().pool, erasure).await;
+}
+
+#[tokio::test]
+async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
+    let system = spawn().await;
+    let pool = system.stack().pool.clone();
+    let mut answers = system.observe(ERASE_AFTER).await;
+    let mut waiting: HashMap<Uuid, (&str, usize)> = HashMap::new();
+    let mut erasures = Vec::new();
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let id = system.submit(trip_of(n)).await;
+        ids.push((id, n));
+        match ERASE_AFTER.get(n % (ERASE_AFTER.len() + 1)) {
+            Some(step) => {
+                waiting.insert(id, (step, n));
+            }
+            None => {
+                let user = UserId::parse(&format!("usr_erase_{n}")).unwrap();
+                erasures.push(request_erasure(&pool, &user).await.unwrap());
+            }
+        }
+    }
+    while !waiting.is_empty() {
+        let answer = answers
+            .next(Duration::from_secs(30))
+            .await
+            .expect("every trip's step answers");
+        let step = answer.message_type().as_str();
+        if let Some((wanted, n)) = waiting.get(&answer.saga_id).copied()
+            && wanted == step
+        {
+            waiting.remove(&answer.saga_id);
+            let user = UserId::parse(&format!("usr_erase_{n}")).unwrap();
+            let receipt = request_erasure(&pool, &user).await.unwrap();
+            // Asking again while it is pending is the same erasure.
+            assert_eq!(
+                request_erasure(&pool, &user).await.unwrap().erasure_id,
+                receipt.erasure_id
+            );
+            erasures.push(receipt);
+        }
+    }
+    for receipt in &erasures {
+        completed(&system, receipt.erasure_id).await;
+    }
+
+    let ledger = system.ledger();
+    let mut phases = Vec::new();
+    for (id, n) in &ids {
+        let row = system.saga(*id).await.unwrap();
+        assert!(row.terminal, "{id}: stopped ({})", row.status);
+        assert!(
+            ["booked", "cancelled"].contains(&row.status.as_str()),
+            "{id}: {}",
+            row.status
+        );
+        assert!(
+            row.user_id.starts_with("erased:"),
+            "{id}: kept rows carry the pseudonym"
+        );
+        let intents: Vec<_> = ledger
+            .payment_intents
+            .iter()
+            .filter(|i| belongs(&i.metadata, *id))
+            .collect();
+        let orders: Vec<_> = ledger
+            .orders
+            .iter()
+            .filter(|o| belongs(&o.metadata, *id))
+            .collect();
+        assert!(intents.len() <= 1 && orders.len() <= 1, "{id}: nothing doubled");
+        assert!(
+            intents.iter().all(|i| i.status != "requires_capture"),
+            "{id}: no hold left behind"
+        );
+        if row.status == "booked" {
+            // The flight stays booked; our copy keeps the financial record.
+            assert!(orders.iter().all(|o| !o.cancelled), "{id}: ticket kept");
+            let booking: (String, i64) = sqlx::query_as(
+                "SELECT booking_reference, amount_minor FROM bookings WHERE saga_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert!(!booking.0.is_empty() && booking.1 > 0, "{id}: {booking:?}");
+        } else {
+            assert!(orders.iter().all(|o| o.cancelled), "{id}: no live ticket");
+        }
+        let [given, family, email, phone, born] = personal(*n);
+        let exported = autobook::privacy::export(
+            &pool,
+            &system.stack().vault,
+            &UserId::parse(&format!("usr_erase_{n}")).unwrap(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(exported["trips"].as_array().map(Vec::len), Some(0), "{n}");
+        let _ = (given, family, email, phone, born);
+        phases.push((*id, row.saga.phase));
+    }
+    let cancelled = phases
+        .iter()
+        .filter(|(_, phase)| phase.status() == "cancelled")
+        .count();
+    assert!(
+        cancelled >= 1,
+        "trips erased before their booking are stopped, not all booked"
+    );
+    let report = autobook::reconcile::reconcile(&phases, &ledger);
+    assert!(report.ok, "{report:?}");
+
+    // No table holds any of the travellers' personal data, in clear or sealed.
+    let everything = dump(&system).await;
+    for (_, n) in &ids {
+        for value in personal(*n) {
+            assert!(!everything.contains(&value), "{value} is still stored");
+        }
+    }
+    let sealed_left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sagas WHERE state::text LIKE '%pii:v1:%' \
+         OR id IN (SELECT saga_id FROM passengers WHERE erased_at IS NULL)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(sealed_left, 0, "no sealed personal data is left either");
+    let erasure_rows: Vec<(Option<String>, String)> =
+        sqlx::query_as("SELECT user_id, status FROM erasures")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(erasure_rows.len(), erasures.len());
+    assert!(
+        erasure_rows
+            .iter()
+            .all(|(user, status)| user.is_none() && status == "completed"),
+        "{erasure_rows:?}"
+    );
+    system.teardown().await;
+}
+
+fn belongs(metadata: &std::collections::BTreeMap<String, String>, id: Uuid) -> bool {
+    metadata
+        .get("idempotency_key")
+        .is_some_and(|key| key.starts_with(&id.to_string()))
+}
+
+#[tokio::test]
+async fn erasure_of_a_watched_and_a_paused_trip_stops_them_and_forgets_the_flags() {
+    let system = autobook_tests::spawn_with(|config| {
+        config.orchestrator.policy.watch = Some(autobook_orchestrator::saga::WatchPolicy {
+            interval: Duration::from_secs(3600),
+            ..autobook_orchestrator::saga::WatchPolicy::default()
+        });
+    })
+    .await;
+    let pool = system.stack().pool.clone();
+    // Traveller 100 watches: no fare is within one dollar.
+    let watched = system
+        .submit(trip_with_max(trip_of(100), 100))
+        .await;
+    system.reaches(watched, "watching").await;
+    // Traveller 101 has the pipeline turned off for them: the trip waits paused.
+    let paused_user = UserId::parse("usr_erase_101").unwrap();
+    let note = autobook_flags::postgres::ChangeNote::new("erasure-test", "hold one user").unwrap();
+    autobook_flags::postgres::set_pipeline(&pool, Some(&paused_user), false, &note)
+        .await
+        .unwrap();
+    let seen = autobook_flags::wait_for_decision(
+        system.stack().flags.as_ref(),
+        paused_user.as_str(),
+        Duration::from_secs(5),
+        |decision| !decision.money_may_move(),
+    )
+    .await;
+    assert!(seen, "the flags did not see the override within 5 s");
+    let paused = system.submit(trip_of(101)).await;
+    system.reaches(paused, "paused").await;
+
+    for (n, id) in [(100, watched), (101, paused)] {
+        let user = UserId::parse(&format!("usr_erase_{n}")).unwrap();
+        let receipt = request_erasure(&pool, &user).await.unwrap();
+        completed(&system, receipt.erasure_id).await;
+        let row = system.saga(id).await.unwrap();
+        assert_eq!(row.status, "cancelled", "{n}");
+    }
+    assert!(
+        system.ledger().payment_intents.is_empty(),
+        "nothing was ever held"
+    );
+    let overrides: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM feature_flag_user_overrides WHERE user_id = 'usr_erase_101'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let audit_naming: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM feature_flag_audit WHERE user_id = 'usr_erase_101'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((overrides, audit_naming), (0, 0), "the flags forget the user");
+    let everything = dump(&system).await;
+    for n in [100, 101] {
+        for value in personal(n) {
+            assert!(!everything.contains(&value), "{value} is still stored");
+        }
+        let user = format!("usr_erase_{n}");
+        let naming: Vec<&str> = everything.lines().filter(|l| l.contains(&user)).collect();
+        assert!(naming.is_empty(), "user {n} is still named: {naming:?}");
+    }
+    system.teardown().await;
+}
+
+fn trip_with_max(
+    trip: autobook_contracts::trip::TripRequest,
+    max_minor: i64,
+) -> autobook_contracts::trip::TripRequest {
+    let mut value = serde_json::to_value(trip).unwrap();
+    value["max_price"]["amount_minor"] = max_minor.into();
+    serde_json::from_value(value).unwrap()
+}
