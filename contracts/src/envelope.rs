@@ -217,9 +217,11 @@ impl DecodeError {
 }
 
 /// Serde errors quote offending values, which may be personal data or
-/// hostile text: quoted strings are replaced and the whole is bounded.
+/// hostile text: quoted strings and unknown variant or field names are
+/// replaced and the whole is bounded.
 pub fn sanitize(message: &str) -> String {
     const LIMIT: usize = 300;
+    let message = hide_unknown_names(message);
     let mut out = String::with_capacity(message.len().min(LIMIT));
     let mut in_quotes = false;
     let mut escaped = false;
@@ -248,6 +250,31 @@ pub fn sanitize(message: &str) -> String {
         }
     }
     out
+}
+
+/// Serde names an unknown variant or field with the input itself, raw, in
+/// backticks: "unknown variant `Amelia`, expected one of `mr`, `ms`". The
+/// input is blanked up to serde's own closing (the last one, so a backtick
+/// in the input cannot end it early); the expected names, from the schema,
+/// stay.
+fn hide_unknown_names(message: &str) -> String {
+    const OPENINGS: [&str; 2] = ["unknown variant `", "unknown field `"];
+    const CLOSINGS: [&str; 2] = ["`, expected ", "`, there are no "];
+    let opening = OPENINGS
+        .iter()
+        .filter_map(|o| message.find(o).map(|at| at + o.len()))
+        .min();
+    let Some(value_start) = opening else {
+        return message.to_owned();
+    };
+    let value = &message[value_start..];
+    let value_end = CLOSINGS
+        .iter()
+        .filter_map(|c| value.rfind(c))
+        .max()
+        .or_else(|| value.rfind('`'))
+        .unwrap_or(value.len());
+    format!("{}…{}", &message[..value_start], &value[value_end..])
 }
 
 #[cfg(test)]

@@ -150,4 +150,41 @@ fn derived_message_ids_are_stable_valid_uuidv7s() {
     });
     envelope.message_id = id;
     assert_eq!(Envelope::decode(&envelope.encode()).unwrap().message_id, id);
+
+fn sanitize_hides_unknown_variants_and_fields_but_keeps_what_was_expected() {
+    let cases = [
+        (
+            "unknown variant `Amelia`, expected one of `mr`, `ms`, `mrs`, `miss`, `dr`",
+            "unknown variant `…`, expected one of `mr`, `ms`, `mrs`, `miss`, `dr`",
+        ),
+        (
+            "unknown field `amelia@example.com`, expected `title` or `gender` at line 1 column 9",
+            "unknown field `…`, expected `title` or `gender` at line 1 column 9",
+        ),
+        (
+            "unknown variant `a`, expected `m` Amelia`, expected `m` or `f`",
+            "unknown variant `…`, expected `m` or `f`",
+        ),
+        (
+            "unknown variant `Amelia`, there are no variants",
+            "unknown variant `…`, there are no variants",
+        ),
+        ("unknown field `Amelia Earhart", "unknown field `…"),
+        ("missing field `given_name`", "missing field `given_name`"),
+    ];
+    for (error, clean) in cases {
+        assert_eq!(super::sanitize(error), clean);
+    }
+}
+
+#[test]
+fn a_personal_value_in_an_enum_field_is_not_quoted() {
+    let err = Envelope::decode(&wire(|v| {
+        v["message_type"] = json!("trip.requested");
+        v["payload"] = json!({"passengers": [{"gender": "amelia@example.com"}]});
+    }))
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_payload");
+    assert!(!err.to_string().contains("amelia"), "{err}");
+    assert!(err.to_string().contains("expected `m` or `f`"), "{err}");
 }
