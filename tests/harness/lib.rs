@@ -17,7 +17,6 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook::services;
-pub use tables::{dump_tables, erasure_completed};
 use autobook::stack::{Stack, StackConfig};
 use autobook_broker::Broker;
 use autobook_contracts::Topology;
@@ -26,6 +25,7 @@ use autobook_orchestrator::store::{SagaRow, load_saga};
 use autobook_orchestrator::watch::until_finished;
 use autobook_sandbox::{FaultScript, Faults, Ledger, SandboxConfig};
 use autobook_workers::worker::retry::RetryPolicy;
+pub use tables::{dump_tables, erasure_completed};
 
 /// PostgreSQL server used by tests (`DATABASE_URL`, default: local).
 pub fn database_url() -> String {

@@ -129,7 +129,10 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
             .iter()
             .filter(|o| belongs(&o.metadata, *id))
             .collect();
-        assert!(intents.len() <= 1 && orders.len() <= 1, "{id}: nothing doubled");
+        assert!(
+            intents.len() <= 1 && orders.len() <= 1,
+            "{id}: nothing doubled"
+        );
         assert!(
             intents.iter().all(|i| i.status != "requires_capture"),
             "{id}: no hold left behind"
@@ -219,9 +222,7 @@ async fn erasure_of_a_watched_and_a_paused_trip_stops_them_and_forgets_the_flags
     .await;
     let pool = system.stack().pool.clone();
     // Traveller 100 watches: no fare is within one dollar.
-    let watched = system
-        .submit(trip_with_max(trip_of(100), 100))
-        .await;
+    let watched = system.submit(trip_with_max(trip_of(100), 100)).await;
     system.reaches(watched, "watching").await;
     // Traveller 101 has the pipeline turned off for them: the trip waits paused.
     let paused_user = UserId::parse("usr_erase_101").unwrap();
@@ -263,7 +264,11 @@ async fn erasure_of_a_watched_and_a_paused_trip_stops_them_and_forgets_the_flags
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((overrides, audit_naming), (0, 0), "the flags forget the user");
+    assert_eq!(
+        (overrides, audit_naming),
+        (0, 0),
+        "the flags forget the user"
+    );
     let everything = dump(&system).await;
     for n in [100, 101] {
         for value in personal(n) {

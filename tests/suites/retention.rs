@@ -65,7 +65,11 @@ async fn retention_scrubs_after_travel_and_deletes_old_offers_in_idempotent_batc
     assert_eq!(swept.offers_deleted, 4);
     assert_eq!(swept.trips_scrubbed, 3);
     assert!(swept.batches >= 4, "batches of two: {swept:?}");
-    assert_eq!(passengers_left().await, 1, "the trip not yet flown keeps its data");
+    assert_eq!(
+        passengers_left().await,
+        1,
+        "the trip not yet flown keeps its data"
+    );
     for id in &soon {
         let row = system.saga(*id).await.unwrap();
         assert_eq!(row.status, "booked", "the booking itself is kept");
@@ -74,23 +78,24 @@ async fn retention_scrubs_after_travel_and_deletes_old_offers_in_idempotent_batc
             passenger.given_name.expose(),
             autobook_contracts::personal::erased::NAME
         );
-        let booking: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM bookings WHERE saga_id = $1")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let booking: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE saga_id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(booking, 1, "the financial record stays");
     }
     let untouched = system.saga(later).await.unwrap();
-    assert_eq!(untouched.saga.trip.passengers[0].given_name.expose(), "Amelia");
-    let stored: String = sqlx::query_scalar(
-        "SELECT string_agg(state::text, '') FROM sagas WHERE id = ANY($1)",
-    )
-    .bind(&soon)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    assert_eq!(
+        untouched.saga.trip.passengers[0].given_name.expose(),
+        "Amelia"
+    );
+    let stored: String =
+        sqlx::query_scalar("SELECT string_agg(state::text, '') FROM sagas WHERE id = ANY($1)")
+            .bind(&soon)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(!stored.contains("pii:v1:"), "no sealed personal data left");
 
     // A second sweep finds nothing more to do.

@@ -85,7 +85,8 @@ pub async fn sweep(
     config: &RetentionConfig,
 ) -> Result<Swept, sqlx::Error> {
     let mut swept = Swept::default();
-    let offers_before = now - chrono::Duration::from_std(config.offer_retention).unwrap_or_default();
+    let offers_before =
+        now - chrono::Duration::from_std(config.offer_retention).unwrap_or_default();
     loop {
         let deleted = sqlx::query(
             "DELETE FROM offers WHERE (saga_id, offer_id) IN \

@@ -25,9 +25,7 @@ pub enum Change {
     /// The saga now holds a confirmed booking.
     Booked(Booking),
     /// The booking was cancelled (and refunded, when money was taken).
-    BookingCancelled {
-        refunded_minor: Option<i64>,
-    },
+    BookingCancelled { refunded_minor: Option<i64> },
 }
 
 /// The read-model changes of moving from `previous` (None: a new saga) to `next`.
