@@ -14,6 +14,7 @@ mod deferral;
 mod demo;
 mod duplicates;
 mod executor;
+mod gateway;
 mod hostile_stream;
 mod lease;
 mod ops;
