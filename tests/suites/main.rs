@@ -15,6 +15,8 @@ mod demo;
 mod duplicates;
 mod executor;
 mod gateway;
+mod gateway_hostile;
+mod gateway_rls;
 mod hostile_stream;
 mod lease;
 mod ops;

@@ -119,7 +119,22 @@ fn rejection(path: &str, message: &str) -> ApiError {
         );
     }
     let field = if path.is_empty() { "body" } else { path };
-    ApiError::invalid("invalid_field", field, describe_serde_error(message))
+    let mut described = describe_serde_error(message);
+    if let Some(form) = expected_form(field) {
+        described.push_str("; expected ");
+        described.push_str(form);
+    }
+    ApiError::invalid("invalid_field", field, described)
+}
+
+/// The form of a date or time field, for chrono's terse messages.
+fn expected_form(field: &str) -> Option<&'static str> {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    match last {
+        "departure_date" | "return_date" | "book_by" | "born_on" => Some("a date as YYYY-MM-DD"),
+        "earliest" | "latest" => Some("a local time as HH:MM"),
+        _ => None,
+    }
 }
 
 /// `name` under `parent`, unless the path already ends with it.

@@ -198,3 +198,24 @@ fn content_types() {
     assert!(!is_json(Some("application/x-www-form-urlencoded")));
     assert!(!is_json(None));
 }
+
+#[test]
+fn dates_and_times_say_their_form() {
+    let mut value = body();
+    value["departure_date"] = json!("14/03/2027");
+    let error = refusal(&value);
+    assert!(
+        error.message.ends_with("expected a date as YYYY-MM-DD"),
+        "{}",
+        error.message
+    );
+    let mut value = body();
+    value["departure_window"] = json!({"earliest": "6am", "latest": "21:30"});
+    let error = refusal(&value);
+    assert_eq!(error.field.as_deref(), Some("departure_window.earliest"));
+    assert!(
+        error.message.ends_with("expected a local time as HH:MM"),
+        "{}",
+        error.message
+    );
+}
