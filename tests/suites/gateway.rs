@@ -459,3 +459,30 @@ async fn gateway_instances_share_each_travellers_bucket_through_redis() {
     assert!(one.check(&user).await.is_err());
     assert!(two.check(&user).await.is_err());
 }
+
+#[tokio::test]
+async fn no_trip_request_is_taken_while_the_travellers_erasure_is_pending() {
+    let system = spawn_gateway().await;
+    let api = system.api();
+    let pool = &system.stack().pool;
+    sqlx::query(
+        "INSERT INTO erasures (id, subject, user_id, status) \
+         VALUES ($1, 'subject', 'usr_leaving', 'pending')",
+    )
+    .bind(Uuid::now_v7())
+    .execute(pool)
+    .await
+    .unwrap();
+    let answer = api.submit(&token("usr_leaving"), &trip_body()).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+    assert_eq!(answer.code(), "erasure_pending");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM trip_submissions")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    // Someone else's erasure holds nobody else back.
+    let answer = api.submit(&token("usr_staying"), &trip_body()).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    system.teardown().await;
+}

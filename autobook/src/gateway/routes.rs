@@ -168,48 +168,138 @@ impl Route {
 /// Every route of the gateway.
 pub fn table() -> Vec<Route> {
     vec![
-        Route::new(Verb::Post, "/v1/trip-requests", "submitTripRequest", "Submit a trip request to be booked automatically", submit::submit)
-            .traveller()
-            .body(trip_request_body)
-            .header(super::idempotency::HEADER_NAME, "1 to 255 printable characters; a retry with the same key and body returns the same trip and books nothing twice")
-            .reply(202, "Accepted: the trip request is published; follow Location", Some(schema_of::<Submitted>))
-            .reply(200, "A retry of an accepted request (same Idempotency-Key and body)", Some(schema_of::<Submitted>))
-            .errors(&[
-                (400, "Malformed JSON or Idempotency-Key"),
-                (409, "The account's data is being erased"),
-                (413, "The body is too large"),
-                (415, "The body is not application/json"),
-                (422, "A field is missing, malformed or breaks a rule; `field` names it"),
-                (503, "The database or the broker is unavailable; nothing was stored"),
-            ]),
-        Route::new(Verb::Get, "/v1/trip-requests/{id}", "getTripRequest", "A trip request: status, summary, booking, failure and history", trips::show)
-            .traveller()
-            .reply(200, "The trip", Some(schema_of::<TripView>))
-            .errors(&[(404, "No such trip for this traveller"), (503, "The database is unavailable")]),
-        Route::new(Verb::Post, "/v1/trip-requests/{id}/cancel", "cancelTripRequest", "Cancel a trip: stop it, or cancel its booking and refund what the fare allows", trips::cancel)
-            .traveller()
-            .reply(202, "The cancellation is published", Some(schema_of::<CancelAccepted>))
-            .errors(&[(404, "No such trip for this traveller"), (503, "The database or the broker is unavailable")]),
-        Route::new(Verb::Get, "/v1/bookings/{id}", "getBooking", "A booking: itinerary, booking reference (PNR) and amount", bookings::show)
-            .traveller()
-            .reply(200, "The booking", Some(schema_of::<BookingView>))
-            .errors(&[(404, "No such booking for this traveller"), (503, "The database is unavailable")]),
-        Route::new(Verb::Get, "/v1/me/export", "exportMyData", "Everything autobook holds on the caller", me::export)
-            .traveller()
-            .reply(200, "The export", None)
-            .errors(&[(503, "The export is unavailable")]),
-        Route::new(Verb::Delete, "/v1/me", "eraseMe", "Erase the caller's data; running trips stop", me::erase)
-            .traveller()
-            .reply(202, "The erasure is recorded and will be carried out", None)
-            .errors(&[(503, "Erasure is unavailable")]),
-        Route::new(Verb::Get, "/healthz", "healthz", "The process is alive", health::healthz)
-            .reply(200, "Alive", Some(schema_of::<Health>)),
-        Route::new(Verb::Get, "/readyz", "readyz", "PostgreSQL and RabbitMQ are reachable", health::readyz)
-            .reply(200, "Ready", Some(schema_of::<Readiness>))
-            .errors(&[(503, "Not ready; the message names what is unreachable")]),
-        Route::new(Verb::Get, "/openapi.json", "openapi", "This document", openapi::serve)
-            .reply(200, "The OpenAPI 3.1 document", None),
+        submit_route(),
+        Route::new(
+            Verb::Get,
+            "/v1/trip-requests/{id}",
+            "getTripRequest",
+            TRIP_SUMMARY,
+            trips::show,
+        )
+        .traveller()
+        .reply(200, "The trip", Some(schema_of::<TripView>))
+        .errors(&[(404, NO_TRIP), (503, DATABASE_DOWN)]),
+        Route::new(
+            Verb::Post,
+            "/v1/trip-requests/{id}/cancel",
+            "cancelTripRequest",
+            CANCEL_SUMMARY,
+            trips::cancel,
+        )
+        .traveller()
+        .reply(
+            202,
+            "The cancellation is published",
+            Some(schema_of::<CancelAccepted>),
+        )
+        .errors(&[(404, NO_TRIP), (503, SERVICES_DOWN)]),
+        Route::new(
+            Verb::Get,
+            "/v1/bookings/{id}",
+            "getBooking",
+            BOOKING_SUMMARY,
+            bookings::show,
+        )
+        .traveller()
+        .reply(200, "The booking", Some(schema_of::<BookingView>))
+        .errors(&[
+            (404, "No such booking for this traveller"),
+            (503, DATABASE_DOWN),
+        ]),
+        Route::new(
+            Verb::Get,
+            "/v1/me/export",
+            "exportMyData",
+            "Everything autobook holds on the caller",
+            me::export,
+        )
+        .traveller()
+        .reply(200, "The export", None)
+        .errors(&[(503, "The export is unavailable")]),
+        Route::new(
+            Verb::Delete,
+            "/v1/me",
+            "eraseMe",
+            "Erase the caller's data; running trips stop",
+            me::erase,
+        )
+        .traveller()
+        .reply(202, "The erasure is recorded and will be carried out", None)
+        .errors(&[(503, "Erasure is unavailable")]),
+        Route::new(
+            Verb::Get,
+            "/healthz",
+            "healthz",
+            "The process is alive",
+            health::healthz,
+        )
+        .reply(200, "Alive", Some(schema_of::<Health>)),
+        Route::new(
+            Verb::Get,
+            "/readyz",
+            "readyz",
+            "PostgreSQL and RabbitMQ are reachable",
+            health::readyz,
+        )
+        .reply(200, "Ready", Some(schema_of::<Readiness>))
+        .errors(&[(503, "Not ready; the message names what is unreachable")]),
+        Route::new(
+            Verb::Get,
+            "/openapi.json",
+            "openapi",
+            "This document",
+            openapi::serve,
+        )
+        .reply(200, "The OpenAPI 3.1 document", None),
     ]
+}
+
+const NO_TRIP: &str = "No such trip for this traveller";
+const TRIP_SUMMARY: &str = "A trip request: status, summary, booking, failure and history";
+const DATABASE_DOWN: &str = "The database is unavailable";
+const SERVICES_DOWN: &str = "The database or the broker is unavailable";
+const CANCEL_SUMMARY: &str =
+    "Cancel a trip: stop it, or cancel its booking and refund what the fare allows";
+const BOOKING_SUMMARY: &str = "A booking: itinerary, booking reference (PNR) and amount";
+const IDEMPOTENCY_KEY: &str = "1 to 255 printable characters; a retry with the same key \
+    and body returns the same trip and books nothing twice";
+
+fn submit_route() -> Route {
+    let submitted = Some(schema_of::<Submitted> as SchemaFn);
+    Route::new(
+        Verb::Post,
+        "/v1/trip-requests",
+        "submitTripRequest",
+        submit::SUMMARY,
+        submit::submit,
+    )
+    .traveller()
+    .body(trip_request_body)
+    .header(super::idempotency::HEADER_NAME, IDEMPOTENCY_KEY)
+    .reply(
+        202,
+        "Accepted: the trip request is published; follow Location",
+        submitted,
+    )
+    .reply(
+        200,
+        "A retry of an accepted request (same Idempotency-Key and body)",
+        submitted,
+    )
+    .errors(&[
+        (400, "Malformed JSON or Idempotency-Key"),
+        (409, "The account's data is being erased"),
+        (413, "The body is too large"),
+        (415, "The body is not application/json"),
+        (
+            422,
+            "A field is missing, malformed or breaks a rule; `field` names it",
+        ),
+        (
+            503,
+            "The database or the broker is unavailable; nothing was stored",
+        ),
+    ])
 }
 
 /// The schema of the trip request body: the contract's `TripRequest`

@@ -23,6 +23,8 @@ use super::state::Gateway;
 use super::trip_body::{JsonBytes, parse_trip};
 use super::views::Submitted;
 
+pub const SUMMARY: &str = "Submit a trip request to be booked automatically";
+
 pub async fn submit(
     State(gateway): State<Gateway>,
     caller: Caller,
