@@ -58,6 +58,8 @@ pub enum Command {
     Orchestrator(OrchestratorArgs),
     /// Run one or more workers (search, payment, order, notify, or all).
     Worker(WorkerArgs),
+    /// Serve the travellers' HTTP API: trip requests, trips, bookings, their data.
+    Gateway(crate::commands::gateway::GatewayArgs),
     /// Serve the Duffel-, Stripe- and Resend-shaped sandbox APIs.
     Sandbox(SandboxArgs),
     /// Apply database migrations and declare the broker topology.

@@ -4,7 +4,8 @@
 //! ([`commands`]); [`demo`] runs the whole system in one process against
 //! the real PostgreSQL and RabbitMQ with the provider sandbox, and
 //! [`stack`] is the in-process system it (and the integration tests)
-//! start. [`flag_store`] opens the feature flags a role consults before
+//! start. [`gateway`] is the travellers' HTTP API; [`privacy`] their data
+//! export and erasure. [`flag_store`] opens the feature flags a role consults before
 //! money moves. [`reconcile`] compares saga records with the provider ledger.
 //! [`chaos`] runs every role as a separate process, kills and restarts
 //! them at random, and checks that no saga was lost or doubled.
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod flag_store;
+pub mod gateway;
 pub mod logging;
 pub mod metrics_recorder;
 pub mod ops;

@@ -43,6 +43,7 @@ async fn main() -> std::process::ExitCode {
             commands::orchestrator::run(args, &cli.logging, metrics).await
         }
         Command::Worker(args) => commands::worker::run(args, &cli.logging, metrics).await,
+        Command::Gateway(args) => commands::gateway::run(args, &cli.logging, metrics).await,
         Command::Sandbox(args) => commands::sandbox::run(args, &cli.logging, metrics).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Demo(args) => demo::run(args, &cli.logging, metrics).await,
@@ -68,6 +69,7 @@ fn service_name(command: &Command) -> String {
     let role = match command {
         Command::Orchestrator(_) => "orchestrator",
         Command::Worker(_) => "worker",
+        Command::Gateway(_) => "gateway",
         Command::Sandbox(_) => "sandbox",
         Command::Migrate(_) => "migrate",
         Command::Demo(_) => "demo",

@@ -27,6 +27,8 @@ use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 
+use crate::gateway::{Gateway, GatewayConfig};
+
 /// How to start a stack.
 #[derive(Debug, Clone)]
 pub struct StackConfig {
@@ -62,6 +64,9 @@ pub struct StackConfig {
     /// The keys personal data is sealed under (default: one random key,
     /// which lives as long as this config).
     pub vault: Keyring,
+    /// The HTTP gateway, served with the stack when set
+    /// ([`Stack::gateway_url`]); it judges dates by the stack's clock.
+    pub gateway: Option<GatewayConfig>,
 }
 
 impl StackConfig {
@@ -98,6 +103,7 @@ impl StackConfig {
             flags_database_url: None,
             worker_kinds: WorkerKind::ALL.to_vec(),
             vault: Keyring::generate("local").expect("\"local\" is a valid key id"),
+            gateway: None,
         }
     }
 }
@@ -124,6 +130,7 @@ pub struct Stack {
     /// How [`Stack::start_workers`] starts workers.
     workers: autobook_workers::WorkerConfig,
     worker_instances: usize,
+    gateway_url: Option<String>,
 }
 
 impl Stack {
@@ -179,6 +186,12 @@ impl Stack {
                 .instrument(span),
             );
         }
+        let gateway_url = match &config.gateway {
+            Some(gateway) => {
+                Some(start_gateway(gateway, &config, &pool, &broker, &shutdown, &mut roles).await?)
+            }
+            None => None,
+        };
         let workers = worker_config(&sandbox, &config, throttle.clone(), "worker".into());
         let mut stack = Stack {
             sandbox,
@@ -193,6 +206,7 @@ impl Stack {
             workers,
             worker_instances: config.worker_instances.max(1),
             first_workers: None,
+            gateway_url,
         };
         stack.first_workers = Some(stack.start_workers(&config.worker_kinds));
         Ok(stack)
@@ -229,6 +243,12 @@ impl Stack {
             );
         }
         Workers { stop, tasks }
+    }
+
+    /// The gateway's base URL (`http://127.0.0.1:<port>`), when the stack
+    /// serves one ([`StackConfig::gateway`]).
+    pub fn gateway_url(&self) -> Option<&str> {
+        self.gateway_url.as_deref()
     }
 
     /// Moves time forward for the orchestrators and the sandbox together:
@@ -297,6 +317,36 @@ impl Stack {
         self.sandbox.shutdown().await;
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// Binds the gateway's socket and serves it as one of the stack's roles;
+/// returns its base URL.
+async fn start_gateway(
+    gateway: &GatewayConfig,
+    config: &StackConfig,
+    pool: &PgPool,
+    broker: &Broker,
+    shutdown: &CancellationToken,
+    roles: &mut JoinSet<anyhow::Result<()>>,
+) -> anyhow::Result<String> {
+    let state = Gateway::new(
+        gateway,
+        pool.clone(),
+        broker.clone(),
+        config.orchestrator.clock.clone(),
+        config.vault.clone(),
+        config.topology.namespace(),
+    )
+    .await
+    .context("starting the gateway")?;
+    let listener = crate::gateway::bind(gateway.addr).await?;
+    let addr = listener.local_addr()?;
+    let shutdown = shutdown.clone();
+    roles.spawn(
+        async move { Ok(crate::gateway::serve(listener, state, shutdown).await?) }
+            .instrument(tracing::info_span!("role", role = "gateway")),
+    );
+    Ok(format!("http://{addr}"))
 }
 
 fn worker_config(

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use autobook::gateway::metric_definitions as gateway;
 use autobook_broker::metric_definitions as broker;
 use autobook_orchestrator::metric_definitions as orchestrator;
 use autobook_workers::metric_definitions as workers;
@@ -46,12 +47,25 @@ struct Defined {
 impl Defined {
     fn all() -> Defined {
         Defined {
-            counters: [broker::COUNTERS, orchestrator::COUNTERS, workers::COUNTERS].concat(),
-            gauges: [broker::GAUGES, orchestrator::GAUGES, workers::GAUGES].concat(),
+            counters: [
+                broker::COUNTERS,
+                orchestrator::COUNTERS,
+                workers::COUNTERS,
+                gateway::COUNTERS,
+            ]
+            .concat(),
+            gauges: [
+                broker::GAUGES,
+                orchestrator::GAUGES,
+                workers::GAUGES,
+                gateway::GAUGES,
+            ]
+            .concat(),
             histograms: [
                 broker::HISTOGRAMS,
                 orchestrator::HISTOGRAMS,
                 workers::HISTOGRAMS,
+                gateway::HISTOGRAMS,
             ]
             .concat(),
         }
@@ -99,7 +113,7 @@ fn every_metric_in_alerts_and_the_dashboard_is_defined() {
 
 #[test]
 fn the_lists_hold_exactly_the_names_each_file_defines() {
-    let crates: [(&str, Vec<&str>); 3] = [
+    let crates: [(&str, Vec<&str>); 4] = [
         (
             "broker/src/metric_definitions.rs",
             [broker::COUNTERS, broker::GAUGES, broker::HISTOGRAMS].concat(),
@@ -116,6 +130,10 @@ fn the_lists_hold_exactly_the_names_each_file_defines() {
         (
             "workers/src/metric_definitions.rs",
             [workers::COUNTERS, workers::GAUGES, workers::HISTOGRAMS].concat(),
+        ),
+        (
+            "autobook/src/gateway/metric_definitions.rs",
+            [gateway::COUNTERS, gateway::GAUGES, gateway::HISTOGRAMS].concat(),
         ),
     ];
     for (file, listed) in crates {

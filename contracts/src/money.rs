@@ -86,6 +86,7 @@ impl fmt::Debug for Currency {
 
 /// An amount of money in minor units (cents for USD).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Money {
     /// Amount in the currency's minor unit (for USD: cents). Never negative.
     pub amount_minor: i64,

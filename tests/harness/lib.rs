@@ -10,6 +10,7 @@
 
 pub mod broker;
 pub mod tables;
+pub mod gateway;
 pub mod trips;
 
 use std::time::Duration;

@@ -12,7 +12,7 @@ use autobook_orchestrator::privacy::erasure::ERASURE_REQUESTED_CHANNEL;
 use autobook_orchestrator::privacy::subject_of;
 
 use super::PrivacyError;
-use super::scope::as_user;
+use crate::gateway::db::as_user;
 
 /// The answer to an erasure request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,15 +57,4 @@ pub async fn request_erasure(pool: &PgPool, user: &UserId) -> Result<ErasureRece
         status: "pending".into(),
         requested_at,
     })
-}
-
-/// Whether `user` has an erasure under way (the gateway refuses new trips then).
-pub async fn erasure_pending(pool: &PgPool, user: &UserId) -> Result<bool, PrivacyError> {
-    let mut tx = as_user(pool, user).await?;
-    let pending: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erasures WHERE status = 'pending')")
-            .fetch_one(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    Ok(pending)
 }

@@ -13,7 +13,7 @@ use autobook_contracts::codes::UserId;
 use autobook_vault::Keyring;
 
 use super::PrivacyError;
-use super::scope::as_user;
+use crate::gateway::db::as_user;
 
 /// The export of `user`'s data as of `now`.
 pub async fn export(

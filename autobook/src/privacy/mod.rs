@@ -2,13 +2,12 @@
 //! an export of everything held on them, and erasure.
 //!
 //! Both read and write through the gateway's database role with the
-//! user's id set for the transaction ([`scope::as_user`]): row-level
-//! security shows them only that user's rows. The erasure itself is carried
+//! user's id set for the transaction ([`crate::gateway::db::as_user`]):
+//! row-level security shows them only that user's rows. The erasure itself is carried
 //! out by the orchestrators (`autobook_orchestrator::privacy::erasure`).
 
 pub mod erasure_request;
 pub mod export;
-pub mod scope;
 
 pub use erasure_request::{ErasureReceipt, request_erasure};
 pub use export::export;

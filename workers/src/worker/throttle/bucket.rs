@@ -90,6 +90,24 @@ impl Bucket {
         Duration::from_micros(allowed_at.saturating_sub(now_us))
     }
 
+    /// Takes a token only if one is there at `now_us`, leaving the bucket
+    /// as it was otherwise: `Err` says how long until one is (a limit that
+    /// refuses instead of making callers wait).
+    pub fn try_take(&mut self, limit: &RateLimit, now_us: u64) -> Result<(), Duration> {
+        let tat = self.tat_us.max(now_us);
+        let allowed_at = tat.saturating_sub(limit.tolerance_us());
+        if allowed_at > now_us {
+            return Err(Duration::from_micros(allowed_at - now_us));
+        }
+        self.tat_us = tat.saturating_add(limit.interval_us());
+        Ok(())
+    }
+
+    /// Whether the bucket is full at `now_us` (as good as a new one).
+    pub fn is_full(&self, now_us: u64) -> bool {
+        self.tat_us <= now_us
+    }
+
     /// The provider refused calls for `pause` (a 429 and its reset): no
     /// token before `now + pause`, and the bucket refills only from then,
     /// so calls resume one interval apart rather than in a burst.
@@ -173,6 +191,21 @@ mod tests {
                 assert!(within <= allowed, "{within} calls in {span} µs");
             }
         }
+    }
+
+    #[test]
+    fn try_take_refuses_without_taking_and_says_how_long() {
+        let l = limit(2.0, 2);
+        let mut bucket = Bucket::default();
+        let now = 10 * SECOND;
+        assert_eq!(bucket.try_take(&l, now), Ok(()));
+        assert_eq!(bucket.try_take(&l, now), Ok(()));
+        assert_eq!(bucket.try_take(&l, now), Err(Duration::from_millis(500)));
+        // A refusal takes nothing: the next token still comes in 500 ms.
+        assert_eq!(bucket.try_take(&l, now), Err(Duration::from_millis(500)));
+        assert_eq!(bucket.try_take(&l, now + 500_000), Ok(()));
+        assert!(!bucket.is_full(now + 500_000));
+        assert!(bucket.is_full(now + 2 * SECOND));
     }
 
     #[test]
