@@ -9,8 +9,8 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
-pub mod tables;
 pub mod gateway;
+pub mod tables;
 pub mod trips;
 
 use std::time::Duration;

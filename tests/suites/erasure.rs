@@ -69,7 +69,17 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
     let mut erasures = Vec::new();
     let mut ids = Vec::new();
     for n in 0..12 {
-        let id = system.submit(trip_of(n)).await;
+        // Accepted as the gateway accepts a trip: recorded, then published.
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO trip_submissions (trip_id, user_id, request_hash) VALUES ($1, $2, 'test')",
+        )
+        .bind(id)
+        .bind(format!("usr_erase_{n}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+        system.stack().submit(id, trip_of(n)).await.unwrap();
         ids.push((id, n));
         match ERASE_AFTER.get(n % (ERASE_AFTER.len() + 1)) {
             Some(step) => {

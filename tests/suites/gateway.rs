@@ -443,6 +443,15 @@ async fn no_trip_request_is_taken_while_the_travellers_erasure_is_pending() {
     let system = spawn_gateway().await;
     let api = system.api();
     let pool = &system.stack().pool;
+    // A stuck saga (waiting for an operator) keeps the erasure pending.
+    sqlx::query(
+        "INSERT INTO sagas (id, user_id, status, terminal, state, version) \
+         VALUES ($1, 'usr_leaving', 'stuck', true, '{}', 1)",
+    )
+    .bind(Uuid::now_v7())
+    .execute(pool)
+    .await
+    .unwrap();
     sqlx::query(
         "INSERT INTO erasures (id, subject, user_id, status) \
          VALUES ($1, 'subject', 'usr_leaving', 'pending')",

@@ -63,14 +63,23 @@ async fn file_watch_book_export_and_erase() {
     assert_eq!(system.finished(trip_id).await.status, "booked");
     let seen = api.get(&path, &me).await;
     assert_eq!(seen.body["status"], "booked", "{}", seen.text);
-    let booking_id = seen.body["booking_id"].as_str().expect("a booking id").to_owned();
+    let booking_id = seen.body["booking_id"]
+        .as_str()
+        .expect("a booking id")
+        .to_owned();
     let booking = api.get(&format!("/v1/bookings/{booking_id}"), &me).await;
     assert_eq!(booking.status, StatusCode::OK, "{}", booking.text);
-    let pnr = booking.body["booking_reference"].as_str().unwrap().to_owned();
+    let pnr = booking.body["booking_reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(!pnr.is_empty());
     // Someone else sees none of it.
     let stranger = token("usr_someone_else");
-    assert_eq!(api.get(&path, &stranger).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.get(&path, &stranger).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         api.get(&format!("/v1/bookings/{booking_id}"), &stranger)
             .await
@@ -87,8 +96,14 @@ async fn file_watch_book_export_and_erase() {
     assert_eq!(trip["trip_id"], Value::from(trip_id.to_string()));
     assert_eq!(trip["passengers"][0]["given_name"], "Ottoline");
     assert_eq!(trip["passengers"][0]["born_on"], "1979-11-02");
-    assert_eq!(trip["request"]["contact_email"], "ottoline@lifecycle.example");
-    assert_eq!(trip["booking"]["booking_reference"], Value::from(pnr.clone()));
+    assert_eq!(
+        trip["request"]["contact_email"],
+        "ottoline@lifecycle.example"
+    );
+    assert_eq!(
+        trip["booking"]["booking_reference"],
+        Value::from(pnr.clone())
+    );
     assert!(trip["history"].as_array().unwrap().len() >= 4);
 
     // Erase.

@@ -21,6 +21,7 @@ mod gateway_hostile;
 mod gateway_rls;
 mod hostile_stream;
 mod lease;
+mod lifecycle;
 mod ops;
 mod retention;
 mod scale_out;

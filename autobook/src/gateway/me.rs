@@ -19,7 +19,7 @@ pub async fn export(State(gateway): State<Gateway>, caller: Caller) -> Result<Re
         gateway.clock.now(),
     )
     .await
-        .map_err(|error| ApiError::unavailable("data export", &error))?;
+    .map_err(|error| ApiError::unavailable("data export", &error))?;
     Ok(axum::Json(document).into_response())
 }
 

@@ -4,7 +4,8 @@
 //! One pass over an erasure, under its row lock (several orchestrators
 //! share the work with `SKIP LOCKED`):
 //!
-//! 1. every running saga of the user is asked to stop with a
+//! 1. every running saga of the user (and every trip the gateway accepted
+//!    that has not started yet) is asked to stop with a
 //!    `trip.cancel_requested` (once per saga: the message id is derived from
 //!    the erasure and the saga), through the outbox. The saga unwinds as for
 //!    any cancellation: a search or watch stops, a hold is voided, an order
@@ -40,6 +41,10 @@ pub const ERASURE_COMPLETED_CHANNEL: &str = "autobook_erasure_completed";
 
 /// Who a cancellation sent on behalf of an erasure names.
 pub const REQUESTED_BY: &str = "erasure";
+
+/// How long a trip the gateway accepted may take to start before an
+/// erasure stops waiting for it.
+pub const LOST_SUBMISSION: Duration = Duration::from_secs(15 * 60);
 
 /// Erasure loop settings.
 #[derive(Debug, Clone)]
@@ -137,11 +142,19 @@ async fn advance(
     user: &str,
     subject: &str,
 ) -> Result<Progress, sqlx::Error> {
-    let running: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM sagas WHERE user_id = $1 AND NOT terminal")
-            .bind(user)
-            .fetch_all(&mut **tx)
-            .await?;
+    // Running: sagas not finished, and trips the gateway accepted whose
+    // saga has not started yet (their cancel waits for them to arrive); a
+    // submission that never started within `LOST_SUBMISSION` was lost.
+    let running: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM sagas WHERE user_id = $1 AND NOT terminal \
+         UNION SELECT trip_id FROM trip_submissions t WHERE user_id = $1 \
+         AND submitted_at > now() - make_interval(secs => $2) \
+         AND NOT EXISTS (SELECT 1 FROM sagas s WHERE s.id = t.trip_id)",
+    )
+    .bind(user)
+    .bind(LOST_SUBMISSION.as_secs_f64())
+    .fetch_all(&mut **tx)
+    .await?;
     if !running.is_empty() {
         request_stops(tx, vault, erasure, &running).await?;
         sqlx::query("UPDATE erasures SET sagas_stopped = $2 WHERE id = $1")
