@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::idempotency::IdempotencyKey;
+
 /// The API version events are rendered in.
 pub const API_VERSION: &str = "2024-06-20";
 
@@ -57,7 +59,7 @@ pub struct IntentChange {
     /// The saga named in the intent's metadata, if it names one.
     pub saga_id: Option<Uuid>,
     /// The idempotency key of the step that created it, from its metadata.
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<IdempotencyKey>,
     /// Why it was canceled (`automatic` for a lapsed hold, or the reason
     /// given to the cancel call).
     pub cancellation_reason: Option<String>,
@@ -108,7 +110,7 @@ impl StripeEvent {
                 .and_then(|id| Uuid::parse_str(id).ok()),
             idempotency_key: object["metadata"][IDEMPOTENCY_KEY_METADATA]
                 .as_str()
-                .map(str::to_owned),
+                .and_then(IdempotencyKey::parse),
             cancellation_reason: object["cancellation_reason"].as_str().map(str::to_owned),
         }))
     }
@@ -151,7 +153,10 @@ mod tests {
             0,
             intent(
                 "canceled",
-                json!({ "saga_id": saga.to_string(), "idempotency_key": "k:authorize:1" }),
+                json!({
+                    "saga_id": saga.to_string(),
+                    "idempotency_key": format!("{saga}:authorize:1"),
+                }),
             ),
         );
         assert_eq!(
@@ -160,7 +165,7 @@ mod tests {
                 payment_intent_id: "pi_1".into(),
                 status: "canceled".into(),
                 saga_id: Some(saga),
-                idempotency_key: Some("k:authorize:1".into()),
+                idempotency_key: Some(IdempotencyKey::derive(saga, crate::Step::Authorize, 1)),
                 cancellation_reason: Some("automatic".into()),
             }))
         );
