@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
+pub mod control;
 pub mod trips;
 
 use std::time::Duration;

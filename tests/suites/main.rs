@@ -21,3 +21,4 @@ mod scale_out;
 mod throttle;
 mod unknown_outcomes;
 mod watching;
+mod webhooks;
