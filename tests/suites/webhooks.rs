@@ -2,7 +2,8 @@
 //! /v1/webhooks/stripe`) served on a port of its own against the test's
 //! system, the sandbox posting its signed events to it. Forged, stale,
 //! malformed and oversized deliveries are refused; a redelivered event is
-//! recorded and published once; the events of a booking arrive and reach
+//! recorded and published once; one that cannot be published is not
+//! recorded (Stripe delivers it again); the events of a booking arrive and reach
 //! the saga; and a hold cancelled outside the system while the saga holds
 //! it is dropped without a capture, and the trip searched again.
 
@@ -13,6 +14,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use autobook::webhooks::{self, MAX_BODY_BYTES, WebhookContext, message_id};
+use autobook_broker::{Broker, Publisher};
+use autobook_contracts::Topology;
 use autobook_contracts::events::PaymentIntentUpdated;
 use autobook_contracts::stripe_webhook::{StripeEvent, WebhookSecret, sign};
 use autobook_contracts::{Envelope, Message};
@@ -20,7 +23,7 @@ use autobook_orchestrator::saga::Phase;
 use autobook_tests::broker::Observer;
 use autobook_tests::control::{belongs, throw_switch};
 use autobook_tests::trips::trip;
-use autobook_tests::{TestSystem, spawn, spawn_with};
+use autobook_tests::{TestSystem, amqp_url, spawn, spawn_with};
 use autobook_workers::WorkerKind;
 
 const SECRET: &str = "whsec_autobook_tests";
@@ -32,10 +35,15 @@ struct Endpoint {
 }
 
 async fn serve(system: &TestSystem) -> Endpoint {
+    serve_with(system, system.stack().publisher.clone()).await
+}
+
+/// The receiver publishing through `publisher`.
+async fn serve_with(system: &TestSystem, publisher: Publisher) -> Endpoint {
     let stack = system.stack();
     let context = WebhookContext::new(
         stack.pool.clone(),
-        stack.publisher.clone(),
+        publisher,
         WebhookSecret::new(SECRET),
         stack.clock.clone(),
     );
@@ -229,6 +237,35 @@ async fn forged_stale_malformed_and_replayed_deliveries_are_refused_or_deduplica
     let (_, answer) = endpoint.deliver(&refund, now).await;
     assert_eq!(answer["published"], false, "{answer}");
     assert_eq!(recorded(&system).await.len(), 4);
+    system.teardown().await;
+}
+
+#[tokio::test]
+async fn an_event_that_cannot_be_passed_on_is_not_recorded_and_asked_for_again() {
+    let system = spawn().await;
+    let id = system.submit(trip()).await;
+    assert_eq!(system.finished(id).await.status, "booked");
+    // A publisher whose exchanges were never declared: nothing routes.
+    let nowhere = Topology::new(&format!("t-nowhere-{}", Uuid::now_v7().simple())).unwrap();
+    let broker = Broker::connect(&amqp_url(), "webhook-test", nowhere)
+        .await
+        .unwrap();
+    let broken = serve_with(&system, Publisher::open(&broker).await.unwrap()).await;
+    let now = system.stack().clock.now().timestamp();
+    let event = intent_event("evt_test_9", id, "pi_test_9", "canceled", now);
+    let (status, answer) = broken.deliver(&event, now).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+    assert_eq!(answer["error"], "not_published");
+    assert!(recorded(&system).await.is_empty(), "rolled back");
+    // Stripe delivers it again, to a receiver that can pass it on.
+    let mut published = system.observe(&["payment.intent_updated"]).await;
+    let (status, answer) = serve(&system).await.deliver(&event, now + 60).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["published"], true);
+    let (envelope, _) = next_update(&mut published).await;
+    assert_eq!(envelope.message_id, message_id(&event));
+    assert_eq!(recorded(&system).await.len(), 1);
+    broker.close().await;
     system.teardown().await;
 }
 
