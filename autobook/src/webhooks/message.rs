@@ -26,7 +26,7 @@ pub fn message_id(event: &StripeEvent) -> Uuid {
 }
 
 /// The envelope for `change` (an intent of saga `saga_id`), starting a
-/// trace of its own.
+/// trace of its own (the receiver puts it under its span when exported).
 pub fn envelope(event: &StripeEvent, change: &IntentChange, saga_id: Uuid) -> Envelope {
     let mut envelope = Envelope::new(
         saga_id,

@@ -15,6 +15,7 @@ use sqlx::{Postgres, Transaction};
 use tracing::Instrument;
 use uuid::Uuid;
 
+use autobook_broker::propagation;
 use autobook_contracts::stripe_webhook::{IntentChange, StripeEvent, verify};
 
 use super::answer::WebhookError;
@@ -134,7 +135,11 @@ async fn record(
     if let (Some(change), Some(saga_id)) = (change, saga_id)
         && is_ours(&mut tx, saga_id).await?
     {
-        let envelope = message::envelope(event, change, saga_id);
+        let mut envelope = message::envelope(event, change, saga_id);
+        // The saga's handling joins the webhook's trace.
+        if let Some(trace) = propagation::of_span(&tracing::Span::current()) {
+            envelope.trace = trace;
+        }
         context.publisher.publish(&envelope).await?;
         published = true;
     }
