@@ -11,7 +11,8 @@
 //! them at random, and checks that no saga was lost or doubled.
 //! [`logging`] and [`traces`] set up logs and OTLP span export.
 //! [`bench`] measures throughput, latency, CPU per saga and memory of the
-//! system, and the floor the machine allows.
+//! system, and the floor the machine allows. [`webhooks`] receives the
+//! events Stripe posts and passes those about a saga's payment on to it.
 
 pub mod bench;
 pub mod chaos;
@@ -32,3 +33,4 @@ pub mod shutdown;
 pub mod stack;
 pub mod telemetry;
 pub mod traces;
+pub mod webhooks;

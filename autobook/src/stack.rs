@@ -188,7 +188,16 @@ impl Stack {
         }
         let gateway_url = match &config.gateway {
             Some(gateway) => {
-                Some(start_gateway(gateway, &config, &pool, &broker, &shutdown, &mut roles).await?)
+                let url =
+                    start_gateway(gateway, &config, &pool, &broker, &shutdown, &mut roles).await?;
+                // The sandbox's Stripe sends its webhooks to the gateway.
+                if let Some(secret) = &gateway.stripe_webhook_secret {
+                    sandbox.set_webhook_endpoint(Some(autobook_sandbox::WebhookEndpoint {
+                        url: format!("{url}{}", crate::webhooks::PATH),
+                        secret: secret.clone(),
+                    }));
+                }
+                Some(url)
             }
             None => None,
         };

@@ -266,3 +266,34 @@ pub struct TripCancelRequested {
     /// Who asked: `traveller`, or an operator's name; never personal data.
     pub requested_by: String,
 }
+
+/// Stripe reported a change to one of the saga's payment intents (a
+/// verified webhook event): for instance a hold that lapsed or was
+/// cancelled outside the system. The saga decides whether it still counts
+/// on that intent; most updates need nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentIntentUpdated {
+    /// Stripe payment intent id (pi_...).
+    pub payment_intent_id: String,
+    /// The intent's status after the change: `canceled`, `succeeded`,
+    /// `requires_capture`, ...
+    pub status: String,
+    /// The Stripe event id (evt_...) it came from.
+    pub event_id: String,
+    /// The authorize step that created the intent, from its metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_key: Option<IdempotencyKey>,
+    /// Why it was canceled: `automatic` for a lapsed hold, or the reason
+    /// given to the cancel call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
+}
+
+impl PaymentIntentUpdated {
+    /// The status of an intent whose hold is gone for good.
+    pub const CANCELED: &'static str = "canceled";
+
+    pub fn is_canceled(&self) -> bool {
+        self.status == Self::CANCELED
+    }
+}

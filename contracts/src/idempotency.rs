@@ -57,6 +57,17 @@ impl IdempotencyKey {
         IdempotencyKey(format!("{saga_id}:{}:{epoch}", step.as_str()))
     }
 
+    /// Reads a key as [`IdempotencyKey::derive`] writes it (a provider's
+    /// metadata echoes it back); None for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split(':');
+        let (saga, step, epoch) = (parts.next()?, parts.next()?, parts.next()?);
+        let step: Step = serde_json::from_value(serde_json::Value::String(step.to_owned())).ok()?;
+        let (saga, epoch) = (Uuid::parse_str(saga).ok()?, epoch.parse::<u32>().ok()?);
+        let key = IdempotencyKey::derive(saga, step, epoch);
+        (parts.next().is_none() && key.0 == text).then_some(key)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -77,6 +88,22 @@ impl fmt::Debug for IdempotencyKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_reads_back_only_as_derived() {
+        let key = IdempotencyKey::derive(Uuid::nil(), Step::Authorize, 3);
+        assert_eq!(IdempotencyKey::parse(key.as_str()), Some(key));
+        for bad in [
+            "",
+            "x:authorize:1",
+            "00000000-0000-0000-0000-000000000000:pay:1",
+            "00000000-0000-0000-0000-000000000000:authorize:one",
+            "00000000-0000-0000-0000-000000000000:authorize:1:2",
+            "00000000000000000000000000000000:authorize:1",
+        ] {
+            assert_eq!(IdempotencyKey::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn keys_are_deterministic_and_distinct_per_step_and_epoch() {

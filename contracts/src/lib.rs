@@ -11,7 +11,8 @@
 //! - [`idempotency`]: deterministic keys for provider calls;
 //! - [`catalogue`]: real airports, cities and airlines;
 //! - [`schema`]: JSON Schemas generated from these types;
-//! - [`trace`]: W3C trace context.
+//! - [`trace`]: W3C trace context;
+//! - [`stripe_webhook`]: the events Stripe posts to us and their signatures.
 
 pub mod catalogue;
 pub mod codes;
@@ -25,6 +26,7 @@ pub mod notification;
 pub mod offer;
 pub mod personal;
 pub mod schema;
+pub mod stripe_webhook;
 pub mod topology;
 pub mod trace;
 pub mod trip;

@@ -122,6 +122,7 @@ messages! {
     RefundPayment(RefundPayment) = "payment.refund", version 1, Command -> Payment;
     PaymentRefunded(PaymentRefunded) = "payment.refunded", version 1, Event -> Orchestrator;
     RefundFailed(RefundFailed) = "payment.refund_failed", version 1, Event -> Orchestrator;
+    PaymentIntentUpdated(PaymentIntentUpdated) = "payment.intent_updated", version 1, Event -> Orchestrator;
 }
 
 impl Message {
@@ -161,7 +162,8 @@ impl Message {
             Message::RetryRequested(_)
             | Message::AbortRequested(_)
             | Message::ResumeRequested(_)
-            | Message::TripCancelRequested(_) => None,
+            | Message::TripCancelRequested(_)
+            | Message::PaymentIntentUpdated(_) => None,
         }
     }
 }

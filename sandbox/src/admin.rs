@@ -4,13 +4,18 @@
 //! `GET /health`, `GET /ledger`, `GET|PUT /faults` (durations in ms),
 //! `GET|POST /faults/script` (POST appends),
 //! `GET|PUT /price_motion {"seed", "period_ms", "amplitude"}`, `GET /clock`,
-//! `POST /clock/advance {"seconds": N}`.
+//! `POST /clock/advance {"seconds": N}`,
+//! `GET|PUT|DELETE /webhook_endpoint {"url", "secret"}` (where Stripe
+//! events go; the secret is never shown), and
+//! `POST /stripe/payment_intents/{id}/cancel {"cancellation_reason"}`: a
+//! cancel outside the API's callers (`automatic`, the default, as a lapsed
+//! hold; or a dashboard reason), which Stripe reports by webhook.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,6 +24,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use autobook_contracts::stripe_webhook::WebhookSecret;
+
+use crate::config::WebhookEndpoint;
 use crate::faults::Faults;
 use crate::price_motion::PriceMotion;
 use crate::script::FaultScript;
@@ -33,6 +41,16 @@ pub(crate) fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/price_motion", get(get_price_motion).put(put_price_motion))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
+        .route(
+            "/webhook_endpoint",
+            get(get_webhook_endpoint)
+                .put(put_webhook_endpoint)
+                .delete(delete_webhook_endpoint),
+        )
+        .route(
+            "/stripe/payment_intents/{id}/cancel",
+            post(cancel_payment_intent),
+        )
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such admin route") })
         .with_state(sandbox)
 }
@@ -120,4 +138,64 @@ async fn advance_clock(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Resp
         .clock
         .advance(Duration::from_secs(advance.seconds));
     Json(json!({ "now": sandbox.ctx.clock.now() })).into_response()
+}
+
+async fn get_webhook_endpoint(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(json!({ "url": sandbox.stripe.webhooks.endpoint_url() })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Endpoint {
+    url: String,
+    secret: String,
+}
+
+async fn put_webhook_endpoint(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let endpoint: Endpoint = match parse(&body) {
+        Ok(endpoint) => endpoint,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    if !endpoint.url.starts_with("http://") && !endpoint.url.starts_with("https://") {
+        return problem(StatusCode::BAD_REQUEST, "url must be http(s)");
+    }
+    if endpoint.secret.is_empty() {
+        return problem(StatusCode::BAD_REQUEST, "secret must not be empty");
+    }
+    sandbox.stripe.webhooks.set_endpoint(Some(WebhookEndpoint {
+        url: endpoint.url.clone(),
+        secret: WebhookSecret::new(endpoint.secret),
+    }));
+    Json(json!({ "url": endpoint.url })).into_response()
+}
+
+async fn delete_webhook_endpoint(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    sandbox.stripe.webhooks.set_endpoint(None);
+    Json(json!({ "url": null })).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutsideCancel {
+    cancellation_reason: Option<String>,
+}
+
+async fn cancel_payment_intent(
+    State(sandbox): State<Arc<Sandbox>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let cancel: OutsideCancel = if body.is_empty() {
+        OutsideCancel::default()
+    } else {
+        match parse(&body) {
+            Ok(cancel) => cancel,
+            Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+        }
+    };
+    let reason = cancel.cancellation_reason.as_deref().unwrap_or("automatic");
+    match sandbox.stripe.cancel_outside(&id, reason) {
+        Ok(intent) => Json(intent).into_response(),
+        Err(error) => problem(error.status, &error.message),
+    }
 }

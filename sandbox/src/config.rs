@@ -1,9 +1,11 @@
-//! How a sandbox is started: behaviour knobs ([`SandboxConfig`]) and the
-//! local ports of its four servers ([`Ports`]).
+//! How a sandbox is started: behaviour knobs ([`SandboxConfig`]), where its
+//! Stripe events go ([`WebhookEndpoint`]) and the local ports of its four
+//! servers ([`Ports`]).
 
 use std::time::Duration;
 
 use autobook_contracts::Currency;
+use autobook_contracts::stripe_webhook::WebhookSecret;
 
 use crate::faults::Faults;
 use crate::price_motion::PriceMotion;
@@ -27,6 +29,17 @@ pub struct SandboxConfig {
     /// How fares move with the sandbox clock; off by default (each search
     /// then draws a drift of up to 3%).
     pub price_motion: PriceMotion,
+    /// Where the Stripe server posts its events (webhooks); none by
+    /// default. Can also be set once running
+    /// ([`crate::RunningSandbox::set_webhook_endpoint`]).
+    pub webhook: Option<WebhookEndpoint>,
+}
+
+/// A webhook endpoint: its URL and its signing secret (`whsec_...`).
+#[derive(Debug, Clone)]
+pub struct WebhookEndpoint {
+    pub url: String,
+    pub secret: WebhookSecret,
 }
 
 /// Requests per second and API key enforced by each provider API; `None`
@@ -50,6 +63,7 @@ impl Default for SandboxConfig {
             currency: Currency::USD,
             rate_limits: ApiRateLimits::default(),
             price_motion: PriceMotion::default(),
+            webhook: None,
         }
     }
 }

@@ -63,6 +63,11 @@ impl Context {
         self.shutdown.send_replace(true);
     }
 
+    /// Whether shutdown has begun.
+    pub(crate) fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
     /// Resolves once shutdown has begun.
     pub(crate) async fn shutdown_signal(&self) {
         let mut receiver = self.shutdown.subscribe();

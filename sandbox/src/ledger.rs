@@ -28,6 +28,38 @@ pub struct Ledger {
     /// (`offer_requests` counts them all).
     #[serde(default)]
     pub searches: Vec<LedgerSearch>,
+    /// Every Stripe event, oldest first, and what became of its webhook
+    /// delivery.
+    #[serde(default)]
+    pub webhooks: Vec<LedgerWebhook>,
+}
+
+/// One Stripe event and its webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerWebhook {
+    /// `evt_...`.
+    pub id: String,
+    /// `payment_intent.canceled`, `refund.created`, ...
+    pub event_type: String,
+    /// The id of the changed object (`pi_...`, `re_...`).
+    pub object_id: String,
+    /// Deliveries tried so far.
+    pub attempts: u32,
+    pub status: WebhookStatus,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    /// Queued, or waiting to be tried again.
+    Pending,
+    /// An attempt was answered with a 2xx.
+    Delivered,
+    /// Every attempt failed (or the sandbox stopped first).
+    Failed,
+    /// No endpoint was set when the event was dispatched.
+    NotSent,
 }
 
 /// How many searches the ledger keeps (the most recent).

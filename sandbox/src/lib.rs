@@ -8,10 +8,11 @@
 //! reconciled.
 //!
 //! Start one with [`start`]; it returns a [`RunningSandbox`] with the base
-//! URLs of the four servers.
+//! URLs of the four servers. The Stripe server posts its events, signed,
+//! to a webhook endpoint when one is set.
 //!
 //! Layout:
-//! - [`config`]: [`SandboxConfig`] and [`Ports`];
+//! - [`config`]: [`SandboxConfig`], [`WebhookEndpoint`] and [`Ports`];
 //! - [`faults`], [`script`]: fault rates, scenarios and scripted outcomes;
 //! - [`price_motion`]: fares that move with the sandbox clock;
 //! - [`ledger`]: the reconciliation snapshot (with each API's traffic);
@@ -36,11 +37,11 @@ pub mod script;
 mod server;
 mod stripe;
 
-pub use config::{ApiRateLimits, Ports, SandboxConfig};
+pub use config::{ApiRateLimits, Ports, SandboxConfig, WebhookEndpoint};
 pub use faults::{Faults, FaultsError};
 pub use ledger::{
     Ledger, LedgerEmail, LedgerEmailTag, LedgerOrder, LedgerOrderCancellation, LedgerPaymentIntent,
-    LedgerRefund, LedgerSearch, LedgerTraffic,
+    LedgerRefund, LedgerSearch, LedgerTraffic, LedgerWebhook, WebhookStatus,
 };
 pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{

@@ -1,5 +1,6 @@
-//! Starting and stopping the four servers (admin, Duffel, Stripe, email) and
-//! taking consistent ledger snapshots across them.
+//! Starting and stopping the four servers (admin, Duffel, Stripe, email)
+//! and the Stripe webhook dispatcher, and taking consistent ledger
+//! snapshots across them.
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::admin;
-use crate::config::{Ports, SandboxConfig};
+use crate::config::{Ports, SandboxConfig, WebhookEndpoint};
 use crate::context::Context;
 use crate::duffel::{self, DuffelService};
 use crate::email::{self, EmailService};
@@ -19,6 +20,7 @@ use crate::faults::Faults;
 use crate::ledger::Ledger;
 use crate::price_motion::PriceMotion;
 use crate::script::FaultScript;
+use crate::stripe::webhooks::{self, Webhooks};
 use crate::stripe::{self, StripeService};
 
 /// Every provider of one sandbox.
@@ -26,7 +28,7 @@ use crate::stripe::{self, StripeService};
 pub(crate) struct Sandbox {
     pub(crate) ctx: Arc<Context>,
     duffel: Arc<DuffelService>,
-    stripe: Arc<StripeService>,
+    pub(crate) stripe: Arc<StripeService>,
     email: Arc<EmailService>,
 }
 
@@ -42,6 +44,7 @@ impl Sandbox {
         duffel.write_ledger(&mut ledger);
         stripe.write_ledger(&mut ledger, now);
         email.write_ledger(&mut ledger);
+        ledger.webhooks = self.stripe.webhooks.log();
         for (api, limiter) in [
             ("duffel", &self.duffel.limiter),
             ("stripe", &self.stripe.limiter),
@@ -74,9 +77,14 @@ pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSan
         config.price_motion,
         config.seed,
     ));
+    let (webhooks, queue) = Webhooks::new(config.webhook.clone());
     let sandbox = Arc::new(Sandbox {
         duffel: Arc::new(DuffelService::new(ctx.clone(), &config)),
-        stripe: Arc::new(StripeService::new(ctx.clone(), config.rate_limits.stripe)),
+        stripe: Arc::new(StripeService::new(
+            ctx.clone(),
+            config.rate_limits.stripe,
+            webhooks.clone(),
+        )),
         email: Arc::new(EmailService::new(ctx.clone(), config.rate_limits.email)),
         ctx,
     });
@@ -115,6 +123,11 @@ pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSan
             sandbox.ctx.clone(),
         )));
     }
+    tasks.push(tokio::spawn(webhooks::dispatch(
+        webhooks,
+        sandbox.ctx.clone(),
+        queue,
+    )));
     let [admin_url, duffel_url, stripe_url, email_url]: [String; 4] = urls
         .try_into()
         .map_err(|_| io::Error::other("expected four servers"))?;
@@ -185,6 +198,32 @@ impl RunningSandbox {
     /// Scripted outcomes not consumed yet.
     pub fn remaining_script(&self) -> FaultScript {
         self.sandbox.ctx.script(|queues| queues.remaining())
+    }
+
+    /// Sends the Stripe events from now on to `endpoint` (None: to no one).
+    pub fn set_webhook_endpoint(&self, endpoint: Option<WebhookEndpoint>) {
+        self.sandbox.stripe.webhooks.set_endpoint(endpoint);
+    }
+
+    /// Waits (at most `timeout`) until no webhook delivery is pending:
+    /// every event so far delivered, given up on, or not sent for want of
+    /// an endpoint. False if some are still pending.
+    pub async fn webhooks_settled(&self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, self.sandbox.stripe.webhooks.settled())
+            .await
+            .is_ok()
+    }
+
+    /// Cancels a payment intent outside the API's callers, as a lapsed
+    /// hold (`automatic`) or a cancel in the dashboard would; Stripe sends
+    /// `payment_intent.canceled`. Err: why it could not be (no such
+    /// intent, not cancelable, unknown reason).
+    pub fn cancel_payment_intent(&self, id: &str, reason: &str) -> Result<(), String> {
+        self.sandbox
+            .stripe
+            .cancel_outside(id, reason)
+            .map(|_| ())
+            .map_err(|error| error.message)
     }
 
     /// Moves the sandbox clock forward (offer expiry, hold lapses).

@@ -13,10 +13,14 @@ use serde_json::{Value, json};
 
 use autobook::gateway::{AuthConfig, GatewayConfig, JwtSecret};
 use autobook::stack::StackConfig;
+use autobook_contracts::stripe_webhook::WebhookSecret;
 use autobook_workers::worker::throttle::RateLimit;
 
 use crate::{TestSystem, redis_url, spawn_with};
 
+/// The signing secret of the gateway's Stripe webhook endpoint; the
+/// stack points the sandbox's webhooks at it.
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_integration_tests";
 pub const HS256_SECRET: &str = "integration-tests-secret-of-32-bytes-at-least";
 pub const RS256_PRIVATE: &str = include_str!("../keys/gateway_rs256_private.pem");
 pub const RS256_PUBLIC: &str = include_str!("../keys/gateway_rs256_public.pem");
@@ -36,6 +40,7 @@ pub fn gateway_config() -> GatewayConfig {
     );
     config.rate_limit = RateLimit::new(1000.0, 1000);
     config.redis_url = Some(redis_url());
+    config.stripe_webhook_secret = Some(WebhookSecret::new(STRIPE_WEBHOOK_SECRET));
     config
 }
 

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
+pub mod control;
 pub mod gateway;
 pub mod tables;
 pub mod trips;

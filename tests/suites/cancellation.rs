@@ -8,6 +8,7 @@ use std::time::Duration;
 use autobook_contracts::Step;
 use autobook_orchestrator::saga::{Phase, WatchPolicy};
 use autobook_sandbox::Ledger;
+use autobook_tests::control::belongs;
 use autobook_tests::trips::{trip, trip_with};
 use autobook_tests::{TestSystem, spawn, spawn_with};
 use uuid::Uuid;
@@ -34,12 +35,6 @@ fn emails_of(ledger: &Ledger, id: Uuid, kind: &str) -> usize {
                 && e.tags.iter().any(|t| t.name == "kind" && t.value == kind)
         })
         .count()
-}
-
-fn belongs(metadata: &std::collections::BTreeMap<String, String>, id: Uuid) -> bool {
-    metadata
-        .get("idempotency_key")
-        .is_some_and(|key| key.starts_with(&id.to_string()))
 }
 
 #[tokio::test]

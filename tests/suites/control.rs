@@ -9,37 +9,12 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook_contracts::notification::FailureReason;
-use autobook_flags::postgres::{ChangeNote, set_kill_switch};
-use autobook_flags::wait_for_decision;
 use autobook_orchestrator::saga::Phase;
 use autobook_sandbox::Ledger;
+use autobook_tests::control::{USER, belongs, throw_switch};
 use autobook_tests::trips::trip;
 use autobook_tests::{TestSystem, spawn, spawn_with};
 use autobook_workers::WorkerKind;
-
-const USER: &str = "usr_test";
-
-async fn throw_switch(system: &TestSystem, on: bool) {
-    let note = ChangeNote::new("control-test", "prove the switch").unwrap();
-    set_kill_switch(&system.stack().pool, on, &note)
-        .await
-        .unwrap();
-    // The roles' shared copy sees it on its next refresh (LISTEN/NOTIFY).
-    let seen = wait_for_decision(
-        system.stack().flags.as_ref(),
-        USER,
-        Duration::from_secs(5),
-        |decision| decision.money_may_move() != on,
-    )
-    .await;
-    assert!(seen, "the flags did not see the switch within 5 s");
-}
-
-fn belongs(metadata: &std::collections::BTreeMap<String, String>, id: Uuid) -> bool {
-    metadata
-        .get("idempotency_key")
-        .is_some_and(|key| key.starts_with(&id.to_string()))
-}
 
 /// What the providers hold of one saga: its payment intents and orders.
 fn money_of(ledger: &Ledger, id: Uuid) -> (usize, usize, usize) {

@@ -74,6 +74,22 @@ async fn file_watch_book_export_and_erase() {
         .unwrap()
         .to_owned();
     assert!(!pnr.is_empty());
+    // The sandbox's Stripe told the gateway about the hold and the capture;
+    // the events reached the saga (and changed nothing).
+    assert!(
+        system
+            .stack()
+            .sandbox
+            .webhooks_settled(Duration::from_secs(15))
+            .await
+    );
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events WHERE saga_id = $1")
+            .bind(trip_id)
+            .fetch_one(&system.stack().pool)
+            .await
+            .unwrap();
+    assert!(events >= 2, "webhooks recorded: {events}");
     // Someone else sees none of it.
     let stranger = token("usr_someone_else");
     assert_eq!(

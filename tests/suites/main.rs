@@ -28,3 +28,4 @@ mod scale_out;
 mod throttle;
 mod unknown_outcomes;
 mod watching;
+mod webhooks;

@@ -47,6 +47,10 @@ pub struct GatewayArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "AUTOBOOK_GATEWAY_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// The Stripe webhook endpoint's signing secret (whsec_...); unset,
+    /// `POST /v1/webhooks/stripe` answers 404.
+    #[arg(long, env = "AUTOBOOK_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
 }
 
 impl GatewayArgs {
@@ -63,6 +67,12 @@ impl GatewayArgs {
             rate_limit: RateLimit::new(self.rate_limit, self.rate_burst),
             redis_url: Some(self.services.connections.redis_url.clone()),
             body_limit: self.body_limit,
+            stripe_webhook_secret: self
+                .stripe_webhook_secret
+                .as_deref()
+                .map(str::trim)
+                .filter(|secret| !secret.is_empty())
+                .map(autobook_contracts::stripe_webhook::WebhookSecret::new),
         }
     }
 }

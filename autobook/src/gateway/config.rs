@@ -25,6 +25,9 @@ pub struct GatewayConfig {
     pub redis_url: Option<String>,
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// The Stripe webhook endpoint's signing secret; `None`: the endpoint
+    /// answers 404 (no webhooks are taken).
+    pub stripe_webhook_secret: Option<autobook_contracts::stripe_webhook::WebhookSecret>,
 }
 
 impl GatewayConfig {
@@ -37,6 +40,7 @@ impl GatewayConfig {
             rate_limit: RateLimit::new(5.0, 20),
             redis_url: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            stripe_webhook_secret: None,
         }
     }
 }

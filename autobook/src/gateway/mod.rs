@@ -10,7 +10,8 @@
 //! - [`db`]: the one way travellers' data is read: a transaction as the
 //!   role `autobook_gateway` with the caller's id, under row-level security;
 //! - the handlers: [`submit`] (with [`trip_body`], [`rejections`] and
-//!   [`idempotency`]), [`trips`], [`bookings`], [`me`], [`health`];
+//!   [`idempotency`]), [`trips`], [`bookings`], [`me`], [`health`],
+//!   [`stripe`] (the webhook endpoint);
 //! - [`error`]: the one JSON shape of every refusal; [`views`]: what the
 //!   handlers answer; [`config`] and [`state`]: settings and shared state.
 //!
@@ -32,6 +33,7 @@ pub mod rate_limit;
 pub mod rejections;
 pub mod routes;
 pub mod state;
+pub mod stripe;
 pub mod submit;
 pub mod trip_body;
 pub mod trips;

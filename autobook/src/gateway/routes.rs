@@ -15,7 +15,7 @@ use super::error::ErrorBody;
 use super::middleware::authenticate;
 use super::state::Gateway;
 use super::views::{BookingView, CancelAccepted, Health, Readiness, Submitted, TripView};
-use super::{bookings, health, me, openapi, submit, trips};
+use super::{bookings, health, me, openapi, stripe, submit, trips};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +226,20 @@ pub fn table() -> Vec<Route> {
         .traveller()
         .reply(202, "The erasure is recorded and will be carried out", None)
         .errors(&[(503, "Erasure is unavailable")]),
+        Route::new(
+            Verb::Post,
+            crate::webhooks::PATH,
+            "receiveStripeWebhook",
+            "A Stripe event (signed with Stripe-Signature) about a payment intent",
+            stripe::receive,
+        )
+        .reply(200, "Received (or a duplicate, received before)", None)
+        .errors(&[
+            (400, "Forged, stale or malformed: the error names which"),
+            (404, "Webhooks are not configured on this gateway"),
+            (413, "Larger than an event can be"),
+            (500, "Not recorded; Stripe retries"),
+        ]),
         Route::new(
             Verb::Get,
             "/healthz",

@@ -43,6 +43,8 @@ pub struct Gateway {
     pub(crate) verifier: Arc<Verifier>,
     pub(crate) limiter: Arc<UserRateLimiter>,
     pub body_limit: usize,
+    /// The Stripe webhook receiver, when a signing secret is configured.
+    pub(crate) webhooks: Option<Arc<crate::webhooks::WebhookContext>>,
 }
 
 impl Gateway {
@@ -60,6 +62,14 @@ impl Gateway {
         let limiter =
             UserRateLimiter::new(config.rate_limit, config.redis_url.as_deref(), namespace)?;
         let publisher = Publisher::open(&broker).await?.with_origin("gateway");
+        let webhooks = config.stripe_webhook_secret.clone().map(|secret| {
+            Arc::new(crate::webhooks::WebhookContext::new(
+                pool.clone(),
+                publisher.clone(),
+                secret,
+                clock.clone(),
+            ))
+        });
         Ok(Gateway {
             pool,
             broker,
@@ -69,6 +79,7 @@ impl Gateway {
             verifier: Arc::new(verifier),
             limiter: Arc::new(limiter),
             body_limit: config.body_limit,
+            webhooks,
         })
     }
 }

@@ -22,7 +22,7 @@ use autobook_contracts::notification::FailureReason;
 use autobook_contracts::offer::OfferSummary;
 use autobook_contracts::{IdempotencyKey, Step};
 
-use super::compensation::stuck;
+use super::compensation::{self, stuck};
 use super::decide::{Decision, Effect};
 use super::forward;
 use super::policy::Policy;
@@ -134,20 +134,12 @@ pub fn hold_expiring(saga: &Saga, now: DateTime<Utc>) -> Option<Decision> {
                 hold.clone(),
                 FailureReason::HoldLapsing,
             )),
-            Phase::Capturing { hold, order, .. } => {
-                let key = steps::key(saga, Step::Cancel);
-                let command = steps::cancel(key.clone(), order);
-                Some(Decision::new(
-                    saga,
-                    Phase::CancellingOrder {
-                        key,
-                        hold: hold.clone(),
-                        order: order.clone(),
-                        reason: FailureReason::HoldLapsing,
-                    },
-                    vec![Effect::Send(command.into())],
-                ))
-            }
+            Phase::Capturing { hold, order, .. } => Some(compensation::cancel_order(
+                saga,
+                hold.clone(),
+                order.clone(),
+                FailureReason::HoldLapsing,
+            )),
             _ => None,
         },
         Phase::OutcomeUnknown { waiting, detail }

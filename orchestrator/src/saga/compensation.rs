@@ -2,6 +2,8 @@
 //! either search again or fail. A compensation that cannot be completed
 //! parks the saga in `needs_attention` for a human.
 
+use chrono::{DateTime, Utc};
+
 use autobook_contracts::Step;
 use autobook_contracts::events::{OrderFailed, OrderFailureReason};
 use autobook_contracts::notification::FailureReason;
@@ -10,13 +12,17 @@ use super::decide::{Decision, Effect};
 use super::forward;
 use super::policy::Policy;
 use super::state::{AfterRelease, Hold, OrderRef, Phase, Saga};
-use super::{cancellation, commitments, finish, steps, watching};
+use super::{cancellation, commitments, finish, lost_hold, steps, watching};
 
 /// The order was not created. Expired or repriced offers lead back to
 /// search (releasing the hold first, since the new offer has a new price);
 /// a permanent refusal releases the hold and fails. (An order whose outcome
-/// is unknown arrives as `step.outcome_unknown`; see `recovery`.)
+/// is unknown arrives as `step.outcome_unknown`; see `recovery`.) A hold
+/// Stripe reported lost is not released again.
 pub fn order_failed(saga: &Saga, hold: &Hold, event: &OrderFailed, policy: &Policy) -> Decision {
+    if saga.has_lost(hold) {
+        return lost_hold::order_failed(saga, event, policy);
+    }
     if saga.cancel_requested {
         return cancellation::release(saga, hold.clone());
     }
@@ -30,21 +36,43 @@ pub fn order_failed(saga: &Saga, hold: &Hold, event: &OrderFailed, policy: &Poli
     }
 }
 
-/// Capture failed after the order exists: cancel the order, then release the hold.
+/// Capture failed after the order exists: cancel the order, then release
+/// the hold (unless Stripe reported it lost, which is why the capture failed).
 pub fn capture_failed(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
+    let reason = if saga.has_lost(hold) {
+        FailureReason::HoldLapsing
+    } else {
+        FailureReason::CaptureFailed
+    };
+    cancel_order(saga, hold.clone(), order.clone(), reason)
+}
+
+/// An order exists that must not be paid for: cancel it; the hold is
+/// dealt with next, then the saga fails with `reason`.
+pub fn cancel_order(saga: &Saga, hold: Hold, order: OrderRef, reason: FailureReason) -> Decision {
     let key = steps::key(saga, Step::Cancel);
-    let command = steps::cancel(key.clone(), order);
+    let command = steps::cancel(key.clone(), &order);
     let phase = Phase::CancellingOrder {
         key,
-        hold: hold.clone(),
-        order: order.clone(),
-        reason: FailureReason::CaptureFailed,
+        hold,
+        order,
+        reason,
     };
     Decision::new(saga, phase, vec![Effect::Send(command.into())])
 }
 
-/// The order is cancelled: release the hold next.
-pub fn order_cancelled(saga: &Saga, hold: &Hold, reason: &FailureReason) -> Decision {
+/// The order is cancelled: release the hold next (a hold Stripe reported
+/// lost is gone already).
+pub fn order_cancelled(
+    saga: &Saga,
+    hold: &Hold,
+    reason: &FailureReason,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Decision {
+    if saga.has_lost(hold) {
+        return lost_hold::order_cancelled(saga, reason, now, policy);
+    }
     if saga.cancel_requested {
         return cancellation::release(saga, hold.clone());
     }

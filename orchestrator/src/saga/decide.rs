@@ -17,7 +17,8 @@ use autobook_contracts::{IdempotencyKey, Message, MessageKind, MessageType, Step
 use super::policy::Policy;
 use super::state::{Outcome, Phase, Saga};
 use super::{
-    cancellation, commitments, compensation, finish, forward, pausing, recovery, steps, watching,
+    cancellation, commitments, compensation, finish, forward, lost_hold, pausing, recovery, steps,
+    watching,
 };
 
 /// Something the executor must do after committing the new state.
@@ -78,6 +79,16 @@ pub enum DecideError {
     /// A resume for a saga that is not paused (resumed already): harmless.
     #[error("nothing to resume: the saga is {status}")]
     NotPaused { status: &'static str },
+    /// A payment intent update that asks nothing of the saga (another
+    /// status, an intent it does not count on, a loss it knows): harmless.
+    #[error(
+        "payment intent {payment_intent_id} is {intent_status}: nothing to do while the saga is {status}"
+    )]
+    IntentUpdateIgnored {
+        payment_intent_id: String,
+        intent_status: String,
+        status: &'static str,
+    },
 }
 
 impl DecideError {
@@ -91,18 +102,21 @@ impl DecideError {
             DecideError::NothingToRetry => "nothing_to_retry",
             DecideError::NothingToCancel { .. } => "nothing_to_cancel",
             DecideError::NotPaused { .. } => "not_paused",
+            DecideError::IntentUpdateIgnored { .. } => "intent_update_ignored",
         }
     }
 
     /// Expected and harmless: acknowledged without change, never a dead
     /// letter (a timer for a step already left, a second cancel, a resume
-    /// that lost a race with another).
+    /// that lost a race with another, a payment intent update that asks
+    /// nothing).
     pub fn is_harmless(&self) -> bool {
         matches!(
             self,
             DecideError::StaleTimer { .. }
                 | DecideError::NothingToCancel { .. }
                 | DecideError::NotPaused { .. }
+                | DecideError::IntentUpdateIgnored { .. }
         )
     }
 }
@@ -148,6 +162,7 @@ pub fn start(
         deadline,
         cheapest_seen: None,
         cancel_requested: false,
+        lost_hold: None,
         phase: Phase::Searching { key: key.clone() },
     };
     if let Admission::Paused { reason } = admission {
@@ -160,8 +175,18 @@ pub fn start(
     })
 }
 
-/// Applies one message to a saga.
+/// Applies one message to a saga. A saga that comes to rest on a hold
+/// Stripe reported lost acts on it at once (see [`lost_hold`]).
 pub fn decide(
+    saga: &Saga,
+    message: &Message,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Decision, DecideError> {
+    apply(saga, message, now, policy).map(|decision| lost_hold::act_on_loss(decision, now, policy))
+}
+
+fn apply(
     saga: &Saga,
     message: &Message,
     now: DateTime<Utc>,
@@ -185,6 +210,7 @@ pub fn decide(
             (Message::RetryRequested(_), None) => Err(DecideError::NothingToRetry),
             (Message::AbortRequested(a), _) => Ok(recovery::operator_abort(saga, problem, a)),
             (Message::TripCancelRequested(_), _) => cancellation::requested(saga),
+            (Message::PaymentIntentUpdated(e), _) => lost_hold::reported(saga, e),
             (Message::ResumeRequested(_), _) => Err(DecideError::NotPaused {
                 status: saga.phase.status(),
             }),
@@ -197,6 +223,9 @@ pub fn decide(
     }
     if let Message::TripCancelRequested(_) = message {
         return cancellation::requested(saga);
+    }
+    if let Message::PaymentIntentUpdated(e) = message {
+        return lost_hold::reported(saga, e);
     }
     if let Message::ResumeRequested(_) = message {
         return match &saga.phase {
@@ -426,9 +455,9 @@ fn step(
         (Phase::Refunding { .. }, Message::RefundFailed(e)) => {
             Ok(recovery::compensation_failed(saga, &e.detail, policy))
         }
-        (Phase::CancellingOrder { hold, reason, .. }, Message::OrderCancelled(_)) => {
-            Ok(compensation::order_cancelled(saga, hold, reason))
-        }
+        (Phase::CancellingOrder { hold, reason, .. }, Message::OrderCancelled(_)) => Ok(
+            compensation::order_cancelled(saga, hold, reason, now, policy),
+        ),
         (Phase::CancellingOrder { .. }, Message::CancelFailed(e)) => {
             Ok(recovery::compensation_failed(saga, &e.detail, policy))
         }

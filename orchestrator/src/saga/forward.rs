@@ -12,7 +12,7 @@ use autobook_contracts::offer::OfferSummary;
 use super::decide::{Decision, Effect};
 use super::policy::Policy;
 use super::state::{AfterRelease, Booking, Hold, OrderRef, Outcome, Phase, Saga};
-use super::{cancellation, commitments, ranking, steps, watching};
+use super::{cancellation, commitments, compensation, lost_hold, ranking, steps, watching};
 
 /// Offers arrived: hold the money for the best acceptable one, or give up.
 pub fn offers_found(
@@ -77,6 +77,10 @@ pub fn authorized(
         payment_intent_id: event.payment_intent_id.clone(),
         amount: event.amount,
     };
+    if saga.has_lost(&hold) {
+        // Stripe reported this hold canceled before its answer came.
+        return lost_hold::hold_gone(saga, now, policy);
+    }
     if saga.cancel_requested {
         return cancellation::release(saga, hold);
     }
@@ -115,15 +119,11 @@ pub fn ordered(saga: &Saga, offer: &OfferSummary, hold: &Hold, event: &OrderCrea
         || order.amount.amount_minor > hold.amount.amount_minor
     {
         // The airline charged more than the traveller's hold covers.
-        let key = steps::key(saga, Step::Cancel);
-        let command = steps::cancel(key.clone(), &order);
-        let phase = Phase::CancellingOrder {
-            key,
-            hold: hold.clone(),
-            order,
-            reason: FailureReason::OrderRejected,
-        };
-        return Decision::new(saga, phase, vec![Effect::Send(command.into())]);
+        return compensation::cancel_order(saga, hold.clone(), order, FailureReason::OrderRejected);
+    }
+    if saga.has_lost(hold) {
+        // Ordered without a valid hold: it cannot be paid for.
+        return compensation::cancel_order(saga, hold.clone(), order, FailureReason::HoldLapsing);
     }
     let key = steps::key(saga, Step::Capture);
     let command = steps::capture(saga, key.clone(), hold, &order);

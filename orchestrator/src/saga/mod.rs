@@ -7,6 +7,7 @@ mod compensation;
 pub mod decide;
 mod finish;
 mod forward;
+mod lost_hold;
 mod pausing;
 pub mod policy;
 pub mod ranking;

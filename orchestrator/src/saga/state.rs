@@ -45,6 +45,12 @@ pub struct Saga {
     /// unwinds as soon as that step answers.
     #[serde(default)]
     pub cancel_requested: bool,
+    /// A payment intent Stripe reported canceled (its hold lapsed or was
+    /// cancelled outside the system) while the saga still counted on it:
+    /// whatever answers next treats that hold as gone. Never captured,
+    /// never voided again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_hold: Option<String>,
     pub phase: Phase,
 }
 
@@ -52,6 +58,11 @@ impl Saga {
     /// Whether the booking deadline has passed at `now`.
     pub fn past_deadline(&self, now: DateTime<Utc>) -> bool {
         self.deadline.is_some_and(|deadline| now >= deadline)
+    }
+
+    /// Whether `hold` is one Stripe reported canceled outside the system.
+    pub fn has_lost(&self, hold: &Hold) -> bool {
+        self.lost_hold.as_deref() == Some(hold.payment_intent_id.as_str())
     }
 }
 

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::StripeService;
 use super::errors::StripeError;
+use super::events;
 use super::execution::{Outcome, execute};
 use super::form::Form;
 use super::gate::Caller;
@@ -194,9 +195,15 @@ pub(crate) async fn create(
             latest_charge: None,
             authorized_at: None,
         };
+        state
+            .events
+            .emit(events::INTENT_CREATED, intent.json(), now);
         let result = if draft.confirm {
             let charge = ids::stripe_id(&mut state.rng, "ch");
-            intent.confirm(None, charge, now).map(|()| intent.json())
+            let created = intent.clone();
+            let confirmed = intent.confirm(None, charge, now).map(|()| intent.json());
+            state.events.intent_changed(&created, &intent, now);
+            confirmed
         } else {
             Ok(intent.json())
         };
@@ -238,7 +245,7 @@ pub(crate) async fn confirm(
             return Outcome::NotExecuted(StripeError::transient(Transient::draw(&mut state.rng)));
         }
         let charge = ids::stripe_id(&mut state.rng, "ch");
-        let result = state.intent_mut(&id, now).and_then(|intent| {
+        let result = state.change_intent(&id, now, |intent| {
             intent.confirm(payment_method, charge, now)?;
             Ok(intent.json())
         });
@@ -279,28 +286,20 @@ pub(crate) async fn capture(
         if scripted == Some(CaptureFault::Transient) {
             return Outcome::NotExecuted(StripeError::transient(Transient::draw(&mut state.rng)));
         }
-        let StripeState { rng, intents, .. } = &mut *state;
-        let result = match intents.iter_mut().find(|intent| intent.id == id) {
-            None => Err(StripeError::resource_missing(
-                "payment_intent",
-                &id,
-                "intent",
-            )),
-            Some(intent) => {
-                intent.refresh(now);
-                let lapses = match scripted {
-                    Some(fault) => fault == CaptureFault::Lapsed,
-                    None => {
-                        intent.status == Status::RequiresCapture
-                            && roll(rng, faults.capture_failure_rate)
-                    }
-                };
-                if lapses && intent.status == Status::RequiresCapture {
+        let result = state.intent_mut(&id, now).map(|intent| intent.status);
+        let result = result.and_then(|status| {
+            let capturable = status == Status::RequiresCapture;
+            let lapses = match scripted {
+                Some(fault) => fault == CaptureFault::Lapsed,
+                None => capturable && roll(&mut state.rng, faults.capture_failure_rate),
+            };
+            state.change_intent(&id, now, |intent| {
+                if lapses && capturable {
                     intent.lapse(now);
                 }
                 intent.capture(amount).map(|()| intent.json())
-            }
-        };
+            })
+        });
         let scripted_timeout = scripted.map(|fault| fault == CaptureFault::TimeoutAfterEffect);
         let delay = result.is_ok()
             && delay_answer(
@@ -340,7 +339,7 @@ pub(crate) async fn cancel(
         if scripted == Some(VoidFault::Transient) {
             return Outcome::NotExecuted(StripeError::transient(Transient::draw(&mut state.rng)));
         }
-        let result = state.intent_mut(&id, now).and_then(|intent| {
+        let result = state.change_intent(&id, now, |intent| {
             intent.cancel(reason, now)?;
             Ok(intent.json())
         });

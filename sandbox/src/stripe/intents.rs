@@ -124,15 +124,16 @@ impl PaymentIntent {
         })
     }
 
-    /// Applies a hold lapse that became due.
-    pub(crate) fn refresh(&mut self, now: DateTime<Utc>) {
-        if self.status == Status::RequiresCapture
+    /// Applies a hold lapse that became due; true if it lapsed now.
+    pub(crate) fn refresh(&mut self, now: DateTime<Utc>) -> bool {
+        let due = self.status == Status::RequiresCapture
             && self
                 .authorized_at
-                .is_some_and(|at| now >= at + HOLD_VALIDITY)
-        {
+                .is_some_and(|at| now >= at + HOLD_VALIDITY);
+        if due {
             self.lapse(now);
         }
+        due
     }
 
     /// The hold is gone: Stripe cancels the intent automatically.

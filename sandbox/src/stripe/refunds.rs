@@ -12,10 +12,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::StripeService;
 use super::errors::StripeError;
+use super::events;
 use super::execution::{Outcome, execute};
 use super::form::Form;
 use super::gate::Caller;
@@ -117,7 +119,7 @@ pub(crate) async fn create(
             }
             _ => {}
         }
-        let result = refund(&mut state, draft, now.timestamp());
+        let result = refund(&mut state, draft, now);
         if scripted == Some(RefundFault::ServerErrorAfterEffect) && result.is_ok() {
             return Outcome::of(Err(StripeError::internal_after_effect()), false);
         }
@@ -131,7 +133,7 @@ pub(crate) async fn create(
     .await
 }
 
-fn refund(state: &mut StripeState, draft: Draft, now: i64) -> Result<Value, StripeError> {
+fn refund(state: &mut StripeState, draft: Draft, now: DateTime<Utc>) -> Result<Value, StripeError> {
     let id = ids::stripe_id(&mut state.rng, "re");
     let intent = state
         .intents
@@ -173,9 +175,10 @@ fn refund(state: &mut StripeState, draft: Draft, now: i64) -> Result<Value, Stri
         currency: intent.currency.clone(),
         reason: draft.reason,
         metadata: draft.metadata,
-        created: now,
+        created: now.timestamp(),
     };
     let body = refund.json();
+    state.events.emit(events::REFUND_CREATED, body.clone(), now);
     state.refunds.push(refund);
     Ok(body)
 }

@@ -1,13 +1,17 @@
 //! The Stripe sandbox's memory, behind one mutex: its RNG, payment intents,
-//! refunds and stored idempotent answers.
+//! refunds, stored idempotent answers, and the events their changes make.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::errors::StripeError;
+use super::events::{self, Events};
 use super::intents::PaymentIntent;
 use super::refunds::Refund;
+use super::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
 use crate::ids::stable_hash;
 use crate::ledger::{Ledger, LedgerPaymentIntent, LedgerRefund};
@@ -19,15 +23,17 @@ pub(crate) struct StripeState {
     pub(crate) intents: Vec<PaymentIntent>,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) idempotency: IdempotencyStore,
+    pub(crate) events: Events,
 }
 
 impl StripeState {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, webhooks: Arc<Webhooks>) -> Self {
         StripeState {
             rng: StdRng::seed_from_u64(stable_hash(&[&seed.to_string(), "stripe"])),
             intents: Vec::new(),
             refunds: Vec::new(),
             idempotency: IdempotencyStore::default(),
+            events: Events::new(seed, webhooks),
         }
     }
 
@@ -38,19 +44,44 @@ impl StripeState {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<&mut PaymentIntent, StripeError> {
-        let intent = self
+        let index = self
             .intents
-            .iter_mut()
-            .find(|intent| intent.id == id)
+            .iter()
+            .position(|intent| intent.id == id)
             .ok_or_else(|| StripeError::resource_missing("payment_intent", id, "intent"))?;
-        intent.refresh(now);
-        Ok(intent)
+        self.refresh(index, now);
+        Ok(&mut self.intents[index])
+    }
+
+    /// Runs `change` on the intent named in the URL (after any due lapse)
+    /// and emits the event the change makes.
+    pub(crate) fn change_intent<T>(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut PaymentIntent) -> Result<T, StripeError>,
+    ) -> Result<T, StripeError> {
+        let intent = self.intent_mut(id, now)?;
+        let before = intent.clone();
+        let result = change(intent);
+        let after = intent.clone();
+        self.events.intent_changed(&before, &after, now);
+        result
     }
 
     /// Applies every due lapse.
     pub(crate) fn refresh_all(&mut self, now: DateTime<Utc>) {
-        for intent in &mut self.intents {
-            intent.refresh(now);
+        for index in 0..self.intents.len() {
+            self.refresh(index, now);
+        }
+    }
+
+    /// Applies a due lapse to one intent: Stripe cancels it and says so.
+    fn refresh(&mut self, index: usize, now: DateTime<Utc>) {
+        let intent = &mut self.intents[index];
+        if intent.refresh(now) {
+            self.events
+                .emit(events::INTENT_CANCELED, intent.json(), now);
         }
     }
 

@@ -15,3 +15,4 @@ mod rate_limits;
 mod stripe_faults;
 mod stripe_intents;
 mod stripe_refunds;
+mod webhooks;

@@ -25,6 +25,7 @@ use autobook_contracts::events::{
     VoidFailed,
 };
 use autobook_contracts::money::Money;
+use autobook_contracts::stripe_webhook::{IDEMPOTENCY_KEY_METADATA, SAGA_ID_METADATA};
 use autobook_contracts::{Envelope, Message, QueueRole, Step};
 use autobook_flags::FlagSource;
 
@@ -70,7 +71,7 @@ impl PaymentService {
                 .caller
                 .call(Repeatable::ByIdempotencyKey, || {
                     self.stripe
-                        .search_payment_intents_by_metadata("idempotency_key", key)
+                        .search_payment_intents_by_metadata(IDEMPOTENCY_KEY_METADATA, key)
                 })
                 .await
                 .map_err(|e| Failure::unresolved(&e))?;
@@ -85,8 +86,9 @@ impl PaymentService {
         // Nothing was created under this step (or this is the first attempt).
         let create_key = attempt.provider_key(key);
         let metadata = BTreeMap::from([
-            ("saga_id".to_owned(), envelope.saga_id.to_string()),
-            ("idempotency_key".to_owned(), key.to_owned()),
+            // Names the saga in the webhook events Stripe sends about it.
+            (SAGA_ID_METADATA.to_owned(), envelope.saga_id.to_string()),
+            (IDEMPOTENCY_KEY_METADATA.to_owned(), key.to_owned()),
         ]);
         let new = NewPaymentIntent {
             amount: c.amount,

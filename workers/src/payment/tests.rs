@@ -10,6 +10,7 @@ use uuid::Uuid;
 use autobook_contracts::codes::{PaymentMethodId, UserId};
 use autobook_contracts::commands::{AuthorizePayment, CapturePayment, RefundPayment, VoidHold};
 use autobook_contracts::events::{PaymentAuthorized, PaymentRefunded, StepOutcomeUnknown};
+use autobook_contracts::stripe_webhook::SAGA_ID_METADATA;
 use autobook_contracts::{Currency, Envelope, IdempotencyKey, Message, Money, Step};
 use autobook_flags::{DenyReason, FixedFlags, FlagDecision, FlagSource};
 use autobook_sandbox::{FaultScript, Ledger, Ports, RefundFault, RunningSandbox, SandboxConfig};
@@ -172,6 +173,26 @@ async fn a_denied_hold_calls_stripe_not_at_all_and_goes_ahead_once_allowed() {
         "{reply:?}"
     );
     assert_eq!(sandbox.ledger().payment_intents.len(), 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_hold_names_its_saga_for_the_webhook_events() {
+    let sandbox = sandbox().await;
+    let trip = Trip::new();
+    let reply = service(&sandbox, ALLOW)
+        .perform(&trip.authorize(), Attempt::FIRST)
+        .await
+        .unwrap();
+    assert!(
+        matches!(reply.message, Message::PaymentAuthorized(_)),
+        "{reply:?}"
+    );
+    let ledger = sandbox.ledger();
+    assert_eq!(
+        ledger.payment_intents[0].metadata[SAGA_ID_METADATA],
+        trip.saga.to_string()
+    );
     sandbox.shutdown().await;
 }
 

@@ -370,6 +370,18 @@ pub fn abort_request() -> AbortRequested {
     }
 }
 
+/// Stripe reports `payment_intent_id` (made by the first authorize step)
+/// canceled outside the system.
+pub fn intent_canceled(payment_intent_id: &str) -> PaymentIntentUpdated {
+    PaymentIntentUpdated {
+        payment_intent_id: payment_intent_id.into(),
+        status: "canceled".into(),
+        event_id: "evt_1".into(),
+        authorize_key: Some(key(Step::Authorize, 1)),
+        cancellation_reason: Some("automatic".into()),
+    }
+}
+
 /// The messages a decision sends, in order.
 pub fn sends(decision: &Decision) -> Vec<&Message> {
     decision
@@ -548,6 +560,7 @@ pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
             detail: detail(),
         }
         .into(),
+        MessageType::PaymentIntentUpdated => intent_canceled("pi_1").into(),
     }
 }
 

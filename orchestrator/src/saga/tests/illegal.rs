@@ -92,6 +92,8 @@ fn table() -> Vec<Row> {
                 T::StepDeferred,
                 T::ResumeRequested,
                 T::TripCancelRequested,
+                // Stripe reports the intent being authorized canceled.
+                T::PaymentIntentUpdated,
             ],
             &[],
         ),
@@ -104,6 +106,7 @@ fn table() -> Vec<Row> {
                 T::StepOutcomeUnknown,
                 T::StepDeferred,
                 T::TripCancelRequested,
+                T::PaymentIntentUpdated,
             ],
             &[],
         ),
@@ -115,6 +118,7 @@ fn table() -> Vec<Row> {
                 T::StepOutcomeUnknown,
                 T::StepDeferred,
                 T::TripCancelRequested,
+                T::PaymentIntentUpdated,
             ],
             &[],
         ),
@@ -126,6 +130,7 @@ fn table() -> Vec<Row> {
                 T::StepOutcomeUnknown,
                 T::StepDeferred,
                 T::TripCancelRequested,
+                T::PaymentIntentUpdated,
             ],
             &[],
         ),
@@ -146,6 +151,7 @@ fn table() -> Vec<Row> {
                 T::CancelFailed,
                 T::StepOutcomeUnknown,
                 T::TripCancelRequested,
+                T::PaymentIntentUpdated,
             ],
             &[Timer::Retry],
         ),
@@ -195,6 +201,7 @@ fn table() -> Vec<Row> {
                 T::StepOutcomeUnknown,
                 T::StepDeferred,
                 T::TripCancelRequested,
+                T::PaymentIntentUpdated,
             ],
             &[Timer::Recheck],
         ),
@@ -210,7 +217,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             stuck_on_order(),
-            &[T::RetryRequested, T::AbortRequested, T::TripCancelRequested],
+            &[
+                T::RetryRequested,
+                T::AbortRequested,
+                T::TripCancelRequested,
+                T::PaymentIntentUpdated,
+            ],
             &[],
         ),
         no_resume,
@@ -222,8 +234,9 @@ fn table() -> Vec<Row> {
     rows.into_iter().map(with_harmless_refusals).collect()
 }
 
-/// A cancel where nothing is left to cancel, and a resume of a saga that
-/// is not paused, are refused as harmless (acknowledged, not dead-lettered).
+/// A cancel where nothing is left to cancel, a resume of a saga that is
+/// not paused, and a report of a canceled payment intent the saga does not
+/// count on, are refused as harmless (acknowledged, not dead-lettered).
 fn with_harmless_refusals(mut row: Row) -> Row {
     use MessageType as T;
     let status = status(&row.saga);
@@ -236,6 +249,16 @@ fn with_harmless_refusals(mut row: Row) -> Row {
     if !row.legal.contains(&T::ResumeRequested) {
         row.refused
             .push((T::ResumeRequested, DecideError::NotPaused { status }));
+    }
+    if !row.legal.contains(&T::PaymentIntentUpdated) {
+        row.refused.push((
+            T::PaymentIntentUpdated,
+            DecideError::IntentUpdateIgnored {
+                payment_intent_id: "pi_1".into(),
+                intent_status: "canceled".into(),
+                status,
+            },
+        ));
     }
     row
 }
@@ -391,4 +414,13 @@ fn errors_have_stable_codes() {
         "stale_timer"
     );
     assert_eq!(DecideError::NothingToRetry.code(), "nothing_to_retry");
+    assert_eq!(
+        DecideError::IntentUpdateIgnored {
+            payment_intent_id: "pi_1".into(),
+            intent_status: "succeeded".into(),
+            status: "capturing"
+        }
+        .code(),
+        "intent_update_ignored"
+    );
 }

@@ -1,7 +1,7 @@
 //! Tests of the pure saga core: every transition, every compensation,
 //! illegal and stale events, recovery (unknown outcomes, failed
 //! compensations, operators), ranking, watching, pausing for the flags,
-//! outside deadlines and cancellation.
+//! outside deadlines, holds lost outside the system and cancellation.
 
 mod cancellation;
 mod commitments;
@@ -9,6 +9,7 @@ mod compensation;
 mod fixtures;
 mod forward;
 mod illegal;
+mod lost_hold;
 mod metrics;
 mod pausing;
 mod projections;

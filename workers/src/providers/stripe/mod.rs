@@ -3,15 +3,15 @@
 //!
 //! [`client`] sends the requests; [`request`] builds the form bodies with
 //! [`form`] (bracket keys) and [`errors`] reads error answers, both pure;
-//! [`wire`] holds the JSON shapes and their mapping to [`model`];
-//! [`webhook`] verifies the signatures of the events Stripe sends us.
+//! [`wire`] holds the JSON shapes and their mapping to [`model`]. (The
+//! events Stripe sends us, and their signatures, are in
+//! `autobook_contracts::stripe_webhook`.)
 
 pub mod client;
 pub mod errors;
 pub mod form;
 pub mod model;
 pub mod request;
-pub mod webhook;
 pub mod wire;
 
 pub use client::StripeClient;

@@ -6,7 +6,8 @@
 //! is within the tolerance of `now` (300 s by default), in either direction.
 //! Other schemes (`v0`) are ignored. Pure: the caller passes the raw body as
 //! received, the secret and `now`. Telling a replayed event apart from a new
-//! one needs its id remembered, which is the receiver's job.
+//! one needs its id remembered, which is the receiver's job. [`sign`] makes
+//! the header as Stripe (and the sandbox) sends it.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,0 +1,42 @@
+//! People in control, for the suites: throwing the kill switch (and waiting
+//! until the roles see it), and telling which provider records belong to a
+//! saga.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use autobook_flags::postgres::{ChangeNote, set_kill_switch};
+use autobook_flags::wait_for_decision;
+
+use crate::TestSystem;
+
+/// The user of [`crate::trips::trip`].
+pub const USER: &str = "usr_test";
+
+/// Throws (`on`) or releases the kill switch, and waits (at most 5 s)
+/// until the roles' shared flags see it.
+pub async fn throw_switch(system: &TestSystem, on: bool) {
+    let note = ChangeNote::new("control-test", "prove the switch").unwrap();
+    set_kill_switch(&system.stack().pool, on, &note)
+        .await
+        .unwrap();
+    // The roles' shared copy sees it on its next refresh (LISTEN/NOTIFY).
+    let seen = wait_for_decision(
+        system.stack().flags.as_ref(),
+        USER,
+        Duration::from_secs(5),
+        |decision| decision.money_may_move() != on,
+    )
+    .await;
+    assert!(seen, "the flags did not see the switch within 5 s");
+}
+
+/// Whether a provider record (intent, order, refund) was made by one of
+/// saga `id`'s steps: its metadata carries the step's idempotency key.
+pub fn belongs(metadata: &BTreeMap<String, String>, id: Uuid) -> bool {
+    metadata
+        .get("idempotency_key")
+        .is_some_and(|key| key.starts_with(&id.to_string()))
+}
