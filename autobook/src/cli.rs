@@ -307,6 +307,10 @@ pub struct DemoArgs {
     /// Seed of the trip generator and the sandbox.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Submit the trips over HTTP through the gateway (a bearer token per
+    /// traveller) instead of publishing them to the broker directly.
+    #[arg(long)]
+    pub via_gateway: bool,
     /// Database created afresh for the run, on the DATABASE_URL server.
     #[arg(long, default_value = "autobook_demo")]
     pub database: String,

@@ -23,6 +23,7 @@ fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> De
             redis_url: autobook_tests::redis_url(),
         },
         data_keys: None,
+        via_gateway: false,
     }
 }
 
@@ -66,6 +67,30 @@ async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest
     assert!(
         watch.searches > 60,
         "trips were searched again while watched: {watch:?}"
+    );
+    autobook::services::drop_database(&args.connections.database_url, &args.database)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_demo_run_through_the_gateway_takes_every_trip_over_http() {
+    let mut args = demo_args(30, Scenario::Mixed, 13, 60);
+    args.via_gateway = true;
+    let summary = autobook::demo::execute(&args).await.unwrap();
+    assert_eq!(summary.via, "gateway");
+    let gateway = summary.gateway.as_ref().expect("gateway figures");
+    assert_eq!(gateway.accepted, 30, "{summary:?}");
+    assert_eq!(summary.lost, 0, "{summary:?}");
+    assert!(
+        summary.reconciliation.ok,
+        "{:?}",
+        summary.reconciliation.mismatches
+    );
+    assert!(summary.booked > 0, "{summary:?}");
+    assert!(
+        gateway.webhooks_recorded > 0,
+        "the sandbox's Stripe webhooks reached the gateway: {summary:?}"
     );
     autobook::services::drop_database(&args.connections.database_url, &args.database)
         .await

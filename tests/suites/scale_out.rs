@@ -28,6 +28,7 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
             redis_url: autobook_tests::redis_url(),
         },
         data_keys: None,
+        via_gateway: false,
     }
 }
 

@@ -1,10 +1,12 @@
 //! `autobook demo`: the whole system in one process against the real
 //! PostgreSQL and RabbitMQ, with the sandbox as the providers. Trip
-//! requests go in through the broker; a progress bar follows the sagas;
+//! requests go in through the broker (or, with `--via-gateway`, over HTTP
+//! through the gateway); a progress bar follows the sagas;
 //! the summary reconciles every saga with the sandbox's ledger.
 
 pub mod summary;
 pub mod trips;
+pub mod via_gateway;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -116,16 +118,29 @@ pub async fn execute_with(
             .map(|(_, trip)| trip)
             .collect()
     };
+    let gateway_run = args
+        .via_gateway
+        .then(|| via_gateway::GatewayRun::configure(&mut config, &args.connections.redis_url));
     configure(&mut config);
     let stack = Stack::start(config).await?;
     let mut finished = PgListener::connect_with(&stack.pool).await?;
     finished.listen(SAGA_FINISHED_CHANNEL).await?;
     let started = Utc::now();
     let mut submitted = HashMap::with_capacity(generated.len());
-    for trip in generated {
-        let saga_id = Uuid::now_v7();
-        stack.submit(saga_id, trip).await?;
-        submitted.insert(saga_id, Utc::now());
+    let mut gateway_figures = None;
+    match (&gateway_run, stack.gateway_url()) {
+        (Some(run), Some(url)) => {
+            let (accepted, figures) = run.submit_all(url, generated).await?;
+            submitted.extend(accepted);
+            gateway_figures = Some(figures);
+        }
+        _ => {
+            for trip in generated {
+                let saga_id = Uuid::now_v7();
+                stack.submit(saga_id, trip).await?;
+                submitted.insert(saga_id, Utc::now());
+            }
+        }
     }
     wait(
         &stack.pool,
@@ -140,6 +155,16 @@ pub async fn execute_with(
         .iter()
         .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
         .collect();
+    if let Some(figures) = gateway_figures.as_mut() {
+        stack
+            .sandbox
+            .webhooks_settled(Duration::from_secs(10))
+            .await;
+        figures.webhooks_recorded =
+            sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events")
+                .fetch_one(&stack.pool)
+                .await?;
+    }
     let ledger = stack.sandbox.ledger();
     let report = reconcile(&phases, &ledger);
     stack.stop().await?;
@@ -152,6 +177,10 @@ pub async fn execute_with(
         report,
         args.database.clone(),
     );
+    if gateway_figures.is_some() {
+        summary.via = "gateway";
+        summary.gateway = gateway_figures;
+    }
     if args.scenario == Scenario::Watch {
         let watched: Vec<watch::WatchedTrip<'_>> = records
             .iter()

@@ -37,6 +37,11 @@ pub struct Summary {
     /// The `watch` scenario's figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch: Option<WatchFigures>,
+    /// How trips went in: `broker` or `gateway`.
+    pub via: &'static str,
+    /// With `--via-gateway`: what the gateway did with the requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<super::via_gateway::GatewayFigures>,
 }
 
 /// One finished (or unfinished) saga of the run.
@@ -113,6 +118,8 @@ pub fn summarize(
         reconciliation,
         database,
         watch: None,
+        via: "broker",
+        gateway: None,
     }
 }
 
@@ -175,6 +182,16 @@ impl Summary {
                 watch.duffel_requests,
                 watch.duffel_peak_per_second,
                 watch.duffel_rate_limited
+            );
+        }
+        if let Some(gateway) = &self.gateway {
+            println!(
+                "  through the gateway: {} accepted (p50 {} ms, p99 {} ms to the 202), {} sent again after 429/503; {} Stripe webhooks recorded",
+                gateway.accepted,
+                gateway.submit_p50_ms,
+                gateway.submit_p99_ms,
+                gateway.retried,
+                gateway.webhooks_recorded
             );
         }
         println!(
