@@ -34,7 +34,18 @@ pub fn init(format: LogFormat, default_filter: &str, traces: Option<BoxedLayer>)
         std::io::stderr,
     )];
     layers.extend(traces);
-    let _ = tracing_subscriber::registry().with(layers).try_init();
+    let _ = subscriber(layers).try_init();
+}
+
+/// The global subscriber over `layers`. A filter that lets everything
+/// through sits on top of the per-layer filters: without one, with the
+/// `log` bridge installed, a span can be judged by a stale per-layer
+/// filter state and go missing from the logs and the exported traces
+/// (tokio-rs/tracing#2519).
+pub fn subscriber(layers: Vec<BoxedLayer>) -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::registry()
+        .with(layers)
+        .with(tracing_subscriber::filter::dynamic_filter_fn(|_, _| true))
 }
 
 /// The log layer writing to `writer`; `colour` only for a terminal.

@@ -17,9 +17,8 @@ use std::path::PathBuf;
 
 use opentelemetry::trace::{Status, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, filter};
 
 use autobook::cli::LogFormat;
 
@@ -77,10 +76,7 @@ impl Capture {
             .with_max_links_per_span(SPAN_LIMIT)
             .build();
         let spans = autobook::traces::layer(provider.tracer("autobook"));
-        tracing_subscriber::registry()
-            .with(vec![logs, spans])
-            .with(filter::dynamic_filter_fn(|_, _| true))
-            .init();
+        autobook::logging::subscriber(vec![logs, spans]).init();
         let metrics = autobook::metrics_recorder::install().expect("no recorder installed yet");
         Capture {
             log_file,
