@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use autobook_flags::postgres::{ChangeNote, set_kill_switch};
 use autobook_flags::wait_for_decision;
+use autobook_sandbox::{Ledger, LedgerOrder, LedgerPaymentIntent};
 
 use crate::TestSystem;
 
@@ -39,4 +40,31 @@ pub fn belongs(metadata: &BTreeMap<String, String>, id: Uuid) -> bool {
     metadata
         .get("idempotency_key")
         .is_some_and(|key| key.starts_with(&id.to_string()))
+}
+
+/// The holds and the orders saga `id`'s steps made, checked to be at most
+/// one of each (nothing doubled) with no hold left uncaptured and unvoided.
+pub fn settled_records(
+    ledger: &Ledger,
+    id: Uuid,
+) -> (Vec<&LedgerPaymentIntent>, Vec<&LedgerOrder>) {
+    let intents: Vec<_> = ledger
+        .payment_intents
+        .iter()
+        .filter(|i| belongs(&i.metadata, id))
+        .collect();
+    let orders: Vec<_> = ledger
+        .orders
+        .iter()
+        .filter(|o| belongs(&o.metadata, id))
+        .collect();
+    assert!(
+        intents.len() <= 1 && orders.len() <= 1,
+        "{id}: nothing doubled"
+    );
+    assert!(
+        intents.iter().all(|i| i.status != "requires_capture"),
+        "{id}: no hold left behind"
+    );
+    (intents, orders)
 }

