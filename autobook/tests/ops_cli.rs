@@ -408,3 +408,92 @@ async fn key_commands_count_without_keys_and_never_echo_a_bad_keyring() {
     let (ok, _, stderr) = text_of(&orchestrator);
     assert!(!ok && stderr.contains("AUTOBOOK_DATA_KEYS"), "{stderr}");
 }
+
+#[tokio::test]
+async fn ops_privacy_lists_erasures_and_sweeps_retention_once() {
+    let (server, database, database_url) = fresh_database("privacy").await;
+    let empty = json_of(&ops(&database_url, &["privacy", "erasures", "--json"]));
+    assert_eq!(empty["erasures"], serde_json::json!([]));
+
+    // A finished trip that flew 100 days ago, its offer expired 40 days ago,
+    // and a completed erasure.
+    let pool = autobook_orchestrator::db::connect(&database_url, 2)
+        .await
+        .unwrap();
+    let saga = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO sagas (id, user_id, status, terminal, state, version) VALUES \
+         ($1, 'usr_ops', 'booked', true, \
+          '{\"trip\": {\"user_id\": \"usr_ops\", \"contact_email\": \"pii:v1:k:x\"}}', 3)",
+    )
+    .bind(saga)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, \
+         family_name, born_on, email, phone_number, travel_ends_on) VALUES \
+         ($1, 0, 'usr_ops', 'ms', 'f', 'pii:v1:k:a', 'pii:v1:k:b', 'pii:v1:k:c', \
+          'pii:v1:k:d', 'pii:v1:k:e', current_date - 100)",
+    )
+    .bind(saga)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO offers (saga_id, offer_id, user_id, summary, total_minor, currency, expires_at) \
+         VALUES ($1, 'off_1', 'usr_ops', '{}', 100, 'USD', now() - interval '40 days')",
+    )
+    .bind(saga)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO erasures (id, subject, status, completed_at, sagas_erased) \
+         VALUES ($1, 'feedbeef', 'completed', now(), 2)",
+    )
+    .bind(Uuid::now_v7())
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let retention = [
+        "privacy",
+        "retention",
+        "--offer-retention-days",
+        "30",
+        "--personal-data-days",
+        "90",
+        "--json",
+    ];
+    let swept = json_of(&ops(&database_url, &retention));
+    let again = json_of(&ops(&database_url, &retention));
+    let listed = json_of(&ops(&database_url, &["privacy", "erasures", "--json"]));
+    let text = text_of(&ops(&database_url, &["privacy", "erasures"]));
+    let state: serde_json::Value = sqlx::query_scalar("SELECT state FROM sagas WHERE id = $1")
+        .bind(saga)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    services::drop_database(&server, &database).await.unwrap();
+
+    assert_eq!(swept["offers_deleted"], 1, "{swept}");
+    assert_eq!(swept["trips_scrubbed"], 1, "{swept}");
+    assert_eq!(again["offers_deleted"], 0, "{again}");
+    assert_eq!(again["trips_scrubbed"], 0, "{again}");
+    assert_eq!(
+        state["trip"]["contact_email"],
+        autobook_contracts::personal::erased::EMAIL
+    );
+    assert_eq!(
+        state["trip"]["user_id"], "usr_ops",
+        "retention keeps the user"
+    );
+    let erasures = listed["erasures"].as_array().unwrap();
+    assert_eq!(erasures.len(), 1);
+    assert_eq!(erasures[0]["subject"], "feedbeef");
+    assert_eq!(erasures[0]["sagas_erased"], 2);
+    assert!(erasures[0].get("user_id").is_none(), "{listed}");
+    assert!(text.0 && text.1.contains("completed"), "{text:?}");
+}
