@@ -201,6 +201,14 @@ pub struct SandboxArgs {
     /// Named fault scenario: happy, mixed or flaky.
     #[arg(long, default_value = "happy")]
     pub scenario: String,
+    /// Where the sandbox's Stripe posts its signed webhooks (e.g. the
+    /// gateway's http://127.0.0.1:8080/v1/webhooks/stripe); unset: none
+    /// are sent until set on the admin port (PUT /webhook_endpoint).
+    #[arg(long, env = "AUTOBOOK_SANDBOX_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// The signing secret of those webhooks (the gateway's).
+    #[arg(long, env = "AUTOBOOK_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
     /// Seed of every random draw.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,

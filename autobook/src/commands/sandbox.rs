@@ -6,7 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use autobook_sandbox::{ApiRateLimits, Faults, Ports, PriceMotion, SandboxConfig};
+use autobook_contracts::stripe_webhook::WebhookSecret;
+use autobook_sandbox::{ApiRateLimits, Faults, Ports, PriceMotion, SandboxConfig, WebhookEndpoint};
 
 use crate::cli::{LogSettings, SandboxArgs};
 use crate::{ops, shutdown};
@@ -28,6 +29,7 @@ pub async fn run(
             email: args.email_limit_per_sec,
         },
         price_motion,
+        webhook: webhook(&args)?,
         ..SandboxConfig::default()
     };
     let ports = Ports {
@@ -54,6 +56,23 @@ pub async fn run(
     stop.cancelled().await;
     running.shutdown().await;
     Ok(())
+}
+
+/// The webhook endpoint: a URL needs its secret.
+fn webhook(args: &SandboxArgs) -> anyhow::Result<Option<WebhookEndpoint>> {
+    let Some(url) = &args.webhook_url else {
+        return Ok(None);
+    };
+    let secret = args
+        .webhook_secret
+        .as_deref()
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+        .context("AUTOBOOK_SANDBOX_WEBHOOK_URL needs AUTOBOOK_STRIPE_WEBHOOK_SECRET")?;
+    Ok(Some(WebhookEndpoint {
+        url: url.clone(),
+        secret: WebhookSecret::new(secret),
+    }))
 }
 
 fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
