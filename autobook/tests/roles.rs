@@ -63,49 +63,67 @@ fn trip() -> autobook_contracts::trip::TripRequest {
     .unwrap()
 }
 
-#[tokio::test]
-async fn separate_role_processes_book_a_trip() {
-    let id = &Uuid::new_v4().simple().to_string()[..12];
-    let server = env_or(
-        "DATABASE_URL",
-        "postgres://postgres:postgres@127.0.0.1:5432/autobook",
-    );
-    let database = format!("autobook_test_roles_{id}");
-    let database_url = services::replace_database(&server, &database);
-    let namespace = format!("t-roles-{id}");
-    let amqp_url = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
-    let ports = [free_port(), free_port(), free_port(), free_port()];
-    let ops = format!("127.0.0.1:{}", free_port());
-    let worker_ops = format!("127.0.0.1:{}", free_port());
-    let sandbox_ops = format!("127.0.0.1:{}", free_port());
-    let binary = env!("CARGO_BIN_EXE_autobook");
-    let vault = Keyring::generate("k1").unwrap();
-    let run = |args: &[&str]| {
-        let mut command = Command::new(binary);
+/// One test's roles: a database, a namespace, sandbox ports and keys of
+/// their own; [`Roles::command`] starts the binary configured for them.
+struct Roles {
+    server: String,
+    database: String,
+    database_url: String,
+    namespace: String,
+    amqp_url: String,
+    /// Sandbox ports: admin, Duffel, Stripe, email.
+    ports: [u16; 4],
+    vault: Keyring,
+}
+
+impl Roles {
+    fn new(label: &str) -> Roles {
+        let id = &Uuid::new_v4().simple().to_string()[..12];
+        let server = env_or(
+            "DATABASE_URL",
+            "postgres://postgres:postgres@127.0.0.1:5432/autobook",
+        );
+        let database = format!("autobook_test_{label}_{id}");
+        Roles {
+            database_url: services::replace_database(&server, &database),
+            server,
+            database,
+            namespace: format!("t-{label}-{id}"),
+            amqp_url: env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            ports: [free_port(), free_port(), free_port(), free_port()],
+            vault: Keyring::generate("k1").unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_autobook"));
         command
             .args(args)
-            .env("DATABASE_URL", &database_url)
-            .env("AMQP_URL", &amqp_url)
-            .env("AUTOBOOK_NAMESPACE", &namespace)
-            .env("DUFFEL_BASE_URL", format!("http://127.0.0.1:{}", ports[1]))
-            .env("STRIPE_BASE_URL", format!("http://127.0.0.1:{}", ports[2]))
-            .env("EMAIL_BASE_URL", format!("http://127.0.0.1:{}", ports[3]))
-            .env("AUTOBOOK_DATA_KEYS", vault.expose_env_value())
+            .env("DATABASE_URL", &self.database_url)
+            .env("AMQP_URL", &self.amqp_url)
+            .env("AUTOBOOK_NAMESPACE", &self.namespace)
+            .env(
+                "DUFFEL_BASE_URL",
+                format!("http://127.0.0.1:{}", self.ports[1]),
+            )
+            .env(
+                "STRIPE_BASE_URL",
+                format!("http://127.0.0.1:{}", self.ports[2]),
+            )
+            .env(
+                "EMAIL_BASE_URL",
+                format!("http://127.0.0.1:{}", self.ports[3]),
+            )
+            .env("AUTOBOOK_DATA_KEYS", self.vault.expose_env_value())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         command
-    };
+    }
 
-    let migrated = run(&["migrate"]).status().unwrap();
-    assert!(migrated.success(), "autobook migrate failed");
-    let (admin, duffel, stripe, email) = (
-        ports[0].to_string(),
-        ports[1].to_string(),
-        ports[2].to_string(),
-        ports[3].to_string(),
-    );
-    let _processes = Processes(vec![
-        run(&[
+    /// `autobook sandbox` on this test's ports.
+    fn sandbox(&self) -> Command {
+        let [admin, duffel, stripe, email] = self.ports.map(|p| p.to_string());
+        self.command(&[
             "sandbox",
             "--admin-port",
             &admin,
@@ -116,9 +134,53 @@ async fn separate_role_processes_book_a_trip() {
             "--email-port",
             &email,
         ])
-        .env("AUTOBOOK_OPS_ADDR", &sandbox_ops)
-        .spawn()
-        .unwrap(),
+    }
+
+    fn admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports[0])
+    }
+
+    /// Removes the database and the namespace.
+    async fn clean_up(self) {
+        if let Ok(broker) = Broker::connect(
+            &self.amqp_url,
+            "roles-test-cleanup",
+            Topology::new(&self.namespace).unwrap(),
+        )
+        .await
+        {
+            let _ = autobook_broker::declare::delete_topology(&broker).await;
+            broker.close().await;
+        }
+        services::drop_database(&self.server, &self.database)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn separate_role_processes_book_a_trip() {
+    let roles = Roles::new("roles");
+    let (database_url, amqp_url, namespace, vault) = (
+        roles.database_url.clone(),
+        roles.amqp_url.clone(),
+        roles.namespace.clone(),
+        roles.vault.clone(),
+    );
+    let admin = roles.ports[0];
+    let ops = format!("127.0.0.1:{}", free_port());
+    let worker_ops = format!("127.0.0.1:{}", free_port());
+    let sandbox_ops = format!("127.0.0.1:{}", free_port());
+    let run = |args: &[&str]| roles.command(args);
+
+    let migrated = run(&["migrate"]).status().unwrap();
+    assert!(migrated.success(), "autobook migrate failed");
+    let _processes = Processes(vec![
+        roles
+            .sandbox()
+            .env("AUTOBOOK_OPS_ADDR", &sandbox_ops)
+            .spawn()
+            .unwrap(),
         run(&["orchestrator"])
             .env("AUTOBOOK_OPS_ADDR", &ops)
             .env("AUTOBOOK_METRICS_INTERVAL_MS", "200")
@@ -170,9 +232,8 @@ async fn separate_role_processes_book_a_trip() {
 
     pool.close().await;
     drop(_processes);
-    let _ = autobook_broker::declare::delete_topology(&broker).await;
     broker.close().await;
-    services::drop_database(&server, &database).await.unwrap();
+    roles.clean_up().await;
 }
 
 /// The orchestrator's page shows the booked saga: started, finished, each
@@ -285,4 +346,117 @@ async fn check_worker_metrics(ops: &str) {
         scrape::declared_type(&page, "autobook_provider_request_duration_seconds"),
         Some("histogram")
     );
+}
+
+/// Waits (at most 30 s) until `url` answers 200: a process coming up.
+async fn answers(url: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(response) = client.get(url).send().await
+            && response.status() == reqwest::StatusCode::OK
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} did not answer within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
+    let roles = Roles::new("gw");
+    let gateway = format!("127.0.0.1:{}", free_port());
+    let token_secret = "roles-test-token-secret-of-at-least-32-bytes";
+    let webhook_secret = "whsec_roles_test";
+    let migrated = roles.command(&["migrate"]).status().unwrap();
+    assert!(migrated.success(), "autobook migrate failed");
+    let processes = Processes(vec![
+        roles
+            .sandbox()
+            .env(
+                "AUTOBOOK_SANDBOX_WEBHOOK_URL",
+                format!("http://{gateway}/v1/webhooks/stripe"),
+            )
+            .env("AUTOBOOK_STRIPE_WEBHOOK_SECRET", webhook_secret)
+            .spawn()
+            .unwrap(),
+        roles.command(&["orchestrator"]).spawn().unwrap(),
+        roles.command(&["worker", "all"]).spawn().unwrap(),
+        roles
+            .command(&["gateway"])
+            .env("AUTOBOOK_GATEWAY_ADDR", &gateway)
+            .env("AUTOBOOK_JWT_HS256_SECRET", token_secret)
+            .env("AUTOBOOK_STRIPE_WEBHOOK_SECRET", webhook_secret)
+            .spawn()
+            .unwrap(),
+    ]);
+    answers(&format!("http://{gateway}/readyz")).await;
+
+    let now = chrono::Utc::now().timestamp();
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({"sub": "usr_roles", "iat": now, "exp": now + 600}),
+        &jsonwebtoken::EncodingKey::from_secret(token_secret.as_bytes()),
+    )
+    .unwrap();
+    let mut body = serde_json::to_value(trip()).unwrap();
+    body.as_object_mut().unwrap().remove("user_id");
+    let client = reqwest::Client::new();
+    let accepted = client
+        .post(format!("http://{gateway}/v1/trip-requests"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), reqwest::StatusCode::ACCEPTED);
+    let accepted: serde_json::Value = accepted.json().await.unwrap();
+    let trip_id: Uuid = accepted["trip_id"].as_str().unwrap().parse().unwrap();
+
+    let pool = autobook_orchestrator::db::connect(&roles.database_url, 2)
+        .await
+        .unwrap();
+    let finished = until_finished(&pool, &roles.vault, trip_id, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(finished.map(|row| row.status).as_deref(), Some("booked"));
+    let shown: serde_json::Value = client
+        .get(format!("http://{gateway}/v1/trip-requests/{trip_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["status"], "booked", "{shown}");
+    // Every event the sandbox sent reached the gateway and was recorded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (sent, recorded) = loop {
+        let ledger: serde_json::Value = reqwest::get(format!("{}/ledger", roles.admin_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sent = ledger["webhooks"].as_array().map_or(0, Vec::len);
+        let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if (sent > 0 && recorded as usize >= sent) || tokio::time::Instant::now() >= deadline {
+            break (sent, recorded);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(sent >= 2, "the hold and the capture were reported: {sent}");
+    assert_eq!(recorded as usize, sent, "every signed event was taken in");
+
+    pool.close().await;
+    drop(processes);
+    roles.clean_up().await;
 }
