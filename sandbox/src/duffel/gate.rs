@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -72,7 +72,7 @@ async fn run(
 }
 
 /// What the `ratelimit-*` headers of an answer describe.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Throttle {
     /// No limit enforced: the reported per-minute window.
     None,
@@ -82,6 +82,19 @@ enum Throttle {
     Limit { retry_in: Duration },
     /// An injected 429: it lifts in the next second.
     Injected,
+}
+
+impl Throttle {
+    /// What the headers describe for an answer with `status`: a 429 a
+    /// handler answered (a scripted fault) lifts in the next second like
+    /// an injected one, rather than at the end of the per-minute window.
+    fn answering(self, status: StatusCode) -> Throttle {
+        match self {
+            Throttle::Limit { .. } | Throttle::Injected => self,
+            _ if status == StatusCode::TOO_MANY_REQUESTS => Throttle::Injected,
+            other => other,
+        }
+    }
 }
 
 /// The bearer token, once the headers are in order.
@@ -114,6 +127,7 @@ fn finish(
     if let Some(error) = response.extensions_mut().remove::<DuffelError>() {
         response = error.render(request_id);
     }
+    let throttle = throttle.answering(response.status());
     let now = Utc::now();
     let (window_remaining, window_reset) = service.state().count_request(now.timestamp());
     let limit = service.limiter.per_second();
@@ -154,4 +168,27 @@ fn finish(
 fn whole_second_after(now: DateTime<Utc>, wait: Duration) -> i64 {
     let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
     at.timestamp() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_from_a_handler_lifts_in_the_next_second() {
+        let counted = Throttle::Counted { remaining: 3 };
+        assert_eq!(
+            counted.answering(StatusCode::TOO_MANY_REQUESTS),
+            Throttle::Injected
+        );
+        assert_eq!(
+            Throttle::None.answering(StatusCode::TOO_MANY_REQUESTS),
+            Throttle::Injected
+        );
+        assert_eq!(counted.answering(StatusCode::OK), counted);
+        let limit = Throttle::Limit {
+            retry_in: Duration::from_millis(300),
+        };
+        assert_eq!(limit.answering(StatusCode::TOO_MANY_REQUESTS), limit);
+    }
 }
