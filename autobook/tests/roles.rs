@@ -348,22 +348,24 @@ async fn check_worker_metrics(ops: &str) {
     );
 }
 
-/// Waits (at most 30 s) until `url` answers 200: a process coming up.
-async fn answers(url: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let client = reqwest::Client::new();
-    loop {
-        if let Ok(response) = client.get(url).send().await
-            && response.status() == reqwest::StatusCode::OK
-        {
-            return;
+/// A signal that `child` wrote a stderr line containing `marker` (its
+/// log). The rest of its stderr is read and dropped, so it never blocks.
+fn logs(child: &mut Child, marker: &'static str) -> tokio::sync::oneshot::Receiver<()> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (seen, signal) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut seen = Some(seen);
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.contains(marker)
+                && let Some(seen) = seen.take()
+            {
+                let _ = seen.send(());
+            }
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{url} did not answer within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    });
+    signal
 }
 
 #[tokio::test]
@@ -374,6 +376,35 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
     let webhook_secret = "whsec_roles_test";
     let migrated = roles.command(&["migrate"]).status().unwrap();
     assert!(migrated.success(), "autobook migrate failed");
+    // Each stored event is announced, so the test waits for the rows.
+    let pool = autobook_orchestrator::db::connect(&roles.database_url, 4)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE FUNCTION test_webhook_announce() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_notify('test_webhook_recorded', NEW.event_id); RETURN NEW; END $$; \
+         CREATE TRIGGER test_webhook_announce AFTER INSERT ON stripe_webhook_events \
+         FOR EACH ROW EXECUTE FUNCTION test_webhook_announce();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut recorded_events = sqlx::postgres::PgListener::connect(&roles.database_url)
+        .await
+        .unwrap();
+    recorded_events
+        .listen("test_webhook_recorded")
+        .await
+        .unwrap();
+    let mut gateway_process = roles
+        .command(&["gateway"])
+        .env("AUTOBOOK_GATEWAY_ADDR", &gateway)
+        .env("AUTOBOOK_JWT_HS256_SECRET", token_secret)
+        .env("AUTOBOOK_STRIPE_WEBHOOK_SECRET", webhook_secret)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listening = logs(&mut gateway_process, "gateway listening");
     let processes = Processes(vec![
         roles
             .sandbox()
@@ -386,15 +417,14 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
             .unwrap(),
         roles.command(&["orchestrator"]).spawn().unwrap(),
         roles.command(&["worker", "all"]).spawn().unwrap(),
-        roles
-            .command(&["gateway"])
-            .env("AUTOBOOK_GATEWAY_ADDR", &gateway)
-            .env("AUTOBOOK_JWT_HS256_SECRET", token_secret)
-            .env("AUTOBOOK_STRIPE_WEBHOOK_SECRET", webhook_secret)
-            .spawn()
-            .unwrap(),
+        gateway_process,
     ]);
-    answers(&format!("http://{gateway}/readyz")).await;
+    assert!(
+        tokio::time::timeout(Duration::from_secs(30), listening)
+            .await
+            .is_ok_and(|seen| seen.is_ok()),
+        "the gateway did not start listening within 30 s"
+    );
 
     let now = chrono::Utc::now().timestamp();
     let token = jsonwebtoken::encode(
@@ -417,9 +447,6 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
     let accepted: serde_json::Value = accepted.json().await.unwrap();
     let trip_id: Uuid = accepted["trip_id"].as_str().unwrap().parse().unwrap();
 
-    let pool = autobook_orchestrator::db::connect(&roles.database_url, 2)
-        .await
-        .unwrap();
     let finished = until_finished(&pool, &roles.vault, trip_id, Duration::from_secs(60))
         .await
         .unwrap();
@@ -434,27 +461,33 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
         .await
         .unwrap();
     assert_eq!(shown["status"], "booked", "{shown}");
-    // Every event the sandbox sent reached the gateway and was recorded.
+    // Every event the sandbox made for the booking (the hold, the capture)
+    // reaches the gateway and is recorded.
+    let ledger: serde_json::Value = reqwest::get(format!("{}/ledger", roles.admin_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = ledger["webhooks"].as_array().map_or(0, Vec::len);
+    assert!(sent >= 2, "the hold and the capture were reported: {sent}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let (sent, recorded) = loop {
-        let ledger: serde_json::Value = reqwest::get(format!("{}/ledger", roles.admin_url()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let sent = ledger["webhooks"].as_array().map_or(0, Vec::len);
+    loop {
         let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events")
             .fetch_one(&pool)
             .await
             .unwrap();
-        if (sent > 0 && recorded as usize >= sent) || tokio::time::Instant::now() >= deadline {
-            break (sent, recorded);
+        if recorded as usize >= sent {
+            assert_eq!(recorded as usize, sent, "every signed event taken in once");
+            break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(sent >= 2, "the hold and the capture were reported: {sent}");
-    assert_eq!(recorded as usize, sent, "every signed event was taken in");
+        assert!(
+            tokio::time::timeout_at(deadline, recorded_events.recv())
+                .await
+                .is_ok(),
+            "{recorded} of {sent} webhooks recorded within 30 s"
+        );
+    }
 
     pool.close().await;
     drop(processes);
