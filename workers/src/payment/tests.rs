@@ -414,6 +414,7 @@ fn refund(id: &str, status: &str, key: Option<&str>) -> Refund {
         metadata: key
             .map(|k| [(METADATA_KEY.to_owned(), k.to_owned())].into())
             .unwrap_or_default(),
+        created: 0,
     }
 }
 

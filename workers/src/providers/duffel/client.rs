@@ -153,6 +153,42 @@ impl DuffelClient {
         ))
     }
 
+    /// Every order, newest first as Duffel lists them, reading at most
+    /// `max_pages` pages of 200. `complete` says whether the end was
+    /// reached (an order absent from an incomplete listing may exist).
+    pub async fn list_orders(
+        &self,
+        max_pages: u32,
+    ) -> Result<crate::providers::stripe::Listed<DuffelOrder>, ProviderError> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..max_pages.max(1) {
+            let mut query = vec![("limit", ORDER_PAGE_LIMIT.to_owned())];
+            if let Some(cursor) = &after {
+                query.push(("after", cursor.clone()));
+            }
+            let request = self.http.request(Method::GET, "/air/orders").query(&query);
+            let (orders, next) = self
+                .http
+                .execute("list_orders", request, decode_order_page)
+                .await?;
+            items.extend(orders);
+            match next {
+                Some(cursor) => after = Some(cursor),
+                None => {
+                    return Ok(crate::providers::stripe::Listed {
+                        items,
+                        complete: true,
+                    });
+                }
+            }
+        }
+        Ok(crate::providers::stripe::Listed {
+            items,
+            complete: false,
+        })
+    }
+
     /// Requests and confirms the cancellation of an order. An order that is
     /// already cancelled gives `Ok` with `already_cancelled: true`.
     pub async fn cancel_order(&self, order_id: &str) -> Result<Cancellation, ProviderError> {
@@ -240,6 +276,33 @@ fn mapping_error(raw: &RawResponse, error: &super::mapping::MappingError) -> Pro
 pub fn decode_order(raw: &RawResponse) -> Result<DuffelOrder, ProviderError> {
     let order: Order = decode(raw, Utc::now())?;
     map_order(&order).map_err(|e| mapping_error(raw, &e))
+}
+
+/// One page of `GET /air/orders`: every order on it and the cursor of the
+/// next page.
+pub fn decode_order_page(
+    raw: &RawResponse,
+) -> Result<(Vec<DuffelOrder>, Option<String>), ProviderError> {
+    if !raw.is_success() {
+        return Err(super::errors::error_from_response(raw, Utc::now()));
+    }
+    let page: Page = crate::providers::transport::parse_json(Provider::Duffel, raw)?;
+    let next = page.meta.and_then(|meta| meta.after);
+    let orders = page
+        .data
+        .into_iter()
+        .map(|entry| {
+            let order: Order = serde_json::from_value(entry).map_err(|e| {
+                ProviderError::invalid_response(
+                    Provider::Duffel,
+                    raw.status,
+                    &json_error_detail(&e),
+                )
+            })?;
+            map_order(&order).map_err(|e| mapping_error(raw, &e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((orders, next))
 }
 
 /// One page of `GET /air/orders`: the matching order, if any, and the

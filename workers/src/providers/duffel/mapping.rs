@@ -309,6 +309,11 @@ pub fn map_order(order: &Order) -> Result<DuffelOrder, MappingError> {
         total,
         metadata,
         cancelled: order.cancelled_at.is_some(),
+        created_at: order
+            .created_at
+            .as_deref()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| at.with_timezone(&Utc)),
     })
 }
 

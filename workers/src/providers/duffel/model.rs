@@ -41,6 +41,8 @@ pub struct DuffelOrder {
     pub metadata: BTreeMap<String, String>,
     /// `cancelled_at` is set.
     pub cancelled: bool,
+    /// When Duffel created it, when the answer says.
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The result of cancelling an order.

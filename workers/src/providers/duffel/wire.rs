@@ -169,6 +169,8 @@ pub struct Order {
     #[serde(default)]
     pub metadata: Option<BTreeMap<String, serde_json::Value>>,
     pub cancelled_at: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 /// A page of a list; entries stay raw until one is needed.

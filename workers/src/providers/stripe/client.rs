@@ -14,7 +14,7 @@ use super::request::{
     cancel_form, capture_form, check_idempotency_key, create_intent_form, metadata_search_query,
     refund_form,
 };
-use super::wire::{PaymentIntentWire, RefundPage, RefundWire, SearchPage};
+use super::wire::{IntentPage, PaymentIntentWire, RefundPage, RefundWire, SearchPage};
 use crate::providers::config::ProviderConfig;
 use crate::providers::error::{Provider, ProviderError};
 use crate::providers::transport::{HttpTransport, RawResponse, path_id};
@@ -38,6 +38,10 @@ impl StripeClient {
     pub fn new(config: ProviderConfig) -> Result<Self, ProviderError> {
         let http = HttpTransport::new(Provider::Stripe, &config, HeaderMap::new())?;
         Ok(StripeClient { http })
+    }
+
+    pub(super) fn http(&self) -> &HttpTransport {
+        &self.http
     }
 
     /// Creates a manual-capture PaymentIntent (not yet confirmed).
@@ -242,6 +246,18 @@ pub fn decode_refund_page(raw: &RawResponse) -> Result<(Vec<Refund>, bool), Prov
         .collect::<Result<Vec<_>, _>>()
         .map_err(|field| malformed(raw, field))?;
     Ok((refunds, page.has_more))
+}
+
+/// Decodes a page of payment intents and whether more follow.
+pub fn decode_intent_page(raw: &RawResponse) -> Result<(Vec<PaymentIntent>, bool), ProviderError> {
+    let page: IntentPage = decode(raw, Utc::now())?;
+    let intents = page
+        .data
+        .into_iter()
+        .map(PaymentIntent::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|field| malformed(raw, field))?;
+    Ok((intents, page.has_more))
 }
 
 /// Decodes a search page: its PaymentIntents and the next page cursor.

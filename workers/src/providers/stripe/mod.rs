@@ -10,11 +10,13 @@
 pub mod client;
 pub mod errors;
 pub mod form;
+pub mod listing;
 pub mod model;
 pub mod request;
 pub mod wire;
 
 pub use client::StripeClient;
+pub use listing::{ListFilter, Listed};
 pub use model::{
     CancellationReason, NewPaymentIntent, NewRefund, PaymentIntent, PaymentIntentStatus, Refund,
 };

@@ -50,6 +50,13 @@ pub struct PaymentIntent {
     pub amount_received: i64,
     pub metadata: BTreeMap<String, String>,
     pub cancellation_reason: Option<String>,
+    /// When Stripe created it (Unix seconds).
+    pub created: i64,
+    /// The customer (cus_...), when the intent names one.
+    pub customer: Option<String>,
+    /// The decline code of the last failed confirmation, if any (a card
+    /// declined at confirm leaves the intent `requires_payment_method`).
+    pub last_decline_code: Option<String>,
 }
 
 /// The lifecycle state of a PaymentIntent.
@@ -120,6 +127,8 @@ pub struct Refund {
     /// The refunded PaymentIntent (pi_...), when Stripe names it.
     pub payment_intent: Option<String>,
     pub metadata: BTreeMap<String, String>,
+    /// When Stripe created it (Unix seconds; 0 when not given).
+    pub created: i64,
 }
 
 impl Refund {

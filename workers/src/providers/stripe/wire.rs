@@ -20,6 +20,19 @@ pub struct PaymentIntentWire {
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     pub cancellation_reason: Option<String>,
+    #[serde(default)]
+    pub created: i64,
+    #[serde(default)]
+    pub customer: Option<String>,
+    #[serde(default)]
+    pub last_payment_error: Option<LastPaymentError>,
+}
+
+/// The part of `last_payment_error` we read.
+#[derive(Debug, Deserialize)]
+pub struct LastPaymentError {
+    pub decline_code: Option<String>,
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -31,12 +44,22 @@ pub struct RefundWire {
     pub payment_intent: Option<String>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub created: i64,
 }
 
 /// `GET /v1/refunds` answer: a list object, newest first.
 #[derive(Debug, Deserialize)]
 pub struct RefundPage {
     pub data: Vec<RefundWire>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// `GET /v1/payment_intents` answer: a list object, newest first.
+#[derive(Debug, Deserialize)]
+pub struct IntentPage {
+    pub data: Vec<PaymentIntentWire>,
     #[serde(default)]
     pub has_more: bool,
 }
@@ -93,6 +116,11 @@ impl TryFrom<PaymentIntentWire> for PaymentIntent {
             amount_received: wire.amount_received,
             metadata: wire.metadata,
             cancellation_reason: wire.cancellation_reason,
+            created: wire.created,
+            customer: wire.customer,
+            last_decline_code: wire
+                .last_payment_error
+                .and_then(|error| error.decline_code.or(error.code)),
         })
     }
 }
@@ -110,6 +138,7 @@ impl TryFrom<RefundWire> for Refund {
             status: wire.status.unwrap_or_else(|| "unknown".to_owned()),
             payment_intent: wire.payment_intent,
             metadata: wire.metadata,
+            created: wire.created,
         })
     }
 }
