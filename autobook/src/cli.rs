@@ -149,6 +149,26 @@ pub struct WatchArgs {
     /// origin less this many seconds (or the traveller's book-by date).
     #[arg(long, env = "AUTOBOOK_DEADLINE_MARGIN_SECS", default_value_t = 6 * 3600)]
     pub deadline_margin_secs: u64,
+    /// Seconds a step may wait for its worker's reply before the command
+    /// is sent again (same key); keep it above the provider timeout times
+    /// its retries and the broker's retry schedule.
+    #[arg(long, env = "AUTOBOOK_STEP_DEADLINE_SECS", default_value_t = 900)]
+    pub step_deadline_secs: u64,
+    /// The step deadline of searches, if it differs.
+    #[arg(long, env = "AUTOBOOK_STEP_DEADLINE_SEARCH_SECS")]
+    pub step_deadline_search_secs: Option<u64>,
+    /// The step deadline of holds, captures, voids and refunds, if it differs.
+    #[arg(long, env = "AUTOBOOK_STEP_DEADLINE_PAYMENT_SECS")]
+    pub step_deadline_payment_secs: Option<u64>,
+    /// The step deadline of airline orders and cancellations, if it differs.
+    #[arg(long, env = "AUTOBOOK_STEP_DEADLINE_AIRLINE_SECS")]
+    pub step_deadline_airline_secs: Option<u64>,
+    /// The step deadline of emails, if it differs.
+    #[arg(long, env = "AUTOBOOK_STEP_DEADLINE_NOTIFY_SECS")]
+    pub step_deadline_notify_secs: Option<u64>,
+    /// Re-sends of a step that got no reply before the saga is stuck.
+    #[arg(long, env = "AUTOBOOK_MAX_STEP_RESENDS", default_value_t = 3)]
+    pub max_step_resends: u32,
 }
 
 impl WatchArgs {
@@ -171,9 +191,23 @@ impl WatchArgs {
             jitter: self.watch_jitter,
             max_watch: self.max_watch_secs.map(Duration::from_secs),
         });
+        anyhow::ensure!(
+            self.step_deadline_secs > 0,
+            "AUTOBOOK_STEP_DEADLINE_SECS must be positive"
+        );
+        let step = |specific: Option<u64>| {
+            Duration::from_secs(specific.unwrap_or(self.step_deadline_secs).max(1))
+        };
         Ok(autobook_orchestrator::saga::Policy {
             watch,
             deadline_margin: Duration::from_secs(self.deadline_margin_secs),
+            step_deadlines: autobook_orchestrator::saga::StepDeadlines {
+                search: step(self.step_deadline_search_secs),
+                payment: step(self.step_deadline_payment_secs),
+                airline: step(self.step_deadline_airline_secs),
+                notify: step(self.step_deadline_notify_secs),
+            },
+            max_step_resends: self.max_step_resends,
             ..autobook_orchestrator::saga::Policy::default()
         })
     }

@@ -92,6 +92,10 @@ pub struct DeliveryContext {
     /// Earlier attempts that ended in a retry: whoever handled this message
     /// before has let go of it.
     pub earlier_attempts: u32,
+    /// No retry is left after this attempt: a transient failure now
+    /// becomes a dead letter, so a handler that can still answer (say,
+    /// "outcome unknown") should.
+    pub final_attempt: bool,
 }
 
 impl DeliveryContext {
@@ -291,10 +295,15 @@ async fn process<H: Handler>(
         trace.as_ref(),
         delivery.redelivered,
     );
+    let earlier_attempts = properties::attempts(&delivery.properties);
     let context = DeliveryContext {
         queue,
         redelivered: delivery.redelivered,
-        earlier_attempts: properties::attempts(&delivery.properties),
+        earlier_attempts,
+        final_attempt: publisher
+            .topology()
+            .retry_queue(queue, earlier_attempts.saturating_add(1))
+            .is_none(),
     };
     async move {
         let disposition = match decoded {

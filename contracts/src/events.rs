@@ -112,6 +112,10 @@ pub struct VoidFailed {
     pub idempotency_key: IdempotencyKey,
     pub payment_intent_id: String,
     pub detail: String,
+    /// Trying again cannot help (Stripe does not know the intent): an
+    /// operator must look now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permanent: bool,
 }
 
 /// The airline order was cancelled.
@@ -147,6 +151,10 @@ pub struct RefundFailed {
     pub idempotency_key: IdempotencyKey,
     pub payment_intent_id: String,
     pub detail: String,
+    /// Trying again cannot help (Stripe does not know the intent): an
+    /// operator must look now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permanent: bool,
 }
 
 /// The email was accepted by the email provider.
@@ -188,6 +196,9 @@ pub enum SagaTimer {
     /// The offer selected with this authorize step can no longer be
     /// ordered and paid for (its `expires_at` or `payment_required_by`).
     OfferExpiring { idempotency_key: IdempotencyKey },
+    /// The step sent under this key got no reply by its deadline: send the
+    /// command again, same key (the worker looks first).
+    StepDeadline { idempotency_key: IdempotencyKey },
 }
 
 impl SagaTimer {
@@ -199,7 +210,8 @@ impl SagaTimer {
             | SagaTimer::Research { idempotency_key }
             | SagaTimer::Deadline { idempotency_key }
             | SagaTimer::HoldExpiring { idempotency_key }
-            | SagaTimer::OfferExpiring { idempotency_key } => idempotency_key,
+            | SagaTimer::OfferExpiring { idempotency_key }
+            | SagaTimer::StepDeadline { idempotency_key } => idempotency_key,
         }
     }
 

@@ -71,6 +71,13 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The step the key was derived for; None for a key not made by
+    /// [`IdempotencyKey::derive`].
+    pub fn step(&self) -> Option<Step> {
+        let step = self.0.split(':').nth(1)?;
+        serde_json::from_value(serde_json::Value::String(step.to_owned())).ok()
+    }
 }
 
 impl fmt::Display for IdempotencyKey {
@@ -92,6 +99,7 @@ mod tests {
     #[test]
     fn a_key_reads_back_only_as_derived() {
         let key = IdempotencyKey::derive(Uuid::nil(), Step::Authorize, 3);
+        assert_eq!(key.step(), Some(Step::Authorize));
         assert_eq!(IdempotencyKey::parse(key.as_str()), Some(key));
         for bad in [
             "",

@@ -24,6 +24,7 @@ pub const OUTBOX_PUBLISH_DELAY_SECONDS: &str = "autobook_outbox_publish_delay_se
 pub const OUTBOX_BACKLOG: &str = "autobook_outbox_backlog";
 pub const OUTBOX_OLDEST_AGE_SECONDS: &str = "autobook_outbox_oldest_age_seconds";
 pub const TIMERS_FIRED: &str = "autobook_timers_fired_total";
+pub const STEP_DEADLINES_PASSED: &str = "autobook_step_deadlines_passed_total";
 pub const SAGAS_RESUMED: &str = "autobook_sagas_resume_requested_total";
 pub const DEAD_LETTERS_ARCHIVED: &str = "autobook_dead_letters_archived_total";
 pub const DEAD_LETTERS_PENDING: &str = "autobook_dead_letters_pending";
@@ -42,6 +43,7 @@ pub const COUNTERS: &[&str] = &[
     OUTBOX_PUBLISHED,
     OUTBOX_RELAY_ERRORS,
     TIMERS_FIRED,
+    STEP_DEADLINES_PASSED,
     SAGAS_RESUMED,
     DEAD_LETTERS_ARCHIVED,
     SAMPLER_ERRORS,
@@ -65,6 +67,10 @@ pub fn describe() {
     describe_sagas();
     describe_outbox();
     describe_counter!(TIMERS_FIRED, "Durable saga timers fired.");
+    describe_counter!(
+        STEP_DEADLINES_PASSED,
+        "Steps whose worker reply did not come by the step's deadline (the command is sent again, or the saga is stuck), by step."
+    );
     describe_counter!(
         SAGAS_RESUMED,
         "Paused sagas asked to resume because the flags allow their user again."

@@ -3,6 +3,8 @@
 //! so a timer fires once even with several orchestrators running (rows are
 //! claimed with `FOR UPDATE SKIP LOCKED`). "Due" is judged by the
 //! orchestrator's [`Clock`], never by a sleep holding state.
+//! The same loop sweeps the step deadlines kept on the saga rows (see
+//! [`crate::saga::deadlines`]) into `StepDeadline` timer events.
 //! A timer stays in its saga's trace: it fires in a `fire timer` span,
 //! child of the handling span that scheduled it.
 
@@ -14,13 +16,13 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use autobook_broker::propagation;
-use autobook_contracts::Envelope;
 use autobook_contracts::events::{SagaTimer, TimerFired};
 use autobook_contracts::trace::TraceContext;
+use autobook_contracts::{Envelope, IdempotencyKey};
 use autobook_vault::Keyring;
 
 use crate::clock::Clock;
-use crate::metric_definitions::TIMERS_FIRED;
+use crate::metric_definitions::{STEP_DEADLINES_PASSED, TIMERS_FIRED};
 use crate::store::OUTBOX_CHANNEL;
 
 /// Timer loop settings.
@@ -71,6 +73,10 @@ pub async fn run_timers(
             }
         }
         rounds = rounds.wrapping_add(1);
+        if let Err(error) = fire_overdue_steps(&pool, &vault, clock.now(), config.batch_size).await
+        {
+            tracing::warn!(%error, "step deadline sweep failed; retrying");
+        }
         let sleep = match fire_due(&pool, &vault, clock.now(), config.batch_size).await {
             Ok(fired) if fired as i64 >= config.batch_size => Duration::ZERO,
             Ok(_) => next_due_in(&pool, &clock)
@@ -142,6 +148,62 @@ pub async fn fire_due(
     tx.commit().await?;
     metrics::counter!(TIMERS_FIRED).increment(fired.len() as u64);
     Ok(fired.len())
+}
+
+/// Turns the step deadlines passed at `now` into `StepDeadline` timer
+/// events in the outbox, clearing each deadline in the same transaction
+/// (so it fires once, whichever orchestrator sweeps; rows are claimed
+/// with `FOR UPDATE SKIP LOCKED`). Returns how many fired.
+pub async fn fire_overdue_steps(
+    pool: &PgPool,
+    vault: &Keyring,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(
+        "WITH due AS ( \
+           SELECT id, step_deadline_key FROM sagas \
+           WHERE step_deadline_at <= $1 \
+           ORDER BY step_deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         UPDATE sagas s SET step_deadline_at = NULL, step_deadline_key = NULL \
+         FROM due WHERE s.id = due.id \
+         RETURNING s.id, due.step_deadline_key",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut fired = 0;
+    for row in &rows {
+        let saga_id: Uuid = row.get("id");
+        let key: Option<String> = row.get("step_deadline_key");
+        let Some(key) = key.as_deref().and_then(IdempotencyKey::parse) else {
+            tracing::error!(%saga_id, "a step deadline without a readable key; cleared");
+            continue;
+        };
+        let step = key.step().map_or("unknown", |step| step.as_str());
+        tracing::warn!(%saga_id, step, "no reply by the step's deadline; sending the step again");
+        metrics::counter!(STEP_DEADLINES_PASSED, "step" => step).increment(1);
+        let envelope = Envelope::new(
+            saga_id,
+            TimerFired {
+                timer: SagaTimer::StepDeadline {
+                    idempotency_key: key,
+                },
+            },
+        );
+        crate::store::enqueue(&mut tx, &envelope, vault).await?;
+        fired += 1;
+    }
+    if fired > 0 {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(OUTBOX_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(fired)
 }
 
 /// Deletes timers that fired before `before`, `batch` rows per statement

@@ -13,6 +13,7 @@ use metrics::{Unit, describe_counter, describe_histogram};
 
 pub const DUPLICATE_COMMANDS: &str = "autobook_worker_duplicate_commands_total";
 pub const DEFERRED_STEPS: &str = "autobook_worker_deferred_steps_total";
+pub const GAVE_UP_COMMANDS: &str = "autobook_worker_gave_up_total";
 pub const THROTTLED_CALLS: &str = "autobook_provider_throttled_total";
 pub const RATE_LIMITER_UNAVAILABLE: &str = "autobook_rate_limiter_unavailable_total";
 pub const PROVIDER_REQUESTS: &str = "autobook_provider_requests_total";
@@ -22,6 +23,7 @@ pub const PROVIDER_REQUEST_SECONDS: &str = "autobook_provider_request_duration_s
 pub const COUNTERS: &[&str] = &[
     DUPLICATE_COMMANDS,
     DEFERRED_STEPS,
+    GAVE_UP_COMMANDS,
     THROTTLED_CALLS,
     RATE_LIMITER_UNAVAILABLE,
     PROVIDER_REQUESTS,
@@ -40,6 +42,10 @@ pub fn describe() {
     describe_counter!(
         DEFERRED_STEPS,
         "Money-moving calls not made because the flags denied them (answered step.deferred), by step and reason."
+    );
+    describe_counter!(
+        GAVE_UP_COMMANDS,
+        "Commands still unresolved when their retries ran out, answered step.outcome_unknown so the saga asks again, by queue."
     );
     describe_counter!(
         THROTTLED_CALLS,

@@ -17,8 +17,8 @@ use autobook_contracts::{IdempotencyKey, Message, MessageKind, MessageType, Step
 use super::policy::Policy;
 use super::state::{Outcome, Phase, Saga};
 use super::{
-    cancellation, commitments, compensation, finish, forward, lost_hold, pausing, recovery, steps,
-    watching,
+    cancellation, commitments, compensation, deadlines, finish, forward, lost_hold, pausing,
+    recovery, steps, watching,
 };
 
 /// Something the executor must do after committing the new state.
@@ -158,6 +158,7 @@ pub fn start(
         epoch: 1,
         rechecks: 0,
         compensation_attempts: 0,
+        step_resends: 0,
         reprices: 0,
         deadline,
         cheapest_seen: None,
@@ -330,10 +331,12 @@ fn apply(
         };
     }
     step(saga, message, now, policy).map(|mut decision| {
-        // Each step has its own budgets of re-checks and compensation attempts.
+        // Each step has its own budgets of re-checks, compensation attempts
+        // and re-sends.
         if decision.saga.phase.pending_key() != saga.phase.pending_key() {
             decision.saga.rechecks = 0;
             decision.saga.compensation_attempts = 0;
+            decision.saga.step_resends = 0;
         }
         decision
     })
@@ -431,6 +434,9 @@ fn step(
         (Phase::ReleasingHold { then, .. }, Message::HoldVoided(_)) => {
             Ok(compensation::hold_released(saga, then))
         }
+        (Phase::ReleasingHold { .. }, Message::VoidFailed(e)) if e.permanent => {
+            Ok(recovery::compensation_refused(saga, &e.detail))
+        }
         (Phase::ReleasingHold { .. }, Message::VoidFailed(e)) => {
             Ok(recovery::compensation_failed(saga, &e.detail, policy))
         }
@@ -451,6 +457,9 @@ fn step(
         }
         (Phase::Refunding { booking, .. }, Message::PaymentRefunded(e)) => {
             Ok(cancellation::refunded(saga, booking, e.amount))
+        }
+        (Phase::Refunding { .. }, Message::RefundFailed(e)) if e.permanent => {
+            Ok(recovery::compensation_refused(saga, &e.detail))
         }
         (Phase::Refunding { .. }, Message::RefundFailed(e)) => {
             Ok(recovery::compensation_failed(saga, &e.detail, policy))
@@ -474,6 +483,12 @@ fn step(
         (Phase::Notifying { outcome, .. }, Message::NotificationFailed(_)) => {
             Ok(finish::notified(saga, outcome, false))
         }
+        (
+            phase,
+            Message::TimerFired(TimerFired {
+                timer: SagaTimer::StepDeadline { .. },
+            }),
+        ) if deadlines::in_flight(phase).is_some() => Ok(recovery::step_overdue(saga, policy)),
         (_, Message::TimerFired(TimerFired { timer })) => Err(DecideError::StaleTimer {
             key: timer.idempotency_key().clone(),
             status: saga.phase.status(),

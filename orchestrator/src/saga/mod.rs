@@ -4,6 +4,7 @@
 mod cancellation;
 mod commitments;
 mod compensation;
+pub mod deadlines;
 pub mod decide;
 mod finish;
 mod forward;
@@ -19,6 +20,7 @@ pub mod watching;
 #[cfg(test)]
 mod tests;
 
+pub use deadlines::{DeadlineChange, StepDeadlines};
 pub use decide::{Admission, DecideError, Decision, Effect, decide, start};
 pub use policy::{Policy, RankingWeights, WatchPolicy};
 pub use state::{Phase, Saga};

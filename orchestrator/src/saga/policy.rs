@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::deadlines::StepDeadlines;
+
 /// Relative weight of each ranking criterion; lower normalized cost wins.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RankingWeights {
@@ -87,6 +89,11 @@ pub struct Policy {
     /// A hold still needed this long before it lapses is dealt with: the
     /// booking is finished or the hold released.
     pub hold_lapse_guard: Duration,
+    /// How long each step may wait for its worker's reply before the
+    /// command is sent again.
+    pub step_deadlines: StepDeadlines,
+    /// Re-sends of a step that got no reply before the saga is stuck.
+    pub max_step_resends: u32,
 }
 
 impl Policy {
@@ -112,6 +119,8 @@ impl Default for Policy {
             deadline_margin: Duration::from_secs(6 * 3600),
             hold_lapse: Duration::from_secs(7 * 24 * 3600),
             hold_lapse_guard: Duration::from_secs(24 * 3600),
+            step_deadlines: StepDeadlines::default(),
+            max_step_resends: 3,
         }
     }
 }

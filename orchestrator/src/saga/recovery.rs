@@ -93,6 +93,42 @@ pub fn compensation_failed(saga: &Saga, detail: &str, policy: &Policy) -> Decisi
     }
 }
 
+/// A void or refund Stripe can never carry out (it does not know the
+/// payment intent): trying again cannot help, an operator must look now.
+pub fn compensation_refused(saga: &Saga, detail: &str) -> Decision {
+    let what = match saga.phase {
+        Phase::Refunding { .. } => "refund cannot be made",
+        _ => "hold cannot be released",
+    };
+    stuck(saga, format!("{what}: {detail}"), &saga.phase)
+}
+
+/// No reply came by the step's deadline: send the same command again (the
+/// worker replays its reply or looks first), or after `max_step_resends`
+/// give the saga to an operator. An email is recorded as not sent instead.
+pub fn step_overdue(saga: &Saga, policy: &Policy) -> Decision {
+    if saga.step_resends >= policy.max_step_resends {
+        if let Phase::Notifying { outcome, .. } = &saga.phase {
+            return finish::notified(saga, outcome, false);
+        }
+        let step = saga
+            .phase
+            .pending_key()
+            .and_then(|key| key.step())
+            .map_or("the step", |step| step.as_str());
+        let problem = format!(
+            "no reply to {step} after {} re-sends past its deadline",
+            saga.step_resends
+        );
+        return stuck(saga, problem, &saga.phase);
+    }
+    let next = Saga {
+        step_resends: saga.step_resends + 1,
+        ..saga.clone()
+    };
+    recheck(&next, &saga.phase)
+}
+
 /// The compensation's pause is over: send its command again, same key.
 pub fn retry_compensation(saga: &Saga) -> Decision {
     recheck(saga, &saga.phase)
@@ -104,6 +140,7 @@ pub fn operator_retry(saga: &Saga, resume: &Phase) -> Decision {
     let fresh = Saga {
         rechecks: 0,
         compensation_attempts: 0,
+        step_resends: 0,
         ..saga.clone()
     };
     recheck(&fresh, resume)

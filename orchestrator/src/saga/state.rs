@@ -29,6 +29,10 @@ pub struct Saga {
     /// Failed attempts of the current compensation (void, cancel).
     #[serde(default)]
     pub compensation_attempts: u32,
+    /// Times the current step's command was sent again because no reply
+    /// came by its deadline.
+    #[serde(default)]
+    pub step_resends: u32,
     /// Searches started again because an offer expired or was repriced
     /// before it could be ordered (re-searches of a watched trip do not
     /// count: they are bounded by the deadline).

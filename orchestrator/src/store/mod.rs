@@ -152,10 +152,18 @@ impl SagaStore {
             }
             Err(rejected) => return Ok(Attempt::Done(rejected)),
         };
+        let deadline = rows::DeadlineColumns::of(
+            &saga::deadlines::after(
+                previous.as_ref().map(|(saga, _)| saga),
+                &decision,
+                &self.policy.step_deadlines,
+            ),
+            now,
+        );
         let written = match &previous {
-            None => rows::insert_saga(&mut tx, &decision.saga, &self.vault).await?,
+            None => rows::insert_saga(&mut tx, &decision.saga, &self.vault, &deadline).await?,
             Some((_, version)) => {
-                rows::update_saga(&mut tx, &decision.saga, *version, &self.vault).await?
+                rows::update_saga(&mut tx, &decision.saga, *version, &self.vault, &deadline).await?
             }
         };
         if !written {

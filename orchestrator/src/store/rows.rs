@@ -17,7 +17,7 @@ use autobook_contracts::events::TimerFired;
 use autobook_vault::Keyring;
 
 use super::{OUTBOX_CHANNEL, StoreError};
-use crate::saga::{Decision, Effect, Saga};
+use crate::saga::{DeadlineChange, Decision, Effect, Saga};
 use crate::saga_metrics::Timings;
 
 type Tx<'a> = Transaction<'a, Postgres>;
@@ -118,21 +118,54 @@ fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreErro
     })
 }
 
+/// The step deadline to store with a saga: when its reply is due and the
+/// key of the step, or none; `keep` leaves the stored one as it is.
+pub(super) struct DeadlineColumns {
+    pub keep: bool,
+    pub at: Option<DateTime<Utc>>,
+    pub key: Option<String>,
+}
+
+impl DeadlineColumns {
+    pub(super) fn of(change: &DeadlineChange, now: DateTime<Utc>) -> Self {
+        match change {
+            DeadlineChange::Set { key, after } => DeadlineColumns {
+                keep: false,
+                at: Some(now + chrono::Duration::from_std(*after).unwrap_or(chrono::Duration::MAX)),
+                key: Some(key.as_str().to_owned()),
+            },
+            DeadlineChange::Keep => DeadlineColumns {
+                keep: true,
+                at: None,
+                key: None,
+            },
+            DeadlineChange::Clear => DeadlineColumns {
+                keep: false,
+                at: None,
+                key: None,
+            },
+        }
+    }
+}
+
 /// Inserts a new saga at version 1; false if another writer created it first.
 pub(super) async fn insert_saga(
     tx: &mut Tx<'_>,
     saga: &Saga,
     vault: &Keyring,
+    deadline: &DeadlineColumns,
 ) -> Result<bool, StoreError> {
     let inserted = sqlx::query(
-        "INSERT INTO sagas (id, user_id, status, terminal, state, version) VALUES ($1, $2, $3, $4, $5, 1) \
-         ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO sagas (id, user_id, status, terminal, state, version, step_deadline_at, step_deadline_key) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
     .bind(saga.id)
     .bind(saga.trip.user_id.as_str())
     .bind(saga.phase.status())
     .bind(saga.phase.is_terminal())
     .bind(state_json(saga, vault)?)
+    .bind(deadline.at)
+    .bind(&deadline.key)
     .execute(&mut **tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -144,11 +177,14 @@ pub(super) async fn update_saga(
     saga: &Saga,
     expected: i64,
     vault: &Keyring,
+    deadline: &DeadlineColumns,
 ) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "UPDATE sagas SET status = $2, terminal = $3, state = $4, version = version + 1, updated_at = now(), \
          status_since = CASE WHEN status = $2 THEN status_since ELSE now() END, \
-         completed_at = CASE WHEN $3 THEN now() ELSE NULL END \
+         completed_at = CASE WHEN $3 THEN now() ELSE NULL END, \
+         step_deadline_at = CASE WHEN $6 THEN step_deadline_at ELSE $7 END, \
+         step_deadline_key = CASE WHEN $6 THEN step_deadline_key ELSE $8 END \
          WHERE id = $1 AND version = $5",
     )
     .bind(saga.id)
@@ -156,6 +192,9 @@ pub(super) async fn update_saga(
     .bind(saga.phase.is_terminal())
     .bind(state_json(saga, vault)?)
     .bind(expected)
+    .bind(deadline.keep)
+    .bind(deadline.at)
+    .bind(&deadline.key)
     .execute(&mut **tx)
     .await?;
     Ok(updated.rows_affected() == 1)

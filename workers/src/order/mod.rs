@@ -2,8 +2,10 @@
 //!
 //! Duffel has no idempotency header, so our key travels in the order's
 //! metadata. A create that times out or fails with a 5xx may still have
-//! made the order: it is looked up by that key before any new attempt, and
-//! if it cannot be settled the reply says so (`unknown`) instead of guessing.
+//! made the order: it is looked up by that key (a bounded scan of the
+//! order list, a consistent read) before any new attempt, and if it cannot
+//! be settled (the scan stopped before the end, or Duffel did not answer)
+//! the reply says so (`unknown`) instead of guessing.
 //!
 //! Creating an order commits the traveller's money: right before the first
 //! create the flags are asked for the trip's user, and a denial defers the
@@ -23,6 +25,7 @@ use autobook_contracts::events::{
 use autobook_contracts::{Envelope, Message, QueueRole, Step};
 use autobook_flags::FlagSource;
 
+use crate::providers::duffel::OrderLookup;
 use crate::providers::{DuffelClient, DuffelOrder, ErrorClass, NewOrder, ProviderError};
 use crate::worker::gate;
 use crate::worker::retry::{Caller, Repeatable};
@@ -62,8 +65,12 @@ impl OrderService {
         c: &CreateOrder,
         look_up_first: bool,
     ) -> Result<Reply, Failure> {
-        if look_up_first && let Some(order) = self.look_up(c).await? {
-            return Ok(created(c, order));
+        if look_up_first {
+            match self.look_up(c).await? {
+                OrderLookup::Found(order) => return Ok(created(c, order)),
+                OrderLookup::Absent => {}
+                OrderLookup::Incomplete => return Ok(incomplete_look_up(c)),
+            }
         }
         gate::check(self.flags.as_ref(), &c.user_id, Step::Order)?;
         let metadata = BTreeMap::from([
@@ -88,8 +95,10 @@ impl OrderService {
                     ErrorClass::Retryable => return Err(Failure::unresolved(&error)),
                     ErrorClass::OutcomeUnknown => {
                         tracing::warn!(%error, "order outcome unknown; looking it up");
-                        if let Some(found) = self.look_up(c).await? {
-                            return Ok(created(c, found));
+                        match self.look_up(c).await? {
+                            OrderLookup::Found(found) => return Ok(created(c, found)),
+                            OrderLookup::Absent => {}
+                            OrderLookup::Incomplete => return Ok(incomplete_look_up(c)),
                         }
                     }
                 },
@@ -102,7 +111,7 @@ impl OrderService {
         }))
     }
 
-    async fn look_up(&self, c: &CreateOrder) -> Result<Option<DuffelOrder>, Failure> {
+    async fn look_up(&self, c: &CreateOrder) -> Result<OrderLookup, Failure> {
         self.caller
             .call(Repeatable::ByIdempotencyKey, || {
                 self.duffel.find_order_by_metadata(
@@ -142,6 +151,16 @@ impl OrderService {
             Err(error) => Err(Failure::unresolved(&error)),
         }
     }
+}
+
+/// The scan of the orders stopped before the end: nothing is proven, the
+/// saga asks again later.
+fn incomplete_look_up(c: &CreateOrder) -> Reply {
+    Reply::unknown(StepOutcomeUnknown {
+        idempotency_key: c.idempotency_key.clone(),
+        step: Step::Order,
+        detail: "the orders could not all be scanned for this one".into(),
+    })
 }
 
 fn created(c: &CreateOrder, order: DuffelOrder) -> Reply {

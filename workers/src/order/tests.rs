@@ -17,7 +17,7 @@ use crate::providers::{ApiKey, DuffelClient, Provider, ProviderConfig};
 use crate::worker::gate::Deferral;
 use crate::worker::retry::{Caller, RetryPolicy};
 use crate::worker::throttle::Throttle;
-use crate::worker::{Attempt, Failure, Service};
+use crate::worker::{Failure, Service};
 
 async fn sandbox() -> RunningSandbox {
     autobook_sandbox::start(SandboxConfig::default(), Ports::ephemeral())
@@ -64,7 +64,7 @@ async fn a_denied_order_is_deferred_without_calling_the_airline() {
     );
     let disabled = FixedFlags::Decision(FlagDecision::Denied(DenyReason::PipelineDisabled));
     let denied = service(&sandbox, disabled)
-        .perform(&create, Attempt::FIRST)
+        .perform(&create, crate::worker::attempt::MemoryLog::fresh())
         .await;
     assert_eq!(
         denied,
@@ -91,7 +91,7 @@ async fn a_cancellation_goes_to_the_airline_whatever_the_flags() {
         },
     );
     let reply = service(&sandbox, FixedFlags::Unreadable)
-        .perform(&cancel, Attempt::FIRST)
+        .perform(&cancel, crate::worker::attempt::MemoryLog::fresh())
         .await
         .unwrap();
     // No such order: the airline was asked and said so.

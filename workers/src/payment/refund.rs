@@ -1,15 +1,17 @@
 //! Refunds (`RefundPayment`): money back to the traveller's card after a
 //! captured booking was cancelled. Never gated by the flags.
 //!
-//! The refund is created with the attempt's provider key as
-//! `Idempotency-Key` (the command's key on the first attempt) and the
-//! command's key in `metadata[idempotency_key]`. An answer that stays
-//! unknown after the retries, or a takeover of the call, is settled by
-//! listing the payment intent's refunds and taking the one made under the
-//! key; a refund is created (again) only when none was. If the look-up
-//! cannot settle it either, the reply is `StepOutcomeUnknown` and the saga
-//! asks again later. A refund Stripe refuses is `RefundFailed`, which may
-//! change when the saga tries the compensation again.
+//! The refund is created with the command's key as `Idempotency-Key` and
+//! in `metadata[idempotency_key]`. A refund is a new object, so the key is
+//! what keeps it single: a lost answer, or a takeover of the call, is
+//! settled by listing the payment intent's refunds (a consistent read) and
+//! taking the one made under the key, and another generation of the key
+//! is used only when a 5xx ended the request and the list proves no
+//! refund was made (see [`super::keyed`]). If nothing can settle it, the
+//! reply is `StepOutcomeUnknown` and the saga asks again later. A refund
+//! Stripe refuses is `RefundFailed`, which may change when the saga tries
+//! the compensation again; one of an intent Stripe does not know is
+//! `RefundFailed` for good.
 
 use std::collections::BTreeMap;
 
@@ -17,13 +19,18 @@ use autobook_contracts::commands::RefundPayment;
 use autobook_contracts::events::{PaymentRefunded, RefundFailed};
 use autobook_contracts::{Envelope, Step};
 
-use super::PaymentService;
-use crate::providers::{ErrorClass, NewRefund, Refund};
+use super::keyed::{self, Keyed, Read};
+use super::{PaymentService, replies};
+use crate::providers::stripe::ListFilter;
+use crate::providers::{NewRefund, Refund};
 use crate::worker::retry::Repeatable;
 use crate::worker::{Attempt, Failure, Reply};
 
 /// Metadata key holding our idempotency key on Stripe refunds.
 pub const METADATA_KEY: &str = "idempotency_key";
+
+/// Pages of 100 refunds of one payment intent read at most.
+const REFUND_PAGES: u32 = 10;
 
 impl PaymentService {
     pub(super) async fn refund(
@@ -32,10 +39,18 @@ impl PaymentService {
         c: &RefundPayment,
         attempt: Attempt,
     ) -> Result<Reply, Failure> {
-        if attempt.look_up_first
-            && let Some(found) = self.find_refund(c).await?
-        {
-            return Ok(refunded(c, &found));
+        if attempt.look_up_first {
+            match self.find_refund(c).await? {
+                Read::Settled(found) => return Ok(refunded(c, &found)),
+                Read::NotApplied => {}
+                Read::Unsettled => {
+                    return Ok(replies::unknown_detail(
+                        c.idempotency_key.clone(),
+                        Step::Refund,
+                        "the payment intent's refunds could not all be listed",
+                    ));
+                }
+            }
         }
         let new = NewRefund {
             payment_intent: c.payment_intent_id.clone(),
@@ -46,48 +61,69 @@ impl PaymentService {
                 ("saga_id".to_owned(), envelope.saga_id.to_string()),
             ]),
         };
-        let key = attempt.provider_key(c.idempotency_key.as_str());
-        let created = self
-            .caller
-            .call(Repeatable::ByIdempotencyKey, || {
-                self.stripe.create_refund(&new, &key)
-            })
-            .await;
-        let error = match created {
-            Ok(refund) => return Ok(refund_result(c, &refund)),
-            Err(error) => error,
-        };
-        match error.class() {
-            ErrorClass::Retryable => Err(Failure::unresolved(&error)),
+        let created = keyed::effect(
+            c.idempotency_key.as_str(),
+            |key| {
+                let new = &new;
+                async move {
+                    self.caller
+                        .call(Repeatable::ByIdempotencyKey, || {
+                            self.stripe.create_refund(new, &key)
+                        })
+                        .await
+                }
+            },
+            || self.find_refund(c),
+        )
+        .await?;
+        match created {
+            Keyed::Done(refund) => Ok(refund_result(c, &refund)),
+            Keyed::Refused(error) if replies::is_missing(&error) => {
+                Ok(Reply::settled(RefundFailed {
+                    idempotency_key: c.idempotency_key.clone(),
+                    payment_intent_id: c.payment_intent_id.clone(),
+                    detail: "the payment intent does not exist at Stripe".into(),
+                    permanent: true,
+                }))
+            }
             // Refused: perhaps because an earlier attempt refunded already.
-            ErrorClass::Permanent => Ok(match self.find_refund(c).await? {
-                Some(found) => refunded(c, &found),
-                None => Reply::unknown(RefundFailed {
+            Keyed::Refused(error) => Ok(match self.find_refund(c).await? {
+                Read::Settled(found) => refunded(c, &found),
+                Read::NotApplied | Read::Unsettled => Reply::unknown(RefundFailed {
                     idempotency_key: c.idempotency_key.clone(),
                     payment_intent_id: c.payment_intent_id.clone(),
                     detail: error.to_string(),
+                    permanent: false,
                 }),
             }),
-            ErrorClass::OutcomeUnknown => {
-                tracing::warn!(%error, "refund outcome unknown; looking it up");
-                Ok(match self.find_refund(c).await? {
-                    Some(found) => refunded(c, &found),
-                    None => Reply::outcome_unknown(&c.idempotency_key, Step::Refund, &error),
-                })
-            }
+            Keyed::Unknown(error) => Ok(replies::unknown(
+                c.idempotency_key.clone(),
+                Step::Refund,
+                &error,
+            )),
+            Keyed::Unavailable(error) => Err(Failure::unresolved(&error)),
         }
     }
 
-    /// The refund made under the command's key, if any went through.
-    async fn find_refund(&self, c: &RefundPayment) -> Result<Option<Refund>, Failure> {
-        let refunds = self
+    /// The refund made under the command's key, read from the payment
+    /// intent's refunds (a list: consistent).
+    async fn find_refund(&self, c: &RefundPayment) -> Result<Read<Refund>, Failure> {
+        let filter = ListFilter {
+            payment_intent: Some(c.payment_intent_id.clone()),
+            ..ListFilter::default()
+        };
+        let listed = self
             .caller
             .call(Repeatable::ByIdempotencyKey, || {
-                self.stripe.list_refunds(&c.payment_intent_id)
+                self.stripe.list_refunds_filtered(&filter, REFUND_PAGES)
             })
             .await
             .map_err(|e| Failure::unresolved(&e))?;
-        Ok(made_under(refunds, c.idempotency_key.as_str()))
+        Ok(match made_under(listed.items, c.idempotency_key.as_str()) {
+            Some(found) => Read::Settled(found),
+            None if listed.complete => Read::NotApplied,
+            None => Read::Unsettled,
+        })
     }
 }
 
@@ -107,6 +143,7 @@ fn refund_result(c: &RefundPayment, refund: &Refund) -> Reply {
             idempotency_key: c.idempotency_key.clone(),
             payment_intent_id: c.payment_intent_id.clone(),
             detail: format!("refund {} is {}", refund.id, refund.status),
+            permanent: false,
         })
     } else {
         refunded(c, refund)

@@ -19,6 +19,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -33,7 +34,14 @@ pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
 pub enum Claim {
     /// This worker owns the call. `look_up_first`: an earlier attempt may
     /// have taken effect; find its result before acting again.
-    Owned { fence: i32, look_up_first: bool },
+    /// `effect_ref`: the provider object an earlier attempt recorded;
+    /// `since`: when the call was first claimed.
+    Owned {
+        fence: i32,
+        look_up_first: bool,
+        effect_ref: Option<String>,
+        since: DateTime<Utc>,
+    },
     /// The call was made; publish this stored reply again (as stored:
     /// sealed, or plain if written before encryption).
     Replay(Vec<u8>),
@@ -68,25 +76,28 @@ pub async fn claim(
     handled_before: bool,
 ) -> Result<Claim, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
+    let inserted: Option<DateTime<Utc>> = sqlx::query_scalar(
         "INSERT INTO provider_calls (idempotency_key, saga_id, step, command_message_id, status) \
-         VALUES ($1, $2, $3, $4, 'in_flight') ON CONFLICT (idempotency_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, 'in_flight') ON CONFLICT (idempotency_key) DO NOTHING \
+         RETURNING first_claimed_at",
     )
     .bind(key.as_str())
     .bind(command.saga_id)
     .bind(step)
     .bind(command.message_id)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if inserted.rows_affected() == 1 {
+    if let Some(since) = inserted {
         tx.commit().await?;
         return Ok(Claim::Owned {
             fence: 1,
             look_up_first: false,
+            effect_ref: None,
+            since,
         });
     }
     let row = sqlx::query(
-        "SELECT status, fence, outcome_unknown, reply, command_message_id, \
+        "SELECT status, fence, outcome_unknown, reply, command_message_id, effect_ref, first_claimed_at, \
          claimed_at < now() - make_interval(secs => $2) AS expired \
          FROM provider_calls WHERE idempotency_key = $1 FOR UPDATE",
     )
@@ -118,6 +129,8 @@ pub async fn claim(
             Claim::Owned {
                 fence: fence + 1,
                 look_up_first: true,
+                effect_ref: row.get("effect_ref"),
+                since: row.get("first_claimed_at"),
             }
         }
         Decision::Replay(reply) => Claim::Replay(reply),
@@ -137,6 +150,27 @@ pub async fn release(pool: &PgPool, key: &IdempotencyKey, fence: i32) -> Result<
     )
     .bind(key.as_str())
     .bind(fence)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Records the provider object the owner of the call made (a PaymentIntent
+/// id), before the next effect on it. False when the call was taken over
+/// meanwhile: nothing is recorded.
+pub async fn record_effect(
+    pool: &PgPool,
+    key: &IdempotencyKey,
+    fence: i32,
+    reference: &str,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE provider_calls SET effect_ref = $3 \
+         WHERE idempotency_key = $1 AND fence = $2 AND status = 'in_flight'",
+    )
+    .bind(key.as_str())
+    .bind(fence)
+    .bind(reference)
     .execute(pool)
     .await?;
     Ok(updated.rows_affected() == 1)

@@ -12,6 +12,7 @@
 //! `handle` span; provider calls are its children, and the reply carries
 //! its trace context.
 
+pub mod attempt;
 pub mod calls;
 pub mod gate;
 pub mod retry;
@@ -27,7 +28,8 @@ use autobook_broker::{DeliveryContext, Disposition, Handler, Publisher};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole};
 use autobook_vault::Keyring;
 
-use crate::metric_definitions::{DEFERRED_STEPS, DUPLICATE_COMMANDS};
+use crate::metric_definitions::{DEFERRED_STEPS, DUPLICATE_COMMANDS, GAVE_UP_COMMANDS};
+pub use attempt::{Attempt, EffectLog};
 use calls::Claim;
 use gate::Deferral;
 
@@ -85,6 +87,10 @@ pub enum Failure {
     /// The answer is a `StepDeferred` that is published but not stored.
     #[error("{} deferred by the flags: {}", .0.step.as_str(), .0.reason)]
     Deferred(Deferral),
+    /// Another attempt took the call over meanwhile: it answers, this one
+    /// stops without a reply.
+    #[error("the call was taken over by another attempt")]
+    Superseded,
 }
 
 impl From<Deferral> for Failure {
@@ -98,35 +104,6 @@ impl Failure {
     pub fn unresolved(error: &crate::providers::ProviderError) -> Self {
         Failure::Unresolved {
             detail: error.to_string(),
-        }
-    }
-}
-
-/// Which attempt at a call this is, from the provider-call ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attempt {
-    /// An earlier attempt may have taken effect: establish its result
-    /// before acting again.
-    pub look_up_first: bool,
-    /// Raised on every takeover of the call; 1 for the first attempt.
-    pub fence: i32,
-}
-
-impl Attempt {
-    pub const FIRST: Attempt = Attempt {
-        look_up_first: false,
-        fence: 1,
-    };
-
-    /// The provider idempotency key for an effect this attempt has
-    /// established was *not* applied before: the step's key on the first
-    /// attempt, `<key>:<fence>` after a takeover (a provider may have stored
-    /// an error under the plain key, and would replay it forever).
-    pub fn provider_key(&self, key: &str) -> String {
-        if self.fence <= 1 {
-            key.to_owned()
-        } else {
-            format!("{key}:{}", self.fence)
         }
     }
 }
@@ -230,9 +207,17 @@ impl<S: Service> Handler for CommandHandler<S> {
             Claim::Owned {
                 fence,
                 look_up_first,
+                effect_ref,
+                since,
             } => {
                 autobook_broker::crash::point("worker.before_call");
-                self.perform_owned(&envelope, &key, fence, look_up_first)
+                let log = Arc::new(LedgerLog {
+                    pool: self.pool.clone(),
+                    key: key.clone(),
+                    fence,
+                });
+                let attempt = Attempt::new(look_up_first, fence, effect_ref, since, log);
+                self.perform_owned(&envelope, &key, attempt, context.final_attempt)
                     .await
             }
         }
@@ -244,44 +229,27 @@ impl<S: Service> CommandHandler<S> {
         &self,
         envelope: &Envelope,
         key: &autobook_contracts::IdempotencyKey,
-        fence: i32,
-        look_up_first: bool,
+        attempt: Attempt,
+        final_attempt: bool,
     ) -> Disposition {
-        match self
-            .service
-            .perform(
-                envelope,
-                Attempt {
-                    look_up_first,
-                    fence,
-                },
-            )
-            .await
-        {
+        let fence = attempt.fence;
+        match self.service.perform(envelope, attempt).await {
             Ok(reply) => {
                 autobook_broker::crash::point("worker.after_call");
-                let mut reply_envelope = Envelope::caused_by(envelope, reply.message);
-                reply_envelope.trace = propagation::current_or(reply_envelope.trace);
-                let stored = calls::complete(
-                    &self.pool,
-                    &self.vault,
-                    key,
-                    fence,
-                    &reply_envelope,
-                    reply.outcome_unknown,
-                )
-                .await;
-                match stored {
-                    Ok(true) => {
-                        autobook_broker::crash::point("worker.after_store");
-                        self.publish(&reply_envelope).await
-                    }
-                    Ok(false) => Disposition::Ack,
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot store the reply; retrying later");
-                        Disposition::retry("ledger_unavailable", error.to_string())
-                    }
-                }
+                self.answer(envelope, key, fence, reply).await
+            }
+            Err(Failure::Unresolved { detail }) if final_attempt => {
+                // No retry is left: tell the saga rather than go silent. It
+                // asks again later, and the next attempt looks first.
+                tracing::warn!(idempotency_key = %key, %detail, "call still unresolved after every retry; replying outcome unknown");
+                metrics::counter!(GAVE_UP_COMMANDS, "queue" => S::QUEUE.as_str()).increment(1);
+                let step = key.step().unwrap_or(autobook_contracts::Step::Search);
+                let reply = Reply::unknown(autobook_contracts::events::StepOutcomeUnknown {
+                    idempotency_key: key.clone(),
+                    step,
+                    detail: format!("gave up after every retry: {detail}"),
+                });
+                self.answer(envelope, key, fence, reply).await
             }
             Err(Failure::Unresolved { detail }) => {
                 tracing::warn!(idempotency_key = %key, %detail, "call unresolved; will look it up again");
@@ -291,11 +259,48 @@ impl<S: Service> CommandHandler<S> {
                 }
                 Disposition::retry("provider_unavailable", detail)
             }
+            Err(Failure::Superseded) => {
+                tracing::info!(idempotency_key = %key, "call taken over by another attempt; it answers");
+                Disposition::Ack
+            }
             Err(Failure::Unsupported(t)) => Disposition::dead_letter(
                 "unsupported_message_type",
                 format!("{t} is not handled here"),
             ),
             Err(Failure::Deferred(deferral)) => self.defer(envelope, key, fence, deferral).await,
+        }
+    }
+
+    /// Stores the reply under the claim, then publishes it; a claim taken
+    /// over meanwhile stores nothing and publishes nothing.
+    async fn answer(
+        &self,
+        envelope: &Envelope,
+        key: &autobook_contracts::IdempotencyKey,
+        fence: i32,
+        reply: Reply,
+    ) -> Disposition {
+        let mut reply_envelope = Envelope::caused_by(envelope, reply.message);
+        reply_envelope.trace = propagation::current_or(reply_envelope.trace);
+        let stored = calls::complete(
+            &self.pool,
+            &self.vault,
+            key,
+            fence,
+            &reply_envelope,
+            reply.outcome_unknown,
+        )
+        .await;
+        match stored {
+            Ok(true) => {
+                autobook_broker::crash::point("worker.after_store");
+                self.publish(&reply_envelope).await
+            }
+            Ok(false) => Disposition::Ack,
+            Err(error) => {
+                tracing::warn!(%error, "cannot store the reply; retrying later");
+                Disposition::retry("ledger_unavailable", error.to_string())
+            }
         }
     }
 
@@ -325,5 +330,26 @@ impl<S: Service> CommandHandler<S> {
         let mut reply = Envelope::caused_by(envelope, deferral.reply(key));
         reply.trace = propagation::current_or(reply.trace);
         self.publish(&reply).await
+    }
+}
+
+/// Records provider objects in the provider-call ledger, fenced by the
+/// claim that made them.
+struct LedgerLog {
+    pool: PgPool,
+    key: autobook_contracts::IdempotencyKey,
+    fence: i32,
+}
+
+impl EffectLog for LedgerLog {
+    fn record<'a>(
+        &'a self,
+        reference: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>> {
+        Box::pin(async move {
+            calls::record_effect(&self.pool, &self.key, self.fence, reference)
+                .await
+                .map_err(|error| error.to_string())
+        })
     }
 }

@@ -243,6 +243,7 @@ fn a_failed_refund_is_retried_then_handed_to_an_operator() {
             idempotency_key: key(Step::Refund, 1),
             payment_intent_id: "pi_1".into(),
             detail: "stripe down".into(),
+            permanent: false,
         },
     );
     assert_eq!(failed.saga.phase.status(), "refunding");

@@ -327,6 +327,7 @@ fn a_failed_void_is_retried_not_given_up() {
             idempotency_key: key(Step::Void, 1),
             payment_intent_id: "pi_1".into(),
             detail: "api down".into(),
+            permanent: false,
         },
     );
     assert_eq!(failed.saga.phase, releasing.saga.phase);
@@ -352,6 +353,7 @@ fn a_hold_that_cannot_be_released_calls_a_human() {
             idempotency_key: key(Step::Void, 1),
             payment_intent_id: "pi_1".into(),
             detail: "api down".into(),
+            permanent: false,
         },
     );
     assert!(

@@ -489,6 +489,7 @@ pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
             idempotency_key: k(),
             payment_intent_id: "pi_1".into(),
             detail: detail(),
+            permanent: false,
         }
         .into(),
         MessageType::CancelOrder => CancelOrder {
@@ -558,6 +559,7 @@ pub fn sample(message_type: MessageType, key: &IdempotencyKey) -> Message {
             idempotency_key: k(),
             payment_intent_id: "pi_1".into(),
             detail: detail(),
+            permanent: false,
         }
         .into(),
         MessageType::PaymentIntentUpdated => intent_canceled("pi_1").into(),

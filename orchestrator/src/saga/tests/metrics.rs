@@ -32,6 +32,7 @@ fn void_failed(saga: &Saga) -> VoidFailed {
         idempotency_key: pending(saga),
         payment_intent_id: "pi_1".into(),
         detail: "stripe down".into(),
+        permanent: false,
     }
 }
 

@@ -6,6 +6,7 @@
 mod cancellation;
 mod commitments;
 mod compensation;
+mod deadlines;
 mod fixtures;
 mod forward;
 mod illegal;

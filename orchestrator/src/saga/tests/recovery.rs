@@ -146,6 +146,7 @@ fn void_failed() -> VoidFailed {
         idempotency_key: key(Step::Void, 1),
         payment_intent_id: "pi_1".into(),
         detail: "stripe 503".into(),
+        permanent: false,
     }
 }
 

@@ -20,6 +20,16 @@ use crate::providers::config::ProviderConfig;
 use crate::providers::error::{Provider, ProviderError};
 use crate::providers::transport::{HttpTransport, RawResponse, json_error_detail, path_id};
 
+/// What a scan of the orders for one of ours found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderLookup {
+    Found(DuffelOrder),
+    /// Every order was scanned: none is ours.
+    Absent,
+    /// The scan stopped at its page limit with orders left unread.
+    Incomplete,
+}
+
 /// Orders per page when scanning for metadata (Duffel's maximum).
 const ORDER_PAGE_LIMIT: &str = "200";
 
@@ -112,14 +122,16 @@ impl DuffelClient {
     }
 
     /// Scans up to `max_pages` pages of orders for one whose
-    /// `metadata[key] == value`. `Ok(None)` means every order was scanned;
-    /// running out of pages first is an error with an unknown outcome.
+    /// `metadata[key] == value` (a list: consistent, unlike a search).
+    /// [`OrderLookup::Absent`] only when every order was scanned; running
+    /// out of pages first is [`OrderLookup::Incomplete`], which proves
+    /// nothing.
     pub async fn find_order_by_metadata(
         &self,
         key: &str,
         value: &str,
         max_pages: u32,
-    ) -> Result<Option<DuffelOrder>, ProviderError> {
+    ) -> Result<OrderLookup, ProviderError> {
         if max_pages == 0 {
             return Err(ProviderError::invalid_request(
                 "find_order_by_metadata needs at least one page",
@@ -138,19 +150,15 @@ impl DuffelClient {
                     scan_order_page(raw, key, value)
                 })
                 .await?;
-            if found.is_some() {
-                return Ok(found);
+            if let Some(order) = found {
+                return Ok(OrderLookup::Found(order));
             }
             match next {
                 Some(cursor) => after = Some(cursor),
-                None => return Ok(None),
+                None => return Ok(OrderLookup::Absent),
             }
         }
-        Err(ProviderError::invalid_response(
-            Provider::Duffel,
-            200,
-            &format!("order not found in the first {max_pages} pages and more orders remain"),
-        ))
+        Ok(OrderLookup::Incomplete)
     }
 
     /// Every order, newest first as Duffel lists them, reading at most

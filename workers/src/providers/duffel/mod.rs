@@ -12,7 +12,7 @@ pub mod model;
 pub mod request;
 pub mod wire;
 
-pub use client::DuffelClient;
+pub use client::{DuffelClient, OrderLookup};
 pub use model::{Cancellation, DuffelOrder, NewOrder, SearchResult};
 
 #[cfg(test)]

@@ -11,18 +11,13 @@ use super::errors::decode;
 use super::form::FormBody;
 use super::model::{CancellationReason, NewPaymentIntent, NewRefund, PaymentIntent, Refund};
 use super::request::{
-    cancel_form, capture_form, check_idempotency_key, create_intent_form, metadata_search_query,
-    refund_form,
+    cancel_form, capture_form, check_idempotency_key, create_intent_form, refund_form,
 };
-use super::wire::{IntentPage, PaymentIntentWire, RefundPage, RefundWire, SearchPage};
+use super::wire::{IntentPage, PaymentIntentWire, RefundPage, RefundWire};
 use crate::providers::config::ProviderConfig;
 use crate::providers::error::{Provider, ProviderError};
 use crate::providers::transport::{HttpTransport, RawResponse, path_id};
 
-/// Results per search page (Stripe's maximum).
-const SEARCH_PAGE_LIMIT: &str = "100";
-/// Pages of search results followed at most.
-const MAX_SEARCH_PAGES: usize = 10;
 /// Refunds per list page (Stripe's maximum).
 const LIST_PAGE_LIMIT: &str = "100";
 /// Pages of a payment intent's refunds followed at most.
@@ -113,42 +108,6 @@ impl StripeClient {
         self.http
             .execute("retrieve_payment_intent", request, decode_intent)
             .await
-    }
-
-    /// PaymentIntents whose `metadata[key] == value`. Stripe's search index
-    /// lags writes by up to about a minute: an empty answer right after a
-    /// create is not proof that none exists.
-    pub async fn search_payment_intents_by_metadata(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<PaymentIntent>, ProviderError> {
-        let query = metadata_search_query(key, value)?;
-        let mut found = Vec::new();
-        let mut page: Option<String> = None;
-        for _ in 0..MAX_SEARCH_PAGES {
-            let mut params = vec![
-                ("query", query.clone()),
-                ("limit", SEARCH_PAGE_LIMIT.to_owned()),
-            ];
-            if let Some(cursor) = page.take() {
-                params.push(("page", cursor));
-            }
-            let request = self
-                .http
-                .request(Method::GET, "/v1/payment_intents/search")
-                .query(&params);
-            let (intents, next) = self
-                .http
-                .execute("search_payment_intents", request, decode_search_page)
-                .await?;
-            found.extend(intents);
-            match next {
-                Some(cursor) => page = Some(cursor),
-                None => break,
-            }
-        }
-        Ok(found)
     }
 
     pub async fn create_refund(
@@ -258,21 +217,6 @@ pub fn decode_intent_page(raw: &RawResponse) -> Result<(Vec<PaymentIntent>, bool
         .collect::<Result<Vec<_>, _>>()
         .map_err(|field| malformed(raw, field))?;
     Ok((intents, page.has_more))
-}
-
-/// Decodes a search page: its PaymentIntents and the next page cursor.
-pub fn decode_search_page(
-    raw: &RawResponse,
-) -> Result<(Vec<PaymentIntent>, Option<String>), ProviderError> {
-    let page: SearchPage = decode(raw, Utc::now())?;
-    let next = if page.has_more { page.next_page } else { None };
-    let intents = page
-        .data
-        .into_iter()
-        .map(PaymentIntent::try_from)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|field| malformed(raw, field))?;
-    Ok((intents, next))
 }
 
 fn malformed(raw: &RawResponse, field: &str) -> ProviderError {

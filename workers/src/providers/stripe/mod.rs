@@ -1,5 +1,6 @@
-//! Stripe: manual-capture PaymentIntents (hold, capture, release), their
-//! lookup by metadata, and refunds.
+//! Stripe: manual-capture PaymentIntents (hold, capture, release), refunds,
+//! and their lists ([`listing`]: consistent, unlike search, which this
+//! client does not offer: nothing here may depend on a lagging index).
 //!
 //! [`client`] sends the requests; [`request`] builds the form bodies with
 //! [`form`] (bracket keys) and [`errors`] reads error answers, both pure;

@@ -1,4 +1,4 @@
-//! Stripe request bodies and search queries, built without I/O.
+//! Stripe request bodies, built without I/O.
 
 use autobook_contracts::Money;
 
@@ -61,24 +61,6 @@ pub fn refund_form(refund: &NewRefund) -> Result<FormBody, ProviderError> {
     }
     form.metadata(&refund.metadata)?;
     Ok(form)
-}
-
-/// `metadata['key']:'value'` for the search API. The key must be
-/// `[A-Za-z0-9_]+`; quotes and backslashes in the value are escaped.
-pub fn metadata_search_query(key: &str, value: &str) -> Result<String, ProviderError> {
-    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(ProviderError::invalid_request(
-            "metadata search key must be letters, digits or '_'",
-        ));
-    }
-    let mut escaped = String::with_capacity(value.len());
-    for c in value.chars() {
-        if c == '\'' || c == '\\' {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    Ok(format!("metadata['{key}']:'{escaped}'"))
 }
 
 /// Checks an `Idempotency-Key` before it is sent.

@@ -7,12 +7,11 @@ use autobook_contracts::{Currency, Money};
 use chrono::Utc;
 use serde_json::json;
 
-use super::client::{decode_intent, decode_refund, decode_refund_page, decode_search_page};
+use super::client::{decode_intent, decode_intent_page, decode_refund, decode_refund_page};
 use super::errors::error_from_response;
 use super::model::{CancellationReason, NewPaymentIntent, NewRefund, PaymentIntentStatus};
 use super::request::{
-    cancel_form, capture_form, check_idempotency_key, create_intent_form, metadata_search_query,
-    refund_form,
+    cancel_form, capture_form, check_idempotency_key, create_intent_form, refund_form,
 };
 use crate::providers::error::{ErrorClass, Provider, ProviderError};
 use crate::providers::tests::raw;
@@ -129,21 +128,6 @@ fn capture_cancel_and_refund_forms() {
 }
 
 #[test]
-fn search_queries_escape_values_and_check_keys() {
-    assert_eq!(
-        metadata_search_query("saga_id", "abc:1").unwrap(),
-        "metadata['saga_id']:'abc:1'"
-    );
-    assert_eq!(
-        metadata_search_query("k", r"it's\ok").unwrap(),
-        r"metadata['k']:'it\'s\\ok'"
-    );
-    for bad in ["", "saga-id", "k']:'x", "k k", "ключ"] {
-        assert!(metadata_search_query(bad, "v").is_err(), "{bad}");
-    }
-}
-
-#[test]
 fn idempotency_keys_are_checked() {
     assert!(check_idempotency_key("0190-ab:authorize:1").is_ok());
     for bad in [String::new(), "a b".into(), "x\ny".into(), "k".repeat(256)] {
@@ -186,16 +170,16 @@ fn payment_intents_decode() {
 }
 
 #[test]
-fn search_pages_and_refunds_decode() {
-    let page = json!({"object": "search_result", "data": [intent_json("canceled")],
-        "has_more": true, "next_page": "page_2", "url": "/v1/payment_intents/search"});
-    let (intents, next) = decode_search_page(&raw(200, &[], &page.to_string())).unwrap();
+fn list_pages_and_refunds_decode() {
+    let page = json!({"object": "list", "data": [intent_json("canceled")],
+        "has_more": true, "url": "/v1/payment_intents"});
+    let (intents, more) = decode_intent_page(&raw(200, &[], &page.to_string())).unwrap();
     assert_eq!(intents[0].status, PaymentIntentStatus::Canceled);
-    assert_eq!(next.as_deref(), Some("page_2"));
-    let last = json!({"data": [], "has_more": false, "next_page": null});
+    assert!(more);
+    let last = json!({"object": "list", "data": [], "has_more": false});
     assert_eq!(
-        decode_search_page(&raw(200, &[], &last.to_string())).unwrap(),
-        (vec![], None)
+        decode_intent_page(&raw(200, &[], &last.to_string())).unwrap(),
+        (vec![], false)
     );
 
     let refund = json!({"id": "re_1", "object": "refund", "amount": 500, "currency": "eur", "status": "succeeded"});

@@ -64,15 +64,6 @@ pub struct IntentPage {
     pub has_more: bool,
 }
 
-/// `GET /v1/payment_intents/search` answer.
-#[derive(Debug, Deserialize)]
-pub struct SearchPage {
-    pub data: Vec<PaymentIntentWire>,
-    #[serde(default)]
-    pub has_more: bool,
-    pub next_page: Option<String>,
-}
-
 /// `{"error":{...}}`.
 #[derive(Debug, Deserialize)]
 pub struct ErrorBody {
