@@ -1,19 +1,21 @@
 //! Broker access for tests: raw publishing (bad input), reading dead-letter
-//! queues, and observing events as they pass. Reading is push-based
+//! queues, observing events as they pass, and losing one message
+//! ([`Thief`]). Reading is push-based
 //! (consumers with a deadline), never polling.
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueBindOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Consumer};
 
 use autobook_broker::properties::header_text;
 use autobook_contracts::topology::headers;
-use autobook_contracts::{Envelope, QueueRole};
+use autobook_contracts::{Envelope, MessageType, QueueRole};
 
 use crate::TestSystem;
 
@@ -24,6 +26,30 @@ pub struct DeadLetter {
     pub reason: String,
     pub source: String,
     pub body: Vec<u8>,
+}
+
+/// A consumer that takes the first message of one type off a queue and
+/// drops it (acked, never handled), as a lost message would be; every
+/// other message it sees goes back to the queue.
+pub struct Thief {
+    stolen: tokio::sync::oneshot::Receiver<Envelope>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Thief {
+    /// The dropped message, once taken (waits up to `timeout`).
+    pub async fn stolen(&mut self, timeout: Duration) -> Envelope {
+        tokio::time::timeout(timeout, &mut self.stolen)
+            .await
+            .expect("the message to steal came in time")
+            .expect("the thief ran")
+    }
+}
+
+impl Drop for Thief {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A private queue bound to the events exchange, to watch replies pass.
@@ -75,6 +101,47 @@ impl TestSystem {
             source: header_text(properties, headers::DEAD_LETTER_SOURCE).unwrap_or_default(),
             body: delivery.data.clone(),
         }
+    }
+
+    /// Starts a [`Thief`] on `role`'s queue for the first `message_type`.
+    pub async fn steal_first(&self, role: QueueRole, message_type: MessageType) -> Thief {
+        let queue = self.topology.queue(role);
+        let channel = self.stack().broker.channel().await.unwrap();
+        channel
+            .basic_qos(1, BasicQosOptions::default())
+            .await
+            .unwrap();
+        let mut consumer = channel
+            .basic_consume(
+                queue.into(),
+                "thief".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let (found, stolen) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            while let Some(Ok(delivery)) = consumer.next().await {
+                let envelope = Envelope::decode(&delivery.data).ok();
+                match envelope {
+                    Some(envelope) if envelope.message_type() == message_type => {
+                        delivery.ack(BasicAckOptions::default()).await.unwrap();
+                        let _ = channel.close(200, "stolen".into()).await;
+                        let _ = found.send(envelope);
+                        return;
+                    }
+                    _ => {
+                        let requeue = BasicNackOptions {
+                            requeue: true,
+                            ..BasicNackOptions::default()
+                        };
+                        delivery.nack(requeue).await.unwrap();
+                    }
+                }
+            }
+        });
+        Thief { stolen, task }
     }
 
     /// Starts watching events with the given routing keys (message types).

@@ -22,6 +22,7 @@ mod gateway_rls;
 mod hostile_stream;
 mod lease;
 mod lifecycle;
+mod lost_messages;
 mod ops;
 mod retention;
 mod scale_out;

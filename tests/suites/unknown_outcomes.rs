@@ -1,6 +1,7 @@
 //! A provider applies the effect but the answer never arrives in time.
-//! The outcome is looked up (Duffel order metadata, Stripe idempotency key
-//! and metadata search), never guessed: one order, one hold, one charge.
+//! The outcome is settled by a consistent read (the Duffel order list by
+//! metadata, the Stripe intent by the id the worker recorded), never
+//! guessed and never searched: one order, one hold, one charge.
 
 use std::time::Duration;
 
