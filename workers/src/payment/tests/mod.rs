@@ -4,6 +4,7 @@
 
 mod captures;
 mod holds;
+mod races;
 mod refunds;
 
 use std::sync::Arc;
