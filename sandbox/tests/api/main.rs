@@ -12,6 +12,7 @@ mod fixtures;
 mod helpers;
 mod prices;
 mod rate_limits;
+mod search_lag;
 mod stripe_faults;
 mod stripe_intents;
 mod stripe_refunds;
