@@ -93,31 +93,8 @@ impl TestApp {
         amount: Option<&str>,
         metadata: Value,
     ) -> (StatusCode, Value) {
-        let passengers: Vec<Value> = offer["passengers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                json!({
-                    "id": p["id"], "born_on": "1987-07-24", "gender": "f", "title": "ms",
-                    "given_name": format!("Given{i}"), "family_name": "Traveller",
-                    "email": format!("traveller{i}@example.com"), "phone_number": "+442080160509",
-                })
-            })
-            .collect();
-        let amount = amount.map_or_else(|| offer["total_amount"].clone(), |a| json!(a));
-        self.duffel_post(
-            "/air/orders",
-            json!({
-                "type": "instant",
-                "selected_offers": [offer["id"]],
-                "passengers": passengers,
-                "payments": [{ "type": "balance", "amount": amount, "currency": offer["total_currency"] }],
-                "metadata": metadata,
-            }),
-        )
-        .await
+        self.duffel_post("/air/orders", order_body(offer, amount, metadata))
+            .await
     }
 
     pub fn stripe(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -227,6 +204,32 @@ impl TestApp {
         }
         request.send().await.unwrap()
     }
+}
+
+/// The `data` of an instant order for `offer`, paying `amount` (the
+/// offer's total when None).
+pub fn order_body(offer: &Value, amount: Option<&str>, metadata: Value) -> Value {
+    let passengers: Vec<Value> = offer["passengers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            json!({
+                "id": p["id"], "born_on": "1987-07-24", "gender": "f", "title": "ms",
+                "given_name": format!("Given{i}"), "family_name": "Traveller",
+                "email": format!("traveller{i}@example.com"), "phone_number": "+442080160509",
+            })
+        })
+        .collect();
+    let amount = amount.map_or_else(|| offer["total_amount"].clone(), |a| json!(a));
+    json!({
+        "type": "instant",
+        "selected_offers": [offer["id"]],
+        "passengers": passengers,
+        "payments": [{ "type": "balance", "amount": amount, "currency": offer["total_currency"] }],
+        "metadata": metadata,
+    })
 }
 
 pub fn adults(n: usize) -> Value {

@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod answers_lost;
 mod duffel_orders;
 mod duffel_search;
 mod email;
 mod fixtures;
 mod helpers;
+mod idempotency;
 mod prices;
 mod rate_limits;
 mod search_lag;
