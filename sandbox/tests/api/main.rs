@@ -22,4 +22,5 @@ mod stripe_intents;
 mod stripe_lists;
 mod stripe_refunds;
 mod stripe_test_cards;
+mod webhook_delivery;
 mod webhooks;
