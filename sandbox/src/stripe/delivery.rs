@@ -4,9 +4,10 @@
 //! clock's time), at least once: a failed or non-2xx attempt is tried again
 //! after a pause that doubles, up to [`ATTEMPTS`] in all.
 //!
-//! As Stripe warns ("Webhook endpoints might occasionally receive the same
-//! event more than once", "Stripe doesn't guarantee the delivery of events
-//! in the order they're generated"), each copy first waits a random time
+//! As Stripe warns (an endpoint may receive the same event more than once,
+//! and events are not guaranteed to arrive in the order they were
+//! generated: <https://docs.stripe.com/webhooks>), each copy first waits a
+//! random time
 //! from `webhook_delay_ms`, and a share `webhook_duplicate_rate` of events
 //! is sent twice, each copy with its own wait; so a later event of an
 //! object may overtake an earlier one. Delays, copies and overtakings are
