@@ -232,7 +232,7 @@ pub struct WorkerArgs {
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
-    /// Named fault scenario: happy, mixed or flaky.
+    /// Named fault scenario: happy, mixed, flaky or hostile (every fault at once).
     #[arg(long, default_value = "happy")]
     pub scenario: String,
     /// Where the sandbox's Stripe posts its signed webhooks (e.g. the
@@ -257,6 +257,15 @@ pub struct SandboxArgs {
     /// Override: probability of a transient 503/429 before any effect.
     #[arg(long)]
     pub transient_error_rate: Option<f64>,
+    /// Override: probability of an injected 429 before any effect.
+    #[arg(long)]
+    pub rate_limited_rate: Option<f64>,
+    /// Override: probability that a request is held --slow-delay-ms longer.
+    #[arg(long)]
+    pub slow_rate: Option<f64>,
+    /// Override: how much longer a slow request takes, in milliseconds (default 2000).
+    #[arg(long)]
+    pub slow_delay_ms: Option<u64>,
     /// Override: probability that an offer has expired at order time.
     #[arg(long)]
     pub offer_expired_rate: Option<f64>,
@@ -275,6 +284,18 @@ pub struct SandboxArgs {
     /// Override: probability that an effect is applied and the answer delayed past client timeouts.
     #[arg(long)]
     pub timeout_after_effect_rate: Option<f64>,
+    /// Override: probability that an effect is applied and a 500 answered instead (kept under the idempotency key).
+    #[arg(long)]
+    pub server_error_after_effect_rate: Option<f64>,
+    /// Stripe search answers as of this long ago, in milliseconds (default 30000; 0: up to date).
+    #[arg(long)]
+    pub stripe_search_lag_ms: Option<u64>,
+    /// Each webhook delivery first waits a random time in "MIN-MAX" milliseconds (default 0-3000).
+    #[arg(long, value_parser = parse_range)]
+    pub webhook_delay_ms: Option<(u64, u64)>,
+    /// Share of webhook events delivered twice (default 0.1).
+    #[arg(long)]
+    pub webhook_duplicate_rate: Option<f64>,
     /// Override: extra latency per request, "MIN-MAX" in milliseconds.
     #[arg(long, value_parser = parse_range)]
     pub latency_ms: Option<(u64, u64)>,

@@ -2,7 +2,9 @@
 //! motion and the sandbox clock.
 //!
 //! `GET /health`, `GET /ledger`, `GET|PUT /faults` (durations in ms),
-//! `GET|POST /faults/script` (POST appends),
+//! `GET|POST /faults/script` (POST appends), `GET|PUT /behaviour` (the
+//! providers' harder behaviours: `{"stripe_search_lag_ms",
+//! "webhook_delay_ms", "webhook_duplicate_rate"}`),
 //! `GET|PUT /price_motion {"seed", "period_ms", "amplitude"}`, `GET /clock`,
 //! `POST /clock/advance {"seconds": N}`,
 //! `GET|PUT|DELETE /webhook_endpoint {"url", "secret"}` (where Stripe
@@ -26,6 +28,7 @@ use serde_json::json;
 
 use autobook_contracts::stripe_webhook::WebhookSecret;
 
+use crate::behaviour::Behaviour;
 use crate::config::WebhookEndpoint;
 use crate::faults::Faults;
 use crate::price_motion::PriceMotion;
@@ -38,6 +41,7 @@ pub(crate) fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/ledger", get(ledger))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/faults/script", get(get_script).post(post_script))
+        .route("/behaviour", get(get_behaviour).put(put_behaviour))
         .route("/price_motion", get(get_price_motion).put(put_price_motion))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
@@ -81,6 +85,22 @@ async fn put_faults(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Respons
     }
     sandbox.ctx.set_faults(faults.clone());
     Json(faults).into_response()
+}
+
+async fn get_behaviour(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(sandbox.ctx.behaviour()).into_response()
+}
+
+async fn put_behaviour(State(sandbox): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let behaviour: Behaviour = match parse(&body) {
+        Ok(behaviour) => behaviour,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    if let Err(error) = behaviour.validate() {
+        return problem(StatusCode::BAD_REQUEST, &error.to_string());
+    }
+    sandbox.ctx.set_behaviour(behaviour.clone());
+    Json(behaviour).into_response()
 }
 
 async fn get_script(State(sandbox): State<Arc<Sandbox>>) -> Response {

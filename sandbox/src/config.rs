@@ -7,14 +7,23 @@ use std::time::Duration;
 use autobook_contracts::Currency;
 use autobook_contracts::stripe_webhook::WebhookSecret;
 
+use crate::behaviour::Behaviour;
 use crate::faults::Faults;
 use crate::price_motion::PriceMotion;
 
 /// Everything that shapes a sandbox run. Same seed and same requests give
-/// the same offers, ids and fault draws.
+/// the same offers, prices and fault draws; ids differ between starts
+/// (see `instance`).
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub faults: Faults,
+    /// The providers' harder behaviours (search lag, late, duplicated and
+    /// reordered webhooks): on by default.
+    pub behaviour: Behaviour,
+    /// Mixed into every id so that ids never repeat across starts; `None`
+    /// (the default) draws it from the OS at start. Fix it only in a test
+    /// that needs the same ids twice.
+    pub instance: Option<u64>,
     /// Seed of every random draw (one `StdRng` per provider, derived from it).
     pub seed: u64,
     /// How long an offer stays bookable after the search (Duffel: ~30 min).
@@ -57,6 +66,8 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             faults: Faults::default(),
+            behaviour: Behaviour::default(),
+            instance: None,
             seed: 7,
             offer_ttl: Duration::from_secs(30 * 60),
             seats_per_flight: 60,

@@ -1,13 +1,18 @@
 //! What every provider server shares at run time: the fault settings, the
-//! price motion, the script queues, the clock and the shutdown signal.
+//! behaviours, the price motion, the script queues, the counts of injected
+//! faults, the instance that marks ids, the clock and the shutdown signal.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::behaviour::Behaviour;
 use crate::clock::Clock;
+use crate::config::SandboxConfig;
 use crate::faults::Faults;
+use crate::ids::Instance;
+use crate::injected::Injections;
 use crate::price_motion::PriceMotion;
 use crate::script::ScriptQueues;
 
@@ -15,23 +20,31 @@ use crate::script::ScriptQueues;
 #[derive(Debug)]
 pub(crate) struct Context {
     faults: Mutex<Faults>,
+    behaviour: Mutex<Behaviour>,
     price_motion: Mutex<PriceMotion>,
     script: Mutex<ScriptQueues>,
+    pub(crate) injections: Injections,
     pub(crate) clock: Clock,
     shutdown: watch::Sender<bool>,
     pub(crate) seed: u64,
+    /// Marks every id of this start.
+    pub(crate) instance: Instance,
 }
 
 impl Context {
-    pub(crate) fn new(faults: Faults, price_motion: PriceMotion, seed: u64) -> Self {
+    pub(crate) fn new(config: &SandboxConfig) -> Self {
         let (shutdown, _) = watch::channel(false);
+        let instance = config.instance.unwrap_or_else(Instance::random_value);
         Context {
-            faults: Mutex::new(faults),
-            price_motion: Mutex::new(price_motion),
+            faults: Mutex::new(config.faults.clone()),
+            behaviour: Mutex::new(config.behaviour.clone()),
+            price_motion: Mutex::new(config.price_motion),
             script: Mutex::new(ScriptQueues::default()),
+            injections: Injections::default(),
             clock: Clock::default(),
             shutdown,
-            seed,
+            seed: config.seed,
+            instance: Instance::new(instance),
         }
     }
 
@@ -42,6 +55,15 @@ impl Context {
 
     pub(crate) fn set_faults(&self, faults: Faults) {
         *locked(&self.faults) = faults;
+    }
+
+    /// A copy of the behaviours in force.
+    pub(crate) fn behaviour(&self) -> Behaviour {
+        locked(&self.behaviour).clone()
+    }
+
+    pub(crate) fn set_behaviour(&self, behaviour: Behaviour) {
+        *locked(&self.behaviour) = behaviour;
     }
 
     /// The price motion in force.

@@ -1,8 +1,10 @@
 //! Fault rates ([`Faults`]) and the named scenarios, plus the draws made
-//! from them.
+//! from them: what one request meets on arrival ([`RequestDraw`]) and how
+//! the answer to an applied effect is lost ([`AnswerLoss`]).
 //!
 //! Rates are probabilities in `0.0..=1.0`. On the admin API durations are in
-//! milliseconds (`latency_ms: [min, max]`, `timeout_delay_ms`).
+//! milliseconds (`latency_ms: [min, max]`, `timeout_delay_ms`,
+//! `slow_delay_ms`).
 
 use std::time::Duration;
 
@@ -18,6 +20,13 @@ pub struct Faults {
     pub latency_ms: (u64, u64),
     /// A 503 or 429 answered before any effect (never stored for idempotency).
     pub transient_error_rate: f64,
+    /// A 429 answered before any effect (never stored for idempotency).
+    pub rate_limited_rate: f64,
+    /// A request is held `slow_delay` longer than its latency.
+    pub slow_rate: f64,
+    /// How much longer a slow request takes.
+    #[serde(rename = "slow_delay_ms", with = "millis")]
+    pub slow_delay: Duration,
     /// Order creation: the offer turns expired (422 offer_no_longer_available).
     pub offer_expired_rate: f64,
     /// Order creation: the offer's price rises 3-15% (422 price_changed).
@@ -30,6 +39,9 @@ pub struct Faults {
     pub email_failure_rate: f64,
     /// The effect is applied, then the response is delayed by `timeout_delay`.
     pub timeout_after_effect_rate: f64,
+    /// The effect is applied, then a 500 is answered (and stored under the
+    /// idempotency key where the provider has them).
+    pub server_error_after_effect_rate: f64,
     /// How long a "timeout after effect" response is held back.
     #[serde(rename = "timeout_delay_ms", with = "millis")]
     pub timeout_delay: Duration,
@@ -40,12 +52,16 @@ impl Default for Faults {
         Faults {
             latency_ms: (0, 0),
             transient_error_rate: 0.0,
+            rate_limited_rate: 0.0,
+            slow_rate: 0.0,
+            slow_delay: Duration::from_secs(2),
             offer_expired_rate: 0.0,
             price_change_rate: 0.0,
             order_failure_rate: 0.0,
             capture_failure_rate: 0.0,
             email_failure_rate: 0.0,
             timeout_after_effect_rate: 0.0,
+            server_error_after_effect_rate: 0.0,
             timeout_delay: Duration::from_secs(30),
         }
     }
@@ -61,7 +77,8 @@ pub enum FaultsError {
 }
 
 impl Faults {
-    /// The named scenarios: `happy`, `mixed` and `flaky`.
+    /// The named scenarios: `happy`, `mixed`, `flaky` and `hostile` (every
+    /// fault at once, answers lost after effects included).
     pub fn scenario(name: &str) -> Option<Faults> {
         match name {
             "happy" => Some(Faults {
@@ -83,6 +100,21 @@ impl Faults {
                 transient_error_rate: 0.15,
                 ..Faults::default()
             }),
+            "hostile" => Some(Faults {
+                latency_ms: (5, 80),
+                transient_error_rate: 0.05,
+                rate_limited_rate: 0.05,
+                slow_rate: 0.05,
+                slow_delay: Duration::from_millis(1500),
+                offer_expired_rate: 0.05,
+                price_change_rate: 0.05,
+                order_failure_rate: 0.03,
+                capture_failure_rate: 0.03,
+                email_failure_rate: 0.05,
+                timeout_after_effect_rate: 0.05,
+                server_error_after_effect_rate: 0.05,
+                timeout_delay: Duration::from_secs(10),
+            }),
             _ => None,
         }
     }
@@ -92,12 +124,18 @@ impl Faults {
     pub fn validate(&self) -> Result<(), FaultsError> {
         let rates = [
             ("transient_error_rate", self.transient_error_rate),
+            ("rate_limited_rate", self.rate_limited_rate),
+            ("slow_rate", self.slow_rate),
             ("offer_expired_rate", self.offer_expired_rate),
             ("price_change_rate", self.price_change_rate),
             ("order_failure_rate", self.order_failure_rate),
             ("capture_failure_rate", self.capture_failure_rate),
             ("email_failure_rate", self.email_failure_rate),
             ("timeout_after_effect_rate", self.timeout_after_effect_rate),
+            (
+                "server_error_after_effect_rate",
+                self.server_error_after_effect_rate,
+            ),
         ];
         for (field, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {
@@ -110,12 +148,32 @@ impl Faults {
         Ok(())
     }
 
-    /// Draws this request's extra latency.
-    /// The latency of one request and the transient error (if any) it meets.
-    pub(crate) fn draw_request(&self, rng: &mut StdRng) -> (Duration, Option<Transient>) {
-        let latency = self.draw_latency(rng);
-        let transient = roll(rng, self.transient_error_rate).then(|| Transient::draw(rng));
-        (latency, transient)
+    /// What one request meets on arrival: its latency (slow or not) and
+    /// the error answered before any effect, if any.
+    pub(crate) fn draw_request(&self, rng: &mut StdRng) -> RequestDraw {
+        let mut latency = self.draw_latency(rng);
+        let mut transient = roll(rng, self.transient_error_rate).then(|| Transient::draw(rng));
+        if transient.is_none() && roll(rng, self.rate_limited_rate) {
+            transient = Some(Transient::RateLimited);
+        }
+        let slow = roll(rng, self.slow_rate);
+        if slow {
+            latency += self.slow_delay;
+        }
+        RequestDraw {
+            latency,
+            slow,
+            transient,
+        }
+    }
+
+    /// How the answer to an effect just applied is lost, if it is: a 500
+    /// first, else a held-back answer.
+    pub(crate) fn draw_answer_loss(&self, rng: &mut StdRng) -> Option<AnswerLoss> {
+        if roll(rng, self.server_error_after_effect_rate) {
+            return Some(AnswerLoss::ServerError);
+        }
+        roll(rng, self.timeout_after_effect_rate).then_some(AnswerLoss::Timeout)
     }
 
     pub(crate) fn draw_latency(&self, rng: &mut StdRng) -> Duration {
@@ -135,6 +193,26 @@ pub(crate) fn roll(rng: &mut StdRng, rate: f64) -> bool {
         return false;
     }
     rng.random::<f64>() < rate
+}
+
+/// What one request met on arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequestDraw {
+    /// Injected latency, the slow delay included.
+    pub(crate) latency: Duration,
+    /// Whether the slow fault added `slow_delay`.
+    pub(crate) slow: bool,
+    /// The error answered before any effect.
+    pub(crate) transient: Option<Transient>,
+}
+
+/// How the answer to an applied effect is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnswerLoss {
+    /// A 500 is answered (stored under the idempotency key, if any).
+    ServerError,
+    /// The answer is held back by `timeout_delay`.
+    Timeout,
 }
 
 /// What an injected transient error looks like.
@@ -179,7 +257,7 @@ mod tests {
 
     #[test]
     fn scenarios_are_valid_and_named() {
-        for name in ["happy", "mixed", "flaky"] {
+        for name in ["happy", "mixed", "flaky", "hostile"] {
             let faults = Faults::scenario(name).unwrap();
             faults.validate().unwrap();
         }
@@ -199,6 +277,58 @@ mod tests {
         let back = serde_json::to_value(&faults).unwrap();
         assert_eq!(back["timeout_delay_ms"], 250);
         assert!(serde_json::from_str::<Faults>(r#"{"bogus":1}"#).is_err());
+        let slow: Faults = serde_json::from_str(r#"{"slow_rate":0.5,"slow_delay_ms":40}"#).unwrap();
+        assert_eq!(slow.slow_delay, Duration::from_millis(40));
+    }
+
+    #[test]
+    fn zero_rates_draw_nothing_so_other_draws_stay_in_step() {
+        use rand::SeedableRng;
+        let mut plain = StdRng::seed_from_u64(4);
+        let mut with_new_knobs = StdRng::seed_from_u64(4);
+        let faults = Faults {
+            latency_ms: (1, 9),
+            ..Faults::default()
+        };
+        let first = faults.draw_request(&mut plain);
+        let second = faults.draw_request(&mut with_new_knobs);
+        assert_eq!(first, second);
+        assert_eq!(faults.draw_answer_loss(&mut plain), None);
+        assert_eq!(plain.random::<u64>(), with_new_knobs.random::<u64>());
+    }
+
+    #[test]
+    fn certain_faults_are_drawn() {
+        use rand::SeedableRng;
+        let mut rng = StdRng::seed_from_u64(4);
+        let faults = Faults {
+            rate_limited_rate: 1.0,
+            slow_rate: 1.0,
+            slow_delay: Duration::from_millis(70),
+            server_error_after_effect_rate: 1.0,
+            ..Faults::default()
+        };
+        let draw = faults.draw_request(&mut rng);
+        assert_eq!(
+            draw,
+            RequestDraw {
+                latency: Duration::from_millis(70),
+                slow: true,
+                transient: Some(Transient::RateLimited)
+            }
+        );
+        assert_eq!(
+            faults.draw_answer_loss(&mut rng),
+            Some(AnswerLoss::ServerError)
+        );
+        let timeouts = Faults {
+            timeout_after_effect_rate: 1.0,
+            ..Faults::default()
+        };
+        assert_eq!(
+            timeouts.draw_answer_loss(&mut rng),
+            Some(AnswerLoss::Timeout)
+        );
     }
 
     #[test]

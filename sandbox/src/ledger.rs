@@ -32,6 +32,19 @@ pub struct Ledger {
     /// delivery.
     #[serde(default)]
     pub webhooks: Vec<LedgerWebhook>,
+    /// Injected faults by kind, every kind listed (zeros included):
+    /// `transient`, `rate_limited`, `slow`, `server_error`,
+    /// `server_error_after_effect`, `timeout_after_effect`,
+    /// `offer_expired`, `price_changed`, `order_rejected`,
+    /// `capture_lapsed`, `email_rejected`, `search_lagged`,
+    /// `webhook_delayed`, `webhook_duplicated`, `webhook_reordered`.
+    #[serde(default)]
+    pub injected: BTreeMap<String, u64>,
+    /// The same by call (`"stripe POST /v1/payment_intents/{id}/confirm"`,
+    /// `"duffel POST /air/orders"`, `"email POST /emails"`, `"stripe
+    /// webhook"`, ...), then by kind; only the kinds that happened.
+    #[serde(default)]
+    pub injected_by_call: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// One Stripe event and its webhook delivery.
@@ -43,8 +56,13 @@ pub struct LedgerWebhook {
     pub event_type: String,
     /// The id of the changed object (`pi_...`, `re_...`).
     pub object_id: String,
-    /// Deliveries tried so far.
+    /// Attempts so far, over every copy.
     pub attempts: u32,
+    /// Copies sent: 2 when the event was duplicated on purpose, 0 when it
+    /// was not sent.
+    #[serde(default)]
+    pub copies: u32,
+    /// Delivered once any copy was; pending while a copy may still be.
     pub status: WebhookStatus,
 }
 

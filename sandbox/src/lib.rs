@@ -14,14 +14,17 @@
 //! Layout:
 //! - [`config`]: [`SandboxConfig`], [`WebhookEndpoint`] and [`Ports`];
 //! - [`faults`], [`script`]: fault rates, scenarios and scripted outcomes;
+//! - [`behaviour`]: the providers' harder behaviours, on by default;
 //! - [`price_motion`]: fares that move with the sandbox clock;
 //! - [`ledger`]: the reconciliation snapshot (with each API's traffic);
 //! - `rate_limit`: the per-key request limits of the provider APIs;
 //! - `server`: starting and stopping; `admin`: the admin JSON API;
 //! - `duffel`, `stripe`, `email`: the providers;
-//! - `context`, `clock`, `idempotency`, `ids`: shared machinery.
+//! - `context`, `clock`, `idempotency`, `ids`, `injected`: shared
+//!   machinery (the last counts every injected fault).
 
 mod admin;
+pub mod behaviour;
 mod clock;
 pub mod config;
 mod context;
@@ -30,6 +33,7 @@ mod email;
 pub mod faults;
 mod idempotency;
 mod ids;
+mod injected;
 pub mod ledger;
 pub mod price_motion;
 mod rate_limit;
@@ -37,6 +41,7 @@ pub mod script;
 mod server;
 mod stripe;
 
+pub use behaviour::{Behaviour, BehaviourError};
 pub use config::{ApiRateLimits, Ports, SandboxConfig, WebhookEndpoint};
 pub use faults::{Faults, FaultsError};
 pub use ledger::{
@@ -45,8 +50,8 @@ pub use ledger::{
 };
 pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{
-    AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, OrderFault,
-    RefundFault, ScriptError, VoidFault,
+    AuthorizationFault, CancellationFault, CaptureFault, CreationFault, EmailFault, FaultScript,
+    OrderFault, RefundFault, ScriptError, VoidFault,
 };
 pub use server::{RunningSandbox, start};
 

@@ -4,11 +4,16 @@
 //! Each entry is used by the next request that reaches that operation (after
 //! authentication, validation and idempotency replay). An entry replaces the
 //! rate draws for that request; `ok` forces a clean run.
+//! `timeout_after_effect` and `server_error_after_effect` apply the effect,
+//! then lose the answer: it is held back by `timeout_delay`, or a 500 is
+//! answered in its place (stored under the idempotency key where the
+//! provider has one); see [`LosesAnswer`].
 //!
 //! | queue | consumed by |
 //! |---|---|
 //! | `orders` | `POST /air/orders` |
 //! | `cancellations` | `POST /air/order_cancellations` and `.../actions/confirm` |
+//! | `creations` | Stripe create without `confirm=true` |
 //! | `authorizations` | Stripe confirm (and create with `confirm=true`) |
 //! | `captures` | Stripe capture |
 //! | `voids` | Stripe cancel |
@@ -23,7 +28,10 @@
 
 use std::collections::VecDeque;
 
+use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
+
+use crate::faults::{AnswerLoss, Faults};
 
 /// Forced outcomes, appended to the running queues by
 /// `RunningSandbox::push_script` or `POST /faults/script`.
@@ -32,6 +40,7 @@ use serde::{Deserialize, Serialize};
 pub struct FaultScript {
     pub orders: Vec<OrderFault>,
     pub captures: Vec<CaptureFault>,
+    pub creations: Vec<CreationFault>,
     pub authorizations: Vec<AuthorizationFault>,
     pub voids: Vec<VoidFault>,
     pub refunds: Vec<RefundFault>,
@@ -72,6 +81,8 @@ pub enum OrderFault {
     Rejected,
     /// The order is created, then the answer is delayed.
     TimeoutAfterEffect,
+    /// The order is created, then a 500 is answered.
+    ServerErrorAfterEffect,
     /// 503 or 429 before anything happens.
     Transient,
 }
@@ -85,6 +96,20 @@ pub enum CaptureFault {
     Lapsed,
     Transient,
     TimeoutAfterEffect,
+    /// The capture is made, then a 500 is answered (stored under the key).
+    ServerErrorAfterEffect,
+}
+
+/// Forced outcome of one payment intent creation without `confirm=true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreationFault {
+    Ok,
+    Transient,
+    /// The intent is created, then the answer is delayed.
+    TimeoutAfterEffect,
+    /// The intent is created, then a 500 is answered (stored under the key).
+    ServerErrorAfterEffect,
 }
 
 /// Forced outcome of one confirmation (authorization hold).
@@ -104,6 +129,10 @@ pub enum AuthorizationFault {
 pub enum VoidFault {
     Ok,
     Transient,
+    /// The intent is canceled, then the answer is delayed.
+    TimeoutAfterEffect,
+    /// The intent is canceled, then a 500 is answered (stored under the key).
+    ServerErrorAfterEffect,
 }
 
 /// Forced outcome of one refund.
@@ -128,6 +157,11 @@ pub enum RefundFault {
 pub enum CancellationFault {
     Ok,
     Transient,
+    /// The quote is made (create) or the order cancelled (confirm), then
+    /// the answer is delayed.
+    TimeoutAfterEffect,
+    /// The quote is made or the order cancelled, then a 500 is answered.
+    ServerErrorAfterEffect,
 }
 
 /// Forced outcome of one email.
@@ -138,6 +172,112 @@ pub enum EmailFault {
     /// 422 "recipient rejected", stored under the idempotency key.
     Rejected,
     Transient,
+    /// The email is sent, then the answer is delayed.
+    TimeoutAfterEffect,
+    /// The email is sent, then a 500 is answered (stored under the key).
+    ServerErrorAfterEffect,
+}
+
+/// What a scripted entry does to the answer of an applied effect.
+pub(crate) trait LosesAnswer: Copy {
+    fn answer_loss(self) -> Option<AnswerLoss>;
+}
+
+/// How the answer to an effect just applied is lost: as the scripted entry
+/// says, or drawn from the rates when none is queued.
+pub(crate) fn answer_loss<F: LosesAnswer>(
+    scripted: Option<F>,
+    faults: &Faults,
+    rng: &mut StdRng,
+) -> Option<AnswerLoss> {
+    match scripted {
+        Some(fault) => fault.answer_loss(),
+        None => faults.draw_answer_loss(rng),
+    }
+}
+
+impl LosesAnswer for OrderFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            OrderFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            OrderFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            OrderFault::Ok
+            | OrderFault::OfferExpired
+            | OrderFault::PriceChanged
+            | OrderFault::Rejected
+            | OrderFault::Transient => None,
+        }
+    }
+}
+
+impl LosesAnswer for CaptureFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            CaptureFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            CaptureFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            CaptureFault::Ok | CaptureFault::Lapsed | CaptureFault::Transient => None,
+        }
+    }
+}
+
+impl LosesAnswer for CreationFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            CreationFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            CreationFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            CreationFault::Ok | CreationFault::Transient => None,
+        }
+    }
+}
+
+impl LosesAnswer for AuthorizationFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            AuthorizationFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            AuthorizationFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            AuthorizationFault::Ok | AuthorizationFault::Transient => None,
+        }
+    }
+}
+
+impl LosesAnswer for VoidFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            VoidFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            VoidFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            VoidFault::Ok | VoidFault::Transient => None,
+        }
+    }
+}
+
+impl LosesAnswer for RefundFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            RefundFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            RefundFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            RefundFault::Ok | RefundFault::Transient | RefundFault::ServerError => None,
+        }
+    }
+}
+
+impl LosesAnswer for CancellationFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            CancellationFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            CancellationFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            CancellationFault::Ok | CancellationFault::Transient => None,
+        }
+    }
+}
+
+impl LosesAnswer for EmailFault {
+    fn answer_loss(self) -> Option<AnswerLoss> {
+        match self {
+            EmailFault::TimeoutAfterEffect => Some(AnswerLoss::Timeout),
+            EmailFault::ServerErrorAfterEffect => Some(AnswerLoss::ServerError),
+            EmailFault::Ok | EmailFault::Rejected | EmailFault::Transient => None,
+        }
+    }
 }
 
 /// The running queues.
@@ -145,6 +285,7 @@ pub enum EmailFault {
 pub(crate) struct ScriptQueues {
     orders: VecDeque<OrderFault>,
     captures: VecDeque<CaptureFault>,
+    creations: VecDeque<CreationFault>,
     authorizations: VecDeque<AuthorizationFault>,
     voids: VecDeque<VoidFault>,
     refunds: VecDeque<RefundFault>,
@@ -157,6 +298,7 @@ impl ScriptQueues {
     pub(crate) fn append(&mut self, script: FaultScript) {
         self.orders.extend(script.orders);
         self.captures.extend(script.captures);
+        self.creations.extend(script.creations);
         self.authorizations.extend(script.authorizations);
         self.voids.extend(script.voids);
         self.refunds.extend(script.refunds);
@@ -170,6 +312,7 @@ impl ScriptQueues {
         FaultScript {
             orders: self.orders.iter().copied().collect(),
             captures: self.captures.iter().copied().collect(),
+            creations: self.creations.iter().copied().collect(),
             authorizations: self.authorizations.iter().copied().collect(),
             voids: self.voids.iter().copied().collect(),
             refunds: self.refunds.iter().copied().collect(),
@@ -185,6 +328,10 @@ impl ScriptQueues {
 
     pub(crate) fn next_capture(&mut self) -> Option<CaptureFault> {
         self.captures.pop_front()
+    }
+
+    pub(crate) fn next_creation(&mut self) -> Option<CreationFault> {
+        self.creations.pop_front()
     }
 
     pub(crate) fn next_authorization(&mut self) -> Option<AuthorizationFault> {

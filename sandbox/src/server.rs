@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::admin;
+use crate::behaviour::Behaviour;
 use crate::config::{Ports, SandboxConfig, WebhookEndpoint};
 use crate::context::Context;
 use crate::duffel::{self, DuffelService};
@@ -20,7 +21,8 @@ use crate::faults::Faults;
 use crate::ledger::Ledger;
 use crate::price_motion::PriceMotion;
 use crate::script::FaultScript;
-use crate::stripe::webhooks::{self, Webhooks};
+use crate::stripe::delivery;
+use crate::stripe::webhooks::Webhooks;
 use crate::stripe::{self, StripeService};
 
 /// Every provider of one sandbox.
@@ -45,6 +47,7 @@ impl Sandbox {
         stripe.write_ledger(&mut ledger, now);
         email.write_ledger(&mut ledger);
         ledger.webhooks = self.stripe.webhooks.log();
+        self.ctx.injections.write_ledger(&mut ledger);
         for (api, limiter) in [
             ("duffel", &self.duffel.limiter),
             ("stripe", &self.stripe.limiter),
@@ -72,11 +75,7 @@ pub struct RunningSandbox {
 
 /// Binds every port, then serves until shutdown.
 pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSandbox> {
-    let ctx = Arc::new(Context::new(
-        config.faults.clone(),
-        config.price_motion,
-        config.seed,
-    ));
+    let ctx = Arc::new(Context::new(&config));
     let (webhooks, queue) = Webhooks::new(config.webhook.clone());
     let sandbox = Arc::new(Sandbox {
         duffel: Arc::new(DuffelService::new(ctx.clone(), &config)),
@@ -123,7 +122,7 @@ pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSan
             sandbox.ctx.clone(),
         )));
     }
-    tasks.push(tokio::spawn(webhooks::dispatch(
+    tasks.push(tokio::spawn(delivery::dispatch(
         webhooks,
         sandbox.ctx.clone(),
         queue,
@@ -169,6 +168,25 @@ impl RunningSandbox {
     /// The fault rates in force.
     pub fn faults(&self) -> Faults {
         self.sandbox.ctx.faults()
+    }
+
+    /// Replaces the behaviours (search lag, webhook delays and copies);
+    /// takes effect on the next search or event dispatch.
+    ///
+    /// # Panics
+    ///
+    /// When the behaviour does not [validate](Behaviour::validate): a
+    /// mistake in the test.
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        if let Err(error) = behaviour.validate() {
+            panic!("invalid behaviour: {error}");
+        }
+        self.sandbox.ctx.set_behaviour(behaviour);
+    }
+
+    /// The behaviours in force.
+    pub fn behaviour(&self) -> Behaviour {
+        self.sandbox.ctx.behaviour()
     }
 
     /// Replaces the price motion (takes effect on the next search).

@@ -7,7 +7,9 @@ use anyhow::{Context, anyhow};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use autobook_contracts::stripe_webhook::WebhookSecret;
-use autobook_sandbox::{ApiRateLimits, Faults, Ports, PriceMotion, SandboxConfig, WebhookEndpoint};
+use autobook_sandbox::{
+    ApiRateLimits, Behaviour, Faults, Ports, PriceMotion, SandboxConfig, WebhookEndpoint,
+};
 
 use crate::cli::{LogSettings, SandboxArgs};
 use crate::{ops, shutdown};
@@ -21,6 +23,7 @@ pub async fn run(
     let price_motion = price_motion(&args)?;
     let config = SandboxConfig {
         faults,
+        behaviour: behaviour(&args)?,
         seed: args.seed,
         seats_per_flight: args.seats_per_flight,
         rate_limits: ApiRateLimits {
@@ -43,7 +46,7 @@ pub async fn run(
         .context("starting the sandbox")?;
     println!("sandbox ({} scenario) listening:", args.scenario);
     println!(
-        "  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script, GET|PUT /price_motion)",
+        "  admin  {}  (GET /ledger, GET|PUT /faults, POST /faults/script, GET|PUT /behaviour, GET|PUT /price_motion)",
         running.admin_url
     );
     println!("  duffel {}", running.duffel_url);
@@ -78,12 +81,14 @@ fn webhook(args: &SandboxArgs) -> anyhow::Result<Option<WebhookEndpoint>> {
 fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
     let mut faults = Faults::scenario(&args.scenario).ok_or_else(|| {
         anyhow!(
-            "unknown scenario {:?}: use happy, mixed or flaky",
+            "unknown scenario {:?}: use happy, mixed, flaky or hostile",
             args.scenario
         )
     })?;
     let overrides = [
         (&mut faults.transient_error_rate, args.transient_error_rate),
+        (&mut faults.rate_limited_rate, args.rate_limited_rate),
+        (&mut faults.slow_rate, args.slow_rate),
         (&mut faults.offer_expired_rate, args.offer_expired_rate),
         (&mut faults.price_change_rate, args.price_change_rate),
         (&mut faults.order_failure_rate, args.order_failure_rate),
@@ -92,6 +97,10 @@ fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
         (
             &mut faults.timeout_after_effect_rate,
             args.timeout_after_effect_rate,
+        ),
+        (
+            &mut faults.server_error_after_effect_rate,
+            args.server_error_after_effect_rate,
         ),
     ];
     for (field, value) in overrides {
@@ -102,8 +111,27 @@ fn faults(args: &SandboxArgs) -> anyhow::Result<Faults> {
     if let Some(range) = args.latency_ms {
         faults.latency_ms = range;
     }
+    if let Some(millis) = args.slow_delay_ms {
+        faults.slow_delay = Duration::from_millis(millis);
+    }
     faults.validate()?;
     Ok(faults)
+}
+
+/// The providers' harder behaviours: on unless a flag turns one down.
+fn behaviour(args: &SandboxArgs) -> anyhow::Result<Behaviour> {
+    let mut behaviour = Behaviour::default();
+    if let Some(millis) = args.stripe_search_lag_ms {
+        behaviour.stripe_search_lag = Duration::from_millis(millis);
+    }
+    if let Some(range) = args.webhook_delay_ms {
+        behaviour.webhook_delay_ms = range;
+    }
+    if let Some(rate) = args.webhook_duplicate_rate {
+        behaviour.webhook_duplicate_rate = rate;
+    }
+    behaviour.validate()?;
+    Ok(behaviour)
 }
 
 fn price_motion(args: &SandboxArgs) -> anyhow::Result<PriceMotion> {
@@ -114,4 +142,68 @@ fn price_motion(args: &SandboxArgs) -> anyhow::Result<PriceMotion> {
     };
     motion.validate()?;
     Ok(motion)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    fn args(flags: &[&str]) -> SandboxArgs {
+        Command::try_parse_from(std::iter::once("sandbox").chain(flags.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    #[test]
+    fn the_providers_behaviours_are_on_unless_a_flag_turns_them_down() {
+        assert_eq!(behaviour(&args(&[])).unwrap(), Behaviour::default());
+        let lenient = args(&[
+            "--stripe-search-lag-ms",
+            "0",
+            "--webhook-delay-ms",
+            "0-0",
+            "--webhook-duplicate-rate",
+            "0",
+        ]);
+        assert_eq!(behaviour(&lenient).unwrap(), Behaviour::lenient());
+        let bad = args(&["--webhook-duplicate-rate", "2"]);
+        assert!(behaviour(&bad).is_err());
+    }
+
+    #[test]
+    fn the_new_fault_flags_override_the_scenario() {
+        let faults = faults(&args(&[
+            "--scenario",
+            "hostile",
+            "--rate-limited-rate",
+            "0.2",
+            "--slow-rate",
+            "0.3",
+            "--slow-delay-ms",
+            "40",
+            "--server-error-after-effect-rate",
+            "0.4",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                faults.rate_limited_rate,
+                faults.slow_rate,
+                faults.server_error_after_effect_rate
+            ),
+            (0.2, 0.3, 0.4)
+        );
+        assert_eq!(faults.slow_delay, Duration::from_millis(40));
+        assert_eq!(faults.order_failure_rate, 0.03, "the rest from hostile");
+    }
 }

@@ -6,7 +6,8 @@
 //! expired, repriced, refused or clean, from the script or the rates), the
 //! payment must equal the current total (`price_changed`), and every segment
 //! must have seats (`offer_no_longer_available`). Only then is the order
-//! created and the seats taken.
+//! created and the seats taken; its answer may then be lost (held back, or
+//! a 500 in its place). Every injected fault is counted.
 
 use std::collections::BTreeSet;
 
@@ -14,30 +15,43 @@ use autobook_contracts::{Currency, Money};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use super::DuffelSettings;
 use super::errors::DuffelError;
 use super::model::{BookedPassenger, Document, Offer, OfferFate, Order};
 use super::order_request::OrderRequest;
 use super::state::DuffelState;
-use crate::faults::{Faults, roll};
-use crate::ids;
-use crate::script::OrderFault;
+use super::{DuffelSettings, calls};
+use crate::faults::{AnswerLoss, Faults};
+use crate::injected::{FaultKind, Injections};
+use crate::script::{OrderFault, answer_loss};
 
-/// A created order and whether its answer is to be held back.
+/// A created order and how its answer is lost, if it is.
 #[derive(Debug)]
 pub(crate) struct Booked {
     pub(crate) order: Order,
-    pub(crate) delay_answer: bool,
+    pub(crate) loss: Option<AnswerLoss>,
+}
+
+/// The injected faults of one order creation: scripted or drawn, and
+/// where they are counted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Injection<'a> {
+    pub(crate) scripted: Option<OrderFault>,
+    pub(crate) faults: &'a Faults,
+    pub(crate) counts: &'a Injections,
 }
 
 pub(crate) fn book(
     state: &mut DuffelState,
     settings: &DuffelSettings,
     request: OrderRequest,
-    scripted: Option<OrderFault>,
-    faults: &Faults,
+    injection: Injection<'_>,
     now: DateTime<Utc>,
 ) -> Result<Booked, DuffelError> {
+    let Injection {
+        scripted,
+        faults,
+        counts,
+    } = injection;
     let offer = state
         .offers
         .get(&request.offer_id)
@@ -63,7 +77,9 @@ pub(crate) fn book(
             "the offer has expired",
         ));
     }
-    settle_fate(state, &request.offer_id, scripted, faults, now);
+    if let Some(kind) = settle_fate(state, &request.offer_id, scripted, faults, now) {
+        counts.count(kind, calls::CREATE_ORDER);
+    }
     let offer = state
         .offers
         .get(&request.offer_id)
@@ -91,15 +107,11 @@ pub(crate) fn book(
     let order = create(state, &offer, request, now);
     state.take_seats(&seat_keys, seats_each);
     state.orders.push(order.clone());
-    let delay_answer = match scripted {
-        Some(OrderFault::TimeoutAfterEffect) => true,
-        Some(_) => false,
-        None => roll(&mut state.rng, faults.timeout_after_effect_rate),
-    };
-    Ok(Booked {
-        order,
-        delay_answer,
-    })
+    let loss = answer_loss(scripted, faults, &mut state.rng);
+    if let Some(loss) = loss {
+        counts.count(FaultKind::of_loss(loss), calls::CREATE_ORDER);
+    }
+    Ok(Booked { order, loss })
 }
 
 fn check_passengers(offer: &Offer, request: &OrderRequest) -> Result<(), DuffelError> {
@@ -115,25 +127,30 @@ fn check_passengers(offer: &Offer, request: &OrderRequest) -> Result<(), DuffelE
 }
 
 /// Decides once what injected faults do to this offer; a scripted entry
-/// replaces the rate draw. A decided fate never changes.
+/// replaces the rate draw. A decided fate never changes. Returns the fault
+/// injected now, if any.
 fn settle_fate(
     state: &mut DuffelState,
     offer_id: &str,
     scripted: Option<OrderFault>,
     faults: &Faults,
     now: DateTime<Utc>,
-) {
+) -> Option<FaultKind> {
     let DuffelState { rng, offers, .. } = state;
-    let Some(offer) = offers.get_mut(offer_id) else {
-        return;
-    };
+    let offer = offers.get_mut(offer_id)?;
     let undecided = offer.fate == OfferFate::Undecided;
+    let before = offer.fate;
     let mut reprice = false;
     match scripted {
         Some(OrderFault::OfferExpired) => offer.fate = OfferFate::Expired,
         Some(OrderFault::Rejected) => offer.fate = OfferFate::Refused,
         Some(OrderFault::PriceChanged) => reprice = true,
-        Some(OrderFault::Ok | OrderFault::TimeoutAfterEffect | OrderFault::Transient) => {}
+        Some(
+            OrderFault::Ok
+            | OrderFault::TimeoutAfterEffect
+            | OrderFault::ServerErrorAfterEffect
+            | OrderFault::Transient,
+        ) => {}
         None if undecided => {
             let expired = faults.offer_expired_rate.max(0.0);
             let repriced = expired + faults.price_change_rate.max(0.0);
@@ -155,9 +172,21 @@ fn settle_fate(
         offer.fare = offer.fare.raised(rng.random_range(1.03..=1.15));
         offer.updated_at = now;
     }
+    let injected = if reprice {
+        Some(FaultKind::PriceChanged)
+    } else if offer.fate == before {
+        None
+    } else {
+        match offer.fate {
+            OfferFate::Expired => Some(FaultKind::OfferExpired),
+            OfferFate::Refused => Some(FaultKind::OrderRejected),
+            OfferFate::Undecided | OfferFate::Clean => None,
+        }
+    };
     if offer.fate == OfferFate::Undecided {
         offer.fate = OfferFate::Clean;
     }
+    injected
 }
 
 fn create(
@@ -166,7 +195,7 @@ fn create(
     request: OrderRequest,
     now: DateTime<Utc>,
 ) -> Order {
-    let id = ids::duffel_id(&mut state.rng, "ord");
+    let id = state.new_id("ord");
     let booking_reference = state.new_booking_reference();
     let passengers: Vec<BookedPassenger> = offer
         .passengers
@@ -190,7 +219,7 @@ fn create(
     let documents = passengers
         .iter()
         .map(|p| Document {
-            unique_identifier: ids::ticket_number(&mut state.rng),
+            unique_identifier: state.new_ticket_number(),
             passenger_ids: vec![p.id.clone()],
         })
         .collect();

@@ -3,6 +3,9 @@
 //! `POST /air/order_cancellations/{id}/actions/confirm` cancels the order
 //! and gives its seats back. Confirming twice answers the confirmed
 //! cancellation again; cancelling a cancelled order is 422 `already_cancelled`.
+//!
+//! Both calls take their scripted outcomes from the `cancellations` queue;
+//! either may lose its answer after the effect (held back, or a 500).
 
 use std::sync::Arc;
 
@@ -13,26 +16,67 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::DuffelService;
 use super::errors::DuffelError;
 use super::model::Cancellation;
 use super::render::cancellation_json;
 use super::request::{Fields, parse_data};
-use crate::faults::{Transient, roll};
-use crate::ids;
-use crate::script::CancellationFault;
+use super::state::DuffelState;
+use super::{DuffelService, calls};
+use crate::faults::{AnswerLoss, Transient};
+use crate::injected::FaultKind;
+use crate::script::{CancellationFault, answer_loss};
 
 /// How long a quoted cancellation can be confirmed (informational).
 const QUOTE_VALIDITY: chrono::Duration = chrono::Duration::hours(1);
 
-/// An injected transient error, if the script asks for one.
-fn scripted_transient(service: &DuffelService) -> Option<DuffelError> {
-    match service.ctx.script(|queues| queues.next_cancellation()) {
-        Some(CancellationFault::Transient) => Some(DuffelError::transient(Transient::draw(
-            &mut service.state().rng,
-        ))),
-        Some(CancellationFault::Ok) | None => None,
+/// The next scripted outcome; an injected transient error if it is one.
+fn scripted(service: &DuffelService, call: &str) -> Result<Option<CancellationFault>, DuffelError> {
+    let scripted = service.ctx.script(|queues| queues.next_cancellation());
+    match scripted {
+        Some(CancellationFault::Transient) => {
+            let transient = Transient::draw(&mut service.state().rng);
+            service
+                .ctx
+                .injections
+                .count(FaultKind::of_transient(transient), call);
+            Err(DuffelError::transient(transient))
+        }
+        Some(
+            CancellationFault::Ok
+            | CancellationFault::TimeoutAfterEffect
+            | CancellationFault::ServerErrorAfterEffect,
+        )
+        | None => Ok(scripted),
     }
+}
+
+/// How the answer to the effect just applied is lost, counted.
+fn loss(
+    service: &DuffelService,
+    state: &mut DuffelState,
+    scripted: Option<CancellationFault>,
+    call: &str,
+) -> Option<AnswerLoss> {
+    let loss = answer_loss(scripted, &service.ctx.faults(), &mut state.rng);
+    if let Some(loss) = loss {
+        service.ctx.injections.count(FaultKind::of_loss(loss), call);
+    }
+    loss
+}
+
+/// Answers `body`, unless its answer is lost.
+async fn answer(
+    service: &DuffelService,
+    loss: Option<AnswerLoss>,
+    status: StatusCode,
+    body: Value,
+) -> Result<Response, DuffelError> {
+    match loss {
+        Some(AnswerLoss::ServerError) => return Err(DuffelError::airline_internal()),
+        Some(AnswerLoss::Timeout) => service.ctx.pause(service.ctx.faults().timeout_delay).await,
+        None => {}
+    }
+    Ok((status, Json(body)).into_response())
 }
 
 pub(crate) async fn create(
@@ -41,11 +85,9 @@ pub(crate) async fn create(
 ) -> Result<Response, DuffelError> {
     let data = parse_data(&body)?;
     let order_id = Fields::root(&data).string("order_id")?.to_owned();
-    if let Some(error) = scripted_transient(&service) {
-        return Err(error);
-    }
+    let scripted = scripted(&service, calls::CREATE_CANCELLATION)?;
     let now = service.ctx.clock.now();
-    let cancellation = {
+    let (cancellation, loss) = {
         let mut state = service.state();
         let order = state.order(&order_id).ok_or_else(DuffelError::not_found)?;
         if order.cancelled_at.is_some() {
@@ -53,7 +95,7 @@ pub(crate) async fn create(
         }
         let (refund_amount, currency) = (order.refund_amount(), order.currency);
         let cancellation = Cancellation {
-            id: ids::duffel_id(&mut state.rng, "ore"),
+            id: state.new_id("ore"),
             order_id,
             refund_amount,
             currency,
@@ -62,22 +104,20 @@ pub(crate) async fn create(
             confirmed_at: None,
         };
         state.cancellations.push(cancellation.clone());
-        cancellation
+        let loss = loss(&service, &mut state, scripted, calls::CREATE_CANCELLATION);
+        (cancellation, loss)
     };
     let body = json!({ "data": cancellation_json(&cancellation) });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    answer(&service, loss, StatusCode::CREATED, body).await
 }
 
 pub(crate) async fn confirm(
     State(service): State<Arc<DuffelService>>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, DuffelError> {
-    if let Some(error) = scripted_transient(&service) {
-        return Err(error);
-    }
-    let faults = service.ctx.faults();
+) -> Result<Response, DuffelError> {
+    let scripted = scripted(&service, calls::CONFIRM_CANCELLATION)?;
     let now = service.ctx.clock.now();
-    let (cancellation, delay) = {
+    let (cancellation, loss) = {
         let mut state = service.state();
         let index = state
             .cancellations
@@ -85,9 +125,8 @@ pub(crate) async fn confirm(
             .position(|c| c.id == id)
             .ok_or_else(DuffelError::not_found)?;
         if state.cancellations[index].confirmed_at.is_some() {
-            return Ok(Json(
-                json!({ "data": cancellation_json(&state.cancellations[index]) }),
-            ));
+            let body = json!({ "data": cancellation_json(&state.cancellations[index]) });
+            return Ok(Json(body).into_response());
         }
         let order_id = state.cancellations[index].order_id.clone();
         let order = state
@@ -100,14 +139,12 @@ pub(crate) async fn confirm(
         let (keys, seats) = (order.seat_keys.clone(), order.seats_each);
         state.release_seats(&keys, seats);
         state.cancellations[index].confirmed_at = Some(now);
-        let delay = roll(&mut state.rng, faults.timeout_after_effect_rate);
-        (state.cancellations[index].clone(), delay)
+        let loss = loss(&service, &mut state, scripted, calls::CONFIRM_CANCELLATION);
+        (state.cancellations[index].clone(), loss)
     };
     tracing::info!(order_id = %cancellation.order_id, "duffel sandbox cancelled an order");
-    if delay {
-        service.ctx.pause(faults.timeout_delay).await;
-    }
-    Ok(Json(json!({ "data": cancellation_json(&cancellation) })))
+    let body = json!({ "data": cancellation_json(&cancellation) });
+    answer(&service, loss, StatusCode::OK, body).await
 }
 
 pub(crate) async fn get(

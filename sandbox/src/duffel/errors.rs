@@ -120,6 +120,18 @@ impl DuffelError {
         )
     }
 
+    /// 500: the airline's system failed while answering. What was asked
+    /// may have been done (an order created, a cancellation made).
+    pub(crate) fn airline_internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "airline_error",
+            "airline_internal",
+            "Airline internal error",
+            "The airline responded with an internal error. Please try again later.",
+        )
+    }
+
     pub(crate) fn already_cancelled() -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,6 @@
 //! What every Duffel request passes: header checks (authorization, version),
-//! the token's rate limit, injected latency and transient errors, and on the
+//! the token's rate limit, injected latency (slow requests included) and
+//! transient errors (all counted), and on the
 //! way out the error body with its request id and the `ratelimit-*` and
 //! `x-request-id` headers.
 //!
@@ -21,6 +22,7 @@ use super::DuffelService;
 use super::errors::DuffelError;
 use super::state::RATE_LIMIT;
 use crate::faults::Transient;
+use crate::injected::call_name;
 use crate::rate_limit::Admission;
 
 pub(crate) async fn gate(
@@ -57,9 +59,13 @@ async fn run(
     throttle: &mut Throttle,
 ) -> Response {
     let faults = service.ctx.faults();
-    let (latency, transient) = faults.draw_request(&mut service.state().rng);
-    service.ctx.pause(latency).await;
-    match transient {
+    let draw = faults.draw_request(&mut service.state().rng);
+    service
+        .ctx
+        .injections
+        .count_request(&draw, &call_name("duffel", &request));
+    service.ctx.pause(draw.latency).await;
+    match draw.transient {
         Some(transient) => {
             if transient == Transient::RateLimited {
                 service.limiter.count_too_many_requests();

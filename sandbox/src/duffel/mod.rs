@@ -44,6 +44,14 @@ use crate::rate_limit::Limiter;
 use errors::DuffelError;
 use state::DuffelState;
 
+/// Call names (for the counts of injected faults), as the gate names them.
+pub(crate) mod calls {
+    pub(crate) const CREATE_ORDER: &str = "duffel POST /air/orders";
+    pub(crate) const CREATE_CANCELLATION: &str = "duffel POST /air/order_cancellations";
+    pub(crate) const CONFIRM_CANCELLATION: &str =
+        "duffel POST /air/order_cancellations/{id}/actions/confirm";
+}
+
 /// Fixed settings of the Duffel sandbox.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DuffelSettings {
@@ -67,7 +75,7 @@ impl DuffelService {
         let offer_ttl = chrono::Duration::from_std(config.offer_ttl)
             .unwrap_or_else(|_| chrono::Duration::minutes(30));
         DuffelService {
-            state: Mutex::new(DuffelState::new(ctx.seed)),
+            state: Mutex::new(DuffelState::new(ctx.seed, ctx.instance)),
             ctx,
             limiter: Limiter::new(config.rate_limits.duffel),
             settings: DuffelSettings {

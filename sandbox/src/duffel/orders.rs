@@ -1,5 +1,9 @@
 //! Orders: `POST /air/orders`, `GET /air/orders` (newest first, optional
 //! `booking_reference` filter) and `GET /air/orders/{id}`.
+//!
+//! Duffel has no idempotency key: an order whose answer was lost (held
+//! back, or a 500) exists all the same, and only a look-up (by its
+//! metadata, in `GET /air/orders`) tells.
 
 use std::sync::Arc;
 
@@ -10,15 +14,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::DuffelService;
-use super::booking::book;
+use super::booking::{Injection, book};
 use super::errors::DuffelError;
 use super::listing::{page, query_pairs};
 use super::model::Order;
 use super::order_request::parse_order;
 use super::render::order_json;
 use super::request::parse_data;
-use crate::faults::Transient;
+use super::{DuffelService, calls};
+use crate::faults::{AnswerLoss, Transient};
+use crate::injected::FaultKind;
 use crate::script::OrderFault;
 
 pub(crate) async fn create_order(
@@ -33,20 +38,25 @@ pub(crate) async fn create_order(
     let booked = {
         let mut state = service.state();
         if scripted == Some(OrderFault::Transient) {
-            return Err(DuffelError::transient(Transient::draw(&mut state.rng)));
+            let transient = Transient::draw(&mut state.rng);
+            service
+                .ctx
+                .injections
+                .count(FaultKind::of_transient(transient), calls::CREATE_ORDER);
+            return Err(DuffelError::transient(transient));
         }
-        book(
-            &mut state,
-            &service.settings,
-            request,
+        let injection = Injection {
             scripted,
-            &faults,
-            now,
-        )?
+            faults: &faults,
+            counts: &service.ctx.injections,
+        };
+        book(&mut state, &service.settings, request, injection, now)?
     };
     tracing::info!(order_id = %booked.order.id, "duffel sandbox created an order");
-    if booked.delay_answer {
-        service.ctx.pause(faults.timeout_delay).await;
+    match booked.loss {
+        Some(AnswerLoss::ServerError) => return Err(DuffelError::airline_internal()),
+        Some(AnswerLoss::Timeout) => service.ctx.pause(faults.timeout_delay).await,
+        None => {}
     }
     let body = json!({ "data": order_json(&booked.order) });
     Ok((StatusCode::CREATED, Json(body)).into_response())

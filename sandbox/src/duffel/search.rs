@@ -156,13 +156,13 @@ fn record_search(
     pricing: Pricing,
 ) -> OfferRequest {
     let now = pricing.now;
-    let id = ids::duffel_id(&mut state.rng, "orq");
+    let id = state.new_id("orq");
     let client_key = ids::secret(&mut state.rng, 48);
     let passengers: Vec<OfferPassenger> = search
         .passengers
         .iter()
         .map(|(kind, age)| OfferPassenger {
-            id: ids::duffel_id(&mut state.rng, "pas"),
+            id: state.new_id("pas"),
             kind: *kind,
             age: *age,
         })
@@ -243,15 +243,15 @@ fn price_offer(
     let kinds: Vec<_> = passengers.iter().map(|p| p.kind).collect();
     let fare = pricing::quote(combination, search.cabin, &kinds, settings.currency, drift);
     let (refund, change) = pricing::conditions(owner.iata, search.cabin, settings.currency);
-    let id = ids::duffel_id(&mut state.rng, "off");
+    let id = state.new_id("off");
     let slices = combination
         .iter()
         .map(|itinerary| BookedSlice {
-            id: ids::duffel_id(&mut state.rng, "sli"),
+            id: state.new_id("sli"),
             segment_ids: itinerary
                 .segments
                 .iter()
-                .map(|_| ids::duffel_id(&mut state.rng, "seg"))
+                .map(|_| state.new_id("seg"))
                 .collect(),
             itinerary: (*itinerary).clone(),
         })

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::model::{Cancellation, Offer, OfferRequest, Order};
-use crate::ids::{self, stable_hash};
+use crate::ids::{Instance, stable_hash};
 use crate::ledger::{Ledger, LedgerOrder, LedgerOrderCancellation, LedgerSearch, SEARCHES_KEPT};
 
 /// Requests allowed per one-minute window, reported (not enforced) when no
@@ -19,6 +19,7 @@ pub(crate) const RATE_LIMIT: u32 = 120;
 #[derive(Debug)]
 pub(crate) struct DuffelState {
     pub(crate) rng: StdRng,
+    instance: Instance,
     pub(crate) offer_requests: BTreeMap<String, OfferRequest>,
     pub(crate) offers: BTreeMap<String, Offer>,
     /// In creation order.
@@ -34,9 +35,10 @@ pub(crate) struct DuffelState {
 }
 
 impl DuffelState {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, instance: Instance) -> Self {
         DuffelState {
             rng: StdRng::seed_from_u64(stable_hash(&[&seed.to_string(), "duffel"])),
+            instance,
             offer_requests: BTreeMap::new(),
             offers: BTreeMap::new(),
             orders: Vec::new(),
@@ -59,10 +61,20 @@ impl DuffelState {
             .push_back(search_entry(request, cheapest, currency));
     }
 
+    /// A new id (`orq`, `off`, `ord`, `ore`, ...) of this start.
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
+        self.instance.duffel_id(&mut self.rng, prefix)
+    }
+
+    /// A new electronic ticket number.
+    pub(crate) fn new_ticket_number(&mut self) -> String {
+        self.instance.ticket_number(&mut self.rng)
+    }
+
     /// A booking reference no other order has.
     pub(crate) fn new_booking_reference(&mut self) -> String {
         loop {
-            let reference = ids::booking_reference(&mut self.rng);
+            let reference = self.instance.booking_reference(&mut self.rng);
             if self.booking_references.insert(reference.clone()) {
                 return reference;
             }
@@ -203,7 +215,7 @@ mod tests {
 
     #[test]
     fn the_search_log_keeps_the_most_recent_searches() {
-        let mut state = DuffelState::new(1);
+        let mut state = DuffelState::new(1, Instance::new(1));
         for id in 0..=SEARCHES_KEPT {
             state.log_search(&request(id, &[3]), Currency::USD);
         }

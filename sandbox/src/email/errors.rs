@@ -36,6 +36,15 @@ impl EmailError {
         Self::validation("recipient rejected")
     }
 
+    /// 500 after the email was accepted (stored under the idempotency key).
+    pub(crate) fn application_error() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application_error",
+            "An unexpected error occurred.",
+        )
+    }
+
     pub(crate) fn missing_api_key() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

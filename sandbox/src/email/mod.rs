@@ -15,13 +15,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::context::{Context, locked};
 use crate::faults::Transient;
+use crate::injected::call_name;
 use crate::rate_limit::{Admission, Limiter};
 use errors::EmailError;
 use state::EmailState;
@@ -38,7 +39,7 @@ pub(crate) struct EmailService {
 impl EmailService {
     pub(crate) fn new(ctx: Arc<Context>, rate_limit_per_sec: Option<u32>) -> Self {
         EmailService {
-            state: Mutex::new(EmailState::new(ctx.seed)),
+            state: Mutex::new(EmailState::new(ctx.seed, ctx.instance)),
             ctx,
             limiter: Limiter::new(rate_limit_per_sec),
         }
@@ -49,13 +50,22 @@ impl EmailService {
     }
 }
 
-/// The caller's API key, handed to the handlers; never printed.
+/// The caller, handed to the handlers: the API key (never printed) and,
+/// for a POST, the injected latency still to be slept (the handler sleeps
+/// it after reserving the idempotency key, so that it plays the part of
+/// processing time and a concurrent duplicate sees the first in flight).
 #[derive(Clone)]
-pub(crate) struct ApiKey(pub(crate) String);
+pub(crate) struct ApiKey {
+    pub(crate) key: String,
+    pub(crate) latency: Duration,
+}
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
+        f.debug_struct("ApiKey")
+            .field("key", &"<redacted>")
+            .field("latency", &self.latency)
+            .finish()
     }
 }
 
@@ -70,7 +80,7 @@ pub(crate) fn router(service: Arc<EmailService>) -> Router {
 }
 
 /// Authorization (`Bearer re_...`), the per-key rate limit, injected latency
-/// and transient errors.
+/// (slow requests included) and transient errors, all counted.
 async fn gate(
     State(service): State<Arc<EmailService>>,
     mut request: Request,
@@ -85,15 +95,26 @@ async fn gate(
         return rate_limited(limit, retry_in);
     }
     let faults = service.ctx.faults();
-    let (latency, transient) = faults.draw_request(&mut service.state().rng);
-    service.ctx.pause(latency).await;
-    if let Some(transient) = transient {
+    let draw = faults.draw_request(&mut service.state().rng);
+    service
+        .ctx
+        .injections
+        .count_request(&draw, &call_name("email", &request));
+    let mut latency = draw.latency;
+    if draw.transient.is_some() || request.method() != Method::POST {
+        service.ctx.pause(latency).await;
+        latency = Duration::ZERO;
+    }
+    if let Some(transient) = draw.transient {
         if transient == Transient::RateLimited {
             service.limiter.count_too_many_requests();
         }
         return EmailError::transient(transient).into_response();
     }
-    request.extensions_mut().insert(ApiKey(api_key));
+    request.extensions_mut().insert(ApiKey {
+        key: api_key,
+        latency,
+    });
     next.run(request).await
 }
 

@@ -1,9 +1,11 @@
 //! `POST /emails` and `GET /emails/{id}`.
 //!
-//! With an `Idempotency-Key` (1 to 256 characters) the answer, success or
-//! rejection, is stored for 24 hours and replayed; the same key with another
-//! body is 409 `invalid_idempotent_request`. Validation errors and injected
-//! transient errors are not stored.
+//! With an `Idempotency-Key` (1 to 256 characters) the key is reserved once
+//! the request starts executing; its answer (success, rejection, or a 500
+//! after the email was sent) is stored for 24 hours and replayed; the same
+//! key with another body is 409 `invalid_idempotent_request`, and while
+//! the first request still runs 409 `concurrent_idempotent_requests`.
+//! Validation errors and injected transient errors store nothing.
 
 use std::sync::Arc;
 
@@ -18,12 +20,15 @@ use super::errors::EmailError;
 use super::message::{OutgoingEmail, parse_email};
 use super::state::{EmailState, SentEmail};
 use super::{ApiKey, EmailService};
-use crate::faults::{Faults, Transient, roll};
-use crate::idempotency::{Begin, StoredResponse};
-use crate::ids;
-use crate::script::EmailFault;
+use crate::faults::{AnswerLoss, Faults, Transient, roll};
+use crate::idempotency::{Begin, ReleaseOnDrop, StoredResponse};
+use crate::injected::FaultKind;
+use crate::script::{EmailFault, answer_loss};
 
 const MAX_IDEMPOTENCY_KEY: usize = 256;
+
+/// The call name of `POST /emails`, as the gate names it.
+const SEND: &str = "email POST /emails";
 
 /// What sending did.
 enum Sent {
@@ -39,7 +44,7 @@ enum Sent {
 
 pub(crate) async fn send(
     State(service): State<Arc<EmailService>>,
-    Extension(api_key): Extension<ApiKey>,
+    Extension(caller): Extension<ApiKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -57,42 +62,54 @@ pub(crate) async fn send(
         Ok(email) => email,
         Err(error) => return error.into_response(),
     };
-    let fingerprint = value.to_string();
-    let faults = service.ctx.faults();
-    let now = service.ctx.clock.now();
-    let outcome = {
-        let mut state = service.state();
-        if let Some(key) = key.as_deref() {
-            match state.idempotency.begin(&api_key.0, key, &fingerprint, now) {
-                Begin::Fresh => {}
+    let scope = caller.key.as_str();
+    let reservation = match key.as_deref() {
+        None => None,
+        Some(key) => {
+            let now = service.ctx.clock.now();
+            let begin = service
+                .state()
+                .idempotency
+                .begin(scope, key, &value.to_string(), now);
+            match begin {
+                Begin::Fresh => Some(ReleaseOnDrop::new(|| {
+                    service.state().idempotency.abandon(scope, key);
+                })),
                 Begin::Replay(stored) => return stored_response(stored),
                 Begin::Mismatch => return EmailError::idempotency_mismatch().into_response(),
                 Begin::InFlight => return EmailError::idempotency_in_flight().into_response(),
             }
         }
-        let scripted = service.ctx.script(|queues| queues.next_email());
-        let outcome = deliver(&mut state, email, scripted, &faults, now);
-        if let Some(key) = key.as_deref() {
-            match &outcome {
-                Sent::Executed { status, body, .. } => {
-                    let stored = StoredResponse {
-                        status: status.as_u16(),
-                        body: body.clone(),
-                    };
-                    state.idempotency.complete(&api_key.0, key, stored);
-                }
-                Sent::NotExecuted(_) => state.idempotency.abandon(&api_key.0, key),
-            }
+    };
+    service.ctx.pause(caller.latency).await;
+    let scripted = service.ctx.script(|queues| queues.next_email());
+    let faults = service.ctx.faults();
+    let outcome = {
+        let now = service.ctx.clock.now();
+        let mut state = service.state();
+        let outcome = deliver(&service, &mut state, email, scripted, &faults, now);
+        if let (Some(key), Sent::Executed { status, body, .. }) = (key.as_deref(), &outcome) {
+            let stored = StoredResponse {
+                status: status.as_u16(),
+                body: body.clone(),
+            };
+            state.idempotency.complete(scope, key, stored);
         }
         outcome
     };
     match outcome {
-        Sent::NotExecuted(error) => error.into_response(),
+        Sent::NotExecuted(error) => {
+            drop(reservation);
+            error.into_response()
+        }
         Sent::Executed {
             status,
             body,
             delay,
         } => {
+            if let Some(reservation) = reservation {
+                reservation.disarm();
+            }
             if delay {
                 service.ctx.pause(faults.timeout_delay).await;
             }
@@ -117,21 +134,28 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, EmailError> {
 }
 
 fn deliver(
+    service: &EmailService,
     state: &mut EmailState,
     email: OutgoingEmail,
     scripted: Option<EmailFault>,
     faults: &Faults,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Sent {
+    let counts = &service.ctx.injections;
     let rejected = match scripted {
         Some(EmailFault::Transient) => {
-            return Sent::NotExecuted(EmailError::transient(Transient::draw(&mut state.rng)));
+            let transient = Transient::draw(&mut state.rng);
+            counts.count(FaultKind::of_transient(transient), SEND);
+            return Sent::NotExecuted(EmailError::transient(transient));
         }
         Some(EmailFault::Rejected) => true,
-        Some(EmailFault::Ok) => false,
+        Some(
+            EmailFault::Ok | EmailFault::TimeoutAfterEffect | EmailFault::ServerErrorAfterEffect,
+        ) => false,
         None => roll(&mut state.rng, faults.email_failure_rate),
     };
     if rejected {
+        counts.count(FaultKind::EmailRejected, SEND);
         let error = EmailError::recipient_rejected();
         return Sent::Executed {
             status: error.status,
@@ -139,18 +163,31 @@ fn deliver(
             delay: false,
         };
     }
-    let id = ids::uuid(&mut state.rng).to_string();
+    let id = state.new_id();
     state.sent.push(SentEmail {
         id: id.clone(),
         email,
         created_at: now,
     });
     tracing::info!(email_id = %id, "email sandbox accepted an email");
-    let delay = scripted.is_none() && roll(&mut state.rng, faults.timeout_after_effect_rate);
-    Sent::Executed {
-        status: StatusCode::OK,
-        body: json!({ "id": id }),
-        delay,
+    let loss = answer_loss(scripted, faults, &mut state.rng);
+    if let Some(loss) = loss {
+        counts.count(FaultKind::of_loss(loss), SEND);
+    }
+    match loss {
+        Some(AnswerLoss::ServerError) => {
+            let error = EmailError::application_error();
+            Sent::Executed {
+                status: error.status,
+                body: error.body(),
+                delay: false,
+            }
+        }
+        Some(AnswerLoss::Timeout) | None => Sent::Executed {
+            status: StatusCode::OK,
+            body: json!({ "id": id }),
+            delay: loss.is_some(),
+        },
     }
 }
 

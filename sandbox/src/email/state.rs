@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::message::OutgoingEmail;
 use crate::idempotency::IdempotencyStore;
-use crate::ids::stable_hash;
+use crate::ids::{Instance, stable_hash};
 use crate::ledger::{Ledger, LedgerEmail, LedgerEmailTag};
 
 /// A sent email.
@@ -43,17 +43,24 @@ impl SentEmail {
 #[derive(Debug)]
 pub(crate) struct EmailState {
     pub(crate) rng: StdRng,
+    instance: Instance,
     pub(crate) sent: Vec<SentEmail>,
     pub(crate) idempotency: IdempotencyStore,
 }
 
 impl EmailState {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, instance: Instance) -> Self {
         EmailState {
             rng: StdRng::seed_from_u64(stable_hash(&[&seed.to_string(), "email"])),
+            instance,
             sent: Vec::new(),
             idempotency: IdempotencyStore::default(),
         }
+    }
+
+    /// A new email id of this start.
+    pub(crate) fn new_id(&mut self) -> String {
+        self.instance.uuid(&mut self.rng).to_string()
     }
 
     pub(crate) fn write_ledger(&self, ledger: &mut Ledger) {

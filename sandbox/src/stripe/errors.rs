@@ -121,6 +121,20 @@ impl StripeError {
         }
     }
 
+    /// 402: the card needs 3-D Secure and the caller asked not to stop at
+    /// `requires_action`.
+    pub(crate) fn authentication_required() -> Self {
+        StripeError {
+            decline_code: Some("authentication_required"),
+            ..Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "card_error",
+                Some("authentication_required"),
+                "Your card was declined. This transaction requires authentication.",
+            )
+        }
+    }
+
     pub(crate) fn unauthorized(message: &str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -6,6 +6,10 @@
 //! 409. A fresh key is reserved, the operation runs, and an executed answer
 //! (success or error, 402 included) is stored before it is sent; an answer
 //! given without executing (injected transient error) frees the key again.
+//!
+//! [`settle`] decides what an executed operation answers: its result, or,
+//! when the answer is lost after the effect, a 500 (stored like any answer)
+//! or the result held back by `timeout_delay`.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
@@ -15,7 +19,11 @@ use serde_json::Value;
 use super::StripeService;
 use super::errors::StripeError;
 use super::gate::Caller;
+use super::state::StripeState;
+use crate::faults::{AnswerLoss, Faults, Transient};
 use crate::idempotency::{Begin, ReleaseOnDrop, StoredResponse};
+use crate::injected::FaultKind;
+use crate::script::{LosesAnswer, answer_loss};
 
 /// What an operation did.
 #[derive(Debug)]
@@ -44,6 +52,49 @@ impl Outcome {
                 delay,
             },
         }
+    }
+}
+
+impl Outcome {
+    /// A scripted 503 or 429 before any effect, counted under `call`.
+    pub(crate) fn transient(
+        service: &StripeService,
+        state: &mut StripeState,
+        call: &str,
+    ) -> Outcome {
+        let transient = Transient::draw(&mut state.rng);
+        service
+            .ctx
+            .injections
+            .count(FaultKind::of_transient(transient), call);
+        Outcome::NotExecuted(StripeError::transient(transient))
+    }
+}
+
+/// What an executed operation answers: `result`, unless the answer to a
+/// successful effect is lost (as scripted, or drawn from the rates), which
+/// is counted under `call`.
+pub(crate) fn settle<F: LosesAnswer>(
+    service: &StripeService,
+    state: &mut StripeState,
+    result: Result<Value, StripeError>,
+    scripted: Option<F>,
+    faults: &Faults,
+    call: &str,
+) -> Outcome {
+    let loss = match &result {
+        Ok(_) => answer_loss(scripted, faults, &mut state.rng),
+        Err(_) => None,
+    };
+    if let Some(loss) = loss {
+        service.ctx.injections.count(FaultKind::of_loss(loss), call);
+    }
+    match loss {
+        Some(AnswerLoss::ServerError) => {
+            Outcome::of(Err(StripeError::internal_after_effect()), false)
+        }
+        Some(AnswerLoss::Timeout) => Outcome::of(result, true),
+        None => Outcome::of(result, false),
     }
 }
 

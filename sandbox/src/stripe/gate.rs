@@ -1,6 +1,7 @@
 //! What every Stripe request passes: the `Bearer sk_test_...` key, the
 //! `Idempotency-Key` length, the key's rate limit, injected transient
-//! errors and latency, and a `Request-Id` on the way out.
+//! errors, throttles and latency (slow requests included, all counted),
+//! and a `Request-Id` on the way out.
 //!
 //! For POSTs the injected latency is not slept here: it is handed to the
 //! handler, which sleeps after reserving the idempotency key, so the latency
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use super::StripeService;
 use super::errors::StripeError;
 use crate::faults::Transient;
+use crate::injected::call_name;
 use crate::rate_limit::Admission;
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -61,13 +63,17 @@ pub(crate) async fn gate(
         }
         Ok(mut caller) => {
             let faults = service.ctx.faults();
-            let (latency, transient) = faults.draw_request(&mut service.state().rng);
-            if transient.is_some() || request.method() != Method::POST {
-                service.ctx.pause(latency).await;
+            let draw = faults.draw_request(&mut service.state().rng);
+            service
+                .ctx
+                .injections
+                .count_request(&draw, &call_name("stripe", &request));
+            if draw.transient.is_some() || request.method() != Method::POST {
+                service.ctx.pause(draw.latency).await;
             } else {
-                caller.latency = latency;
+                caller.latency = draw.latency;
             }
-            match transient {
+            match draw.transient {
                 Some(transient) => {
                     if transient == Transient::RateLimited {
                         service.limiter.count_too_many_requests();

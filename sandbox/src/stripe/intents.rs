@@ -1,6 +1,7 @@
 //! The PaymentIntent state machine: confirm (authorize, or charge at once
-//! for automatic capture), capture, cancel, and the lapse of an uncaptured
-//! hold seven days after confirmation (evaluated lazily on access).
+//! for automatic capture; a card that needs 3-D Secure stops at
+//! `requires_action`), capture, cancel, and the lapse of an uncaptured hold
+//! seven days after confirmation (evaluated lazily on access).
 
 use std::collections::BTreeMap;
 
@@ -15,12 +16,15 @@ pub(crate) const HOLD_VALIDITY: chrono::Duration = chrono::Duration::days(7);
 const CANCELABLE: &str =
     "requires_payment_method, requires_capture, requires_confirmation, requires_action, processing";
 
-/// The statuses the sandbox reaches (no 3-D Secure, so never
-/// requires_action or processing).
+/// The statuses the sandbox reaches (never `processing`: card payments
+/// settle at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
     RequiresPaymentMethod,
     RequiresConfirmation,
+    /// 3-D Secure: the customer must authenticate, which no unattended
+    /// caller can do. Nothing is held.
+    RequiresAction,
     RequiresCapture,
     Canceled,
     Succeeded,
@@ -31,6 +35,7 @@ impl Status {
         match self {
             Status::RequiresPaymentMethod => "requires_payment_method",
             Status::RequiresConfirmation => "requires_confirmation",
+            Status::RequiresAction => "requires_action",
             Status::RequiresCapture => "requires_capture",
             Status::Canceled => "canceled",
             Status::Succeeded => "succeeded",
@@ -46,6 +51,16 @@ pub(crate) enum CardBehaviour {
         decline_code: &'static str,
         message: &'static str,
     },
+    /// 3-D Secure is required.
+    Authenticate,
+}
+
+/// How a confirmation treats a card that needs authentication.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ConfirmOptions {
+    /// `error_on_requires_action=true` or `off_session=true`: fail with
+    /// `authentication_required` instead of stopping at `requires_action`.
+    pub(crate) error_on_requires_action: bool,
 }
 
 /// Stripe's test payment methods; `None` for an unknown one.
@@ -54,7 +69,7 @@ pub(crate) fn card_behaviour(payment_method: &str) -> Option<CardBehaviour> {
         "pm_card_visa" | "pm_card_mastercard" | "pm_card_amex" | "pm_card_visa_debit" => {
             Some(CardBehaviour::Approve)
         }
-        "pm_card_chargeDeclined" => Some(CardBehaviour::Decline {
+        "pm_card_chargeDeclined" | "pm_card_visa_chargeDeclined" => Some(CardBehaviour::Decline {
             decline_code: "generic_decline",
             message: "Your card was declined.",
         }),
@@ -62,6 +77,7 @@ pub(crate) fn card_behaviour(payment_method: &str) -> Option<CardBehaviour> {
             decline_code: "insufficient_funds",
             message: "Your card has insufficient funds.",
         }),
+        "pm_card_authenticationRequired" => Some(CardBehaviour::Authenticate),
         _ => None,
     }
 }
@@ -119,9 +135,24 @@ impl PaymentIntent {
             "canceled_at": self.canceled_at,
             "last_payment_error": self.last_payment_error,
             "latest_charge": self.latest_charge,
-            "next_action": null,
+            "next_action": self.next_action(),
             "livemode": false,
         })
+    }
+
+    /// What the customer must do: 3-D Secure through Stripe's SDK.
+    fn next_action(&self) -> Value {
+        match self.status {
+            Status::RequiresAction => json!({
+                "type": "use_stripe_sdk",
+                "use_stripe_sdk": { "type": "three_d_secure_redirect" },
+            }),
+            Status::RequiresPaymentMethod
+            | Status::RequiresConfirmation
+            | Status::RequiresCapture
+            | Status::Canceled
+            | Status::Succeeded => Value::Null,
+        }
     }
 
     /// Applies a hold lapse that became due; true if it lapsed now.
@@ -150,11 +181,12 @@ impl PaymentIntent {
         &mut self,
         payment_method: Option<String>,
         charge_id: String,
+        options: ConfirmOptions,
         now: DateTime<Utc>,
     ) -> Result<(), StripeError> {
         if !matches!(
             self.status,
-            Status::RequiresPaymentMethod | Status::RequiresConfirmation
+            Status::RequiresPaymentMethod | Status::RequiresConfirmation | Status::RequiresAction
         ) {
             return Err(StripeError::unexpected_state(format!(
                 "This PaymentIntent's status is {}, but it must be requires_payment_method, requires_confirmation or requires_action to be confirmed.",
@@ -190,20 +222,31 @@ impl PaymentIntent {
             CardBehaviour::Decline {
                 decline_code,
                 message,
-            } => {
-                let error = StripeError::card_declined(decline_code, message);
-                self.status = Status::RequiresPaymentMethod;
-                self.last_payment_error = Some(json!({
-                    "type": "card_error",
-                    "code": "card_declined",
-                    "decline_code": decline_code,
-                    "message": message,
-                    "payment_method": { "id": method, "object": "payment_method", "type": "card" },
-                }));
-                self.payment_method = None;
-                Err(error.with_intent(self.json()))
+            } => Err(self.fail(StripeError::card_declined(decline_code, message), &method)),
+            CardBehaviour::Authenticate if options.error_on_requires_action => {
+                Err(self.fail(StripeError::authentication_required(), &method))
+            }
+            CardBehaviour::Authenticate => {
+                self.last_payment_error = None;
+                self.status = Status::RequiresAction;
+                Ok(())
             }
         }
+    }
+
+    /// A failed charge attempt: the intent waits for another payment
+    /// method and remembers why; the error carries the intent.
+    fn fail(&mut self, error: StripeError, method: &str) -> StripeError {
+        self.status = Status::RequiresPaymentMethod;
+        self.last_payment_error = Some(json!({
+            "type": error.kind,
+            "code": error.code,
+            "decline_code": error.decline_code,
+            "message": error.message,
+            "payment_method": { "id": method, "object": "payment_method", "type": "card" },
+        }));
+        self.payment_method = None;
+        error.with_intent(self.json())
     }
 
     /// Captures `amount` (default: everything capturable); the rest of the
@@ -284,7 +327,8 @@ mod tests {
     fn manual_capture_flow_and_lapse() {
         let now = Utc::now();
         let mut pi = intent("manual", "pm_card_visa");
-        pi.confirm(None, "ch_1".into(), now).unwrap();
+        pi.confirm(None, "ch_1".into(), ConfirmOptions::default(), now)
+            .unwrap();
         assert_eq!(
             (pi.status, pi.amount_capturable),
             (Status::RequiresCapture, 5000)
@@ -306,7 +350,9 @@ mod tests {
     #[test]
     fn declines_leave_the_intent_waiting_for_a_payment_method() {
         let mut pi = intent("manual", "pm_card_chargeDeclinedInsufficientFunds");
-        let error = pi.confirm(None, "ch_1".into(), Utc::now()).unwrap_err();
+        let error = pi
+            .confirm(None, "ch_1".into(), ConfirmOptions::default(), Utc::now())
+            .unwrap_err();
         assert_eq!(error.decline_code, Some("insufficient_funds"));
         assert_eq!(pi.status, Status::RequiresPaymentMethod);
         assert_eq!(
@@ -317,5 +363,38 @@ mod tests {
             error.payment_intent.as_ref().unwrap()["status"],
             "requires_payment_method"
         );
+    }
+
+    #[test]
+    fn a_card_that_needs_authentication_stops_at_requires_action_holding_nothing() {
+        let now = Utc::now();
+        let mut pi = intent("manual", "pm_card_authenticationRequired");
+        pi.confirm(None, "ch_1".into(), ConfirmOptions::default(), now)
+            .unwrap();
+        assert_eq!(
+            (pi.status, pi.amount_capturable),
+            (Status::RequiresAction, 0)
+        );
+        assert_eq!(pi.json()["next_action"]["type"], "use_stripe_sdk");
+        assert!(pi.capture(None).is_err());
+        let mut strict = intent("manual", "pm_card_authenticationRequired");
+        let options = ConfirmOptions {
+            error_on_requires_action: true,
+        };
+        let error = strict
+            .confirm(None, "ch_2".into(), options, now)
+            .unwrap_err();
+        assert_eq!(
+            (error.kind, error.code),
+            ("card_error", Some("authentication_required"))
+        );
+        assert_eq!(strict.status, Status::RequiresPaymentMethod);
+        assert_eq!(
+            strict.last_payment_error.as_ref().unwrap()["code"],
+            "authentication_required"
+        );
+        pi.cancel(Some("abandoned".into()), now).unwrap();
+        assert_eq!(pi.status, Status::Canceled);
+        assert!(pi.json()["next_action"].is_null());
     }
 }

@@ -4,22 +4,31 @@
 //! - [`gate`]: authorization, request ids, the rate limit, latency and
 //!   transient faults;
 //! - [`execution`]: running a POST under its idempotency key;
-//! - [`intent_routes`], [`listing`], [`refunds`], [`search`]: the endpoints;
+//! - [`intent_create`], [`intent_routes`], [`listing`], [`refunds`],
+//!   [`refund_routes`], [`search`]: the endpoints; [`pagination`]: the
+//!   list filters and cursors they share;
 //! - [`intents`]: the PaymentIntent state machine; [`form`]: bracket-key
 //!   form bodies; [`errors`]: error bodies; [`state`]: what is remembered;
-//! - [`events`]: the event each change makes; [`webhooks`]: their signed
-//!   delivery to the endpoint, at least once.
+//!   [`search_index`]: what search has seen, which lags writes;
+//! - [`events`]: the event each change makes; [`webhooks`]: their log and
+//!   queue; [`delivery`]: their signed delivery to the endpoint, late, at
+//!   least once, sometimes twice.
 
+pub(crate) mod delivery;
 mod errors;
 mod events;
 mod execution;
 mod form;
 mod gate;
+mod intent_create;
 mod intent_routes;
 mod intents;
 mod listing;
+mod pagination;
+mod refund_routes;
 mod refunds;
 mod search;
+mod search_index;
 mod state;
 pub(crate) mod webhooks;
 
@@ -37,6 +46,16 @@ use errors::StripeError;
 use serde_json::Value;
 use state::StripeState;
 use webhooks::Webhooks;
+
+/// Call names (for the counts of injected faults), as the gate names them.
+pub(crate) mod calls {
+    pub(crate) const CREATE: &str = "stripe POST /v1/payment_intents";
+    pub(crate) const CONFIRM: &str = "stripe POST /v1/payment_intents/{id}/confirm";
+    pub(crate) const CAPTURE: &str = "stripe POST /v1/payment_intents/{id}/capture";
+    pub(crate) const CANCEL: &str = "stripe POST /v1/payment_intents/{id}/cancel";
+    pub(crate) const REFUND: &str = "stripe POST /v1/refunds";
+    pub(crate) const SEARCH: &str = "stripe GET /v1/payment_intents/search";
+}
 
 /// The Stripe server's shared state.
 #[derive(Debug)]
@@ -66,7 +85,7 @@ impl StripeService {
         webhooks: Arc<Webhooks>,
     ) -> Self {
         StripeService {
-            state: Mutex::new(StripeState::new(ctx.seed, webhooks.clone())),
+            state: Mutex::new(StripeState::new(ctx.seed, ctx.instance, webhooks.clone())),
             ctx,
             limiter: Limiter::new(rate_limit_per_sec),
             webhooks,
@@ -101,7 +120,7 @@ pub(crate) fn router(service: Arc<StripeService>) -> Router {
     Router::new()
         .route(
             "/v1/payment_intents",
-            post(intent_routes::create).get(listing::list),
+            post(intent_create::create).get(listing::list),
         )
         .route("/v1/payment_intents/search", get(search::search))
         .route("/v1/payment_intents/{id}", get(listing::retrieve))
@@ -117,8 +136,11 @@ pub(crate) fn router(service: Arc<StripeService>) -> Router {
             "/v1/payment_intents/{id}/cancel",
             post(intent_routes::cancel),
         )
-        .route("/v1/refunds", post(refunds::create).get(refunds::list))
-        .route("/v1/refunds/{id}", get(refunds::retrieve))
+        .route(
+            "/v1/refunds",
+            post(refund_routes::create).get(refund_routes::list),
+        )
+        .route("/v1/refunds/{id}", get(refund_routes::retrieve))
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
         .layer(from_fn_with_state(service.clone(), gate::gate))

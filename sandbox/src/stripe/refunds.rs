@@ -1,37 +1,21 @@
-//! Refunds: `POST /v1/refunds` for succeeded intents (amount defaults to
-//! what is left; never more than received minus refunded),
-//! `GET /v1/refunds/{id}` and `GET /v1/refunds` (newest first, `limit`,
-//! `starting_after`, `payment_intent`, `charge`), each refund with its
-//! metadata. A refund's outcome can be scripted (`refunds` in the fault
-//! script).
+//! Refunds and their rules: only a succeeded intent can be refunded, the
+//! amount defaults to what is left and never exceeds what was received
+//! minus what was refunded; each refund keeps its metadata and emits
+//! `refund.created`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Extension, Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::StripeService;
 use super::errors::StripeError;
 use super::events;
-use super::execution::{Outcome, execute};
 use super::form::Form;
-use super::gate::Caller;
 use super::intents::Status;
-use super::listing::{list_limit, query_of};
 use super::state::StripeState;
-use crate::faults::{Transient, roll};
-use crate::ids;
-use crate::script::RefundFault;
 
 const PARAMS: &[&str] = &["payment_intent", "amount", "reason", "metadata", "expand"];
 const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
-/// What `GET /v1/refunds` accepts.
-const LIST_PARAMS: &[&str] = &["payment_intent", "charge", "limit", "starting_after"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Refund {
@@ -62,14 +46,15 @@ impl Refund {
     }
 }
 
-struct Draft {
+/// A validated `POST /v1/refunds`.
+pub(crate) struct Draft {
     payment_intent: String,
     amount: Option<i64>,
     reason: Option<String>,
     metadata: BTreeMap<String, String>,
 }
 
-fn draft_of(form: &Form) -> Result<Draft, StripeError> {
+pub(crate) fn draft_of(form: &Form) -> Result<Draft, StripeError> {
     form.allow_only(PARAMS)?;
     let payment_intent = form
         .get("payment_intent")
@@ -93,48 +78,13 @@ fn draft_of(form: &Form) -> Result<Draft, StripeError> {
     })
 }
 
-pub(crate) async fn create(
-    State(service): State<Arc<StripeService>>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
-    let (form, draft) = match Form::parse(&body).and_then(|form| Ok((draft_of(&form)?, form))) {
-        Ok((draft, form)) => (form, draft),
-        Err(error) => return error.into_response(),
-    };
-    let fingerprint = form.fingerprint("POST", "/v1/refunds");
-    execute(&service, &caller, fingerprint, || {
-        let scripted = service.ctx.script(|q| q.next_refund());
-        let faults = service.ctx.faults();
-        let now = service.ctx.clock.now();
-        let mut state = service.state();
-        match scripted {
-            Some(RefundFault::Transient) => {
-                return Outcome::NotExecuted(StripeError::transient(Transient::draw(
-                    &mut state.rng,
-                )));
-            }
-            Some(RefundFault::ServerError) => {
-                return Outcome::NotExecuted(StripeError::internal_before_effect());
-            }
-            _ => {}
-        }
-        let result = refund(&mut state, draft, now);
-        if scripted == Some(RefundFault::ServerErrorAfterEffect) && result.is_ok() {
-            return Outcome::of(Err(StripeError::internal_after_effect()), false);
-        }
-        let delay = result.is_ok()
-            && match scripted {
-                Some(fault) => fault == RefundFault::TimeoutAfterEffect,
-                None => roll(&mut state.rng, faults.timeout_after_effect_rate),
-            };
-        Outcome::of(result, delay)
-    })
-    .await
-}
-
-fn refund(state: &mut StripeState, draft: Draft, now: DateTime<Utc>) -> Result<Value, StripeError> {
-    let id = ids::stripe_id(&mut state.rng, "re");
+/// Makes the refund (or says why not).
+pub(crate) fn refund(
+    state: &mut StripeState,
+    draft: Draft,
+    now: DateTime<Utc>,
+) -> Result<Value, StripeError> {
+    let id = state.new_id("re");
     let intent = state
         .intents
         .iter_mut()
@@ -177,75 +127,10 @@ fn refund(state: &mut StripeState, draft: Draft, now: DateTime<Utc>) -> Result<V
         metadata: draft.metadata,
         created: now.timestamp(),
     };
+    let changed = intent.clone();
+    state.index.record(&changed, now);
     let body = refund.json();
     state.events.emit(events::REFUND_CREATED, body.clone(), now);
     state.refunds.push(refund);
     Ok(body)
-}
-
-pub(crate) async fn retrieve(
-    State(service): State<Arc<StripeService>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, StripeError> {
-    let state = service.state();
-    let refund = state
-        .refunds
-        .iter()
-        .find(|refund| refund.id == id)
-        .ok_or_else(|| StripeError::resource_missing("refund", &id, "id"))?;
-    Ok(Json(refund.json()))
-}
-
-/// `GET /v1/refunds`: a Stripe list object, newest first, optionally only
-/// the refunds of one payment intent or charge.
-pub(crate) async fn list(
-    State(service): State<Arc<StripeService>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, StripeError> {
-    let query = query_of(raw.as_deref())?;
-    if let Some(unknown) = query.keys().find(|k| !LIST_PARAMS.contains(&k.as_str())) {
-        return Err(StripeError::invalid(
-            "parameter_unknown",
-            unknown,
-            format!("Received unknown parameter: {unknown}"),
-        ));
-    }
-    let limit = list_limit(&query)?;
-    let state = service.state();
-    if let Some(id) = query.get("payment_intent")
-        && !state.intents.iter().any(|intent| &intent.id == id)
-    {
-        return Err(StripeError::no_such("payment_intent", id, "payment_intent"));
-    }
-    let newest_first: Vec<&Refund> = state
-        .refunds
-        .iter()
-        .rev()
-        .filter(|refund| {
-            query
-                .get("payment_intent")
-                .is_none_or(|pi| &refund.payment_intent == pi)
-                && query
-                    .get("charge")
-                    .is_none_or(|charge| refund.charge.as_ref() == Some(charge))
-        })
-        .collect();
-    let start = match query.get("starting_after") {
-        None => 0,
-        Some(cursor) => newest_first
-            .iter()
-            .position(|refund| &refund.id == cursor)
-            .map(|index| index + 1)
-            .ok_or_else(|| StripeError::no_such("refund", cursor, "starting_after"))?,
-    };
-    let data: Vec<Value> = newest_first
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|refund| refund.json())
-        .collect();
-    let has_more = start + data.len() < newest_first.len();
-    Ok(Json(
-        json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/refunds" }),
-    ))
 }

@@ -1,6 +1,12 @@
 //! `GET /v1/payment_intents/search?query=metadata['key']:'value'`: exactly
 //! that query form (single or double quotes, backslash escapes), newest
 //! first, as a `search_result` list.
+//!
+//! Search is not read-after-write: it answers with each intent as it stood
+//! `stripe_search_lag` ago on the sandbox clock (see
+//! [`super::search_index`]): one created since is absent, one changed since
+//! shows its earlier state. An answer that differs from an up-to-date one
+//! counts as a `search_lagged` fault.
 
 use std::sync::Arc;
 
@@ -8,9 +14,11 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde_json::{Value, json};
 
-use super::StripeService;
 use super::errors::StripeError;
-use super::listing::{list_limit, query_of};
+use super::intents::PaymentIntent;
+use super::pagination::{list_limit, query_of};
+use super::{StripeService, calls};
+use crate::injected::FaultKind;
 
 pub(crate) async fn search(
     State(service): State<Arc<StripeService>>,
@@ -22,16 +30,37 @@ pub(crate) async fn search(
         .ok_or_else(|| StripeError::missing("query"))?;
     let (key, value) = parse_metadata_query(text)?;
     let limit = list_limit(&query)?;
+    let lag = service.ctx.behaviour().stripe_search_lag;
     let now = service.ctx.clock.now();
+    let seen_at = now - chrono::Duration::from_std(lag).unwrap_or_default();
     let mut state = service.state();
     state.refresh_all(now);
-    let matches: Vec<Value> = state
+    let matching = |intent: &&PaymentIntent| intent.metadata.get(&key) == Some(&value);
+    let current: Vec<Value> = state
         .intents
         .iter()
         .rev()
-        .filter(|intent| intent.metadata.get(&key) == Some(&value))
+        .filter(matching)
         .map(|intent| intent.json())
         .collect();
+    let matches: Vec<Value> = if lag.is_zero() {
+        current.clone()
+    } else {
+        state
+            .intents
+            .iter()
+            .rev()
+            .filter_map(|intent| state.index.as_of(&intent.id, seen_at))
+            .filter(matching)
+            .map(|intent| intent.json())
+            .collect()
+    };
+    if matches != current {
+        service
+            .ctx
+            .injections
+            .count(FaultKind::SearchLagged, calls::SEARCH);
+    }
     let has_more = matches.len() > limit;
     let data: Vec<Value> = matches.into_iter().take(limit).collect();
     Ok(Json(json!({

@@ -1,5 +1,10 @@
-//! The Stripe sandbox's memory, behind one mutex: its RNG, payment intents,
-//! refunds, stored idempotent answers, and the events their changes make.
+//! The Stripe sandbox's memory, behind one mutex: its RNG, payment intents
+//! (and what search has seen of them), refunds, stored idempotent answers,
+//! and the events their changes make.
+//!
+//! Every change of an intent goes through [`StripeState::add_intent`],
+//! [`StripeState::change_intent`] or a lapse, which note it in the search
+//! index and emit its event.
 
 use std::sync::Arc;
 
@@ -11,30 +16,47 @@ use super::errors::StripeError;
 use super::events::{self, Events};
 use super::intents::PaymentIntent;
 use super::refunds::Refund;
+use super::search_index::SearchIndex;
 use super::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
-use crate::ids::stable_hash;
+use crate::ids::{Instance, stable_hash};
 use crate::ledger::{Ledger, LedgerPaymentIntent, LedgerRefund};
 
 #[derive(Debug)]
 pub(crate) struct StripeState {
     pub(crate) rng: StdRng,
+    instance: Instance,
     /// In creation order.
     pub(crate) intents: Vec<PaymentIntent>,
+    /// What search has seen of the intents.
+    pub(crate) index: SearchIndex,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) idempotency: IdempotencyStore,
     pub(crate) events: Events,
 }
 
 impl StripeState {
-    pub(crate) fn new(seed: u64, webhooks: Arc<Webhooks>) -> Self {
+    pub(crate) fn new(seed: u64, instance: Instance, webhooks: Arc<Webhooks>) -> Self {
         StripeState {
             rng: StdRng::seed_from_u64(stable_hash(&[&seed.to_string(), "stripe"])),
+            instance,
             intents: Vec::new(),
+            index: SearchIndex::default(),
             refunds: Vec::new(),
             idempotency: IdempotencyStore::default(),
-            events: Events::new(seed, webhooks),
+            events: Events::new(seed, instance, webhooks),
         }
+    }
+
+    /// A new id (`pi`, `ch`, `re`, ...) of this start.
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
+        self.instance.stripe_id(&mut self.rng, prefix)
+    }
+
+    /// Keeps a new intent (after its events were emitted).
+    pub(crate) fn add_intent(&mut self, intent: PaymentIntent, now: DateTime<Utc>) {
+        self.index.record(&intent, now);
+        self.intents.push(intent);
     }
 
     /// The intent named in the URL, with any due lapse applied; 404
@@ -66,6 +88,7 @@ impl StripeState {
         let result = change(intent);
         let after = intent.clone();
         self.events.intent_changed(&before, &after, now);
+        self.index.record(&after, now);
         result
     }
 
@@ -82,6 +105,7 @@ impl StripeState {
         if intent.refresh(now) {
             self.events
                 .emit(events::INTENT_CANCELED, intent.json(), now);
+            self.index.record(intent, now);
         }
     }
 

@@ -1,39 +1,35 @@
-//! Webhook deliveries, as Stripe makes them: every event goes to the
-//! endpoint in force when it is dispatched, as JSON with a
-//! `Stripe-Signature` header (signed anew at each attempt, at the sandbox
-//! clock's time), at least once: a failed or non-2xx attempt is tried again
-//! after a pause that doubles, up to [`ATTEMPTS`] in all. A receiver may
-//! therefore see an event more than once, and events in any order. Every
-//! event, and what became of its delivery, is kept for the ledger.
+//! The webhook log and queue: every Stripe event is logged (for the
+//! ledger) and queued for [`super::delivery`], which posts it to the
+//! endpoint in force when it is dispatched, late, at least once, sometimes
+//! twice, and so in any order. The log tells what became of each event,
+//! and whether its first delivery overtook an earlier event about the same
+//! object.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use autobook_contracts::stripe_webhook::{StripeEvent, sign};
+use autobook_contracts::stripe_webhook::StripeEvent;
 
 use crate::config::WebhookEndpoint;
-use crate::context::{Context, locked};
+use crate::context::locked;
 use crate::ledger::{LedgerWebhook, WebhookStatus};
 
-/// Attempts at delivering one event.
-pub(crate) const ATTEMPTS: u32 = 5;
-
-/// The pause after the first failed attempt; each next one is twice as long.
-const FIRST_RETRY: Duration = Duration::from_millis(100);
-
-/// How long one attempt may take.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// An event waiting for dispatch, with its place in the log.
-type Queued = (usize, StripeEvent);
+pub(crate) type Queued = (usize, StripeEvent);
+
+/// One logged event and its copies still on their way.
+#[derive(Debug)]
+struct Entry {
+    webhook: LedgerWebhook,
+    pending_copies: u32,
+}
 
 /// The endpoint, the log of every event, and the queue to the dispatcher.
 #[derive(Debug)]
 pub(crate) struct Webhooks {
     endpoint: Mutex<Option<WebhookEndpoint>>,
-    log: Mutex<Vec<LedgerWebhook>>,
+    log: Mutex<Vec<Entry>>,
     queue: mpsc::UnboundedSender<Queued>,
     /// Bumped whenever a delivery's status changes.
     changes: watch::Sender<u64>,
@@ -41,7 +37,15 @@ pub(crate) struct Webhooks {
 
 /// The dispatcher's end of the queue.
 #[derive(Debug)]
-pub(crate) struct Queue(mpsc::UnboundedReceiver<Queued>);
+pub(crate) struct Queue(pub(crate) mpsc::UnboundedReceiver<Queued>);
+
+/// What one finished attempt meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attempted {
+    /// The event's first delivery, made while an earlier event about the
+    /// same object was not delivered yet.
+    pub(crate) overtook: bool,
+}
 
 impl Webhooks {
     pub(crate) fn new(endpoint: Option<WebhookEndpoint>) -> (Arc<Webhooks>, Queue) {
@@ -58,12 +62,16 @@ impl Webhooks {
     /// Logs `event` and queues it for delivery.
     pub(crate) fn enqueue(&self, event: StripeEvent) {
         let mut log = locked(&self.log);
-        log.push(LedgerWebhook {
-            id: event.id.clone(),
-            event_type: event.event_type.clone(),
-            object_id: event.data.object["id"].as_str().unwrap_or("").to_owned(),
-            attempts: 0,
-            status: WebhookStatus::Pending,
+        log.push(Entry {
+            webhook: LedgerWebhook {
+                id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                object_id: event.data.object["id"].as_str().unwrap_or("").to_owned(),
+                attempts: 0,
+                copies: 0,
+                status: WebhookStatus::Pending,
+            },
+            pending_copies: 0,
         });
         // The dispatcher is gone only once the sandbox stops.
         let _ = self.queue.send((log.len() - 1, event));
@@ -71,6 +79,11 @@ impl Webhooks {
 
     pub(crate) fn set_endpoint(&self, endpoint: Option<WebhookEndpoint>) {
         *locked(&self.endpoint) = endpoint;
+    }
+
+    /// The endpoint in force.
+    pub(crate) fn endpoint(&self) -> Option<WebhookEndpoint> {
+        locked(&self.endpoint).clone()
     }
 
     /// The URL events go to (never the secret).
@@ -81,24 +94,81 @@ impl Webhooks {
     }
 
     pub(crate) fn log(&self) -> Vec<LedgerWebhook> {
-        locked(&self.log).clone()
+        locked(&self.log)
+            .iter()
+            .map(|entry| entry.webhook.clone())
+            .collect()
     }
 
-    /// Resolves once no delivery is pending (each delivered, given up, or
-    /// not sent for want of an endpoint).
+    /// Resolves once no delivery is pending (each copy delivered, given up,
+    /// or not sent for want of an endpoint).
     pub(crate) async fn settled(&self) {
         let mut changes = self.changes.subscribe();
         loop {
-            let pending = locked(&self.log)
-                .iter()
-                .any(|entry| entry.status == WebhookStatus::Pending);
+            let pending = locked(&self.log).iter().any(|entry| {
+                entry.webhook.status == WebhookStatus::Pending || entry.pending_copies > 0
+            });
             if !pending || changes.changed().await.is_err() {
                 return;
             }
         }
     }
 
-    fn update(&self, index: usize, update: impl FnOnce(&mut LedgerWebhook)) {
+    /// No endpoint was set when the event was dispatched.
+    pub(crate) fn not_sent(&self, index: usize) {
+        self.update(index, |entry| entry.webhook.status = WebhookStatus::NotSent);
+    }
+
+    /// The event goes out in `copies` copies.
+    pub(crate) fn sending(&self, index: usize, copies: u32) {
+        self.update(index, |entry| {
+            entry.webhook.copies = copies;
+            entry.pending_copies = copies;
+        });
+    }
+
+    /// One attempt of a copy ended (`delivered` or not); `last` when the
+    /// copy is done (delivered, or given up).
+    pub(crate) fn attempted(&self, index: usize, delivered: bool, last: bool) -> Attempted {
+        let mut overtook = false;
+        let mut log = locked(&self.log);
+        if let Some(entry) = log.get(index) {
+            let first = delivered && entry.webhook.status != WebhookStatus::Delivered;
+            let object = &entry.webhook.object_id;
+            overtook = first
+                && log[..index].iter().any(|earlier| {
+                    &earlier.webhook.object_id == object
+                        && earlier.webhook.status == WebhookStatus::Pending
+                });
+        }
+        if let Some(entry) = log.get_mut(index) {
+            entry.webhook.attempts += 1;
+            if delivered {
+                entry.webhook.status = WebhookStatus::Delivered;
+            }
+            if last {
+                entry.pending_copies = entry.pending_copies.saturating_sub(1);
+            }
+            if entry.pending_copies == 0 && entry.webhook.status == WebhookStatus::Pending {
+                entry.webhook.status = WebhookStatus::Failed;
+            }
+        }
+        drop(log);
+        self.changes.send_modify(|n| *n += 1);
+        Attempted { overtook }
+    }
+
+    /// A copy given up before any attempt (the sandbox stopped).
+    pub(crate) fn abandoned(&self, index: usize) {
+        self.update(index, |entry| {
+            entry.pending_copies = entry.pending_copies.saturating_sub(1);
+            if entry.pending_copies == 0 && entry.webhook.status == WebhookStatus::Pending {
+                entry.webhook.status = WebhookStatus::Failed;
+            }
+        });
+    }
+
+    fn update(&self, index: usize, update: impl FnOnce(&mut Entry)) {
         if let Some(entry) = locked(&self.log).get_mut(index) {
             update(entry);
         }
@@ -106,104 +176,58 @@ impl Webhooks {
     }
 }
 
-/// Runs until the sandbox stops: each queued event is delivered on a task
-/// of its own to the endpoint in force (none: it stays undelivered).
-pub(crate) async fn dispatch(webhooks: Arc<Webhooks>, ctx: Arc<Context>, queue: Queue) {
-    let Queue(mut receiver) = queue;
-    let client = match reqwest::Client::builder()
-        .no_proxy()
-        .timeout(ATTEMPT_TIMEOUT)
-        .build()
-    {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::error!(%error, "no HTTP client for webhooks: none will be delivered");
-            return;
-        }
-    };
-    loop {
-        let next = tokio::select! {
-            next = receiver.recv() => next,
-            () = ctx.shutdown_signal() => None,
-        };
-        let Some((index, event)) = next else {
-            return;
-        };
-        let endpoint = locked(&webhooks.endpoint).clone();
-        let Some(endpoint) = endpoint else {
-            webhooks.update(index, |entry| entry.status = WebhookStatus::NotSent);
-            continue;
-        };
-        let delivery = Delivery {
-            webhooks: webhooks.clone(),
-            ctx: ctx.clone(),
-            client: client.clone(),
-            endpoint,
-        };
-        tokio::spawn(delivery.run(index, event));
-    }
-}
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
 
-struct Delivery {
-    webhooks: Arc<Webhooks>,
-    ctx: Arc<Context>,
-    client: reqwest::Client,
-    endpoint: WebhookEndpoint,
-}
+    use super::*;
 
-impl Delivery {
-    async fn run(self, index: usize, event: StripeEvent) {
-        let body = match serde_json::to_vec(&event) {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::error!(%error, event = %event.id, "webhook event not serializable");
-                return;
-            }
-        };
-        let mut pause = FIRST_RETRY;
-        for attempt in 1..=ATTEMPTS {
-            let delivered = self.attempt(&body).await;
-            let last = delivered || attempt == ATTEMPTS || self.ctx.stopping();
-            self.webhooks.update(index, |entry| {
-                entry.attempts = attempt;
-                entry.status = match (delivered, last) {
-                    (true, _) => WebhookStatus::Delivered,
-                    (false, true) => WebhookStatus::Failed,
-                    (false, false) => WebhookStatus::Pending,
-                };
-            });
-            if last {
-                if !delivered {
-                    tracing::warn!(event = %event.id, attempts = attempt, "webhook not delivered");
-                }
-                return;
-            }
-            self.ctx.pause(pause).await;
-            pause *= 2;
-        }
+    fn event(id: &str, object: &str) -> StripeEvent {
+        StripeEvent::new(
+            id.into(),
+            "payment_intent.created",
+            0,
+            json!({ "id": object }),
+        )
     }
 
-    /// One POST; true when answered with a 2xx.
-    async fn attempt(&self, body: &[u8]) -> bool {
-        let signature = sign(
-            &self.endpoint.secret,
-            self.ctx.clock.now().timestamp(),
-            body,
+    #[test]
+    fn a_first_delivery_ahead_of_an_earlier_event_of_its_object_overtook_it() {
+        let (webhooks, _queue) = Webhooks::new(None);
+        webhooks.enqueue(event("evt_1", "pi_a"));
+        webhooks.enqueue(event("evt_2", "pi_b"));
+        webhooks.enqueue(event("evt_3", "pi_a"));
+        for index in 0..3 {
+            webhooks.sending(index, 1);
+        }
+        assert!(
+            !webhooks.attempted(1, true, true).overtook,
+            "another object"
         );
-        let sent = self
-            .client
-            .post(&self.endpoint.url)
-            .header("content-type", "application/json; charset=utf-8")
-            .header("stripe-signature", signature)
-            .body(body.to_vec())
-            .send()
-            .await;
-        match sent {
-            Ok(response) => response.status().is_success(),
-            Err(error) => {
-                tracing::debug!(%error, "webhook attempt failed");
-                false
-            }
-        }
+        assert!(webhooks.attempted(2, true, true).overtook);
+        assert!(
+            !webhooks.attempted(0, false, false).overtook,
+            "failed attempt"
+        );
+        assert!(!webhooks.attempted(0, true, true).overtook);
+        let log = webhooks.log();
+        assert_eq!(log[0].attempts, 2);
+        assert!(log.iter().all(|w| w.status == WebhookStatus::Delivered));
+    }
+
+    #[test]
+    fn an_event_is_pending_until_every_copy_is_done_and_delivered_if_one_was() {
+        let (webhooks, _queue) = Webhooks::new(None);
+        webhooks.enqueue(event("evt_1", "pi_a"));
+        webhooks.sending(0, 2);
+        webhooks.attempted(0, false, true);
+        assert_eq!(webhooks.log()[0].status, WebhookStatus::Pending);
+        webhooks.attempted(0, true, true);
+        assert_eq!(webhooks.log()[0].status, WebhookStatus::Delivered);
+        webhooks.enqueue(event("evt_2", "pi_a"));
+        webhooks.sending(1, 1);
+        webhooks.abandoned(1);
+        let log = webhooks.log();
+        assert_eq!((log[1].status, log[1].copies), (WebhookStatus::Failed, 1));
     }
 }

@@ -93,31 +93,8 @@ impl TestApp {
         amount: Option<&str>,
         metadata: Value,
     ) -> (StatusCode, Value) {
-        let passengers: Vec<Value> = offer["passengers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                json!({
-                    "id": p["id"], "born_on": "1987-07-24", "gender": "f", "title": "ms",
-                    "given_name": format!("Given{i}"), "family_name": "Traveller",
-                    "email": format!("traveller{i}@example.com"), "phone_number": "+442080160509",
-                })
-            })
-            .collect();
-        let amount = amount.map_or_else(|| offer["total_amount"].clone(), |a| json!(a));
-        self.duffel_post(
-            "/air/orders",
-            json!({
-                "type": "instant",
-                "selected_offers": [offer["id"]],
-                "passengers": passengers,
-                "payments": [{ "type": "balance", "amount": amount, "currency": offer["total_currency"] }],
-                "metadata": metadata,
-            }),
-        )
-        .await
+        self.duffel_post("/air/orders", order_body(offer, amount, metadata))
+            .await
     }
 
     pub fn stripe(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -170,6 +147,52 @@ impl TestApp {
         .await
     }
 
+    /// `GET /v1/payment_intents/search` for `metadata['saga_id']:'<saga>'`.
+    pub async fn search_saga(&self, saga: &str) -> Vec<Value> {
+        let query = format!("metadata['saga_id']:'{saga}'");
+        let response = self
+            .stripe(reqwest::Method::GET, "/v1/payment_intents/search")
+            .query(&[("query", query)])
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json_of(response).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].as_array().unwrap().clone()
+    }
+
+    /// Captures an authorized intent; returns its id.
+    pub async fn capture(&self, intent: &Value) -> String {
+        let id = intent["id"].as_str().unwrap().to_owned();
+        let (status, body) = json_of(
+            self.stripe_post(&format!("/v1/payment_intents/{id}/capture"), &[], None)
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    /// A request to the admin API.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.sandbox.admin_url))
+    }
+
+    /// The number of injected faults of `kind` so far.
+    pub fn injected(&self, kind: &str) -> u64 {
+        self.ledger().injected[kind]
+    }
+
+    /// The number of injected faults of `kind` so far in `call`.
+    pub fn injected_in(&self, call: &str, kind: &str) -> u64 {
+        self.ledger()
+            .injected_by_call
+            .get(call)
+            .and_then(|kinds| kinds.get(kind).copied())
+            .unwrap_or(0)
+    }
+
     pub async fn send_email(&self, body: &Value, key: Option<&str>) -> Response {
         let mut request = self
             .http
@@ -181,6 +204,32 @@ impl TestApp {
         }
         request.send().await.unwrap()
     }
+}
+
+/// The `data` of an instant order for `offer`, paying `amount` (the
+/// offer's total when None).
+pub fn order_body(offer: &Value, amount: Option<&str>, metadata: Value) -> Value {
+    let passengers: Vec<Value> = offer["passengers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            json!({
+                "id": p["id"], "born_on": "1987-07-24", "gender": "f", "title": "ms",
+                "given_name": format!("Given{i}"), "family_name": "Traveller",
+                "email": format!("traveller{i}@example.com"), "phone_number": "+442080160509",
+            })
+        })
+        .collect();
+    let amount = amount.map_or_else(|| offer["total_amount"].clone(), |a| json!(a));
+    json!({
+        "type": "instant",
+        "selected_offers": [offer["id"]],
+        "passengers": passengers,
+        "payments": [{ "type": "balance", "amount": amount, "currency": offer["total_currency"] }],
+        "metadata": metadata,
+    })
 }
 
 pub fn adults(n: usize) -> Value {
