@@ -60,6 +60,7 @@ async fn a_denied_order_is_deferred_without_calling_the_airline() {
             offer_id: "off_0000AEdGRhtp5AUUdJqMxo".into(),
             amount: Money::new(35_130, Currency::USD),
             passengers: vec![],
+            identity_documents_required: false,
         },
     );
     let disabled = FixedFlags::Decision(FlagDecision::Denied(DenyReason::PipelineDisabled));
