@@ -33,6 +33,9 @@ pub struct Faults {
     /// How long a "timeout after effect" response is held back.
     #[serde(rename = "timeout_delay_ms", with = "millis")]
     pub timeout_delay: Duration,
+    /// Search: each offer is answered for another route (its outbound
+    /// slice lands back where it left), a supplier's mistake.
+    pub wrong_route_rate: f64,
 }
 
 impl Default for Faults {
@@ -47,6 +50,7 @@ impl Default for Faults {
             email_failure_rate: 0.0,
             timeout_after_effect_rate: 0.0,
             timeout_delay: Duration::from_secs(30),
+            wrong_route_rate: 0.0,
         }
     }
 }
@@ -98,6 +102,7 @@ impl Faults {
             ("capture_failure_rate", self.capture_failure_rate),
             ("email_failure_rate", self.email_failure_rate),
             ("timeout_after_effect_rate", self.timeout_after_effect_rate),
+            ("wrong_route_rate", self.wrong_route_rate),
         ];
         for (field, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {

@@ -1,7 +1,9 @@
 //! The rules of order creation, applied under the Duffel lock.
 //!
 //! In order: the offer must exist (404), the passenger ids must be exactly
-//! the offer's, the payment currency the offer's; an expired offer answers
+//! the offer's, each infant on one adult's lap ([`super::laps`]), identity
+//! documents where the offer requires them ([`super::documents`]), the
+//! payment currency the offer's; an expired offer answers
 //! `offer_no_longer_available`; then the offer's fault fate is settled (once:
 //! expired, repriced, refused or clean, from the script or the rates), the
 //! payment must equal the current total (`price_changed`), and every segment
@@ -14,11 +16,11 @@ use autobook_contracts::{Currency, Money};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use super::DuffelSettings;
 use super::errors::DuffelError;
 use super::model::{BookedPassenger, Document, Offer, OfferFate, Order};
 use super::order_request::OrderRequest;
 use super::state::DuffelState;
+use super::{DuffelSettings, documents, laps};
 use crate::faults::{Faults, roll};
 use crate::ids;
 use crate::script::OrderFault;
@@ -43,6 +45,8 @@ pub(crate) fn book(
         .get(&request.offer_id)
         .ok_or_else(DuffelError::not_found)?;
     check_passengers(offer, &request)?;
+    laps::check(offer, &request)?;
+    documents::check(offer, &request)?;
     let currency = Currency::parse(&request.payment_currency)
         .ok()
         .filter(|currency| *currency == offer.currency)
@@ -184,6 +188,8 @@ fn create(
                 born_on: given.born_on,
                 email: given.email.clone(),
                 phone_number: given.phone_number.clone(),
+                infant_passenger_id: given.infant_passenger_id.clone(),
+                has_identity_document: !given.identity_documents.is_empty(),
             })
         })
         .collect();

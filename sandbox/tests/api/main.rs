@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod duffel_misroute;
 mod duffel_orders;
+mod duffel_passengers;
 mod duffel_search;
 mod email;
 mod fixtures;
