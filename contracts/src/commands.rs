@@ -48,6 +48,11 @@ pub struct AuthorizePayment {
 pub struct OrderPassenger {
     /// Duffel passenger id from the offer (pas_...).
     pub passenger_id: String,
+    /// Age at departure, as searched: under 2 is an infant, who travels on
+    /// the lap of an adult (18 or over) of the same order. Absent in
+    /// commands from before ages were sent: taken as not an infant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<u8>,
     pub details: Passenger,
 }
 
@@ -61,6 +66,10 @@ pub struct CreateOrder {
     /// The offer total the traveller's hold covers.
     pub amount: Money,
     pub passengers: Vec<OrderPassenger>,
+    /// The offer wants every passenger's identity document with the order;
+    /// documents are sent only then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_documents_required: bool,
 }
 
 /// Capture the held money once the order exists.

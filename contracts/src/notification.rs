@@ -15,6 +15,9 @@ use crate::offer::OfferSlice;
 pub enum FailureReason {
     /// No offer met the trip's conditions.
     NoMatchingOffer { offers_seen: u32 },
+    /// The only offers within the trip's conditions need every passenger's
+    /// identity document, which the trip request does not carry.
+    IdentityDocumentsRequired { offers_seen: u32 },
     /// The flight search could not be made.
     SearchFailed,
     /// The card was declined.
@@ -37,6 +40,10 @@ pub enum FailureReason {
         /// The cheapest offer any search returned, whatever its conditions.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cheapest_seen: Option<Money>,
+        /// Some search found offers within the conditions that were left
+        /// out because they need identity documents the trip does not carry.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        identity_documents_needed: bool,
     },
     /// The booking could not be finished before the card hold would lapse;
     /// the hold was released.
@@ -49,6 +56,9 @@ impl FailureReason {
         match self {
             FailureReason::NoMatchingOffer { .. } => {
                 "No flight matched your conditions (price, stops, times and airlines)."
+            }
+            FailureReason::IdentityDocumentsRequired { .. } => {
+                "The flights that matched your conditions need passport details for every passenger, which your request did not include. Nothing was booked or charged; ask again with an identity document for each passenger."
             }
             FailureReason::SearchFailed => "We could not search for flights on this route.",
             FailureReason::PaymentDeclined { .. } => {
@@ -66,7 +76,16 @@ impl FailureReason {
             FailureReason::CaptureFailed => {
                 "We could not complete the payment, so the booking was cancelled and the hold on your card released."
             }
-            FailureReason::DeadlinePassed { .. } => {
+            FailureReason::DeadlinePassed {
+                identity_documents_needed: true,
+                ..
+            } => {
+                "We watched this trip until its booking deadline. The fares within your conditions needed passport details for every passenger, which your request did not include, so nothing was booked or charged."
+            }
+            FailureReason::DeadlinePassed {
+                identity_documents_needed: false,
+                ..
+            } => {
                 "We watched this trip until its booking deadline, but no fare came within your conditions. Nothing was booked or charged."
             }
             FailureReason::HoldLapsing => {
@@ -79,6 +98,7 @@ impl FailureReason {
     pub fn code(&self) -> &'static str {
         match self {
             FailureReason::NoMatchingOffer { .. } => "no_matching_offer",
+            FailureReason::IdentityDocumentsRequired { .. } => "identity_documents_required",
             FailureReason::SearchFailed => "search_failed",
             FailureReason::PaymentDeclined { .. } => "payment_declined",
             FailureReason::PaymentFailed => "payment_failed",

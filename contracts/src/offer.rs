@@ -46,6 +46,10 @@ pub struct OfferSummary {
     /// Duffel passenger ids (pas_...), in the order of the trip's passengers.
     pub passenger_ids: Vec<String>,
     pub slices: Vec<OfferSlice>,
+    /// The airline wants every passenger's identity document with the order
+    /// (Duffel's `passenger_identity_documents_required`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_documents_required: bool,
 }
 
 impl OfferSummary {

@@ -1,11 +1,15 @@
 //! Personal data of travellers: names, email addresses, phone numbers,
-//! passengers.
+//! identity documents ([`identity`]), passengers.
 //!
 //! These types parse strictly (length limits, no control characters) and
 //! their `Debug` output is redacted, so a stray `{:?}` in a log line cannot
 //! leak a traveller's identity.
 
+mod identity;
+
 use std::fmt;
+
+pub use identity::{DocumentNumber, DocumentType, IdentityDocument, IssuingCountry};
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -20,6 +24,10 @@ pub enum PersonalDataError {
     InvalidEmail,
     #[error("phone number must be in E.164 form: + followed by 8 to 15 digits")]
     InvalidPhone,
+    #[error("document number must be 5 to 20 uppercase letters or digits")]
+    InvalidDocumentNumber,
+    #[error("issuing country must be an ISO 3166-1 alpha-2 code")]
+    InvalidCountry,
 }
 
 macro_rules! personal_type {
@@ -145,10 +153,26 @@ pub mod erased {
     pub const EMAIL: &str = "erased@erased.invalid";
     /// In place of a phone number.
     pub const PHONE: &str = "+10000000000";
+    /// In place of an identity document's number.
+    pub const DOCUMENT_NUMBER: &str = "ERASED";
+    /// In place of a document's issuing country: user-assigned, never a
+    /// real country, refused in a new trip.
+    pub const COUNTRY: &str = "XX";
+    /// In place of a document's expiry date.
+    pub const EXPIRES_ON: &str = "1900-01-01";
 
     /// Whether `value` is one of the placeholders.
     pub fn is_placeholder(value: &str) -> bool {
-        [NAME, BORN_ON, EMAIL, PHONE].contains(&value)
+        [
+            NAME,
+            BORN_ON,
+            EMAIL,
+            PHONE,
+            DOCUMENT_NUMBER,
+            COUNTRY,
+            EXPIRES_ON,
+        ]
+        .contains(&value)
     }
 }
 
@@ -183,12 +207,32 @@ pub struct Passenger {
     pub born_on: NaiveDate,
     pub email: EmailAddress,
     pub phone_number: PhoneNumber,
+    /// A passport, for airlines that want one with the order. Offers that
+    /// require documents are only booked when every passenger carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_document: Option<IdentityDocument>,
 }
+
+/// Below this age (at departure) a passenger is an infant and travels on an
+/// adult's lap.
+pub const INFANT_UNDER: i32 = 2;
+/// From this age (at departure) a passenger is an adult.
+pub const ADULT_FROM: i32 = 18;
 
 impl Passenger {
     /// Age in whole years on the given date.
     pub fn age_on(&self, date: NaiveDate) -> i32 {
         date.years_since(self.born_on).map_or(-1, |y| y as i32)
+    }
+
+    /// Under 2 on `date`: travels on an adult's lap.
+    pub fn is_infant_on(&self, date: NaiveDate) -> bool {
+        self.age_on(date) < INFANT_UNDER
+    }
+
+    /// 18 or over on `date`.
+    pub fn is_adult_on(&self, date: NaiveDate) -> bool {
+        self.age_on(date) >= ADULT_FROM
     }
 }
 
@@ -277,6 +321,13 @@ mod tests {
         assert_eq!(p.phone_number.expose(), erased::PHONE);
         assert_eq!(p.born_on.to_string(), erased::BORN_ON);
         assert!(erased::is_placeholder(erased::EMAIL) && !erased::is_placeholder("Amelia"));
+        let document: IdentityDocument = serde_json::from_value(serde_json::json!({
+            "type": "passport", "unique_identifier": erased::DOCUMENT_NUMBER,
+            "issuing_country_code": erased::COUNTRY, "expires_on": erased::EXPIRES_ON
+        }))
+        .unwrap();
+        assert_eq!(document.unique_identifier.expose(), erased::DOCUMENT_NUMBER);
+        assert_eq!(document.expires_on.to_string(), erased::EXPIRES_ON);
     }
 
     #[test]

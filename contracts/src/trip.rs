@@ -85,7 +85,9 @@ pub struct TripRequest {
     /// Local date of the return flight; absent for a one-way trip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_date: Option<NaiveDate>,
-    /// One to nine travellers; at least one adult (18 or over).
+    /// One to nine travellers; at least one adult (18 or over at
+    /// departure), and an adult of their own for each infant (under 2 at
+    /// departure, travelling on that adult's lap).
     pub passengers: Vec<Passenger>,
     pub cabin_class: CabinClass,
     /// The most the traveller will pay for the whole trip, all passengers.
@@ -147,8 +149,16 @@ pub enum TripValidationError {
     ImplausibleAge(usize),
     #[error("at least one passenger must be an adult (18 or over at departure)")]
     NoAdult,
-    #[error("each infant under 2 must travel with an adult ({infants} infants, {adults} adults)")]
-    TooManyInfants { infants: usize, adults: usize },
+    #[error(
+        "each infant (under 2 at departure) travels on the lap of an adult (18 or over) of its own: there are more infants than adults"
+    )]
+    TooManyInfants,
+    #[error(
+        "the identity document of passenger {0} expires on or before the trip's last travel date"
+    )]
+    DocumentExpired(usize),
+    #[error("the identity document of passenger {0} does not name an assigned issuing country")]
+    DocumentCountry(usize),
     #[error("max_price must be positive, got {0}")]
     NonPositiveMaxPrice(i64),
     #[error("max_stops must be 0, 1 or 2, got {0}")]
@@ -234,21 +244,60 @@ impl TripRequest {
             if passenger.born_on >= self.departure_date {
                 return Err(TripValidationError::BornAfterDeparture(index + 1));
             }
-            let age = passenger.age_on(self.departure_date);
-            match age {
-                a if a > 120 => return Err(TripValidationError::ImplausibleAge(index + 1)),
-                a if a >= 18 => adults += 1,
-                a if a < 2 => infants += 1,
-                _ => {}
+            if passenger.age_on(self.departure_date) > 120 {
+                return Err(TripValidationError::ImplausibleAge(index + 1));
+            }
+            if passenger.is_adult_on(self.departure_date) {
+                adults += 1;
+            } else if passenger.is_infant_on(self.departure_date) {
+                infants += 1;
             }
         }
         if adults == 0 {
             return Err(TripValidationError::NoAdult);
         }
         if infants > adults {
-            return Err(TripValidationError::TooManyInfants { infants, adults });
+            return Err(TripValidationError::TooManyInfants);
+        }
+        self.validate_documents()
+    }
+
+    /// Each identity document names a real country and is still valid
+    /// after the last travel date.
+    fn validate_documents(&self) -> Result<(), TripValidationError> {
+        let last = self.last_travel_date();
+        for (index, passenger) in self.passengers.iter().enumerate() {
+            let Some(document) = &passenger.identity_document else {
+                continue;
+            };
+            if !document.issuing_country_code.is_assigned() {
+                return Err(TripValidationError::DocumentCountry(index + 1));
+            }
+            if document.expires_on <= last {
+                return Err(TripValidationError::DocumentExpired(index + 1));
+            }
         }
         Ok(())
+    }
+
+    /// The return date of a round trip, else the departure date.
+    pub fn last_travel_date(&self) -> NaiveDate {
+        self.return_date.unwrap_or(self.departure_date)
+    }
+
+    /// Whether every passenger carries an identity document.
+    pub fn carries_identity_documents(&self) -> bool {
+        self.passengers
+            .iter()
+            .all(|p| p.identity_document.is_some())
+    }
+
+    /// Each passenger's age at departure, in trip order (0 to 255).
+    pub fn passenger_ages(&self) -> Vec<u8> {
+        self.passengers
+            .iter()
+            .map(|p| u8::try_from(p.age_on(self.departure_date).max(0)).unwrap_or(u8::MAX))
+            .collect()
     }
 
     fn validate_preferences(&self) -> Result<(), TripValidationError> {

@@ -2,6 +2,7 @@
 //!
 //! Labels are bounded: `status`, `from`, `to` and `step` are saga statuses
 //! (`Phase::STATUSES`), `compensation` is `void_hold` or `cancel_order`,
+//! `mismatch` is `route`, `date` or `slices`,
 //! `code` a stable error code, `message_type` a wire message type, `queue`
 //! a consumer role. No saga ids, no personal data.
 
@@ -16,6 +17,7 @@ pub const SAGA_STEP_SECONDS: &str = "autobook_saga_step_duration_seconds";
 pub const SAGA_SECONDS: &str = "autobook_saga_duration_seconds";
 pub const COMPENSATIONS_STARTED: &str = "autobook_compensations_started_total";
 pub const COMPENSATIONS_FAILED: &str = "autobook_compensations_failed_total";
+pub const OFFERS_MISMATCHED: &str = "autobook_offers_mismatched_total";
 pub const SAGA_EVENTS_REJECTED: &str = "autobook_saga_events_rejected_total";
 pub const INBOX_DUPLICATES: &str = "autobook_inbox_duplicates_total";
 pub const OUTBOX_PUBLISHED: &str = "autobook_outbox_published_total";
@@ -38,6 +40,7 @@ pub const COUNTERS: &[&str] = &[
     SAGAS_STUCK,
     COMPENSATIONS_STARTED,
     COMPENSATIONS_FAILED,
+    OFFERS_MISMATCHED,
     SAGA_EVENTS_REJECTED,
     INBOX_DUPLICATES,
     OUTBOX_PUBLISHED,
@@ -125,6 +128,10 @@ fn describe_sagas() {
         "Failed compensation attempts (void or cancellation refused), by compensation."
     );
     describe_counter!(
+        OFFERS_MISMATCHED,
+        "Offers left out because they do not answer the trip they were searched for, by mismatch (route, date, slices)."
+    );
+    describe_counter!(
         SAGA_EVENTS_REJECTED,
         "Events the orchestrator refused (dead-lettered) or ignored as stale, by error code."
     );
@@ -173,6 +180,9 @@ pub fn register_series() {
     for compensation in crate::saga_metrics::COMPENSATIONS {
         metrics::counter!(COMPENSATIONS_STARTED, "compensation" => *compensation).increment(0);
         metrics::counter!(COMPENSATIONS_FAILED, "compensation" => *compensation).increment(0);
+    }
+    for mismatch in crate::saga::offer_match::Mismatch::ALL {
+        metrics::counter!(OFFERS_MISMATCHED, "mismatch" => mismatch.as_str()).increment(0);
     }
     metrics::counter!(OUTBOX_RELAY_ERRORS).increment(0);
 }

@@ -8,17 +8,21 @@
 //!   since the trip request;
 //! - entering a compensation from outside it starts that compensation; a
 //!   refused void or cancellation is a failed compensation attempt;
-//! - becoming stuck is counted by the step the saga was stuck on.
+//! - becoming stuck is counted by the step the saga was stuck on;
+//! - offers of a search that do not answer the trip are counted by what
+//!   was wrong ([`mismatched_offers`]).
 
 use std::time::Duration;
 
 use autobook_contracts::Message;
+use autobook_contracts::trip::TripRequest;
 
 use crate::metric_definitions::{
-    COMPENSATIONS_FAILED, COMPENSATIONS_STARTED, SAGA_SECONDS, SAGA_STEP_SECONDS, SAGA_TRANSITIONS,
-    SAGAS_FINISHED, SAGAS_STARTED, SAGAS_STUCK,
+    COMPENSATIONS_FAILED, COMPENSATIONS_STARTED, OFFERS_MISMATCHED, SAGA_SECONDS,
+    SAGA_STEP_SECONDS, SAGA_TRANSITIONS, SAGAS_FINISHED, SAGAS_STARTED, SAGAS_STUCK,
 };
 use crate::saga::Phase;
+use crate::saga::offer_match::{self, Mismatch};
 
 /// Values of the `compensation` label.
 pub const COMPENSATIONS: &[&str] = &[VOID_HOLD, CANCEL_ORDER];
@@ -53,6 +57,11 @@ pub enum Observation {
     CompensationFailed(&'static str),
     Stuck {
         step: &'static str,
+    },
+    /// `count` offers of one search did not answer the trip.
+    OffersMismatched {
+        mismatch: &'static str,
+        count: u64,
     },
 }
 
@@ -106,6 +115,29 @@ pub fn observe(from: Option<(&Phase, Timings)>, message: &Message, to: &Phase) -
         seen.push(Observation::Stuck { step });
     }
     seen
+}
+
+/// The offers of a search (`message`) that do not answer `trip`, one
+/// observation per kind of mismatch found. Nothing for other messages.
+pub fn mismatched_offers(trip: &TripRequest, message: &Message) -> Vec<Observation> {
+    let Message::OffersFound(found) = message else {
+        return Vec::new();
+    };
+    let mismatches: Vec<Mismatch> = found
+        .offers
+        .iter()
+        .filter_map(|offer| offer_match::check(offer, trip).err())
+        .collect();
+    Mismatch::ALL
+        .iter()
+        .filter_map(|kind| {
+            let count = mismatches.iter().filter(|m| *m == kind).count() as u64;
+            (count > 0).then_some(Observation::OffersMismatched {
+                mismatch: kind.as_str(),
+                count,
+            })
+        })
+        .collect()
 }
 
 /// The compensation a phase carries out (or waits on the outcome of).
@@ -166,6 +198,14 @@ pub fn record(observations: &[Observation]) {
             }
             Observation::Stuck { step } => {
                 metrics::counter!(SAGAS_STUCK, "step" => *step).increment(1);
+            }
+            Observation::OffersMismatched { mismatch, count } => {
+                tracing::warn!(
+                    mismatch = *mismatch,
+                    count = *count,
+                    "offers left out: they do not answer the trip they were searched for"
+                );
+                metrics::counter!(OFFERS_MISMATCHED, "mismatch" => *mismatch).increment(*count);
             }
         }
     }

@@ -45,6 +45,9 @@ pub struct Faults {
     /// How long a "timeout after effect" response is held back.
     #[serde(rename = "timeout_delay_ms", with = "millis")]
     pub timeout_delay: Duration,
+    /// Search: each offer is answered for another route (its outbound
+    /// slice lands back where it left), a supplier's mistake.
+    pub wrong_route_rate: f64,
 }
 
 impl Default for Faults {
@@ -63,6 +66,7 @@ impl Default for Faults {
             timeout_after_effect_rate: 0.0,
             server_error_after_effect_rate: 0.0,
             timeout_delay: Duration::from_secs(30),
+            wrong_route_rate: 0.0,
         }
     }
 }
@@ -113,6 +117,7 @@ impl Faults {
                 email_failure_rate: 0.05,
                 timeout_after_effect_rate: 0.05,
                 server_error_after_effect_rate: 0.05,
+                wrong_route_rate: 0.02,
                 timeout_delay: Duration::from_secs(10),
             }),
             _ => None,
@@ -136,6 +141,7 @@ impl Faults {
                 "server_error_after_effect_rate",
                 self.server_error_after_effect_rate,
             ),
+            ("wrong_route_rate", self.wrong_route_rate),
         ];
         for (field, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {

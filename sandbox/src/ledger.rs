@@ -13,6 +13,10 @@ pub struct Ledger {
     pub payment_intents: Vec<LedgerPaymentIntent>,
     pub refunds: Vec<LedgerRefund>,
     pub orders: Vec<LedgerOrder>,
+    /// The passengers of every order: who carries which infant, who gave
+    /// an identity document. No personal details.
+    #[serde(default)]
+    pub order_passengers: Vec<LedgerOrderPassenger>,
     pub order_cancellations: Vec<LedgerOrderCancellation>,
     pub emails: Vec<LedgerEmail>,
     /// Offer requests (searches) answered.
@@ -106,6 +110,9 @@ pub struct LedgerSearch {
     /// were no offers.
     pub cheapest_total_minor: Option<i64>,
     pub cheapest_offer_id: Option<String>,
+    /// Offers answered for another route (the wrong-route fault).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misrouted_offer_ids: Vec<String>,
     /// Uppercase ISO 4217, of every fare quoted.
     pub currency: String,
     /// The sandbox clock when the search was answered.
@@ -172,6 +179,21 @@ pub struct LedgerOrder {
     pub metadata: BTreeMap<String, String>,
     pub cancelled: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// One passenger of an order, without personal details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerOrderPassenger {
+    pub order_id: String,
+    /// `pas_...`, the offer's passenger id.
+    pub passenger_id: String,
+    /// `adult`, `child` or `infant_without_seat`.
+    pub passenger_type: String,
+    /// The infant on this adult's lap, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infant_passenger_id: Option<String>,
+    /// Whether an identity document came with the order.
+    pub identity_document: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

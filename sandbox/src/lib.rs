@@ -45,13 +45,14 @@ pub use behaviour::{Behaviour, BehaviourError};
 pub use config::{ApiRateLimits, Ports, SandboxConfig, WebhookEndpoint};
 pub use faults::{Faults, FaultsError};
 pub use ledger::{
-    Ledger, LedgerEmail, LedgerEmailTag, LedgerOrder, LedgerOrderCancellation, LedgerPaymentIntent,
-    LedgerRefund, LedgerSearch, LedgerTraffic, LedgerWebhook, WebhookStatus,
+    Ledger, LedgerEmail, LedgerEmailTag, LedgerOrder, LedgerOrderCancellation,
+    LedgerOrderPassenger, LedgerPaymentIntent, LedgerRefund, LedgerSearch, LedgerTraffic,
+    LedgerWebhook, WebhookStatus,
 };
 pub use price_motion::{PriceMotion, PriceMotionError};
 pub use script::{
     AuthorizationFault, CancellationFault, CaptureFault, CreationFault, EmailFault, FaultScript,
-    OrderFault, RefundFault, ScriptError, VoidFault,
+    OrderFault, RefundFault, ScriptError, SearchFault, VoidFault,
 };
 pub use server::{RunningSandbox, start};
 
@@ -66,4 +67,11 @@ pub fn typical_adult_fare_usd(
     let from = autobook_contracts::catalogue::airport(origin)?;
     let to = autobook_contracts::catalogue::airport(destination)?;
     Some(duffel::pricing::typical_adult_usd(from, to, cabin))
+}
+
+/// Whether `airline`'s offers between two catalogue places (airport or
+/// city codes) carry `passenger_identity_documents_required: true`, so
+/// that an order needs every passenger's passport.
+pub fn identity_documents_required(airline: &str, origin: &str, destination: &str) -> bool {
+    duffel::documents::required_between(airline, origin, destination)
 }

@@ -20,6 +20,7 @@
 //! | `refunds` | Stripe `POST /v1/refunds` |
 //! | `emails` | `POST /emails` |
 //! | `prices` | `POST /air/offer_requests` (every valid search, offers or not) |
+//! | `searches` | `POST /air/offer_requests` (every valid search, offers or not) |
 //!
 //! `prices` are not faults but fare multipliers: the n-th search after they
 //! were queued has every offer's fare multiplied by the n-th (1.4 = 40%
@@ -49,6 +50,8 @@ pub struct FaultScript {
     /// Fare multipliers of the next searches, one per search, in order;
     /// each must be finite and above zero.
     pub prices: Vec<f64>,
+    /// How the suppliers answer the next searches, one per search.
+    pub searches: Vec<SearchFault>,
 }
 
 /// A script that cannot be queued.
@@ -280,6 +283,16 @@ impl LosesAnswer for EmailFault {
     }
 }
 
+/// Forced answer of one search (offer request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchFault {
+    Ok,
+    /// Every offer of the search is answered for another route: its
+    /// outbound slice lands back where it left (LHR-LHR for LHR-JFK).
+    WrongRoute,
+}
+
 /// The running queues.
 #[derive(Debug, Default)]
 pub(crate) struct ScriptQueues {
@@ -292,6 +305,7 @@ pub(crate) struct ScriptQueues {
     cancellations: VecDeque<CancellationFault>,
     emails: VecDeque<EmailFault>,
     prices: VecDeque<f64>,
+    searches: VecDeque<SearchFault>,
 }
 
 impl ScriptQueues {
@@ -305,6 +319,7 @@ impl ScriptQueues {
         self.cancellations.extend(script.cancellations);
         self.emails.extend(script.emails);
         self.prices.extend(script.prices);
+        self.searches.extend(script.searches);
     }
 
     /// What is still queued, in order.
@@ -319,6 +334,7 @@ impl ScriptQueues {
             cancellations: self.cancellations.iter().copied().collect(),
             emails: self.emails.iter().copied().collect(),
             prices: self.prices.iter().copied().collect(),
+            searches: self.searches.iter().copied().collect(),
         }
     }
 
@@ -357,6 +373,11 @@ impl ScriptQueues {
     /// The fare multiplier of this search, if one is queued.
     pub(crate) fn next_price(&mut self) -> Option<f64> {
         self.prices.pop_front()
+    }
+
+    /// How the suppliers answer this search, if an entry is queued.
+    pub(crate) fn next_search(&mut self) -> Option<SearchFault> {
+        self.searches.pop_front()
     }
 }
 

@@ -4,8 +4,8 @@
 //! are dead-lettered) is captured at its most verbose: every JSON log line
 //! with autobook's crates at TRACE, every exported span with its attributes
 //! and events, every metric line. Its travellers' names, email addresses,
-//! phone numbers and birth dates are random strings made for the run; none
-//! may appear anywhere in what was captured.
+//! phone numbers, passport numbers and birth dates are random strings made
+//! for the run; none may appear anywhere in what was captured.
 //!
 //! The test can fail: planted values are found in each capture through the
 //! same pipeline and scan, and the captures hold the run's saga ids, its
@@ -77,7 +77,7 @@ impl People {
         let mut value = serde_json::to_value(&trip).unwrap();
         let passengers = value["passengers"].as_array_mut().unwrap();
         for (passenger, old) in passengers.iter_mut().zip(&trip.passengers) {
-            let traveller = Traveller::born_in(chrono::Datelike::year(&old.born_on));
+            let traveller = Traveller::born_by(old.born_on);
             traveller.write_over(passenger);
             self.travellers.push(traveller);
         }
@@ -177,7 +177,11 @@ fn show(hits: &[scan::Hit]) -> String {
 async fn a_mixed_run_leaks_no_personal_data_into_logs_spans_or_metrics() {
     let capture = Capture::install();
     let system = spawn_with(|config| {
-        config.sandbox.faults = Faults::scenario("mixed").unwrap();
+        config.sandbox.faults = Faults {
+            // Some throttling, so retried calls are in the metrics.
+            rate_limited_rate: 0.03,
+            ..Faults::scenario("mixed").unwrap()
+        };
     })
     .await;
     let mut people = People::default();

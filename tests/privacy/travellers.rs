@@ -1,5 +1,5 @@
-//! Travellers made up for one run: every name, email address and phone
-//! number is random text found nowhere else, so finding one in the
+//! Travellers made up for one run: every name, email address, phone
+//! number and passport number is random text found nowhere else, so finding one in the
 //! telemetry can only mean it leaked there. Each traveller also knows the
 //! strings a leak of its data would show up as (its needles).
 
@@ -17,6 +17,7 @@ pub struct Traveller {
     pub email: String,
     pub phone_number: String,
     pub born_on: NaiveDate,
+    pub passport_number: String,
 }
 
 /// Random bytes, from a v4 UUID (122 random bits).
@@ -72,17 +73,32 @@ impl Traveller {
                 1 + u32::from(day % 28),
             )
             .unwrap(),
+            passport_number: letters(12).to_ascii_uppercase(),
+        }
+    }
+
+    /// A traveller born in the year of `born_on`, never later than it (so
+    /// a passenger born before the trip's departure stays so).
+    pub fn born_by(born_on: NaiveDate) -> Traveller {
+        let traveller = Traveller::born_in(born_on.year());
+        Traveller {
+            born_on: traveller.born_on.min(born_on),
+            ..traveller
         }
     }
 
     /// Writes this traveller's personal data over a passenger of a trip
-    /// request (JSON), keeping title and gender.
+    /// request (JSON), keeping title and gender, with a passport.
     pub fn write_over(&self, passenger: &mut Value) {
         passenger["given_name"] = json!(self.given_name);
         passenger["family_name"] = json!(self.family_name);
         passenger["email"] = json!(self.email);
         passenger["phone_number"] = json!(self.phone_number);
         passenger["born_on"] = json!(self.born_on);
+        passenger["identity_document"] = json!({
+            "type": "passport", "unique_identifier": self.passport_number,
+            "issuing_country_code": "NZ", "expires_on": "2045-02-28"
+        });
     }
 
     /// Every string that would show this traveller's data: the values as
@@ -95,6 +111,7 @@ impl Traveller {
             Needle::new("family name", &self.family_name),
             Needle::new("email", &self.email),
             Needle::new("phone number", &self.phone_number),
+            Needle::new("passport number", &self.passport_number),
         ];
         if let Some((local, _)) = self.email.split_once('@') {
             needles.push(Needle::new("email local part", local));

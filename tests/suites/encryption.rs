@@ -1,6 +1,6 @@
 //! Personal data at rest: after bookings (one booked, one declined, one
 //! dead-lettered), no table of the database holds a traveller's name,
-//! birth date, email address or phone number in plaintext; and a key
+//! birth date, email address, phone number or passport in plaintext; and a key
 //! rotation re-seals every table under the new key, after which the old
 //! key can be dropped, even while sagas are running.
 
@@ -28,12 +28,25 @@ const BORN_ON: &str = "1983-02-17";
 const EMAIL: &str = "zephyrine.q@vault-test.example";
 const PHONE: &str = "+61491570156";
 const CONTACT: &str = "quill.contact@vault-test.example";
-const PERSONAL: [&str; 6] = [GIVEN, FAMILY, BORN_ON, EMAIL, PHONE, CONTACT];
+const PASSPORT: &str = "QZ48120977";
+const PASSPORT_EXPIRES: &str = "2039-11-23";
+const PERSONAL: [&str; 8] = [
+    GIVEN,
+    FAMILY,
+    BORN_ON,
+    EMAIL,
+    PHONE,
+    CONTACT,
+    PASSPORT,
+    PASSPORT_EXPIRES,
+];
 
 fn traveller(trip: &mut Value) {
     trip["passengers"] = json!([{
         "title": "ms", "gender": "f", "given_name": GIVEN, "family_name": FAMILY,
-        "born_on": BORN_ON, "email": EMAIL, "phone_number": PHONE
+        "born_on": BORN_ON, "email": EMAIL, "phone_number": PHONE,
+        "identity_document": {"type": "passport", "unique_identifier": PASSPORT,
+                              "issuing_country_code": "AU", "expires_on": PASSPORT_EXPIRES}
     }]);
     trip["contact_email"] = json!(CONTACT);
 }

@@ -25,7 +25,7 @@ const ERASE_AFTER: &[&str] = &[
 ];
 
 /// Personal data of traveller `n`, distinctive enough to find anywhere.
-fn personal(n: usize) -> [String; 5] {
+fn personal(n: usize) -> [String; 6] {
     let letters: String = format!("{n:03}")
         .chars()
         .map(|d| char::from(b'a' + d.to_digit(10).unwrap_or(0) as u8))
@@ -36,11 +36,12 @@ fn personal(n: usize) -> [String; 5] {
         format!("quenby.{letters}@erasure.example"),
         format!("+1415555{n:04}"),
         format!("19{:02}-03-1{}", 40 + n % 50, n % 10),
+        format!("EZ{n:06}{}", letters.to_ascii_uppercase()),
     ]
 }
 
 fn trip_of(n: usize) -> autobook_contracts::trip::TripRequest {
-    let [given, family, email, phone, born] = personal(n);
+    let [given, family, email, phone, born, passport] = personal(n);
     trip_with(|value| {
         value["user_id"] = format!("usr_erase_{n}").into();
         let passenger = &mut value["passengers"][0];
@@ -49,6 +50,10 @@ fn trip_of(n: usize) -> autobook_contracts::trip::TripRequest {
         passenger["email"] = email.clone().into();
         passenger["phone_number"] = phone.into();
         passenger["born_on"] = born.into();
+        passenger["identity_document"] = serde_json::json!({
+            "type": "passport", "unique_identifier": passport,
+            "issuing_country_code": "CA", "expires_on": "2041-06-30"
+        });
         value["contact_email"] = email.into();
     })
 }
@@ -145,7 +150,7 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
         } else {
             assert!(orders.iter().all(|o| o.cancelled), "{id}: no live ticket");
         }
-        let [given, family, email, phone, born] = personal(*n);
+        let [given, family, email, phone, born, passport] = personal(*n);
         let exported = autobook::privacy::export(
             &pool,
             &system.stack().vault,
@@ -155,7 +160,7 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
         .await
         .unwrap();
         assert_eq!(exported["trips"].as_array().map(Vec::len), Some(0), "{n}");
-        let _ = (given, family, email, phone, born);
+        let _ = (given, family, email, phone, born, passport);
         phases.push((*id, row.saga.phase));
     }
     let cancelled = phases

@@ -205,13 +205,14 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         .handle(&Envelope::new(saga, trip()), now)
         .await
         .unwrap();
-    // Drive the saga to ordering with an acceptable offer.
+    // Drive the saga to ordering with an acceptable offer (on the trip's day).
+    let day = trip().departure_date;
     let offer_json = serde_json::json!({
         "offer_id": "off_1", "total": {"amount_minor": 30000, "currency": "USD"},
         "expires_at": now + chrono::Duration::minutes(30), "owner": "AA", "owner_name": "American Airlines",
         "cabin_class": "economy", "passenger_ids": ["pas_1"],
-        "slices": [{"origin": "JFK", "destination": "LAX", "departing_at": "2027-01-10T08:00:00",
-                    "arriving_at": "2027-01-10T11:00:00", "duration_minutes": 360, "stops": 0, "flights": ["AA1"]}]
+        "slices": [{"origin": "JFK", "destination": "LAX", "departing_at": format!("{day}T08:00:00"),
+                    "arriving_at": format!("{day}T11:00:00"), "duration_minutes": 360, "stops": 0, "flights": ["AA1"]}]
     });
     let found = OffersFound {
         idempotency_key: IdempotencyKey::derive(saga, Step::Search, 1),

@@ -119,6 +119,7 @@ async fn a_price_that_never_drops_is_released_at_the_deadline_with_nothing_held(
             FailureReason::DeadlinePassed {
                 searches,
                 cheapest_seen,
+                identity_documents_needed: false,
             },
         notified: true,
     } = &row.saga.phase

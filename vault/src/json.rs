@@ -20,6 +20,9 @@ pub const PII_FIELDS: &[&str] = &[
     "email",
     "phone_number",
     "contact_email",
+    "unique_identifier",
+    "issuing_country_code",
+    "expires_on",
 ];
 
 /// What erasure puts in place of a field's value; `None` for a field that
@@ -30,6 +33,9 @@ pub fn placeholder_for(field: &str) -> Option<&'static str> {
         "born_on" => Some(erased::BORN_ON),
         "email" | "contact_email" => Some(erased::EMAIL),
         "phone_number" => Some(erased::PHONE),
+        "unique_identifier" => Some(erased::DOCUMENT_NUMBER),
+        "issuing_country_code" => Some(erased::COUNTRY),
+        "expires_on" => Some(erased::EXPIRES_ON),
         _ => None,
     }
 }

@@ -172,7 +172,9 @@ fn trip() -> Value {
             "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"
         }, {
             "title": "mr", "gender": "m", "given_name": "Fred", "family_name": "Noonan",
-            "born_on": "1893-04-04", "email": "fred@example.com", "phone_number": "+14155550101"
+            "born_on": "1893-04-04", "email": "fred@example.com", "phone_number": "+14155550101",
+            "identity_document": {"type": "passport", "unique_identifier": "K12345678",
+                                  "issuing_country_code": "NZ", "expires_on": "2031-05-20"}
         }],
         "cabin_class": "economy",
         "max_price": {"amount_minor": 90000, "currency": "GBP"},
@@ -192,6 +194,8 @@ const PLAINTEXT: &[&str] = &[
     "1893-04-04",
     "fred@example.com",
     "+14155550101",
+    "K12345678",
+    "2031-05-20",
 ];
 
 #[test]
@@ -205,6 +209,14 @@ fn json_seals_personal_fields_anywhere_and_opens_back() {
     }
     assert_eq!(sealed["trip"]["origin"], "LHR", "other fields stay");
     assert_eq!(sealed["trip"]["passengers"][1]["title"], "mr");
+    let document = &sealed["trip"]["passengers"][1]["identity_document"];
+    assert_eq!(document["type"], "passport", "the kind of document stays");
+    for field in ["unique_identifier", "issuing_country_code", "expires_on"] {
+        assert!(
+            document[field].as_str().unwrap().starts_with("pii:v1:k1:"),
+            "{field} is sealed"
+        );
+    }
     assert_eq!(json_kids(&sealed).into_iter().collect::<Vec<_>>(), ["k1"]);
     assert!(!json_holds_plaintext_pii(&sealed));
     assert!(json_holds_plaintext_pii(&saga));
@@ -238,6 +250,10 @@ fn redacted_json_parses_as_a_trip_request_and_names_nobody() {
     assert_eq!(redacted["passengers"][0]["email"], erased::EMAIL);
     assert_eq!(redacted["contact_email"], erased::EMAIL);
     assert_eq!(redacted["passengers"][1]["born_on"], erased::BORN_ON);
+    let document = &redacted["passengers"][1]["identity_document"];
+    assert_eq!(document["unique_identifier"], erased::DOCUMENT_NUMBER);
+    assert_eq!(document["issuing_country_code"], erased::COUNTRY);
+    assert_eq!(document["expires_on"], erased::EXPIRES_ON);
     assert!(
         !json_holds_plaintext_pii(&redacted),
         "placeholders are not personal data"

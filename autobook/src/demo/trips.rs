@@ -1,6 +1,12 @@
 //! Generates plausible trip requests (fake travellers, real airports) from
 //! a seed. In the `mixed` scenario a share of trips is built to fail: a
 //! declined card, a card without funds, a price ceiling no fare meets.
+//!
+//! Some trips take an infant on an adult's lap; travellers on international
+//! trips (and a few others) carry passports, so offers of airlines that
+//! require identity documents can be booked. These extras are drawn from a
+//! second random stream, so the rest of each trip is what the seed always
+//! gave.
 
 use chrono::{Days, NaiveDate};
 use rand::rngs::StdRng;
@@ -8,6 +14,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use autobook_contracts::catalogue;
 use autobook_contracts::trip::TripRequest;
 
 use crate::cli::Scenario;
@@ -62,11 +69,32 @@ pub fn generate_between(
     today: NaiveDate,
     airports: &[&'static str],
 ) -> Vec<(Intent, TripRequest)> {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = Draws::new(seed);
     (0..count)
         .map(|n| trip(&mut rng, n, scenario, today, airports))
         .collect()
 }
+
+/// The random streams of a generation: the trips', and the extras'
+/// (infants, passports).
+struct Draws {
+    trips: StdRng,
+    extras: StdRng,
+}
+
+impl Draws {
+    fn new(seed: u64) -> Self {
+        Draws {
+            trips: StdRng::seed_from_u64(seed),
+            extras: StdRng::seed_from_u64(seed.rotate_left(29) ^ 0x1AF_D0C5),
+        }
+    }
+}
+
+/// Share of trips with an infant on an adult's lap.
+const INFANT_SHARE: f64 = 0.08;
+/// Share of domestic trips whose travellers still give their passports.
+const DOMESTIC_PASSPORT_SHARE: f64 = 0.1;
 
 /// Airports that are some airline's hub: the sandbox flies non-stop
 /// between any two of them, so every trip between them finds offers.
@@ -86,7 +114,7 @@ pub fn generate_watched(
     today: NaiveDate,
     limits: (f64, f64),
 ) -> Vec<TripRequest> {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = Draws::new(seed);
     (0..count)
         .map(|n| {
             let (_, mut trip) = trip(&mut rng, n, Scenario::Watch, today, HUBS);
@@ -100,7 +128,7 @@ pub fn generate_watched(
                 trip.cabin_class,
             )
             .unwrap_or(400.0);
-            let share = rng.random_range(limits.0..limits.1);
+            let share = rng.trips.random_range(limits.0..limits.1);
             let cents = typical * share * trip.passengers.len() as f64 * 100.0;
             trip.max_price.amount_minor = (cents.round() as i64).max(100);
             trip
@@ -121,12 +149,13 @@ fn intent(rng: &mut StdRng, scenario: Scenario) -> Intent {
 }
 
 fn trip(
-    rng: &mut StdRng,
+    draws: &mut Draws,
     n: usize,
     scenario: Scenario,
     today: NaiveDate,
     airports: &[&'static str],
 ) -> (Intent, TripRequest) {
+    let rng = &mut draws.trips;
     let intent = intent(rng, scenario);
     let origin = *airports.choose(rng).unwrap_or(&"JFK");
     let destination = loop {
@@ -150,6 +179,17 @@ fn trip(
         .collect();
     if rng.random_bool(0.15) {
         passengers.push(passenger(rng, n, adults, 2012, 2020));
+    }
+    let extras = &mut draws.extras;
+    if extras.random_bool(INFANT_SHARE) {
+        passengers.push(infant(extras, n, passengers.len(), today));
+    }
+    let international =
+        catalogue::countries_of_place(origin) != catalogue::countries_of_place(destination);
+    if international || extras.random_bool(DOMESTIC_PASSPORT_SHARE) {
+        for (i, passenger) in passengers.iter_mut().enumerate() {
+            passenger["identity_document"] = passport(extras, n, i, today);
+        }
     }
     let (cabin, per_person) = match rng.random_range(0..100) {
         0..8 => ("business", 2_000_000),
@@ -183,6 +223,30 @@ fn trip(
     let trip = serde_json::from_value(value)
         .unwrap_or_else(|e| panic!("generated trip {n} is invalid: {e}"));
     (intent, trip)
+}
+
+/// A baby born 1 to 16 months before `today`: under 2 on any departure
+/// the generator picks (at most 180 days ahead).
+fn infant(rng: &mut StdRng, n: usize, i: usize, today: NaiveDate) -> serde_json::Value {
+    let born = today.checked_sub_days(Days::new(rng.random_range(30..480)));
+    let mut infant = passenger(rng, n, i, 2000, 2000);
+    infant["born_on"] = json!(born);
+    infant
+}
+
+/// A passport valid for 2 to 10 years from `today`.
+fn passport(rng: &mut StdRng, n: usize, i: usize, today: NaiveDate) -> serde_json::Value {
+    let expires = today.checked_add_days(Days::new(rng.random_range(730..3650)));
+    let country = ["US", "GB", "FR", "DE", "JP", "CA"]
+        .choose(rng)
+        .copied()
+        .unwrap_or("US");
+    json!({
+        "type": "passport",
+        "unique_identifier": format!("P{:08}", (n * 10 + i) % 100_000_000),
+        "issuing_country_code": country,
+        "expires_on": expires,
+    })
 }
 
 fn passenger(
@@ -242,5 +306,43 @@ mod tests {
                 .iter()
                 .all(|(i, _)| *i == Intent::Book)
         );
+    }
+
+    #[test]
+    fn some_trips_carry_an_infant_and_international_ones_passports() {
+        let today = Utc::now().date_naive();
+        let trips = generate(300, Scenario::Happy, 3, today);
+        let with_infant = trips
+            .iter()
+            .filter(|(_, t)| {
+                t.passengers
+                    .iter()
+                    .any(|p| p.is_infant_on(t.departure_date))
+            })
+            .count();
+        assert!((5..60).contains(&with_infant), "{with_infant}");
+        for (_, trip) in &trips {
+            let international = catalogue::countries_of_place(trip.origin.as_str())
+                != catalogue::countries_of_place(trip.destination.as_str());
+            if international {
+                assert!(trip.carries_identity_documents(), "{:?}", trip.origin);
+            }
+        }
+        assert!(
+            trips.iter().any(|(_, t)| !t.carries_identity_documents()),
+            "domestic trips mostly go without"
+        );
+        // The extras leave the rest of each trip as the seed gave it.
+        let before: Vec<_> = trips
+            .iter()
+            .map(|(_, t)| (t.origin.clone(), t.departure_date, t.cabin_class))
+            .collect();
+        let mut plain = Draws::new(3);
+        plain.extras = StdRng::seed_from_u64(0);
+        let again: Vec<_> = (0..300)
+            .map(|n| trip(&mut plain, n, Scenario::Happy, today, AIRPORTS).1)
+            .map(|t| (t.origin, t.departure_date, t.cabin_class))
+            .collect();
+        assert_eq!(before, again);
     }
 }

@@ -190,6 +190,7 @@ mod tests {
             reason: FailureReason::DeadlinePassed {
                 searches: 4,
                 cheapest_seen: None,
+                identity_documents_needed: false,
             },
             notified: true,
         };

@@ -148,4 +148,39 @@ mod tests {
                 .contains(&json!("user_id"))
         );
     }
+
+    #[test]
+    fn passengers_document_infants_and_identity_documents() {
+        let doc = document(&table());
+        let schemas = &doc["components"]["schemas"];
+        let passengers = &schemas["TripRequestBody"]["properties"]["passengers"];
+        assert!(
+            passengers["description"]
+                .as_str()
+                .unwrap()
+                .contains("infant"),
+            "{passengers}"
+        );
+        let passenger = &schemas["Passenger"]["properties"];
+        assert!(passenger.get("identity_document").is_some(), "{passenger}");
+        let document = &schemas["IdentityDocument"];
+        assert_eq!(
+            document["required"],
+            json!([
+                "type",
+                "unique_identifier",
+                "issuing_country_code",
+                "expires_on"
+            ])
+        );
+        assert_eq!(document["additionalProperties"], json!(false));
+        assert_eq!(schemas["DocumentNumber"]["pattern"], "^[A-Z0-9]{5,20}$");
+        assert_eq!(schemas["IssuingCountry"]["pattern"], "^[A-Z]{2}$");
+        assert!(
+            document["properties"]["expires_on"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("last travel date")
+        );
+    }
 }

@@ -107,7 +107,12 @@ pub fn validation_field(error: &TripValidationError) -> (&'static str, String) {
         E::BornAfterDeparture(n) => ("born_after_departure", born_on(*n)),
         E::ImplausibleAge(n) => ("implausible_age", born_on(*n)),
         E::NoAdult => ("no_adult", "passengers".into()),
-        E::TooManyInfants { .. } => ("too_many_infants", "passengers".into()),
+        E::TooManyInfants => ("too_many_infants", "passengers".into()),
+        E::DocumentExpired(n) => ("document_expired", document_field(*n, "expires_on")),
+        E::DocumentCountry(n) => (
+            "unknown_issuing_country",
+            document_field(*n, "issuing_country_code"),
+        ),
         E::NonPositiveMaxPrice(_) => ("non_positive_price", "max_price.amount_minor".into()),
         E::MaxStops(_) => ("max_stops", "max_stops".into()),
         E::EmptyDepartureWindow => ("empty_departure_window", "departure_window".into()),
@@ -119,6 +124,14 @@ pub fn validation_field(error: &TripValidationError) -> (&'static str, String) {
 /// The birth date of passenger `n` (counted from 1).
 fn born_on(n: usize) -> String {
     format!("passengers[{}].born_on", n.saturating_sub(1))
+}
+
+/// A field of passenger `n`'s identity document (`n` counted from 1).
+fn document_field(n: usize, field: &str) -> String {
+    format!(
+        "passengers[{}].identity_document.{field}",
+        n.saturating_sub(1)
+    )
 }
 
 #[cfg(test)]
@@ -168,6 +181,21 @@ mod tests {
         assert_eq!(
             validation_field(&TripValidationError::ImplausibleAge(2)).1,
             "passengers[1].born_on"
+        );
+        assert_eq!(
+            validation_field(&TripValidationError::DocumentExpired(1)),
+            (
+                "document_expired",
+                "passengers[0].identity_document.expires_on".to_owned()
+            )
+        );
+        assert_eq!(
+            validation_field(&TripValidationError::DocumentCountry(3)).1,
+            "passengers[2].identity_document.issuing_country_code"
+        );
+        assert_eq!(
+            validation_field(&TripValidationError::TooManyInfants).1,
+            "passengers"
         );
         assert_eq!(
             validation_field(&TripValidationError::DepartureInPast {

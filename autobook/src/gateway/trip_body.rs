@@ -131,7 +131,9 @@ fn rejection(path: &str, message: &str) -> ApiError {
 fn expected_form(field: &str) -> Option<&'static str> {
     let last = field.rsplit('.').next().unwrap_or(field);
     match last {
-        "departure_date" | "return_date" | "book_by" | "born_on" => Some("a date as YYYY-MM-DD"),
+        "departure_date" | "return_date" | "book_by" | "born_on" | "expires_on" => {
+            Some("a date as YYYY-MM-DD")
+        }
         "earliest" | "latest" => Some("a local time as HH:MM"),
         _ => None,
     }

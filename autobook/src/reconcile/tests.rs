@@ -83,6 +83,7 @@ fn booked(pi: &str, order_id: &str, amount: i64) -> Phase {
             stops: 0,
             flights: vec!["AA1".into()],
         }],
+        identity_documents_required: false,
     };
     Phase::Booked {
         booking: Booking {

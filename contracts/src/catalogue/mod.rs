@@ -1,10 +1,13 @@
-//! The catalogue of places and carriers: lookups over static data.
+//! The catalogue of places, carriers and countries: lookups over static
+//! data.
 
 mod airlines;
 mod airports;
+mod countries;
 
 pub use airlines::{AIRLINES, Airline};
 pub use airports::{AIRPORTS, Airport, CITIES, City};
+pub use countries::{COUNTRY_CODES, is_country_code};
 
 /// Finds an airport by IATA code.
 pub fn airport(iata: &str) -> Option<&'static Airport> {
@@ -31,6 +34,21 @@ pub fn airports_for_place(code: &str) -> Vec<&'static Airport> {
             .filter(|a| a.city_code == Some(code))
             .collect(),
     }
+}
+
+/// Whether `airport` (an IATA airport code) is `place` or one of the
+/// airports of the city `place` names.
+pub fn place_includes(place: &str, airport: &str) -> bool {
+    place == airport || self::airport(airport).is_some_and(|a| a.city_code == Some(place))
+}
+
+/// The countries (ISO 3166-1 alpha-2) of a place code's airports.
+pub fn countries_of_place(code: &str) -> Vec<&'static str> {
+    let mut countries: Vec<&'static str> =
+        airports_for_place(code).iter().map(|a| a.country).collect();
+    countries.sort_unstable();
+    countries.dedup();
+    countries
 }
 
 /// The IANA time zone of a place code (airport or city), if known.
@@ -104,5 +122,17 @@ mod tests {
         assert_eq!(time_zone_of_place("NYC"), Some("America/New_York"));
         assert_eq!(time_zone_of_place("LAX"), Some("America/Los_Angeles"));
         assert!(airports_for_place("XXX").is_empty());
+    }
+
+    #[test]
+    fn a_place_includes_itself_and_a_city_its_airports() {
+        assert!(place_includes("JFK", "JFK"));
+        assert!(place_includes("NYC", "JFK") && place_includes("NYC", "EWR"));
+        assert!(!place_includes("JFK", "EWR"));
+        assert!(!place_includes("NYC", "LHR"));
+        assert!(!place_includes("LON", "JFK"));
+        assert_eq!(countries_of_place("NYC"), vec!["US"]);
+        assert_eq!(countries_of_place("LHR"), vec!["GB"]);
+        assert!(countries_of_place("XXX").is_empty());
     }
 }

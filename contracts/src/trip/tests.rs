@@ -4,6 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::personal::erased;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
@@ -124,10 +125,7 @@ fn passenger_rules() {
     );
     assert_eq!(
         check(|v| v["passengers"] = json!([adult.clone(), infant.clone(), infant.clone()])),
-        Err(TripValidationError::TooManyInfants {
-            infants: 2,
-            adults: 1
-        })
+        Err(TripValidationError::TooManyInfants)
     );
     assert_eq!(
         check(|v| v["passengers"] = json!([adult.clone(), unborn])),
@@ -141,6 +139,110 @@ fn passenger_rules() {
         check(|v| v["passengers"] = json!([adult, child, infant])),
         Ok(())
     );
+}
+
+#[test]
+fn an_infant_is_under_2_at_departure_and_needs_an_adult_of_its_own() {
+    let adult = base()["passengers"][0].clone();
+    let mut infant = adult.clone();
+    // Turns 2 the day after departure (2027-03-14): still an infant.
+    infant["born_on"] = json!("2025-03-15");
+    let mut toddler = adult.clone();
+    // Turns 2 on the departure day: no longer an infant.
+    toddler["born_on"] = json!("2025-03-14");
+    let mut teen = adult.clone();
+    teen["born_on"] = json!("2010-01-01");
+    let checked = |passengers: Value| check(|v| v["passengers"] = passengers);
+    assert_eq!(checked(json!([adult.clone(), infant.clone()])), Ok(()));
+    assert_eq!(
+        checked(json!([adult.clone(), infant.clone(), infant.clone()])),
+        Err(TripValidationError::TooManyInfants)
+    );
+    assert_eq!(
+        checked(json!([
+            adult.clone(),
+            teen.clone(),
+            infant.clone(),
+            infant.clone()
+        ])),
+        Err(TripValidationError::TooManyInfants),
+        "a 16-year-old cannot carry an infant"
+    );
+    assert_eq!(
+        checked(json!([adult.clone(), infant.clone(), toddler])),
+        Ok(())
+    );
+    assert_eq!(
+        checked(json!([adult.clone(), adult, infant.clone(), infant])),
+        Ok(())
+    );
+}
+
+fn passport(expires_on: &str, country: &str) -> Value {
+    json!({"type": "passport", "unique_identifier": "K12345678",
+           "issuing_country_code": country, "expires_on": expires_on})
+}
+
+#[test]
+fn identity_documents_must_outlast_the_trip_and_name_a_country() {
+    let with_document = |document: Value, return_date: Option<&str>| {
+        check(|v| {
+            v["passengers"][0]["identity_document"] = document;
+            if let Some(date) = return_date {
+                v["return_date"] = json!(date);
+            }
+        })
+    };
+    assert_eq!(with_document(passport("2027-03-15", "GB"), None), Ok(()));
+    assert_eq!(
+        with_document(passport("2027-03-14", "GB"), None),
+        Err(TripValidationError::DocumentExpired(1)),
+        "expires on the departure day"
+    );
+    assert_eq!(
+        with_document(passport("2027-03-20", "GB"), Some("2027-03-21")),
+        Err(TripValidationError::DocumentExpired(1)),
+        "valid for the way out, expired before the return"
+    );
+    assert_eq!(
+        with_document(passport("2030-01-01", erased::COUNTRY), None),
+        Err(TripValidationError::DocumentCountry(1)),
+        "the erasure placeholder is no country"
+    );
+    let trip = trip(|v| v["passengers"][0]["identity_document"] = passport("2030-01-01", "US"));
+    assert!(trip.carries_identity_documents());
+    assert!(!self::trip(|_| {}).carries_identity_documents());
+    for error in [
+        TripValidationError::DocumentExpired(1),
+        TripValidationError::DocumentCountry(1),
+    ] {
+        let message = error.to_string();
+        assert!(
+            !message.contains("2027") && !message.contains("GB"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn malformed_identity_documents_fail_to_deserialize_without_quoting() {
+    for (field, bad) in [
+        ("unique_identifier", json!("ab-12")),
+        ("unique_identifier", json!("1234")),
+        ("issuing_country_code", json!("UK")),
+        ("expires_on", json!("20/05/2031")),
+        ("type", json!("national_id")),
+    ] {
+        let mut v = base();
+        v["passengers"][0]["identity_document"] = passport("2031-05-20", "GB");
+        v["passengers"][0]["identity_document"][field] = bad.clone();
+        let error = serde_json::from_value::<TripRequest>(v)
+            .unwrap_err()
+            .to_string();
+        if field != "type" {
+            assert!(!error.contains(bad.as_str().unwrap()), "{error}");
+        }
+    }
 }
 
 #[test]

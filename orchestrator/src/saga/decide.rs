@@ -162,6 +162,7 @@ pub fn start(
         reprices: 0,
         deadline,
         cheapest_seen: None,
+        identity_documents_needed: false,
         cancel_requested: false,
         lost_hold: None,
         phase: Phase::Searching { key: key.clone() },

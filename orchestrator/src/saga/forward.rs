@@ -12,9 +12,14 @@ use autobook_contracts::offer::OfferSummary;
 use super::decide::{Decision, Effect};
 use super::policy::Policy;
 use super::state::{AfterRelease, Booking, Hold, OrderRef, Outcome, Phase, Saga};
-use super::{cancellation, commitments, compensation, lost_hold, ranking, steps, watching};
+use super::{
+    cancellation, commitments, compensation, lost_hold, offer_match, ranking, steps, watching,
+};
 
 /// Offers arrived: hold the money for the best acceptable one, or give up.
+/// Offers that do not answer the trip count for nothing, not even as the
+/// cheapest seen; offers left out only for want of identity documents are
+/// remembered, so the traveller is told why.
 pub fn offers_found(
     saga: &Saga,
     event: &OffersFound,
@@ -25,11 +30,19 @@ pub fn offers_found(
         // Too late to book: what this search saw no longer counts.
         return watching::deadline_passed(saga);
     }
+    let sifted = ranking::sift(&event.offers, &saga.trip, now, policy);
+    let chosen = ranking::best(&sifted.acceptable, &policy.weights);
+    let answering = event
+        .offers
+        .iter()
+        .filter(|offer| offer_match::check(offer, &saga.trip).is_ok());
     let saga = &Saga {
-        cheapest_seen: watching::cheapest(saga, &event.offers),
+        cheapest_seen: watching::cheapest(saga, answering),
+        identity_documents_needed: saga.identity_documents_needed
+            || (chosen.is_none() && sifted.needing_documents > 0),
         ..saga.clone()
     };
-    match ranking::select(&event.offers, &saga.trip, now, policy) {
+    match chosen {
         Some(offer) => {
             let key = steps::key(saga, Step::Authorize);
             let command = steps::authorize(saga, key.clone(), offer);

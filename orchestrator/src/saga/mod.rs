@@ -9,6 +9,7 @@ pub mod decide;
 mod finish;
 mod forward;
 mod lost_hold;
+pub mod offer_match;
 mod pausing;
 pub mod policy;
 pub mod ranking;

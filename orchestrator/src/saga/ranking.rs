@@ -8,16 +8,64 @@
 //!
 //! Airline preference is a filter (the trip's accepted carriers). Ties are
 //! broken by price, then offer id, so selection is deterministic.
+//!
+//! Before any condition, an offer must answer the trip
+//! ([`super::offer_match`]): one for another route or day is left out
+//! whatever it costs. After the conditions, an offer whose airline wants
+//! identity documents is left out unless every passenger carries one.
 
 use chrono::{DateTime, Utc};
 
 use autobook_contracts::offer::OfferSummary;
 use autobook_contracts::trip::TripRequest;
 
+use super::offer_match::{self, Mismatch};
 use super::policy::{Policy, RankingWeights};
 
-/// Whether an offer meets every condition of the trip.
+/// What selection makes of one offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A candidate.
+    Acceptable,
+    /// Not an answer to the trip (a supplier's mistake).
+    WrongTrip(Mismatch),
+    /// Outside the traveller's conditions (price, stops, cabin, times, ...).
+    OutsideConditions,
+    /// Within the conditions, but the airline wants identity documents
+    /// that not every passenger carries.
+    NeedsDocuments,
+}
+
+/// The verdict on `offer` for `trip` at `now`.
+pub fn judge(
+    offer: &OfferSummary,
+    trip: &TripRequest,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Verdict {
+    if let Err(mismatch) = offer_match::check(offer, trip) {
+        Verdict::WrongTrip(mismatch)
+    } else if !within_conditions(offer, trip, now, policy) {
+        Verdict::OutsideConditions
+    } else if offer.identity_documents_required && !trip.carries_identity_documents() {
+        Verdict::NeedsDocuments
+    } else {
+        Verdict::Acceptable
+    }
+}
+
+/// Whether `offer` can be booked for `trip`.
 pub fn acceptable(
+    offer: &OfferSummary,
+    trip: &TripRequest,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> bool {
+    judge(offer, trip, now, policy) == Verdict::Acceptable
+}
+
+/// Whether an offer meets every condition of the trip.
+fn within_conditions(
     offer: &OfferSummary,
     trip: &TripRequest,
     now: DateTime<Utc>,
@@ -32,7 +80,6 @@ pub fn acceptable(
         (None, _) => true,
     };
     let airline_ok = trip.airlines.is_empty() || trip.airlines.contains(&offer.owner);
-    let expected_slices = if trip.return_date.is_some() { 2 } else { 1 };
     offer.total.currency == trip.max_price.currency
         && offer.total.amount_minor > 0
         && offer.total.amount_minor <= trip.max_price.amount_minor
@@ -40,9 +87,37 @@ pub fn acceptable(
         && offer.cabin_class == trip.cabin_class
         && offer.expires_at > valid_until
         && offer.passenger_ids.len() == trip.passengers.len()
-        && offer.slices.len() == expected_slices
         && window_ok
         && airline_ok
+}
+
+/// A search's offers sorted by verdict.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sifted<'a> {
+    pub acceptable: Vec<&'a OfferSummary>,
+    /// Offers that do not answer the trip.
+    pub wrong_trip: u32,
+    pub outside_conditions: u32,
+    pub needing_documents: u32,
+}
+
+/// Judges every offer.
+pub fn sift<'a>(
+    offers: &'a [OfferSummary],
+    trip: &TripRequest,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Sifted<'a> {
+    let mut sifted = Sifted::default();
+    for offer in offers {
+        match judge(offer, trip, now, policy) {
+            Verdict::Acceptable => sifted.acceptable.push(offer),
+            Verdict::WrongTrip(_) => sifted.wrong_trip += 1,
+            Verdict::OutsideConditions => sifted.outside_conditions += 1,
+            Verdict::NeedsDocuments => sifted.needing_documents += 1,
+        }
+    }
+    sifted
 }
 
 /// The best acceptable offer, if any.
@@ -52,11 +127,15 @@ pub fn select<'a>(
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Option<&'a OfferSummary> {
-    let candidates: Vec<&OfferSummary> = offers
-        .iter()
-        .filter(|o| acceptable(o, trip, now, policy))
-        .collect();
-    let scored = score(&candidates, &policy.weights);
+    best(&sift(offers, trip, now, policy).acceptable, &policy.weights)
+}
+
+/// The best of `candidates` (every one acceptable), if any.
+pub fn best<'a>(
+    candidates: &[&'a OfferSummary],
+    weights: &RankingWeights,
+) -> Option<&'a OfferSummary> {
+    let scored = score(candidates, weights);
     scored
         .into_iter()
         .min_by(|(a_score, a), (b_score, b)| {

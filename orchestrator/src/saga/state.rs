@@ -42,9 +42,15 @@ pub struct Saga {
     /// traveller's book-by date, or the longest watch), fixed at start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DateTime<Utc>>,
-    /// The cheapest offer any search returned, whatever its conditions.
+    /// The cheapest offer any search returned for the trip, whatever its
+    /// conditions (offers for another route or day do not count).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cheapest_seen: Option<Money>,
+    /// A search found nothing to book but offers within the conditions
+    /// whose airline wants identity documents the trip does not carry:
+    /// the failure notice says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_documents_needed: bool,
     /// The traveller asked to cancel while a step was in flight: the saga
     /// unwinds as soon as that step answers.
     #[serde(default)]

@@ -74,11 +74,7 @@ pub fn search(trip: &TripRequest, key: IdempotencyKey) -> SearchOffers {
         destination: trip.destination.clone(),
         departure_date: trip.departure_date,
         return_date: trip.return_date,
-        passenger_ages: trip
-            .passengers
-            .iter()
-            .map(|p| u8::try_from(p.age_on(trip.departure_date).max(0)).unwrap_or(u8::MAX))
-            .collect(),
+        passenger_ages: trip.passenger_ages(),
         cabin_class: trip.cabin_class,
         max_connections: trip.max_stops.unwrap_or(2),
     }
@@ -109,11 +105,14 @@ pub fn order(saga: &Saga, key: IdempotencyKey, offer: &OfferSummary) -> CreateOr
             .passenger_ids
             .iter()
             .zip(&saga.trip.passengers)
-            .map(|(id, details)| OrderPassenger {
+            .zip(saga.trip.passenger_ages())
+            .map(|((id, details), age)| OrderPassenger {
                 passenger_id: id.clone(),
+                age: Some(age),
                 details: details.clone(),
             })
             .collect(),
+        identity_documents_required: offer.identity_documents_required,
     }
 }
 

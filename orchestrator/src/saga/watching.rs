@@ -48,10 +48,13 @@ fn unit_draw(saga_id: Uuid, round: u32) -> f64 {
 }
 
 /// The cheapest of `offers` in the trip's currency, kept with what was seen before.
-pub fn cheapest(saga: &Saga, offers: &[OfferSummary]) -> Option<autobook_contracts::Money> {
+pub fn cheapest<'a>(
+    saga: &Saga,
+    offers: impl IntoIterator<Item = &'a OfferSummary>,
+) -> Option<autobook_contracts::Money> {
     let currency = saga.trip.max_price.currency;
     offers
-        .iter()
+        .into_iter()
         .map(|offer| offer.total)
         .chain(saga.cheapest_seen)
         .filter(|total| total.currency == currency && total.amount_minor > 0)
@@ -67,7 +70,12 @@ pub fn wait_or_give_up(
     policy: &Policy,
 ) -> Decision {
     let (Some(watch), Some(deadline)) = (&policy.watch, saga.deadline) else {
-        return finish::fail(saga, FailureReason::NoMatchingOffer { offers_seen });
+        let reason = if saga.identity_documents_needed {
+            FailureReason::IdentityDocumentsRequired { offers_seen }
+        } else {
+            FailureReason::NoMatchingOffer { offers_seen }
+        };
+        return finish::fail(saga, reason);
     };
     let Ok(left) = (deadline - now).to_std() else {
         return deadline_passed(saga);
@@ -129,6 +137,7 @@ pub fn deadline_passed(saga: &Saga) -> Decision {
         FailureReason::DeadlinePassed {
             searches: saga.epoch,
             cheapest_seen: saga.cheapest_seen,
+            identity_documents_needed: saga.identity_documents_needed,
         },
     )
 }

@@ -201,6 +201,10 @@ impl SagaStore {
             &envelope.message,
             &decision.saga.phase,
         ));
+        saga_metrics::record(&saga_metrics::mismatched_offers(
+            &decision.saga.trip,
+            &envelope.message,
+        ));
         Ok(Attempt::Done(Handled::Applied { from, to }))
     }
 

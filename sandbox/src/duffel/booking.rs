@@ -1,7 +1,9 @@
 //! The rules of order creation, applied under the Duffel lock.
 //!
 //! In order: the offer must exist (404), the passenger ids must be exactly
-//! the offer's, the payment currency the offer's; an expired offer answers
+//! the offer's, each infant on one adult's lap ([`super::laps`]), identity
+//! documents where the offer requires them ([`super::documents`]), the
+//! payment currency the offer's; an expired offer answers
 //! `offer_no_longer_available`; then the offer's fault fate is settled (once:
 //! expired, repriced, refused or clean, from the script or the rates), the
 //! payment must equal the current total (`price_changed`), and every segment
@@ -19,7 +21,7 @@ use super::errors::DuffelError;
 use super::model::{BookedPassenger, Document, Offer, OfferFate, Order};
 use super::order_request::OrderRequest;
 use super::state::DuffelState;
-use super::{DuffelSettings, calls};
+use super::{DuffelSettings, calls, documents, laps};
 use crate::faults::{AnswerLoss, Faults};
 use crate::injected::{FaultKind, Injections};
 use crate::script::{OrderFault, answer_loss};
@@ -57,6 +59,8 @@ pub(crate) fn book(
         .get(&request.offer_id)
         .ok_or_else(DuffelError::not_found)?;
     check_passengers(offer, &request)?;
+    laps::check(offer, &request)?;
+    documents::check(offer, &request)?;
     let currency = Currency::parse(&request.payment_currency)
         .ok()
         .filter(|currency| *currency == offer.currency)
@@ -213,6 +217,8 @@ fn create(
                 born_on: given.born_on,
                 email: given.email.clone(),
                 phone_number: given.phone_number.clone(),
+                infant_passenger_id: given.infant_passenger_id.clone(),
+                has_identity_document: !given.identity_documents.is_empty(),
             })
         })
         .collect();

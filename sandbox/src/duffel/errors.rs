@@ -56,6 +56,14 @@ impl DuffelError {
         }
     }
 
+    /// A field the request needs here, with the reason (`validation_required`).
+    pub(crate) fn required_because(field: &str, message: impl Into<String>) -> Self {
+        DuffelError {
+            message: message.into(),
+            ..Self::required(field)
+        }
+    }
+
     pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
         DuffelError {
             field: Some(field.to_owned()),

@@ -10,14 +10,19 @@
 //!   what is remembered; [`render`], [`places`]: JSON;
 //! - [`request`], [`search_request`], [`order_request`]: reading
 //!   `{"data":{..}}` bodies; [`listing`]: pagination; [`errors`]: error bodies;
-//! - [`booking`]: the rules of order creation.
+//! - [`booking`]: the rules of order creation, with [`laps`] (infants on
+//!   adults' laps) and [`documents`] (identity documents);
+//! - [`misroute`]: the supplier fault that answers offers for another route.
 
 mod booking;
 mod cancellations;
+pub(crate) mod documents;
 mod errors;
 mod gate;
 mod geo;
+mod laps;
 mod listing;
+mod misroute;
 mod model;
 mod order_request;
 mod orders;

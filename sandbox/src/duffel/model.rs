@@ -113,6 +113,10 @@ pub(crate) struct Offer {
     pub(crate) refund: Condition,
     pub(crate) change: Condition,
     pub(crate) fate: OfferFate,
+    /// Every passenger's identity document must come with the order.
+    pub(crate) documents_required: bool,
+    /// Answered for another route than searched (an injected supplier fault).
+    pub(crate) misrouted: bool,
 }
 
 impl Offer {
@@ -147,6 +151,10 @@ pub(crate) struct BookedPassenger {
     pub(crate) born_on: NaiveDate,
     pub(crate) email: String,
     pub(crate) phone_number: String,
+    /// The infant on this adult's lap.
+    pub(crate) infant_passenger_id: Option<String>,
+    /// Whether an identity document came with the order.
+    pub(crate) has_identity_document: bool,
 }
 
 impl fmt::Debug for BookedPassenger {
@@ -154,6 +162,7 @@ impl fmt::Debug for BookedPassenger {
         f.debug_struct("BookedPassenger")
             .field("id", &self.id)
             .field("kind", &self.kind)
+            .field("infant_passenger_id", &self.infant_passenger_id)
             .finish_non_exhaustive()
     }
 }

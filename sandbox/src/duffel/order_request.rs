@@ -1,6 +1,7 @@
 //! Reading an order body: the selected offer, the passengers' personal
-//! details (matched to the offer's passenger ids later), the balance
-//! payment and string metadata.
+//! details (matched to the offer's passenger ids later), with the infant on
+//! each adult's lap and any identity documents, the balance payment and
+//! string metadata.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,6 +9,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::documents::{self, DocumentInput};
 use super::errors::DuffelError;
 use super::request::{Fields, element};
 
@@ -24,12 +26,16 @@ pub(crate) struct PassengerInput {
     pub(crate) born_on: NaiveDate,
     pub(crate) email: String,
     pub(crate) phone_number: String,
+    /// The infant on this adult's lap.
+    pub(crate) infant_passenger_id: Option<String>,
+    pub(crate) identity_documents: Vec<DocumentInput>,
 }
 
 impl fmt::Debug for PassengerInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PassengerInput")
             .field("id", &self.id)
+            .field("infant_passenger_id", &self.infant_passenger_id)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +152,10 @@ fn parse_passenger(value: &Value, path: &str) -> Result<PassengerInput, DuffelEr
         born_on,
         email: email.to_owned(),
         phone_number: phone_number.to_owned(),
+        infant_passenger_id: fields
+            .optional_string("infant_passenger_id")?
+            .map(str::to_owned),
+        identity_documents: documents::parse(&fields)?,
     })
 }
 
@@ -241,5 +251,37 @@ mod tests {
             parse_order(value.as_object().unwrap()).unwrap_err().code,
             "invalid"
         );
+    }
+
+    #[test]
+    fn laps_and_documents_are_read() {
+        let mut value = body();
+        value["passengers"][0]["infant_passenger_id"] = json!("pas_2");
+        value["passengers"][0]["identity_documents"] = json!([{
+            "type": "passport", "unique_identifier": "K12345678",
+            "issuing_country_code": "GB", "expires_on": "2031-05-20"
+        }]);
+        let order = parse_order(value.as_object().unwrap()).unwrap();
+        let passenger = &order.passengers[0];
+        assert_eq!(passenger.infant_passenger_id.as_deref(), Some("pas_2"));
+        assert_eq!(passenger.identity_documents.len(), 1);
+        assert_eq!(passenger.identity_documents[0].issuing_country_code, "GB");
+        assert!(!format!("{order:?}").contains("K12345678"));
+
+        for (field, bad, code) in [
+            ("type", json!("visa"), "invalid"),
+            ("issuing_country_code", json!("UK"), "invalid"),
+            ("expires_on", json!("20/05/2031"), "invalid"),
+            ("unique_identifier", json!(""), "validation_required"),
+        ] {
+            let mut value = value.clone();
+            value["passengers"][0]["identity_documents"][0][field] = bad;
+            let error = parse_order(value.as_object().unwrap()).unwrap_err();
+            assert_eq!(error.code, code, "{field}");
+            assert_eq!(
+                error.field.as_deref(),
+                Some(format!("passengers[0].identity_documents[0].{field}").as_str())
+            );
+        }
     }
 }

@@ -81,6 +81,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional array (absent or null: empty).
+    pub(crate) fn optional_array(&self, name: &str) -> Result<&'a [Value], DuffelError> {
+        match self.present(name) {
+            None => Ok(&[]),
+            Some(_) => self.array(name),
+        }
+    }
+
     pub(crate) fn optional_u64(&self, name: &str) -> Result<Option<u64>, DuffelError> {
         match self.present(name) {
             None => Ok(None),

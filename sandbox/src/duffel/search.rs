@@ -6,7 +6,9 @@
 //! level each offer's price path has reached on the sandbox clock (the same
 //! for every search within one step); otherwise with a random drift of up to
 //! 3%. Either way prices move between searches. Round trips pair outbound
-//! and return flights of the same airline.
+//! and return flights of the same airline. Some airlines want identity
+//! documents on international journeys ([`super::documents`]); an injected
+//! supplier fault can answer offers for another route ([`super::misroute`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +27,6 @@ use serde_json::json;
 use super::errors::DuffelError;
 use super::listing::{page, query_pairs};
 use super::model::{BookedSlice, Offer, OfferFate, OfferPassenger, OfferRequest};
-use super::payment_terms;
 use super::pricing;
 use super::render::{offer_json, offer_request_json};
 use super::request::parse_data;
@@ -33,6 +34,7 @@ use super::schedule::{Itinerary, TestRoute, itineraries};
 use super::search_request::{SearchRequest, parse_search};
 use super::state::DuffelState;
 use super::{DuffelService, DuffelSettings};
+use super::{documents, misroute, payment_terms};
 use crate::ids;
 use crate::price_motion::PriceMotion;
 
@@ -102,9 +104,19 @@ pub(crate) async fn create_offer_request(
             .unwrap_or(1.0),
         now,
     };
+    let routing = Routing {
+        scripted: service.ctx.script(|queues| queues.next_search()),
+        wrong_route_rate: service.ctx.faults().wrong_route_rate,
+    };
     let body = {
         let mut state = service.state();
-        let request = record_search(&mut state, service.settings, &search, &flights, pricing);
+        let request = record_search(
+            &mut state,
+            service.settings,
+            &search,
+            &flights,
+            (pricing, routing),
+        );
         let offers = return_offers.then(|| {
             offers_of(&state, &request)
                 .into_iter()
@@ -147,13 +159,20 @@ impl Pricing {
     }
 }
 
+/// Whether the suppliers answer one search for the route searched.
+#[derive(Debug, Clone, Copy)]
+struct Routing {
+    scripted: Option<crate::script::SearchFault>,
+    wrong_route_rate: f64,
+}
+
 /// Stores the offer request and its priced offers (cheapest first).
 fn record_search(
     state: &mut DuffelState,
     settings: DuffelSettings,
     search: &SearchRequest,
     flights: &[Vec<Itinerary>],
-    pricing: Pricing,
+    (pricing, routing): (Pricing, Routing),
 ) -> OfferRequest {
     let now = pricing.now;
     let id = state.new_id("orq");
@@ -179,6 +198,12 @@ fn record_search(
             .cmp(&b.fare.total)
             .then_with(|| a.id.cmp(&b.id))
     });
+    misroute::apply(
+        &mut offers,
+        routing.scripted,
+        routing.wrong_route_rate,
+        &mut state.rng,
+    );
     let offer_ids = offers.iter().map(|offer| offer.id.clone()).collect();
     for offer in offers {
         state.offers.insert(offer.id.clone(), offer);
@@ -272,6 +297,8 @@ fn price_offer(
         refund,
         change,
         fate: OfferFate::Undecided,
+        documents_required: documents::required(owner.iata, combination),
+        misrouted: false,
     })
 }
 

@@ -10,7 +10,9 @@ use rand::rngs::StdRng;
 
 use super::model::{Cancellation, Offer, OfferRequest, Order};
 use crate::ids::{Instance, stable_hash};
-use crate::ledger::{Ledger, LedgerOrder, LedgerOrderCancellation, LedgerSearch, SEARCHES_KEPT};
+use crate::ledger::{
+    Ledger, LedgerOrder, LedgerOrderCancellation, LedgerOrderPassenger, LedgerSearch, SEARCHES_KEPT,
+};
 
 /// Requests allowed per one-minute window, reported (not enforced) when no
 /// per-second limit is configured.
@@ -54,11 +56,17 @@ impl DuffelState {
     /// [`SEARCHES_KEPT`].
     pub(crate) fn log_search(&mut self, request: &OfferRequest, currency: Currency) {
         let cheapest = request.offer_ids.first().and_then(|id| self.offers.get(id));
+        let mut entry = search_entry(request, cheapest, currency);
+        entry.misrouted_offer_ids = request
+            .offer_ids
+            .iter()
+            .filter(|id| self.offers.get(*id).is_some_and(|offer| offer.misrouted))
+            .cloned()
+            .collect();
         if self.searches.len() >= SEARCHES_KEPT {
             self.searches.pop_front();
         }
-        self.searches
-            .push_back(search_entry(request, cheapest, currency));
+        self.searches.push_back(entry);
     }
 
     /// A new id (`orq`, `off`, `ord`, `ore`, ...) of this start.
@@ -145,6 +153,19 @@ impl DuffelState {
                 created_at: order.created_at,
             })
             .collect();
+        ledger.order_passengers = self
+            .orders
+            .iter()
+            .flat_map(|order| {
+                order.passengers.iter().map(|p| LedgerOrderPassenger {
+                    order_id: order.id.clone(),
+                    passenger_id: p.id.clone(),
+                    passenger_type: p.kind.as_str().to_owned(),
+                    infant_passenger_id: p.infant_passenger_id.clone(),
+                    identity_document: p.has_identity_document,
+                })
+            })
+            .collect();
         ledger.order_cancellations = self
             .cancellations
             .iter()
@@ -181,6 +202,7 @@ fn search_entry(
         offer_count: request.offer_ids.len() as u32,
         cheapest_total_minor: cheapest.map(|offer| offer.fare.total),
         cheapest_offer_id: cheapest.map(|offer| offer.id.clone()),
+        misrouted_offer_ids: Vec::new(),
         currency: currency.to_string(),
         at: request.created_at,
     }

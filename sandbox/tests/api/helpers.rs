@@ -86,15 +86,39 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// Books an offer paying `amount` (the offer's total when None).
+    /// Books an offer paying `amount` (the offer's total when None), as a
+    /// careful client does: each infant on its own adult's lap, passports
+    /// when the offer requires them.
     pub async fn book(
         &self,
         offer: &Value,
         amount: Option<&str>,
         metadata: Value,
     ) -> (StatusCode, Value) {
-        self.duffel_post("/air/orders", order_body(offer, amount, metadata))
+        self.book_passengers(offer, order_passengers(offer), amount, metadata)
             .await
+    }
+
+    /// Books an offer for exactly these order passengers.
+    pub async fn book_passengers(
+        &self,
+        offer: &Value,
+        passengers: Vec<Value>,
+        amount: Option<&str>,
+        metadata: Value,
+    ) -> (StatusCode, Value) {
+        let amount = amount.map_or_else(|| offer["total_amount"].clone(), |a| json!(a));
+        self.duffel_post(
+            "/air/orders",
+            json!({
+                "type": "instant",
+                "selected_offers": [offer["id"]],
+                "passengers": passengers,
+                "payments": [{ "type": "balance", "amount": amount, "currency": offer["total_currency"] }],
+                "metadata": metadata,
+            }),
+        )
+        .await
     }
 
     pub fn stripe(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -206,29 +230,61 @@ impl TestApp {
     }
 }
 
-/// The `data` of an instant order for `offer`, paying `amount` (the
-/// offer's total when None).
+/// The `data` of an instant order for `offer` with the passengers a
+/// careful client sends, paying `amount` (the offer's total when None).
 pub fn order_body(offer: &Value, amount: Option<&str>, metadata: Value) -> Value {
-    let passengers: Vec<Value> = offer["passengers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            json!({
-                "id": p["id"], "born_on": "1987-07-24", "gender": "f", "title": "ms",
-                "given_name": format!("Given{i}"), "family_name": "Traveller",
-                "email": format!("traveller{i}@example.com"), "phone_number": "+442080160509",
-            })
-        })
-        .collect();
     let amount = amount.map_or_else(|| offer["total_amount"].clone(), |a| json!(a));
     json!({
         "type": "instant",
         "selected_offers": [offer["id"]],
-        "passengers": passengers,
+        "passengers": order_passengers(offer),
         "payments": [{ "type": "balance", "amount": amount, "currency": offer["total_currency"] }],
         "metadata": metadata,
+    })
+}
+
+/// The order passengers a careful client sends for `offer`: one per offer
+/// passenger, the n-th infant on the n-th adult's lap, a passport each when
+/// the offer requires documents.
+pub fn order_passengers(offer: &Value) -> Vec<Value> {
+    let passengers = offer["passengers"].as_array().unwrap();
+    let of_type = |kind: &str| -> Vec<&Value> {
+        passengers
+            .iter()
+            .filter(|p| p["type"] == kind)
+            .map(|p| &p["id"])
+            .collect()
+    };
+    let infants = of_type("infant_without_seat");
+    let adults = of_type("adult");
+    let documents = offer["passenger_identity_documents_required"] == true;
+    passengers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut passenger = json!({
+                "id": p["id"], "born_on": "1987-07-24", "gender": "f", "title": "ms",
+                "given_name": format!("Given{i}"), "family_name": "Traveller",
+                "email": format!("traveller{i}@example.com"), "phone_number": "+442080160509",
+            });
+            if let Some(lap) = adults.iter().position(|id| **id == p["id"])
+                && let Some(infant) = infants.get(lap)
+            {
+                passenger["infant_passenger_id"] = (*infant).clone();
+            }
+            if documents {
+                passenger["identity_documents"] = json!([passport(&format!("K{i:08}"))]);
+            }
+            passenger
+        })
+        .collect()
+}
+
+/// A passport valid for years.
+pub fn passport(number: &str) -> Value {
+    json!({
+        "type": "passport", "unique_identifier": number,
+        "issuing_country_code": "GB", "expires_on": future_date(3 * 365),
     })
 }
 

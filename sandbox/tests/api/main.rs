@@ -6,7 +6,9 @@
 
 mod admin;
 mod answers_lost;
+mod duffel_misroute;
 mod duffel_orders;
+mod duffel_passengers;
 mod duffel_search;
 mod email;
 mod fault_counts;

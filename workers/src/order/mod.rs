@@ -81,6 +81,7 @@ impl OrderService {
             offer_id: &c.offer_id,
             amount: c.amount,
             passengers: &c.passengers,
+            identity_documents_required: c.identity_documents_required,
             metadata,
         };
         for _ in 0..UNKNOWN_ATTEMPTS {

@@ -168,6 +168,12 @@ fn every_failure_reason_renders_its_sentence() {
         FailureReason::OrderRejected,
         FailureReason::OffersKeptChanging { searches: 3 },
         FailureReason::CaptureFailed,
+        FailureReason::IdentityDocumentsRequired { offers_seen: 4 },
+        FailureReason::DeadlinePassed {
+            searches: 9,
+            cheapest_seen: None,
+            identity_documents_needed: true,
+        },
     ];
     for reason in reasons {
         let email = render(&NotificationContent::BookingFailed {
@@ -183,6 +189,32 @@ fn every_failure_reason_renders_its_sentence() {
             reason.code()
         );
     }
+}
+
+#[test]
+fn a_failure_for_want_of_documents_says_so() {
+    for reason in [
+        FailureReason::IdentityDocumentsRequired { offers_seen: 4 },
+        FailureReason::DeadlinePassed {
+            searches: 9,
+            cheapest_seen: None,
+            identity_documents_needed: true,
+        },
+    ] {
+        let email = render(&NotificationContent::BookingFailed {
+            reason,
+            origin: PlaceCode::parse("LHR").unwrap(),
+            destination: PlaceCode::parse("JFK").unwrap(),
+            departure_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        });
+        assert!(email.text.contains("passport details"), "{}", email.text);
+    }
+    let plain = FailureReason::DeadlinePassed {
+        searches: 9,
+        cheapest_seen: None,
+        identity_documents_needed: false,
+    };
+    assert!(!plain.describe().contains("passport"));
 }
 
 #[test]

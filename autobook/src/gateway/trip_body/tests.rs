@@ -219,3 +219,110 @@ fn dates_and_times_say_their_form() {
         error.message
     );
 }
+
+fn with_passport(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut value = body();
+    value["passengers"][0]["identity_document"] = json!({
+        "type": "passport", "unique_identifier": "K12345678",
+        "issuing_country_code": "GB", "expires_on": "2040-05-20"
+    });
+    edit(&mut value["passengers"][0]["identity_document"]);
+    value
+}
+
+#[test]
+fn a_passport_is_taken_and_each_of_its_fields_checked_without_echoing_it() {
+    let trip = parse(&with_passport(|_| {})).unwrap();
+    assert!(trip.carries_identity_documents());
+    let field = |name: &str| format!("passengers[0].identity_document.{name}");
+    let cases: Vec<(&str, Value, &str, String)> = vec![
+        (
+            "unique_identifier",
+            json!("k-1234"),
+            "invalid_field",
+            field("unique_identifier"),
+        ),
+        (
+            "unique_identifier",
+            json!("K1"),
+            "invalid_field",
+            field("unique_identifier"),
+        ),
+        (
+            "issuing_country_code",
+            json!("QQ"),
+            "invalid_field",
+            field("issuing_country_code"),
+        ),
+        (
+            "expires_on",
+            json!("20/05/2040"),
+            "invalid_field",
+            field("expires_on"),
+        ),
+        ("type", json!("visa"), "invalid_field", field("type")),
+        (
+            "nationality",
+            json!("GB"),
+            "unknown_field",
+            field("nationality"),
+        ),
+        (
+            "expires_on",
+            json!("2000-01-01"),
+            "document_expired",
+            field("expires_on"),
+        ),
+        (
+            "issuing_country_code",
+            json!("XX"),
+            "unknown_issuing_country",
+            field("issuing_country_code"),
+        ),
+    ];
+    for (name, bad, code, expected) in cases {
+        let value = with_passport(|document| document[name] = bad.clone());
+        let error = refusal(&value);
+        assert_eq!(
+            (error.code, error.field.as_deref()),
+            (code, Some(expected.as_str())),
+            "{name}={bad}: {error:?}"
+        );
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let shown = serde_json::to_string(&error.body()).unwrap();
+        if let Some(text) = bad.as_str().filter(|t| t.len() > 2) {
+            assert!(!shown.contains(text), "{name}: {shown}");
+        }
+    }
+    let error = refusal(&with_passport(|document| {
+        document["expires_on"] = json!("14/03")
+    }));
+    assert!(
+        error.message.ends_with("expected a date as YYYY-MM-DD"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn more_infants_than_adults_are_refused_on_passengers() {
+    let mut value = body();
+    let mut infant = value["passengers"][0].clone();
+    infant["born_on"] = json!(
+        Utc::now()
+            .date_naive()
+            .checked_sub_days(Days::new(90))
+            .unwrap()
+    );
+    value["passengers"]
+        .as_array_mut()
+        .unwrap()
+        .extend([infant.clone(), infant]);
+    let error = refusal(&value);
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        ("too_many_infants", Some("passengers"))
+    );
+    value["passengers"].as_array_mut().unwrap().pop();
+    assert!(parse(&value).is_ok(), "one infant, one adult");
+}

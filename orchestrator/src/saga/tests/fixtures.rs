@@ -76,6 +76,7 @@ pub fn offer(id: &str, total: i64, minutes: u32, stops: u8) -> OfferSummary {
             stops,
             flights: vec!["AA1".into()],
         }],
+        identity_documents_required: false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! What real transitions mean for the metrics (`saga_metrics::observe`):
 //! started, steps done, finished with their durations, compensations
-//! started and failed, stuck by step.
+//! started and failed, stuck by step; offers that do not answer the trip
+//! (`saga_metrics::mismatched_offers`).
 
 use std::time::Duration;
 
@@ -218,4 +219,44 @@ fn a_recheck_of_a_compensation_is_not_a_new_start() {
         step: "outcome_unknown",
         took: TIMINGS.in_status
     }));
+}
+
+#[test]
+fn offers_that_do_not_answer_the_trip_are_counted_by_mismatch() {
+    use crate::saga_metrics::mismatched_offers;
+    let mut elsewhere = offer("off_elsewhere", 100, 330, 0);
+    elsewhere.slices[0].destination = elsewhere.slices[0].origin.clone();
+    let mut elsewhere_too = elsewhere.clone();
+    elsewhere_too.offer_id = "off_elsewhere_too".into();
+    let mut next_day = offer("off_next_day", 100, 330, 0);
+    next_day.slices[0].departing_at += chrono::Duration::days(1);
+    let found = OffersFound {
+        idempotency_key: key(Step::Search, 1),
+        offer_request_id: "orq_1".into(),
+        offers: vec![
+            elsewhere,
+            offer("off_right", 100, 330, 0),
+            next_day,
+            elsewhere_too,
+        ],
+    };
+    assert_eq!(
+        mismatched_offers(&trip(), &found.clone().into()),
+        vec![
+            Observation::OffersMismatched {
+                mismatch: "route",
+                count: 2
+            },
+            Observation::OffersMismatched {
+                mismatch: "date",
+                count: 1
+            },
+        ]
+    );
+    let answering = OffersFound {
+        offers: vec![offer("off_right", 100, 330, 0)],
+        ..found
+    };
+    assert!(mismatched_offers(&trip(), &answering.into()).is_empty());
+    assert!(mismatched_offers(&trip(), &trip().into()).is_empty());
 }

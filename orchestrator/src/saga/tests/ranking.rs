@@ -7,8 +7,9 @@ use autobook_contracts::money::{Currency, Money};
 use autobook_contracts::trip::{CabinClass, TimeWindow};
 
 use super::fixtures::*;
+use crate::saga::offer_match::Mismatch;
 use crate::saga::policy::RankingWeights;
-use crate::saga::ranking::{acceptable, select};
+use crate::saga::ranking::{Verdict, acceptable, judge, select, sift};
 
 #[test]
 fn the_default_weights_are_the_products() {
@@ -110,4 +111,43 @@ fn each_condition_filters() {
 #[test]
 fn nothing_acceptable_selects_nothing() {
     assert!(select(&[], &trip(), now(), &policy()).is_none());
+}
+
+#[test]
+fn a_wrong_trip_is_judged_before_the_conditions_and_documents_after_them() {
+    let trip = trip();
+    let mut elsewhere_and_dear = offer("off", 99999, 330, 0);
+    elsewhere_and_dear.slices[0].destination = elsewhere_and_dear.slices[0].origin.clone();
+    assert_eq!(
+        judge(&elsewhere_and_dear, &trip, now(), &policy()),
+        Verdict::WrongTrip(Mismatch::Route)
+    );
+    let mut dear_with_documents = offer("off", 99999, 330, 0);
+    dear_with_documents.identity_documents_required = true;
+    assert_eq!(
+        judge(&dear_with_documents, &trip, now(), &policy()),
+        Verdict::OutsideConditions
+    );
+    let mut with_documents = offer("off", 30000, 330, 0);
+    with_documents.identity_documents_required = true;
+    assert_eq!(
+        judge(&with_documents, &trip, now(), &policy()),
+        Verdict::NeedsDocuments
+    );
+    let offers = [
+        elsewhere_and_dear,
+        dear_with_documents,
+        with_documents,
+        offer("off_ok", 30000, 330, 0),
+    ];
+    let sifted = sift(&offers, &trip, now(), &policy());
+    assert_eq!(
+        (
+            sifted.acceptable.len(),
+            sifted.wrong_trip,
+            sifted.outside_conditions,
+            sifted.needing_documents
+        ),
+        (1, 1, 1, 1)
+    );
 }

@@ -101,7 +101,8 @@ fn a_price_that_never_drops_is_released_at_the_deadline_with_nothing_held() {
                 reason,
                 &FailureReason::DeadlinePassed {
                     searches,
-                    cheapest_seen: Some(usd(80000))
+                    cheapest_seen: Some(usd(80000)),
+                    identity_documents_needed: false,
                 }
             );
             assert!(matches!(sent(&end), Message::SendNotification(_)));

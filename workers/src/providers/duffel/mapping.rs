@@ -114,6 +114,7 @@ pub fn map_offer(offer: &Offer, passenger_ids: &[String]) -> Result<OfferSummary
         cabin_class: cabin_class(offer)?,
         passenger_ids: passenger_ids.to_vec(),
         slices,
+        identity_documents_required: offer.passenger_identity_documents_required.unwrap_or(false),
     })
 }
 

@@ -1,12 +1,14 @@
 //! Duffel: flight search (offer requests), offers, orders and order
 //! cancellations.
 //!
-//! [`client`] sends the requests; [`request`] builds their bodies and
-//! [`errors`] reads error answers, both pure; [`wire`] holds the JSON
-//! shapes and [`mapping`] turns them into our types.
+//! [`client`] sends the requests; [`request`] builds their bodies (with
+//! [`infants`] seating infants on adults' laps) and [`errors`] reads error
+//! answers, all pure; [`wire`] holds the JSON shapes and [`mapping`] turns
+//! them into our types.
 
 pub mod client;
 pub mod errors;
+pub mod infants;
 pub mod mapping;
 pub mod model;
 pub mod request;

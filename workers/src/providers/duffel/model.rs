@@ -24,6 +24,9 @@ pub struct NewOrder<'a> {
     /// The offer total; Duffel refuses a payment that differs from it.
     pub amount: Money,
     pub passengers: &'a [OrderPassenger],
+    /// The offer wants every passenger's identity document; they are sent
+    /// only then.
+    pub identity_documents_required: bool,
     /// Stored with the order; carries our idempotency key so that the order
     /// can be found again after an unknown outcome. At most 50 entries, keys
     /// up to 40 and values up to 500 characters.

@@ -4,10 +4,13 @@ use std::time::Duration;
 
 use autobook_contracts::commands::SearchOffers;
 
+use autobook_contracts::commands::OrderPassenger;
+
+use super::infants;
 use super::model::NewOrder;
 use super::wire::{
-    CancellationBody, Envelope, OfferRequestBody, OrderBody, OrderPassengerBody, PassengerRequest,
-    PaymentBody, SliceRequest,
+    CancellationBody, Envelope, IdentityDocumentBody, OfferRequestBody, OrderBody,
+    OrderPassengerBody, PassengerRequest, PaymentBody, SliceRequest,
 };
 use crate::providers::error::ProviderError;
 
@@ -75,7 +78,10 @@ pub fn supplier_timeout_millis(timeout: Duration) -> u64 {
         .clamp(SUPPLIER_TIMEOUT_MIN_MS, SUPPLIER_TIMEOUT_MAX_MS)
 }
 
-/// `POST /air/orders` body: an instant order paid from the balance.
+/// `POST /air/orders` body: an instant order paid from the balance. Each
+/// infant rides on its own adult's lap (that adult carries
+/// `infant_passenger_id`, see [`infants`]); identity documents are sent
+/// only when the offer requires them, and then every passenger needs one.
 pub fn order_body<'a>(order: &'a NewOrder<'_>) -> Result<Envelope<OrderBody<'a>>, ProviderError> {
     if order.offer_id.is_empty() {
         return Err(ProviderError::invalid_request("the offer id is empty"));
@@ -91,20 +97,29 @@ pub fn order_body<'a>(order: &'a NewOrder<'_>) -> Result<Envelope<OrderBody<'a>>
         ));
     }
     check_metadata(order)?;
+    let ages: Vec<Option<u8>> = order.passengers.iter().map(|p| p.age).collect();
+    let laps = infants::laps(&ages).map_err(|e| ProviderError::invalid_request(&e.to_string()))?;
     let passengers = order
         .passengers
         .iter()
-        .map(|p| OrderPassengerBody {
-            id: &p.passenger_id,
-            born_on: p.details.born_on,
-            gender: p.details.gender,
-            title: p.details.title,
-            given_name: p.details.given_name.expose(),
-            family_name: p.details.family_name.expose(),
-            email: p.details.email.expose(),
-            phone_number: p.details.phone_number.expose(),
+        .zip(laps)
+        .map(|(p, lap)| {
+            Ok(OrderPassengerBody {
+                id: &p.passenger_id,
+                born_on: p.details.born_on,
+                gender: p.details.gender,
+                title: p.details.title,
+                given_name: p.details.given_name.expose(),
+                family_name: p.details.family_name.expose(),
+                email: p.details.email.expose(),
+                phone_number: p.details.phone_number.expose(),
+                infant_passenger_id: lap
+                    .and_then(|infant| order.passengers.get(infant))
+                    .map(|infant| infant.passenger_id.as_str()),
+                identity_documents: documents_of(p, order.identity_documents_required)?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, ProviderError>>()?;
     Ok(Envelope {
         data: OrderBody {
             kind: "instant",
@@ -118,6 +133,31 @@ pub fn order_body<'a>(order: &'a NewOrder<'_>) -> Result<Envelope<OrderBody<'a>>
             metadata: &order.metadata,
         },
     })
+}
+
+/// The passenger's document, when the offer requires documents.
+fn documents_of(
+    passenger: &OrderPassenger,
+    required: bool,
+) -> Result<Vec<IdentityDocumentBody<'_>>, ProviderError> {
+    if !required {
+        return Ok(Vec::new());
+    }
+    let document = passenger
+        .details
+        .identity_document
+        .as_ref()
+        .ok_or_else(|| {
+            ProviderError::invalid_request(
+                "the offer requires an identity document for every passenger",
+            )
+        })?;
+    Ok(vec![IdentityDocumentBody {
+        kind: document.kind.as_str(),
+        unique_identifier: document.unique_identifier.expose(),
+        issuing_country_code: document.issuing_country_code.expose(),
+        expires_on: document.expires_on,
+    }])
 }
 
 fn check_metadata(order: &NewOrder<'_>) -> Result<(), ProviderError> {

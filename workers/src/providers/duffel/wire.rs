@@ -68,6 +68,22 @@ pub struct OrderPassengerBody<'a> {
     pub family_name: &'a str,
     pub email: &'a str,
     pub phone_number: &'a str,
+    /// The offer passenger id of the infant on this adult's lap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infant_passenger_id: Option<&'a str>,
+    /// Sent only when the offer requires documents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identity_documents: Vec<IdentityDocumentBody<'a>>,
+}
+
+/// A passenger's identity document. Personal data: never log it.
+#[derive(Serialize)]
+pub struct IdentityDocumentBody<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub unique_identifier: &'a str,
+    pub issuing_country_code: &'a str,
+    pub expires_on: NaiveDate,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +131,9 @@ pub struct Offer {
     #[serde(default)]
     pub passengers: Vec<Identified>,
     pub slices: Vec<Slice>,
+    /// Every passenger's identity document must come with the order.
+    #[serde(default)]
+    pub passenger_identity_documents_required: Option<bool>,
 }
 
 /// When an order on the offer must be paid (null for instant payment).

@@ -28,6 +28,10 @@ fn assert_fixture_offer(offer: &autobook_contracts::offer::OfferSummary, slices:
     assert_eq!(offer.owner_name, "British Airways");
     assert_eq!(offer.cabin_class, CabinClass::Economy);
     assert_eq!(offer.passenger_ids, vec!["pas_00009hj8USM7Ncg31cBCL"]);
+    assert!(
+        !offer.identity_documents_required,
+        "the fixtures' passenger_identity_documents_required is false or absent"
+    );
     assert_eq!(offer.slices.len(), slices);
     let slice = &offer.slices[0];
     assert_eq!(slice.origin.as_str(), "LHR");

@@ -207,3 +207,21 @@ fn metadata_matching_compares_strings_exactly() {
         "x"
     ));
 }
+
+#[test]
+fn an_offer_records_whether_it_requires_identity_documents() {
+    let mut required = offer("off_docs", "10", json!([connecting_slice(Value::Null)]));
+    required["passenger_identity_documents_required"] = json!(true);
+    let mut not_required = offer("off_plain", "10", json!([connecting_slice(Value::Null)]));
+    not_required["passenger_identity_documents_required"] = json!(false);
+    let mut null = offer("off_null", "10", json!([connecting_slice(Value::Null)]));
+    null["passenger_identity_documents_required"] = Value::Null;
+    let absent = offer("off_absent", "10", json!([connecting_slice(Value::Null)]));
+    let result = map_offer_request(&request(vec![required, not_required, null, absent]), 1);
+    let flags: Vec<bool> = result
+        .offers
+        .iter()
+        .map(|o| o.identity_documents_required)
+        .collect();
+    assert_eq!(flags, [true, false, false, false]);
+}

@@ -4,6 +4,7 @@
 mod errors;
 mod fixtures;
 mod mapping;
+mod order_passengers;
 mod requests;
 
 use crate::providers::transport::RawResponse;

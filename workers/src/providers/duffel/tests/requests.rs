@@ -98,6 +98,7 @@ fn order_body_pays_the_offer_total_from_balance() {
         offer_id: "off_1",
         amount: Money::new(35_130, Currency::USD),
         passengers: &passengers,
+        identity_documents_required: false,
         metadata: BTreeMap::from([("idempotency_key".to_owned(), "saga:order:1".to_owned())]),
     };
     assert_eq!(
@@ -129,6 +130,7 @@ fn invalid_orders_are_refused() {
         offer_id: "off_1",
         amount: Money::new(100, Currency::USD),
         passengers: &passengers,
+        identity_documents_required: false,
         metadata: BTreeMap::new(),
     };
     let zero = NewOrder {
