@@ -20,7 +20,11 @@ const TRIPS: usize = 6;
 /// Runs TRIPS bookings while the `crashing` role aborts at `point`, then
 /// restarts it and checks that every saga finished and the ledger agrees.
 async fn crash_and_recover(crashing: &str, point: &str) {
-    let system = System::new("crash", SandboxConfig::default()).await;
+    crash_and_recover_with(crashing, point, SandboxConfig::default()).await;
+}
+
+async fn crash_and_recover_with(crashing: &str, point: &str, sandbox: SandboxConfig) {
+    let system = System::new("crash", sandbox).await;
     let roles: [(&str, &[&str]); 2] = [
         ("orchestrator", &["orchestrator"]),
         ("worker", &["worker", "all"]),
@@ -96,4 +100,36 @@ async fn worker_killed_after_call_early_in_the_saga() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_killed_after_storing_the_reply_before_publishing() {
     crash_and_recover("worker", "worker.after_store@12").await;
+}
+
+/// Stripe's search a minute behind, so a takeover that looked there would
+/// find nothing and place a second hold.
+fn search_lagging_a_minute() -> SandboxConfig {
+    SandboxConfig {
+        behaviour: autobook_sandbox::Behaviour {
+            stripe_search_lag: Duration::from_secs(60),
+            ..autobook_sandbox::Behaviour::default()
+        },
+        ..SandboxConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_killed_after_creating_an_intent_before_recording_it() {
+    crash_and_recover_with(
+        "worker",
+        "payment.after_create@2",
+        search_lagging_a_minute(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_killed_after_recording_an_intent_before_confirming_it() {
+    crash_and_recover_with(
+        "worker",
+        "payment.after_record@3",
+        search_lagging_a_minute(),
+    )
+    .await;
 }

@@ -20,6 +20,8 @@ pub const POINTS: &[&str] = &[
     "worker.before_call",
     "worker.after_call",
     "worker.after_store",
+    "payment.after_create",
+    "payment.after_record",
 ];
 
 static TARGET: OnceLock<Option<(String, u64)>> = OnceLock::new();

@@ -23,6 +23,7 @@ mod hostile_stream;
 mod lease;
 mod lifecycle;
 mod lost_messages;
+mod money_steps;
 mod ops;
 mod passengers;
 mod retention;

@@ -198,6 +198,11 @@ impl System {
             ids.len(),
             "one order per trip ({context})"
         );
+        assert_eq!(
+            ledger.payment_intents.len(),
+            ids.len(),
+            "one payment intent per trip ({context})"
+        );
     }
 
     /// Waits for a saga to finish. The test's own connections may be cut

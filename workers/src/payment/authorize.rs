@@ -83,7 +83,10 @@ impl PaymentService {
                         // before calling Stripe at all.
                         gate::check(self.flags.as_ref(), &c.user_id, Step::Authorize)?;
                         match self.create_intent(envelope, c, &attempt).await? {
-                            Ok(intent) => intent,
+                            Ok(intent) => {
+                                autobook_broker::crash::point("payment.after_create");
+                                intent
+                            }
                             Err(reply) => return Ok(reply),
                         }
                     }
@@ -91,6 +94,7 @@ impl PaymentService {
             }
         };
         attempt.record(&intent.id).await?;
+        autobook_broker::crash::point("payment.after_record");
         self.to_hold(c, intent).await
     }
 
