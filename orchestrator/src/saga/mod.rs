@@ -17,7 +17,7 @@ pub mod steps;
 pub mod watching;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use decide::{Admission, DecideError, Decision, Effect, decide, start};
 pub use policy::{Policy, RankingWeights, WatchPolicy};

@@ -6,7 +6,7 @@
 mod cancellation;
 mod commitments;
 mod compensation;
-mod fixtures;
+pub(crate) mod fixtures;
 mod forward;
 mod illegal;
 mod lost_hold;
