@@ -1,7 +1,7 @@
 //! Refunds: `POST /v1/refunds` for succeeded intents (amount defaults to
 //! what is left; never more than received minus refunded),
 //! `GET /v1/refunds/{id}` and `GET /v1/refunds` (newest first, `limit`,
-//! `starting_after`, `payment_intent`, `charge`), each refund with its
+//! `starting_after`, `payment_intent`, `charge`, `created[gte|gt|lte|lt]`), each refund with its
 //! metadata. A refund's outcome can be scripted (`refunds` in the fault
 //! script).
 
@@ -31,7 +31,16 @@ use crate::script::RefundFault;
 const PARAMS: &[&str] = &["payment_intent", "amount", "reason", "metadata", "expand"];
 const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
 /// What `GET /v1/refunds` accepts.
-const LIST_PARAMS: &[&str] = &["payment_intent", "charge", "limit", "starting_after"];
+const LIST_PARAMS: &[&str] = &[
+    "payment_intent",
+    "charge",
+    "limit",
+    "starting_after",
+    "created[gte]",
+    "created[gt]",
+    "created[lte]",
+    "created[lt]",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Refund {
@@ -196,8 +205,22 @@ pub(crate) async fn retrieve(
     Ok(Json(refund.json()))
 }
 
+/// Whether `created` passes the `created[gte|gt|lte|lt]` bounds of `query`
+/// (a bound that is not a number passes nothing).
+fn created_within(query: &BTreeMap<String, String>, created: i64) -> bool {
+    let bound = |name: &str, holds: fn(i64, i64) -> bool| {
+        query
+            .get(name)
+            .is_none_or(|text| text.parse::<i64>().is_ok_and(|b| holds(created, b)))
+    };
+    bound("created[gte]", |c, b| c >= b)
+        && bound("created[gt]", |c, b| c > b)
+        && bound("created[lte]", |c, b| c <= b)
+        && bound("created[lt]", |c, b| c < b)
+}
+
 /// `GET /v1/refunds`: a Stripe list object, newest first, optionally only
-/// the refunds of one payment intent or charge.
+/// the refunds of one payment intent or charge, or created within bounds.
 pub(crate) async fn list(
     State(service): State<Arc<StripeService>>,
     RawQuery(raw): RawQuery,
@@ -228,6 +251,7 @@ pub(crate) async fn list(
                 && query
                     .get("charge")
                     .is_none_or(|charge| refund.charge.as_ref() == Some(charge))
+                && created_within(&query, refund.created)
         })
         .collect();
     let start = match query.get("starting_after") {
