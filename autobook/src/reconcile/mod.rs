@@ -3,7 +3,9 @@
 //! the cent; every hold must be captured or released; no order may exist
 //! without its capture; nothing may happen twice.
 //!
-//! Pure: it compares saga records with a ledger snapshot.
+//! Pure: it compares saga records with a ledger snapshot, a witness only a
+//! local run has. The production job, which reads the providers through
+//! their APIs, is the crate `autobook-reconcile`; [`job`] wires it here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +14,8 @@ use uuid::Uuid;
 
 use autobook_orchestrator::saga::Phase;
 use autobook_sandbox::{Ledger, LedgerOrder, LedgerPaymentIntent};
+
+pub mod job;
 
 /// One disagreement between our records and the providers'.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
