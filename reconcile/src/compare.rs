@@ -17,8 +17,9 @@
 //! | cancelled           | live orders as failed; a capture it did not record as failed; two captures: `double_capture`; charged or refunded amounts that differ: `amount_mismatch` |
 //! | booked              | `double_capture`, `double_order`, `order_without_capture`, `capture_without_order`, `amount_mismatch` |
 //!
-//! An object created within the grace period is never a finding, and a
-//! saga with such an object is not judged this run. A finding that rests
+//! An object created within the grace period is never a finding, nor
+//! judged with its saga's other objects; a saga whose own recorded intent
+//! or order is that young is not judged this run. A finding that rests
 //! on something being absent is made only when the object that should be
 //! there was read by id (a listing that may be incomplete proves nothing
 //! absent).
@@ -80,8 +81,8 @@ pub fn compare(observed: &Observed, ours: &Ours, judging: &Judging) -> Judgement
         }
         match ours.records.get(saga) {
             None => unknown_saga(*saga, group, judging, &mut out),
-            Some(_) if group.has_young(judging) => {}
-            Some(record) => judge(record, group, observed, &mut out),
+            Some(record) if recorded_young(record, observed, judging) => {}
+            Some(record) => judge(record, &group.old(judging), observed, &mut out),
         }
     }
     out.done()
@@ -139,15 +140,23 @@ struct Group<'a> {
     orders: BTreeMap<&'a str, &'a DuffelOrder>,
 }
 
-impl Group<'_> {
-    fn has_young(&self, judging: &Judging) -> bool {
-        self.intents
-            .values()
-            .any(|intent| judging.young(intent_created(intent)))
-            || self
+impl<'a> Group<'a> {
+    /// The objects past the grace period.
+    fn old(&self, judging: &Judging) -> Group<'a> {
+        Group {
+            intents: self
+                .intents
+                .iter()
+                .filter(|(_, intent)| !judging.young(intent_created(intent)))
+                .map(|(id, intent)| (*id, *intent))
+                .collect(),
+            orders: self
                 .orders
-                .values()
-                .any(|order| judging.young(order.created_at))
+                .iter()
+                .filter(|(_, order)| !judging.young(order.created_at))
+                .map(|(id, order)| (*id, *order))
+                .collect(),
+        }
     }
 
     fn captures(&self) -> Vec<&PaymentIntent> {
@@ -197,6 +206,21 @@ fn group<'a>(observed: &'a Observed, ours: &Ours) -> BTreeMap<Uuid, Group<'a>> {
         }
     }
     groups
+}
+
+/// Whether the intent or order the saga recorded is within the grace
+/// period (then the saga is not judged: it may have just finished).
+fn recorded_young(record: &MoneyRecord, observed: &Observed, judging: &Judging) -> bool {
+    recorded_objects(record).is_some_and(|(intent, order)| {
+        observed
+            .intents
+            .get(intent)
+            .is_some_and(|i| judging.young(intent_created(i)))
+            || observed
+                .orders
+                .get(order)
+                .is_some_and(|o| judging.young(o.created_at))
+    })
 }
 
 /// The intent and order a finished saga recorded, if it recorded any.

@@ -23,6 +23,7 @@ mod hostile_stream;
 mod lease;
 mod lifecycle;
 mod ops;
+mod reconciliation;
 mod retention;
 mod scale_out;
 mod throttle;

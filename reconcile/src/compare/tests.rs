@@ -522,6 +522,35 @@ fn young_objects_and_sagas_in_flight_are_not_findings() {
 }
 
 #[test]
+fn a_young_object_does_not_hide_the_old_ones_of_its_saga() {
+    let s = saga(1);
+    let mut young_hold = held("pi_y", s, 100);
+    young_hold.created = young().timestamp();
+    let world = World::default()
+        .record(record(s, "failed", Standing::Failed))
+        .intent(young_hold)
+        .intent(taken("pi_t", s, 100));
+    assert_eq!(
+        world.judge().0,
+        vec![(FindingClass::CaptureOnCompensatedSaga, "pi_t".into())]
+    );
+}
+
+#[test]
+fn a_saga_whose_recorded_objects_are_young_is_not_judged_yet() {
+    let s = saga(1);
+    let mut just_captured = taken("pi_1", s, 40000);
+    just_captured.created = young().timestamp();
+    let world = World::default()
+        .record(booked(s, "pi_1", "ord_1", 40000))
+        .intent(just_captured)
+        .order(order("ord_1", s, 40000, true))
+        .order(order("ord_2", s, 40000, false))
+        .order(order("ord_3", s, 40000, false));
+    assert_eq!(world.judge(), (vec![], vec![]));
+}
+
+#[test]
 fn objects_that_name_no_saga_are_not_ours_to_judge() {
     let mut foreign = taken("pi_x", saga(1), 100);
     foreign.metadata.clear();
