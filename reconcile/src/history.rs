@@ -66,10 +66,13 @@ pub async fn open_findings(pool: &PgPool, limit: i64) -> Result<Vec<OpenFinding>
     .await
 }
 
-/// Open findings by class, every class present.
+/// Open findings that wait for a person, by class, every class present:
+/// an orphaned hold the job released is left out (the next complete run
+/// resolves it).
 pub async fn open_counts(pool: &PgPool) -> Result<BTreeMap<FindingClass, i64>, sqlx::Error> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT class, count(*) FROM reconciliation_findings WHERE resolved_at IS NULL GROUP BY class",
+        "SELECT class, count(*) FROM reconciliation_findings \
+         WHERE resolved_at IS NULL AND action <> 'released' GROUP BY class",
     )
     .fetch_all(pool)
     .await?;

@@ -29,7 +29,7 @@ pub fn describe() {
     describe_gauge!(
         FINDINGS,
         Unit::Count,
-        "Open reconciliation findings after the last completed run, by mismatch class."
+        "Open reconciliation findings that wait for a person (released holds left out), after the last completed run, by mismatch class."
     );
     describe_counter!(
         RUNS,

@@ -25,7 +25,9 @@ use autobook_contracts::stripe_webhook::{StripeEvent, WebhookSecret, sign};
 use autobook_orchestrator::saga::Phase;
 use autobook_reconcile::history;
 use autobook_reconcile::store::{RunRow, record_run};
-use autobook_reconcile::{Action, EventSource, Job, JobError, Limits, Outcome, Report, Settings};
+use autobook_reconcile::{
+    Action, EventSource, FindingClass, Job, JobError, Limits, Outcome, Report, Settings,
+};
 use autobook_tests::trips::{trip, trip_with};
 use autobook_tests::{TestSystem, spawn, spawn_with};
 use autobook_workers::WorkerKind;
@@ -219,6 +221,13 @@ async fn every_mismatch_class_is_found_and_only_the_old_orphaned_hold_is_release
         "a young hold stays"
     );
     let pool = &system.stack().pool;
+    let waiting = history::open_counts(pool).await.unwrap();
+    assert_eq!(
+        waiting[&FindingClass::OrphanHold],
+        0,
+        "a released hold waits for no one"
+    );
+    assert_eq!(waiting[&FindingClass::DoubleCapture], 1);
     let since = chrono::Utc::now() - chrono::Duration::days(1);
     let releases = history::releases_since(pool, since, 10).await.unwrap();
     let [release] = releases.as_slice() else {
