@@ -7,6 +7,8 @@
 //! local run has. The production job, which reads the providers through
 //! their APIs, is the crate `autobook-reconcile`; [`job`] wires it here.
 
+pub mod job;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -14,8 +16,6 @@ use uuid::Uuid;
 
 use autobook_orchestrator::saga::Phase;
 use autobook_sandbox::{Ledger, LedgerOrder, LedgerPaymentIntent};
-
-pub mod job;
 
 /// One disagreement between our records and the providers'.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
