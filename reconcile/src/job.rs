@@ -189,22 +189,34 @@ impl<E: EventSource> Job<E> {
                 .releases
                 .iter()
                 .find(|r| r.payment_intent_id == finding.subject);
-            let action = match (finding.class, release) {
-                (FindingClass::OrphanHold, Some(release)) => {
-                    match self
-                        .release(&repair, release, &counted, judging, guard)
-                        .await?
-                    {
-                        Some(ReleaseOutcome::Released(done)) => {
-                            released.push(done);
-                            Action::Released
-                        }
-                        Some(ReleaseOutcome::NoLongerOrphan) => continue,
-                        Some(ReleaseOutcome::Failed) => Action::ReleaseFailed,
-                        None => Action::ReadOnly,
+            // Only an orphaned hold is repaired alone: a new class must
+            // decide here.
+            let repairable = match finding.class {
+                FindingClass::OrphanHold => release,
+                FindingClass::CaptureOnCompensatedSaga
+                | FindingClass::OrderOnCompensatedSaga
+                | FindingClass::OrderWithoutCapture
+                | FindingClass::CaptureWithoutOrder
+                | FindingClass::AmountMismatch
+                | FindingClass::DoubleCapture
+                | FindingClass::DoubleOrder
+                | FindingClass::UnknownSaga
+                | FindingClass::UnreadableSaga => None,
+            };
+            let action = match repairable {
+                Some(release) => match self
+                    .release(&repair, release, &counted, judging, guard)
+                    .await?
+                {
+                    Some(ReleaseOutcome::Released(done)) => {
+                        released.push(done);
+                        Action::Released
                     }
-                }
-                _ => Action::AwaitingOperator,
+                    Some(ReleaseOutcome::NoLongerOrphan) => continue,
+                    Some(ReleaseOutcome::Failed) => Action::ReleaseFailed,
+                    None => Action::ReadOnly,
+                },
+                None => Action::AwaitingOperator,
             };
             handled.push(Handled { finding, action });
         }

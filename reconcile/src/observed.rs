@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use autobook_contracts::money::Money;
 use autobook_contracts::stripe_webhook::{IDEMPOTENCY_KEY_METADATA, SAGA_ID_METADATA};
 use autobook_orchestrator::money::{MoneyRecord, MoneyRecords};
 use autobook_workers::providers::{DuffelOrder, PaymentIntent, PaymentIntentStatus, Refund};
@@ -111,4 +112,9 @@ pub fn refunded_minor(refunds: &[Refund]) -> i64 {
 /// The order is not cancelled.
 pub fn live(order: &DuffelOrder) -> bool {
     !order.cancelled
+}
+
+/// What an intent captured, in its currency.
+pub fn received(intent: &PaymentIntent) -> Money {
+    Money::new(intent.amount_received, intent.amount.currency)
 }
