@@ -38,7 +38,7 @@ variables = [v for v in dashboard["templating"]["list"] if v.get("type") == "dat
 if not any(v.get("query") == "prometheus" for v in variables):
     fail("the dashboard has no Prometheus datasource variable")
 rows = [p["title"] for p in dashboard["panels"] if p["type"] == "row"]
-for wanted in ["Saga funnel", "Latencies", "Queues", "Providers"]:
+for wanted in ["Saga funnel", "Latencies", "Queues", "Providers", "Reconciliation"]:
     if wanted not in rows:
         fail(f"the dashboard has no row {wanted!r}")
 for panel in dashboard["panels"]:

@@ -72,6 +72,8 @@ pub enum Command {
     Chaos(crate::chaos::ChaosArgs),
     /// Inspect and repair sagas and dead letters.
     Ops(crate::ops_cli::OpsArgs),
+    /// Compare what Stripe and Duffel say with the sagas' records, every interval (or --once); release orphaned holds.
+    Reconcile(crate::commands::reconcile::ReconcileArgs),
     /// Measure throughput, latency, CPU per saga and memory against what the machine allows.
     Bench(crate::bench::BenchArgs),
 }

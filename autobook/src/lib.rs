@@ -6,7 +6,9 @@
 //! [`stack`] is the in-process system it (and the integration tests)
 //! start. [`gateway`] is the travellers' HTTP API; [`privacy`] their data
 //! export and erasure. [`flag_store`] opens the feature flags a role consults before
-//! money moves. [`reconcile`] compares saga records with the provider ledger.
+//! money moves. [`reconcile`] compares saga records with the sandbox's
+//! ledger, and wires the production reconciliation job (crate
+//! `autobook-reconcile`) for the `reconcile` role and local runs.
 //! [`chaos`] runs every role as a separate process, kills and restarts
 //! them at random, and checks that no saga was lost or doubled.
 //! [`logging`] and [`traces`] set up logs and OTLP span export.

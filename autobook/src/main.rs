@@ -18,7 +18,7 @@ async fn main() -> std::process::ExitCode {
             | Command::Chaos(_)
             | Command::Ops(_)
             | Command::Bench(_)
-    );
+    ) || matches!(&cli.command, Command::Reconcile(args) if args.once);
     let default_filter = if quiet { "error" } else { "info" };
     let format = if quiet {
         LogFormat::Text
@@ -51,6 +51,7 @@ async fn main() -> std::process::ExitCode {
         Command::Chaos(args) => chaos::run(args).await,
         Command::Ops(args) => autobook::ops_cli::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Reconcile(args) => commands::reconcile::run(args, &cli.logging, metrics).await,
     };
     if let Some(traces) = traces {
         traces.shutdown().await;
@@ -77,6 +78,7 @@ fn service_name(command: &Command) -> String {
         Command::Chaos(_) => "chaos",
         Command::Ops(_) => "ops",
         Command::Bench(_) => "bench",
+        Command::Reconcile(_) => "reconcile",
     };
     format!("autobook-{role}")
 }

@@ -31,4 +31,5 @@ pub fn describe_all() {
     autobook_orchestrator::metric_definitions::describe();
     autobook_workers::metric_definitions::describe();
     crate::gateway::metric_definitions::describe();
+    autobook_reconcile::metric_definitions::describe();
 }

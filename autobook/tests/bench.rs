@@ -61,6 +61,8 @@ fn a_tiny_bench_reports_sane_figures_and_cleans_up() {
     // Every trip booked; the window counts the steady state only.
     assert_eq!(report["booked"].as_u64(), Some(trips), "{context}");
     assert_eq!(report["unfinished"].as_u64(), Some(0), "{context}");
+    // The reconciliation job, run at the end, agrees with every saga.
+    assert_eq!(report["reconciliation_job"]["ok"], true, "{context}");
     let measured = trips - concurrency - warmup;
     assert_eq!(
         report["measured_sagas"].as_u64(),

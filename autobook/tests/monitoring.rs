@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use autobook::gateway::metric_definitions as gateway;
 use autobook_broker::metric_definitions as broker;
 use autobook_orchestrator::metric_definitions as orchestrator;
+use autobook_reconcile::metric_definitions as reconcile;
 use autobook_workers::metric_definitions as workers;
 
 fn repo_file(path: &str) -> String {
@@ -52,6 +53,7 @@ impl Defined {
                 orchestrator::COUNTERS,
                 workers::COUNTERS,
                 gateway::COUNTERS,
+                reconcile::COUNTERS,
             ]
             .concat(),
             gauges: [
@@ -59,6 +61,7 @@ impl Defined {
                 orchestrator::GAUGES,
                 workers::GAUGES,
                 gateway::GAUGES,
+                reconcile::GAUGES,
             ]
             .concat(),
             histograms: [
@@ -66,6 +69,7 @@ impl Defined {
                 orchestrator::HISTOGRAMS,
                 workers::HISTOGRAMS,
                 gateway::HISTOGRAMS,
+                reconcile::HISTOGRAMS,
             ]
             .concat(),
         }
@@ -113,7 +117,7 @@ fn every_metric_in_alerts_and_the_dashboard_is_defined() {
 
 #[test]
 fn the_lists_hold_exactly_the_names_each_file_defines() {
-    let crates: [(&str, Vec<&str>); 4] = [
+    let crates: [(&str, Vec<&str>); 5] = [
         (
             "broker/src/metric_definitions.rs",
             [broker::COUNTERS, broker::GAUGES, broker::HISTOGRAMS].concat(),
@@ -134,6 +138,15 @@ fn the_lists_hold_exactly_the_names_each_file_defines() {
         (
             "autobook/src/gateway/metric_definitions.rs",
             [gateway::COUNTERS, gateway::GAUGES, gateway::HISTOGRAMS].concat(),
+        ),
+        (
+            "reconcile/src/metric_definitions.rs",
+            [
+                reconcile::COUNTERS,
+                reconcile::GAUGES,
+                reconcile::HISTOGRAMS,
+            ]
+            .concat(),
         ),
     ];
     for (file, listed) in crates {

@@ -12,6 +12,7 @@
 //! - [`consumer`]: the event consumer: decode, execute, ack after commit;
 //! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL;
 //! - [`privacy`]: erasure of a traveller's data, retention limits;
+//! - [`money`]: what each saga recorded about money, for reconciliation;
 //! - [`saga_metrics`]: what each transition means for the metrics;
 //! - [`sampler`]: refreshes the gauges (sagas by status, outbox, queues).
 //!
@@ -22,6 +23,7 @@ pub mod consumer;
 pub mod db;
 pub mod dead_letters;
 pub mod metric_definitions;
+pub mod money;
 pub mod privacy;
 pub mod relay;
 pub mod resumer;

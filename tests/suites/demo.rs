@@ -1,5 +1,7 @@
-//! The demo, small: a mixed run finishes every saga and reconciles; a
-//! watch run books what came within its limit and releases the rest.
+//! The demo, small: a mixed run finishes every saga and reconciles (the
+//! sandbox's ledger and the reconciliation job both agree with every
+//! saga); a watch run books what came within its limit and releases the
+//! rest.
 
 use autobook::cli::{DemoArgs, Scenario};
 use autobook::settings::Connections;
@@ -38,6 +40,11 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         "{:?}",
         summary.reconciliation.mismatches
     );
+    assert!(
+        summary.reconciliation_job.ok,
+        "{:?}",
+        summary.reconciliation_job
+    );
     assert!(summary.booked > 0 && summary.failed > 0, "{summary:?}");
     assert!(
         summary.failures.contains_key("payment_declined"),
@@ -59,6 +66,11 @@ async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest
         summary.reconciliation.ok,
         "{:?}",
         summary.reconciliation.mismatches
+    );
+    assert!(
+        summary.reconciliation_job.ok,
+        "{:?}",
+        summary.reconciliation_job
     );
     let watch = summary.watch.clone().expect("watch figures");
     assert!(watch.clean(), "{watch:?}");
@@ -86,6 +98,11 @@ async fn a_demo_run_through_the_gateway_takes_every_trip_over_http() {
         summary.reconciliation.ok,
         "{:?}",
         summary.reconciliation.mismatches
+    );
+    assert!(
+        summary.reconciliation_job.ok,
+        "{:?}",
+        summary.reconciliation_job
     );
     assert!(summary.booked > 0, "{summary:?}");
     assert!(

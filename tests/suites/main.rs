@@ -26,6 +26,7 @@ mod lost_messages;
 mod money_steps;
 mod ops;
 mod passengers;
+mod reconciliation;
 mod retention;
 mod scale_out;
 mod throttle;

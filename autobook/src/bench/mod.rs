@@ -14,6 +14,9 @@
 //!   without our logic ([`floor`]) and reports our rate as a share of it.
 //! - `--waiting N` reads a fresh orchestrator's memory with 0, N/10 and N
 //!   sagas waiting ([`memory`]).
+//! - Once the roles have stopped, the reconciliation job runs once against
+//!   the sandbox's APIs and the database; the bench fails if it finds
+//!   anything.
 //!
 //! The database is dropped and the namespace deleted afterwards; the role
 //! logs are kept only when the run fails.
@@ -127,6 +130,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         report.print();
     }
+    if let Some(job) = report.reconciliation_job.as_ref().filter(|job| !job.ok) {
+        bail!(
+            "the reconciliation job does not agree with the records: {}",
+            job.headline()
+        );
+    }
     if report.outcomes.not_booked > 0 || report.outcomes.unfinished > 0 {
         bail!(
             "not every trip was booked ({} not booked, {} unfinished): the figures are not of the happy path",
@@ -171,7 +180,7 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         log_dir: log_dir.clone(),
         epoch: Instant::now(),
     };
-    let result = measure(args, &launcher, &vault, &database_url, &topology).await;
+    let result = measure(args, &launcher, &vault, &database_url, &topology, &sandbox).await;
     sandbox.shutdown().await;
     // A failed clean-up is reported, never put in place of the run's result.
     if let Err(error) = crate::demo::clear_topology(&args.connections.amqp_url, &topology).await {
@@ -226,6 +235,7 @@ async fn measure(
     vault: &Keyring,
     database_url: &str,
     topology: &Topology,
+    sandbox: &RunningSandbox,
 ) -> anyhow::Result<BenchReport> {
     crate::chaos::migrate(launcher).await?;
     let pool = autobook_orchestrator::db::connect(database_url, 4)
@@ -246,6 +256,15 @@ async fn measure(
     if !graceful {
         eprintln!("bench: a role did not drain in time at the stop");
     }
+    let job = crate::reconcile::job::after_local_run(
+        &pool,
+        vault,
+        &autobook_orchestrator::clock::Clock::system(),
+        &sandbox.stripe_url,
+        &sandbox.duffel_url,
+    )
+    .await?;
+    report.reconciliation_job = Some(job.verdict());
     if args.floor {
         let floor = run_floor(args, database_url, &report).await?;
         report.ratio_to_floor = Some(round(
@@ -343,6 +362,7 @@ async fn run_system(
         memory,
         machine: Machine::describe(),
         postgres: records::durability(pool).await?,
+        reconciliation_job: None,
     })
 }
 

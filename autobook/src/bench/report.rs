@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
+use autobook_reconcile::Verdict;
+
 use super::floor::FloorShape;
 use super::latency::Percentiles;
 use super::memory::MemoryLevel;
@@ -54,6 +56,9 @@ pub struct BenchReport {
     pub memory: Option<Vec<MemoryLevel>>,
     pub machine: Machine,
     pub postgres: DurabilitySettings,
+    /// The reconciliation job, run once after the roles stopped, against
+    /// the run's sandbox (through the providers' APIs) and database.
+    pub reconciliation_job: Option<Verdict>,
 }
 
 /// The floor run's figures.
@@ -142,6 +147,9 @@ impl BenchReport {
             self.outcomes.booked, self.outcomes.not_booked, self.outcomes.unfinished
         );
         println!("  throughput: {:.1} sagas/s", self.sagas_per_s);
+        if let Some(job) = &self.reconciliation_job {
+            println!("  reconciliation job: {}", job.headline());
+        }
         println!();
         print_latencies(
             "latency (ms)",

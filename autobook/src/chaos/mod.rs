@@ -13,7 +13,8 @@
 //!   an exit of their own, which is counted as a self-exit.
 //! - After the chaos period the run waits until every saga is terminal,
 //!   stops the children with SIGTERM (graceful drain), and reconciles the
-//!   sagas with the sandbox ledger like the demo ([`report`]).
+//!   sagas with the sandbox ledger and runs the reconciliation job once,
+//!   like the demo ([`report`]).
 
 pub mod broker;
 pub mod children;
@@ -333,6 +334,14 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         .filter_map(|(id, s)| s.phase.clone().map(|p| (*id, p)))
         .collect();
     let reconciliation = reconcile(&phases, &sandbox.ledger());
+    let job = crate::reconcile::job::after_local_run(
+        &pool,
+        &vault,
+        &autobook_orchestrator::clock::Clock::system(),
+        &sandbox.stripe_url,
+        &sandbox.duffel_url,
+    )
+    .await?;
     let unfinished = unfinished(&sagas);
     let extra = extra_sagas(&pool, &saga_ids).await?;
     if extra > 0 {
@@ -365,6 +374,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         &finished,
         started,
         reconciliation,
+        job.verdict(),
         args.database.clone(),
     );
     let self_exits = records_taken.self_exits_by_role();

@@ -1,5 +1,5 @@
-//! The chaos run's figures: the demo's summary (outcomes, latency,
-//! reconciliation) plus what the chaos did (kills, broker restarts) and
+//! The chaos run's figures: the demo's summary (outcomes, latency, the
+//! sandbox-ledger reconciliation and the reconciliation job's verdict) plus what the chaos did (kills, broker restarts) and
 //! what it found (self-exits, unfinished sagas, dead letters). Printed for
 //! people, and as one JSON object for machines.
 
@@ -58,9 +58,10 @@ pub struct ChaosSummary {
 }
 
 impl ChaosSummary {
-    /// Clean: nothing lost and the ledger reconciles.
+    /// Clean: nothing lost, and both the ledger and the reconciliation
+    /// job agree with every saga.
     pub fn clean(&self) -> bool {
-        self.run.lost == 0 && self.run.reconciliation.ok
+        self.run.lost == 0 && self.run.reconciled()
     }
 
     /// The human-readable report.

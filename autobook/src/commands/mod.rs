@@ -3,6 +3,7 @@
 pub mod gateway;
 pub mod migrate;
 pub mod orchestrator;
+pub mod reconcile;
 pub mod sandbox;
 pub mod schemas;
 pub mod worker;

@@ -2,7 +2,8 @@
 //! PostgreSQL and RabbitMQ, with the sandbox as the providers. Trip
 //! requests go in through the broker (or, with `--via-gateway`, over HTTP
 //! through the gateway); a progress bar follows the sagas;
-//! the summary reconciles every saga with the sandbox's ledger.
+//! the summary reconciles every saga with the sandbox's ledger, and runs the
+//! production reconciliation job once against the sandbox's APIs.
 
 pub mod summary;
 pub mod trips;
@@ -38,7 +39,8 @@ use summary::{Finished, summarize};
 use watch::WatchScenario;
 
 /// Runs the demo, prints the summary (and the JSON line with `--json`),
-/// and fails unless every saga finished and the ledger reconciles. With
+/// and fails unless every saga finished and both the ledger and the
+/// reconciliation job agree with every saga. With
 /// `--ops-addr` the run's metrics are served while it lasts.
 pub async fn run(
     args: DemoArgs,
@@ -56,11 +58,12 @@ pub async fn run(
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     }
-    if summary.lost > 0 || !summary.reconciliation.ok {
+    if summary.lost > 0 || !summary.reconciled() {
         bail!(
-            "the run is not clean: {} lost, reconciliation ok = {}",
+            "the run is not clean: {} lost, reconciliation ok = {}, reconciliation job ok = {}",
             summary.lost,
-            summary.reconciliation.ok
+            summary.reconciliation.ok,
+            summary.reconciliation_job.ok
         );
     }
     if let Some(watch) = summary.watch.as_ref().filter(|w| !w.clean()) {
@@ -167,6 +170,14 @@ pub async fn execute_with(
     }
     let ledger = stack.sandbox.ledger();
     let report = reconcile(&phases, &ledger);
+    let job = crate::reconcile::job::after_local_run(
+        &stack.pool,
+        &stack.vault,
+        &stack.clock,
+        &stack.sandbox.stripe_url,
+        &stack.sandbox.duffel_url,
+    )
+    .await?;
     stack.stop().await?;
     clear_topology(&args.connections.amqp_url, &topology).await?;
     let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
@@ -175,6 +186,7 @@ pub async fn execute_with(
         &records,
         started,
         report,
+        job.verdict(),
         args.database.clone(),
     );
     if gateway_figures.is_some() {

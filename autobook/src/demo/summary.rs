@@ -1,5 +1,6 @@
 //! The demo's figures: outcomes, failure paths, latency and throughput,
-//! reconciliation; printed for people and as one JSON line for machines.
+//! reconciliation (the sandbox-ledger witness, and the production job's
+//! verdict); printed for people and as one JSON line for machines.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use serde::Serialize;
 use autobook_orchestrator::saga::Phase;
 
 use autobook_contracts::Money;
+use autobook_reconcile::Verdict;
 
 use super::watch::WatchFigures;
 use crate::reconcile::Report;
@@ -32,7 +34,11 @@ pub struct Summary {
     pub failures: BTreeMap<&'static str, usize>,
     /// Paths taken: re-searches, compensations, emails that failed.
     pub paths: BTreeMap<&'static str, usize>,
+    /// The sagas against the sandbox's own ledger (a local witness).
     pub reconciliation: Report,
+    /// The production reconciliation job, run once at the end against the
+    /// run's sandbox (through the providers' APIs) and database.
+    pub reconciliation_job: Verdict,
     pub database: String,
     /// The `watch` scenario's figures.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +68,7 @@ pub fn summarize(
     sagas: &[Finished],
     started: DateTime<Utc>,
     reconciliation: Report,
+    reconciliation_job: Verdict,
     database: String,
 ) -> Summary {
     let mut failures = BTreeMap::new();
@@ -116,6 +123,7 @@ pub fn summarize(
         failures,
         paths,
         reconciliation,
+        reconciliation_job,
         database,
         watch: None,
         via: "broker",
@@ -133,6 +141,11 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 impl Summary {
+    /// Nothing lost, and both reconciliations agree with every record.
+    pub fn reconciled(&self) -> bool {
+        self.reconciliation.ok && self.reconciliation_job.ok
+    }
+
     /// The human-readable report.
     pub fn print(&self) {
         println!();
@@ -215,6 +228,10 @@ impl Summary {
                 println!("    {} {saga}: {}", m.kind, m.detail);
             }
         }
+        println!(
+            "  reconciliation job: {}",
+            self.reconciliation_job.headline()
+        );
         println!("  saga records kept in database {}", self.database);
     }
 }

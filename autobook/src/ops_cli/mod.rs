@@ -6,6 +6,7 @@
 //! - [`flags`]: the kill switch and the booking pipeline: `get`, `set`;
 //! - [`keys`]: the keys personal data is sealed under: `status`, `rotate`;
 //! - [`privacy`]: erasures under way and done, a retention sweep now;
+//! - [`reconcile`]: the reconciliation job's open findings and releases;
 //! - [`output`]: text tables and `--json`.
 //!
 //! Every action is a library function taking a pool (and, for replays, a
@@ -20,6 +21,7 @@ pub mod flags;
 pub mod keys;
 pub mod output;
 pub mod privacy;
+pub mod reconcile;
 pub mod saga;
 
 use anyhow::Context;
@@ -64,6 +66,8 @@ pub enum OpsCommand {
     /// Travellers' data: erasures, and a retention sweep run now.
     #[command(subcommand)]
     Privacy(privacy::PrivacyCommand),
+    /// The reconciliation job: open findings, holds it released, its last run.
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +291,7 @@ async fn dispatch(pool: &PgPool, args: &OpsArgs) -> anyhow::Result<()> {
             Ok(())
         }
         OpsCommand::Privacy(command) => privacy::dispatch(pool, command, json).await,
+        OpsCommand::Reconcile(request) => emit(&reconcile::report(pool, request).await?, json),
         OpsCommand::Flags(command) => {
             flags::dispatch(pool, command, &args.services.flags, json).await
         }

@@ -3,7 +3,11 @@
 //! the cent; every hold must be captured or released; no order may exist
 //! without its capture; nothing may happen twice.
 //!
-//! Pure: it compares saga records with a ledger snapshot.
+//! Pure: it compares saga records with a ledger snapshot, a witness only a
+//! local run has. The production job, which reads the providers through
+//! their APIs, is the crate `autobook-reconcile`; [`job`] wires it here.
+
+pub mod job;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -14,12 +14,17 @@
 //! recorded and the answer is a 500, so Stripe delivers it again. Other
 //! events are recorded and otherwise ignored.
 //!
+//! Events about intents no saga counts on are recorded all the same:
+//! [`recent`] reads the intents recent events named for the
+//! reconciliation job, which judges them.
+//!
 //! [`router`] gives the route; [`receive`] holds the steps; [`answer`] the
 //! errors and their HTTP answers; [`message`] what an event becomes.
 
 mod answer;
 mod message;
 mod receive;
+pub mod recent;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -19,7 +19,7 @@ pub mod steps;
 pub mod watching;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use deadlines::{DeadlineChange, StepDeadlines};
 pub use decide::{Admission, DecideError, Decision, Effect, decide, start};

@@ -104,8 +104,9 @@ fn state_json(saga: &Saga, vault: &Keyring) -> Result<Value, StoreError> {
     Ok(vault.seal_json(&state))
 }
 
-/// The saga from its stored state: opened, then parsed.
-fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
+/// The saga from its stored state: opened, then parsed. The one decoder of
+/// `sagas.state`.
+pub(crate) fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
     let state = vault
         .open_json(state)
         .map_err(|source| StoreError::Sealed {

@@ -191,3 +191,26 @@ async fn scripted_refund_faults_take_effect_or_not_as_named() {
         "the 500 is replayed, not redone"
     );
 }
+
+#[tokio::test]
+async fn refunds_are_listed_by_creation_time() {
+    let app = spawn().await;
+    let (_, intent) = app.authorize("5000", "pm_card_visa", "saga-window").await;
+    let id = intent["id"].as_str().unwrap().to_owned();
+    app.stripe_post(&format!("/v1/payment_intents/{id}/capture"), &[], None)
+        .await;
+    let (status, refund) = json_of(
+        app.stripe_post("/v1/refunds", &[("payment_intent", id.as_str())], None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refund}");
+    let created = refund["created"].as_i64().unwrap();
+    for (bound, expected) in [("gte", 1), ("lte", 1), ("gt", 0), ("lt", 0)] {
+        let (status, body) = app
+            .stripe_get(&format!("/v1/refunds?created[{bound}]={created}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["data"].as_array().unwrap().len(), expected, "{bound}");
+    }
+}

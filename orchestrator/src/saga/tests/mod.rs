@@ -8,7 +8,7 @@ mod cancellation;
 mod commitments;
 mod compensation;
 mod deadlines;
-mod fixtures;
+pub(crate) mod fixtures;
 mod forward;
 mod illegal;
 mod lost_hold;
