@@ -39,7 +39,7 @@ const NOT_INHERITED: &[&str] = &[
 /// One child process slot: a role and its instance number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
-    /// `orchestrator`, `search`, `payment`, `order` or `notify`.
+    /// `orchestrator`, `search`, `payment`, `order`, `notify` or `gateway`.
     pub role: &'static str,
     pub index: usize,
 }
@@ -59,6 +59,14 @@ impl Slot {
         slots
     }
 
+    /// The gateway (a provider-fault run's webhook receiver).
+    pub fn gateway() -> Slot {
+        Slot {
+            role: "gateway",
+            index: 0,
+        }
+    }
+
     /// `payment-1`: names the log file and the records.
     pub fn name(&self) -> String {
         format!("{}-{}", self.role, self.index)
@@ -68,6 +76,7 @@ impl Slot {
     pub fn args(&self) -> Vec<&'static str> {
         match self.role {
             "orchestrator" => vec!["orchestrator"],
+            "gateway" => vec!["gateway"],
             worker => vec!["worker", worker],
         }
     }

@@ -18,6 +18,7 @@
 
 pub mod broker;
 pub mod children;
+pub mod provider_faults;
 pub mod report;
 pub mod schedule;
 pub mod submit;
@@ -40,7 +41,7 @@ use uuid::Uuid;
 use autobook_contracts::Topology;
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
-use autobook_sandbox::{Faults, Ports, SandboxConfig};
+use autobook_sandbox::{Behaviour, Faults, Ports, SandboxConfig};
 use autobook_vault::Keyring;
 
 use crate::cli::Scenario;
@@ -85,6 +86,12 @@ pub struct ChaosArgs {
     /// Do not restart the broker (rabbitmqctl stop_app/start_app) mid-run.
     #[arg(long)]
     pub no_broker_restart: bool,
+    /// The providers misbehave too: answers lost after the effect (500 and
+    /// timeout) on every call that has an effect, Stripe search lagging a
+    /// minute, slow calls, 429s, and webhooks (sent to a gateway child)
+    /// late, duplicated and out of order.
+    #[arg(long)]
+    pub provider_faults: bool,
     /// After the chaos period, wait this long for every saga to finish;
     /// sagas still open then count as lost.
     #[arg(long, default_value_t = 120)]
@@ -170,9 +177,19 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     let topology =
         Topology::new(&args.namespace)?.with_retry_delays_ms(args.retry_delays_ms.clone());
     crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
+    let scenario_faults = Faults::scenario(args.scenario.as_str()).unwrap_or_default();
     let sandbox = autobook_sandbox::start(
         SandboxConfig {
-            faults: Faults::scenario(args.scenario.as_str()).unwrap_or_default(),
+            faults: if args.provider_faults {
+                provider_faults::faults(scenario_faults)
+            } else {
+                scenario_faults
+            },
+            behaviour: if args.provider_faults {
+                provider_faults::behaviour()
+            } else {
+                Behaviour::default()
+            },
             seed: args.seed,
             ..SandboxConfig::default()
         },
@@ -180,13 +197,18 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     )
     .await
     .context("starting the sandbox")?;
+    let gateway = if args.provider_faults {
+        Some(GatewayChild::new(&sandbox)?)
+    } else {
+        None
+    };
 
     // A fresh key for a fresh database: the children seal with it, the
     // summary opens with it.
     let vault = Keyring::generate("chaos")?;
     let mut launcher = Launcher {
         exe: std::env::current_exe().context("finding this executable")?,
-        env: child_env(args, &vault, &database_url, &sandbox),
+        env: child_env(args, &vault, &database_url, &sandbox, gateway.as_ref()),
         log_dir: log_dir.clone(),
         epoch: Instant::now(),
     };
@@ -205,7 +227,10 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     .map(|(_, trip)| (Uuid::now_v7(), trip))
     .collect();
     let saga_ids: Vec<Uuid> = trips.iter().map(|(id, _)| *id).collect();
-    let slots = Slot::all(args.orchestrators, args.workers);
+    let mut slots = Slot::all(args.orchestrators, args.workers);
+    if gateway.is_some() {
+        slots.push(Slot::gateway());
+    }
     let plan = schedule::plan(&PlanConfig {
         seed: args.seed,
         duration,
@@ -242,6 +267,13 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         (at, task)
     });
     let status = CancellationToken::new();
+    let prober = args.provider_faults.then(|| {
+        tokio::spawn(provider_faults::probe_search(
+            sandbox.stripe_url.clone(),
+            progress.clone(),
+            status.clone(),
+        ))
+    });
     tokio::spawn(print_status(
         pool.clone(),
         launcher.clone(),
@@ -319,6 +351,10 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         }
     }
     status.cancel();
+    let probe_searches = match prober {
+        Some(prober) => prober.await.unwrap_or(0),
+        None => 0,
+    };
 
     // Graceful stop: SIGTERM every child, wait for the drain.
     for keeper in &keepers {
@@ -407,6 +443,9 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
             .collect(),
         warnings,
         log_dir: log_dir.display().to_string(),
+        provider_faults: args
+            .provider_faults
+            .then(|| provider_faults::ProviderFaults::of(&sandbox.ledger(), probe_searches)),
     };
     if summary.clean() {
         crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
@@ -427,6 +466,7 @@ fn child_env(
     vault: &Keyring,
     database_url: &str,
     sandbox: &autobook_sandbox::RunningSandbox,
+    gateway: Option<&GatewayChild>,
 ) -> Vec<(String, String)> {
     let delays: Vec<String> = args.retry_delays_ms.iter().map(u32::to_string).collect();
     // The sandbox, not a real provider, is on the other end.
@@ -440,7 +480,62 @@ fn child_env(
         2000,
     );
     env.push(("AUTOBOOK_RETRY_DELAYS_MS".to_owned(), delays.join(",")));
+    // A step with no reply for a minute is sent again (the run is short).
+    env.push(("AUTOBOOK_STEP_DEADLINE_SECS".to_owned(), "60".to_owned()));
+    if args.provider_faults {
+        env.push((
+            "PROVIDER_TIMEOUT_MS".to_owned(),
+            provider_faults::PROVIDER_TIMEOUT.as_millis().to_string(),
+        ));
+    }
+    if let Some(gateway) = gateway {
+        env.extend(gateway.env());
+    }
     env
+}
+
+/// The gateway child of a provider-fault run: where the sandbox's Stripe
+/// sends its webhooks.
+struct GatewayChild {
+    addr: std::net::SocketAddr,
+    webhook_secret: String,
+    token_secret: String,
+}
+
+impl GatewayChild {
+    /// A free local port and fresh secrets; points the sandbox's webhooks
+    /// at the gateway.
+    fn new(sandbox: &autobook_sandbox::RunningSandbox) -> anyhow::Result<Self> {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .context("finding a free port for the gateway")?;
+        let gateway = GatewayChild {
+            addr,
+            webhook_secret: format!("whsec_chaos_{}", Uuid::new_v4().simple()),
+            token_secret: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
+        };
+        sandbox.set_webhook_endpoint(Some(autobook_sandbox::WebhookEndpoint {
+            url: format!("http://{addr}{}", crate::webhooks::PATH),
+            secret: autobook_contracts::stripe_webhook::WebhookSecret::new(
+                gateway.webhook_secret.clone(),
+            ),
+        }));
+        Ok(gateway)
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AUTOBOOK_GATEWAY_ADDR".to_owned(), self.addr.to_string()),
+            (
+                "AUTOBOOK_STRIPE_WEBHOOK_SECRET".to_owned(),
+                self.webhook_secret.clone(),
+            ),
+            (
+                "AUTOBOOK_JWT_HS256_SECRET".to_owned(),
+                self.token_secret.clone(),
+            ),
+        ]
+    }
 }
 
 /// `autobook migrate` as a child (database, schema, topology).

@@ -1,5 +1,6 @@
 //! The chaos run's figures: the demo's summary (outcomes, latency, the
-//! sandbox-ledger reconciliation and the reconciliation job's verdict) plus what the chaos did (kills, broker restarts) and
+//! sandbox-ledger reconciliation and the reconciliation job's verdict)
+//! plus what the chaos did (kills, broker restarts, provider faults) and
 //! what it found (self-exits, unfinished sagas, dead letters). Printed for
 //! people, and as one JSON object for machines.
 
@@ -55,6 +56,9 @@ pub struct ChaosSummary {
     pub ungraceful_stops: Vec<Stopped>,
     pub warnings: Vec<String>,
     pub log_dir: String,
+    /// With `--provider-faults`: what the providers' faults came to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_faults: Option<super::provider_faults::ProviderFaults>,
 }
 
 impl ChaosSummary {
@@ -94,6 +98,9 @@ impl ChaosSummary {
                 "    at {} ms, down {} ms, ok = {}: {}",
                 restart.at_ms, restart.down_ms, restart.ok, restart.detail
             );
+        }
+        if let Some(faults) = &self.provider_faults {
+            faults.print();
         }
         let exits: usize = self.self_exits.values().sum();
         let by_role: Vec<String> = self
