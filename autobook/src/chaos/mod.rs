@@ -17,7 +17,9 @@
 //!   like the demo ([`report`]).
 
 pub mod broker;
+pub mod census;
 pub mod children;
+pub mod gateway_child;
 pub mod provider_faults;
 pub mod report;
 pub mod schedule;
@@ -32,8 +34,8 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use chrono::Utc;
 use clap::Args;
+use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use sqlx::{PgPool, Row};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -49,8 +51,10 @@ use crate::demo::summary::{Finished, summarize};
 use crate::reconcile::reconcile;
 use crate::services;
 use crate::settings::Connections;
+use census::{archived_dead_letters, extra_sagas, merge_counts, unfinished};
 use children::{Launcher, Order, SharedRecords, Slot};
-use report::{ChaosSummary, UNFINISHED_LISTED, Unfinished};
+use gateway_child::GatewayChild;
+use report::ChaosSummary;
 use schedule::{Plan, PlanConfig};
 
 /// Children get this long to drain after SIGTERM at the end.
@@ -494,50 +498,6 @@ fn child_env(
     env
 }
 
-/// The gateway child of a provider-fault run: where the sandbox's Stripe
-/// sends its webhooks.
-struct GatewayChild {
-    addr: std::net::SocketAddr,
-    webhook_secret: String,
-    token_secret: String,
-}
-
-impl GatewayChild {
-    /// A free local port and fresh secrets; points the sandbox's webhooks
-    /// at the gateway.
-    fn new(sandbox: &autobook_sandbox::RunningSandbox) -> anyhow::Result<Self> {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .context("finding a free port for the gateway")?;
-        let gateway = GatewayChild {
-            addr,
-            webhook_secret: format!("whsec_chaos_{}", Uuid::new_v4().simple()),
-            token_secret: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
-        };
-        sandbox.set_webhook_endpoint(Some(autobook_sandbox::WebhookEndpoint {
-            url: format!("http://{addr}{}", crate::webhooks::PATH),
-            secret: autobook_contracts::stripe_webhook::WebhookSecret::new(
-                gateway.webhook_secret.clone(),
-            ),
-        }));
-        Ok(gateway)
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("AUTOBOOK_GATEWAY_ADDR".to_owned(), self.addr.to_string()),
-            (
-                "AUTOBOOK_STRIPE_WEBHOOK_SECRET".to_owned(),
-                self.webhook_secret.clone(),
-            ),
-            (
-                "AUTOBOOK_JWT_HS256_SECRET".to_owned(),
-                self.token_secret.clone(),
-            ),
-        ]
-    }
-}
-
 /// `autobook migrate` as a child (database, schema, topology).
 pub(crate) async fn migrate(launcher: &Launcher) -> anyhow::Result<()> {
     let log = launcher.log_dir.join("migrate.log");
@@ -626,74 +586,5 @@ async fn print_status(
             kills,
             exits
         );
-    }
-}
-
-/// Lost, stuck and aborted sagas, by id (the first [`UNFINISHED_LISTED`]).
-fn unfinished(sagas: &[(Uuid, Finished)]) -> Vec<Unfinished> {
-    let mut list: Vec<Unfinished> = sagas
-        .iter()
-        .filter_map(|(id, saga)| {
-            let status = match &saga.phase {
-                None => "not_started",
-                Some(Phase::Booked { .. } | Phase::Failed { .. }) => return None,
-                Some(phase) => phase.status(),
-            };
-            Some(Unfinished {
-                saga_id: *id,
-                status,
-            })
-        })
-        .collect();
-    list.sort_by_key(|u| u.saga_id);
-    list.truncate(UNFINISHED_LISTED);
-    list
-}
-
-/// Sagas in the database that the run never submitted (should be none).
-async fn extra_sagas(pool: &PgPool, submitted: &[Uuid]) -> anyhow::Result<usize> {
-    let known: std::collections::HashSet<Uuid> = submitted.iter().copied().collect();
-    let rows = sqlx::query("SELECT id FROM sagas").fetch_all(pool).await?;
-    Ok(rows
-        .iter()
-        .filter(|row| !known.contains(&row.get::<Uuid, _>("id")))
-        .count())
-}
-
-/// Archived dead letters by dead-letter queue, then `code/type`.
-async fn archived_dead_letters(
-    pool: &sqlx::PgPool,
-    topology: &Topology,
-) -> anyhow::Result<BTreeMap<String, BTreeMap<String, usize>>> {
-    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT role, code, message_type, count(*) FROM dead_letters GROUP BY 1, 2, 3",
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut census: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for (role, code, kind, count) in rows {
-        let queue = autobook_contracts::QueueRole::ALL
-            .iter()
-            .find(|r| r.as_str() == role)
-            .map_or(role, |r| topology.dead_letter_queue(*r));
-        let kind = kind.unwrap_or_else(|| "unknown".into());
-        *census
-            .entry(queue)
-            .or_default()
-            .entry(format!("{code}/{kind}"))
-            .or_insert(0) += usize::try_from(count).unwrap_or(0);
-    }
-    Ok(census)
-}
-
-fn merge_counts(
-    into: &mut BTreeMap<String, BTreeMap<String, usize>>,
-    more: BTreeMap<String, BTreeMap<String, usize>>,
-) {
-    for (queue, counts) in more {
-        let entry = into.entry(queue).or_default();
-        for (key, n) in counts {
-            *entry.entry(key).or_insert(0) += n;
-        }
     }
 }
