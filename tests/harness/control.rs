@@ -1,6 +1,6 @@
 //! People in control, for the suites: throwing the kill switch (and waiting
-//! until the roles see it), and telling which provider records belong to a
-//! saga.
+//! until the roles see it), holding a trip's money while its order waits,
+//! and telling which provider records belong to a saga.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +12,21 @@ use autobook_flags::wait_for_decision;
 use autobook_sandbox::{Ledger, LedgerOrder, LedgerPaymentIntent};
 
 use crate::TestSystem;
+
+/// Submits [`crate::trips::trip`] and waits until its hold is placed and
+/// the saga has taken it in (it is then `ordering`, its order command in
+/// the queue for whichever order worker runs). Returns the saga id.
+pub async fn held(system: &TestSystem) -> Uuid {
+    let mut authorized = system.observe(&["payment.authorized"]).await;
+    let id = system.submit(crate::trips::trip()).await;
+    let event = authorized
+        .next(Duration::from_secs(30))
+        .await
+        .expect("the hold is placed");
+    assert_eq!(event.saga_id, id);
+    system.handled(event.message_id).await;
+    id
+}
 
 /// The user of [`crate::trips::trip`].
 pub const USER: &str = "usr_test";

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use autobook_contracts::notification::FailureReason;
 use autobook_orchestrator::saga::Phase;
 use autobook_sandbox::Ledger;
-use autobook_tests::control::{USER, belongs, throw_switch};
+use autobook_tests::control::{USER, belongs, held, throw_switch};
 use autobook_tests::trips::trip;
 use autobook_tests::{TestSystem, spawn, spawn_with};
 use autobook_workers::WorkerKind;
@@ -133,22 +133,6 @@ async fn spawn_without_order_worker() -> TestSystem {
         config.worker_kinds = vec![WorkerKind::Search, WorkerKind::Payment, WorkerKind::Notify];
     })
     .await
-}
-
-/// Submits a trip and waits until its hold is placed and the saga has
-/// moved to ordering (the order command is then queued for the absent
-/// order worker).
-async fn held(system: &TestSystem) -> Uuid {
-    let mut authorized = system.observe(&["payment.authorized"]).await;
-    let id = system.submit(trip()).await;
-    let event = authorized
-        .next(Duration::from_secs(30))
-        .await
-        .expect("the hold is placed");
-    assert_eq!(event.saga_id, id);
-    // And the saga has taken it in: it is ordering.
-    system.handled(event.message_id).await;
-    id
 }
 
 #[tokio::test]

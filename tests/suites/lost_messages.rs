@@ -16,6 +16,7 @@ use std::time::Duration;
 use autobook_contracts::{MessageType, QueueRole};
 use autobook_orchestrator::saga::{Phase, StepDeadlines};
 use autobook_sandbox::Faults;
+use autobook_tests::control::held;
 use autobook_tests::trips::trip;
 use autobook_tests::{TestSystem, spawn_with};
 use autobook_workers::WorkerKind;
@@ -101,20 +102,6 @@ async fn a_reply_lost_on_its_way_back_is_replayed_after_the_deadline() {
     system.teardown().await;
 }
 
-/// A saga holding money and waiting in `ordering` with its order command
-/// in the queue, while no order worker runs yet.
-async fn ordering_without_order_worker(system: &TestSystem) -> uuid::Uuid {
-    let mut authorized = system.observe(&["payment.authorized"]).await;
-    let id = system.submit(trip()).await;
-    let event = authorized
-        .next(Duration::from_secs(30))
-        .await
-        .expect("the hold is placed");
-    assert_eq!(event.saga_id, id);
-    system.handled(event.message_id).await;
-    id
-}
-
 #[tokio::test]
 async fn a_provider_slower_than_the_timeout_leads_to_a_re_check_not_silence() {
     let system = spawn_with(|config| {
@@ -124,7 +111,7 @@ async fn a_provider_slower_than_the_timeout_leads_to_a_re_check_not_silence() {
         config.worker_kinds = vec![WorkerKind::Search, WorkerKind::Payment, WorkerKind::Notify];
     })
     .await;
-    let id = ordering_without_order_worker(&system).await;
+    let id = held(&system).await;
     // Duffel answers too late for every try of the order and its look-up.
     slow_providers(&system, true);
     let mut unknown = system.observe(&["step.outcome_unknown"]).await;
@@ -157,7 +144,7 @@ async fn a_provider_that_never_answers_in_time_leaves_the_saga_stuck_with_its_re
         config.worker_kinds = vec![WorkerKind::Search, WorkerKind::Payment, WorkerKind::Notify];
     })
     .await;
-    let id = ordering_without_order_worker(&system).await;
+    let id = held(&system).await;
     slow_providers(&system, true);
     let _order = system.stack().start_workers(&[WorkerKind::Order]);
     let row = system.reaches(id, "stuck").await;

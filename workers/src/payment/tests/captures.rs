@@ -12,16 +12,10 @@ use crate::worker::gate::Deferral;
 async fn unreadable_flags_defer_a_capture_and_leave_the_hold_alone() {
     let sandbox = sandbox().await;
     let trip = Trip::new();
-    let reply = service(&sandbox, ALLOW)
-        .perform(&trip.authorize(), first())
-        .await
-        .unwrap();
-    let Message::PaymentAuthorized(held) = reply.message else {
-        panic!("{reply:?}");
-    };
+    let held_intent = held(&sandbox, &trip).await;
     let before = stripe_requests(&sandbox.ledger());
     let denied = service(&sandbox, FixedFlags::Unreadable)
-        .perform(&trip.capture(&held.payment_intent_id), first())
+        .perform(&trip.capture(&held_intent), first())
         .await;
     assert_eq!(
         denied,
@@ -39,20 +33,10 @@ async fn unreadable_flags_defer_a_capture_and_leave_the_hold_alone() {
 #[tokio::test]
 async fn voids_and_refunds_go_ahead_whatever_the_flags() {
     let sandbox = sandbox().await;
-    let held = Trip::new();
-    let reply = service(&sandbox, ALLOW)
-        .perform(&held.authorize(), first())
-        .await
-        .unwrap();
-    let Message::PaymentAuthorized(hold) = reply.message else {
-        panic!("{reply:?}");
-    };
-    let void = held.envelope(VoidHold {
-        idempotency_key: held.key(Step::Void),
-        payment_intent_id: hold.payment_intent_id.clone(),
-    });
+    let trip = Trip::new();
+    let hold_intent = held(&sandbox, &trip).await;
     let reply = service(&sandbox, KILL_SWITCH)
-        .perform(&void, first())
+        .perform(&trip.void(&hold_intent), first())
         .await
         .unwrap();
     assert!(matches!(reply.message, Message::HoldVoided(_)), "{reply:?}");

@@ -138,16 +138,10 @@ async fn a_takeover_finds_the_refund_an_earlier_attempt_made() {
 async fn a_refused_refund_fails_and_may_be_tried_again() {
     let sandbox = sandbox().await;
     let trip = Trip::new();
-    let reply = service(&sandbox, ALLOW)
-        .perform(&trip.authorize(), first())
-        .await
-        .unwrap();
-    let Message::PaymentAuthorized(hold) = reply.message else {
-        panic!("{reply:?}");
-    };
+    let hold_intent = held(&sandbox, &trip).await;
     // Nothing was captured: Stripe refuses the refund.
     let reply = service(&sandbox, ALLOW)
-        .perform(&trip.refund(&hold.payment_intent_id, 5_000), first())
+        .perform(&trip.refund(&hold_intent, 5_000), first())
         .await
         .unwrap();
     assert!(reply.outcome_unknown, "a failed compensation is retried");

@@ -15,7 +15,7 @@ use reqwest::Method;
 use super::client::{StripeClient, decode_intent_page, decode_refund_page};
 use super::model::{PaymentIntent, Refund};
 use crate::providers::error::ProviderError;
-use crate::providers::transport::path_id;
+use crate::providers::transport::{RawResponse, path_id};
 
 /// Objects per list page (Stripe's maximum).
 const PAGE_LIMIT: &str = "100";
@@ -80,22 +80,13 @@ impl StripeClient {
         filter: &ListFilter,
         max_pages: u32,
     ) -> Result<Listed<PaymentIntent>, ProviderError> {
-        let params = filter.params()?;
-        self.list_pages(max_pages, |after| {
-            let mut query = params.clone();
-            if let Some(after) = after {
-                query.push(("starting_after", after.to_owned()));
-            }
-            let request = self
-                .http()
-                .request(Method::GET, "/v1/payment_intents")
-                .query(&query);
-            async move {
-                self.http()
-                    .execute("list_payment_intents", request, decode_intent_page)
-                    .await
-            }
-        })
+        self.list(
+            "list_payment_intents",
+            "/v1/payment_intents",
+            filter,
+            max_pages,
+            decode_intent_page,
+        )
         .await
     }
 
@@ -106,21 +97,33 @@ impl StripeClient {
         filter: &ListFilter,
         max_pages: u32,
     ) -> Result<Listed<Refund>, ProviderError> {
+        self.list(
+            "list_refunds",
+            "/v1/refunds",
+            filter,
+            max_pages,
+            decode_refund_page,
+        )
+        .await
+    }
+
+    /// One listing endpoint, page after page with `starting_after`.
+    async fn list<T: HasId>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        filter: &ListFilter,
+        max_pages: u32,
+        decode: DecodePage<T>,
+    ) -> Result<Listed<T>, ProviderError> {
         let params = filter.params()?;
         self.list_pages(max_pages, |after| {
             let mut query = params.clone();
             if let Some(after) = after {
                 query.push(("starting_after", after.to_owned()));
             }
-            let request = self
-                .http()
-                .request(Method::GET, "/v1/refunds")
-                .query(&query);
-            async move {
-                self.http()
-                    .execute("list_refunds", request, decode_refund_page)
-                    .await
-            }
+            let request = self.http().request(Method::GET, path).query(&query);
+            async move { self.http().execute(operation, request, decode).await }
         })
         .await
     }
@@ -158,6 +161,9 @@ impl StripeClient {
         })
     }
 }
+
+/// Reads one list page: its objects and whether more follow.
+type DecodePage<T> = fn(&RawResponse) -> Result<(Vec<T>, bool), ProviderError>;
 
 /// Objects with a Stripe id, for `starting_after`.
 trait HasId {
