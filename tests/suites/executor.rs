@@ -281,6 +281,59 @@ async fn a_reply_that_answers_none_of_the_sagas_commands_is_rejected() {
     db.drop().await;
 }
 
+/// A saga running when the record of commands appeared: the migration
+/// records the commands it had sent (from the outbox, without their step),
+/// and the answers to them are still taken; a made-up cause is not.
+#[tokio::test]
+async fn commands_sent_before_the_record_existed_still_cause_their_answers() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
+    let saga = Uuid::now_v7();
+    store
+        .handle(&Envelope::new(saga, trip()), Utc::now())
+        .await
+        .unwrap();
+    // As before the migration: no record; then the migration runs.
+    sqlx::raw_sql("DROP TABLE saga_commands")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!(
+        "../../migrations/20261207000002_saga_commands.sql"
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let recorded: Option<String> =
+        sqlx::query_scalar("SELECT idempotency_key FROM saga_commands WHERE saga_id = $1")
+            .bind(saga)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, None, "recorded without its step");
+    let forged = Envelope {
+        causation_id: Some(Uuid::now_v7()),
+        ..db.answer(saga, offers(saga)).await
+    };
+    let refused = store.handle(&forged, Utc::now()).await.unwrap();
+    assert!(
+        matches!(
+            refused,
+            Handled::Rejected {
+                code: "unknown_cause",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let answered = store
+        .handle(&db.answer(saga, offers(saga)).await, Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(answered, Handled::Applied { .. }), "{answered:?}");
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox() {
     let db = database().await;
