@@ -4,7 +4,8 @@
 //! publisher sets: a command copied with a forged header makes no provider
 //! call while the call's claim is live, and a forged "last attempt" at
 //! worst makes the worker answer "outcome unknown" early, which the saga
-//! re-checks.
+//! re-checks. An owner that cannot reach the ledger to store its reply
+//! keeps trying instead of leaving its claim to a lease.
 
 use std::time::Duration;
 
@@ -162,5 +163,73 @@ async fn a_forged_last_attempt_at_worst_brings_an_early_re_check() {
         "{:?}",
         system.ledger().orders
     );
+    system.teardown().await;
+}
+
+/// The notify worker has sent the email, but the ledger refuses to store
+/// the reply as if the database were unreachable: the worker keeps trying
+/// under its own claim, and answers once the database is back; no other
+/// attempt takes the call over and no second email goes out.
+#[tokio::test]
+async fn an_owner_that_cannot_reach_the_ledger_keeps_its_claim_and_answers_once_it_can() {
+    let system = spawn_with(|config| {
+        config.topology = config.topology.clone().with_retry_delays_ms(vec![50, 100]);
+    })
+    .await;
+    let pool = &system.stack().pool;
+    sqlx::raw_sql(
+        "CREATE SEQUENCE test_refusals; \
+         CREATE FUNCTION refuse_reply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           PERFORM nextval('test_refusals'); \
+           RAISE EXCEPTION 'the database went away' USING ERRCODE = 'connection_failure'; END $$; \
+         CREATE TRIGGER refuse_reply BEFORE UPDATE ON provider_calls FOR EACH ROW \
+         WHEN (NEW.step = 'notification.send' AND NEW.status = 'completed') \
+         EXECUTE FUNCTION refuse_reply();",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let id = system.submit(trip()).await;
+    // Waits (bounded) until the worker has been refused twice.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (refusals, called): (i64, bool) =
+            sqlx::query_as("SELECT last_value, is_called FROM test_refusals")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        if called && refusals >= 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reply was never refused"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(system.ledger().emails.len(), 1, "the email went out");
+    sqlx::raw_sql("DROP TRIGGER refuse_reply ON provider_calls")
+        .execute(pool)
+        .await
+        .unwrap();
+    let row = system.finished(id).await;
+    assert!(
+        matches!(row.saga.phase, Phase::Booked { .. }),
+        "{:?}",
+        row.saga.phase
+    );
+    let (status, fence): (String, i32) = sqlx::query_as(
+        "SELECT status, fence FROM provider_calls WHERE saga_id = $1 AND step = 'notification.send'",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), fence),
+        ("completed", 1),
+        "never taken over"
+    );
+    assert_eq!(system.ledger().emails.len(), 1, "no second email");
     system.teardown().await;
 }

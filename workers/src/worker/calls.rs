@@ -14,12 +14,19 @@
 //! taken effect. A reply that said "outcome unknown" may be re-examined by
 //! a *new* command for the same key (the orchestrator's re-check).
 //!
+//! The owner of a call that cannot reach the database to store its reply
+//! (or to release its claim) keeps trying for [`LEDGER_PATIENCE`] before
+//! it gives the command back to be retried: finishing its own call beats
+//! leaving the claim to its lease.
+//!
 //! Replies are stored sealed (an order's reply is the airline's answer,
 //! which may name the travellers): [`complete`] seals, and the handler
 //! opens a [`Claim::Replay`] before decoding it.
 
+use std::future::Future;
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
@@ -29,6 +36,12 @@ use autobook_vault::Keyring;
 
 /// How long an `in_flight` claim is trusted without redelivery.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
+/// How long the owner of a call keeps trying to record what became of it
+/// (its reply, or its release of the claim) while the database cannot be
+/// reached. Past that it gives the command back to be retried, and the
+/// claim waits for its lease to run out.
+pub const LEDGER_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The result of claiming a key.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,6 +245,41 @@ pub async fn complete(
     Ok(updated.rows_affected() == 1)
 }
 
+/// Runs `write`, a write of the claim's owner, again while the database
+/// cannot be reached, for up to [`LEDGER_PATIENCE`]: the owner finishing
+/// its own call beats waiting for its lease to run out. Any other error is
+/// returned at once.
+pub async fn patiently<T, F, Fut>(write: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
+{
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(2))
+        .without_max_times()
+        .with_total_delay(Some(LEDGER_PATIENCE));
+    write.retry(backoff).when(unreachable).await
+}
+
+/// The database could not be reached (or is shutting down or starting):
+/// the same write may succeed later.
+fn unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        // Connection exceptions (08xxx), and the server shutting down or
+        // not yet accepting connections (57P01..57P03).
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +315,32 @@ mod tests {
             let recheck = held("completed", true, false, false);
             assert_eq!(judge(&recheck, redelivered), Decision::TakeOver);
         }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_waited_for_and_any_other_error_returned_at_once() {
+        let mut calls = 0;
+        let written = patiently(|| {
+            calls += 1;
+            let attempt = calls;
+            async move {
+                match attempt {
+                    1 => Err(sqlx::Error::PoolTimedOut),
+                    2 => Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())),
+                    _ => Ok(attempt),
+                }
+            }
+        })
+        .await;
+        assert_eq!(written.ok(), Some(3));
+
+        let mut calls = 0;
+        let refused: Result<(), _> = patiently(|| {
+            calls += 1;
+            async { Err(sqlx::Error::RowNotFound) }
+        })
+        .await;
+        assert!(matches!(refused, Err(sqlx::Error::RowNotFound)));
+        assert_eq!(calls, 1);
     }
 }

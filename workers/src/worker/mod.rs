@@ -267,7 +267,9 @@ impl<S: Service> CommandHandler<S> {
             }
             Err(Failure::Unresolved { detail }) => {
                 tracing::warn!(idempotency_key = %key, %detail, "call unresolved; will look it up again");
-                if let Err(error) = calls::release(&self.pool, key, fence).await {
+                if let Err(error) =
+                    calls::patiently(|| calls::release(&self.pool, key, fence)).await
+                {
                     // Left in flight: the claim's lease runs out and a retry takes over.
                     tracing::warn!(%error, "cannot release the claim");
                 }
@@ -296,14 +298,16 @@ impl<S: Service> CommandHandler<S> {
     ) -> Disposition {
         let mut reply_envelope = Envelope::caused_by(envelope, reply.message);
         reply_envelope.trace = propagation::current_or(reply_envelope.trace);
-        let stored = calls::complete(
-            &self.pool,
-            &self.vault,
-            key,
-            fence,
-            &reply_envelope,
-            reply.outcome_unknown,
-        )
+        let stored = calls::patiently(|| {
+            calls::complete(
+                &self.pool,
+                &self.vault,
+                key,
+                fence,
+                &reply_envelope,
+                reply.outcome_unknown,
+            )
+        })
         .await;
         match stored {
             Ok(true) => {
@@ -314,7 +318,7 @@ impl<S: Service> CommandHandler<S> {
             Err(error) => {
                 tracing::warn!(%error, "cannot store the reply; retrying later");
                 // Let go, so that the retried command takes the call over
-                // (looking first); if even that fails, the lease runs out.
+                // (looking first); if even that fails, its lease runs out.
                 if let Err(error) = calls::release(&self.pool, key, fence).await {
                     tracing::warn!(%error, "cannot release the claim either");
                 }
@@ -333,13 +337,13 @@ impl<S: Service> CommandHandler<S> {
         deferral: Deferral,
     ) -> Disposition {
         let (step, reason) = (deferral.step.as_str(), deferral.reason.as_str());
-        match calls::release(&self.pool, key, fence).await {
+        match calls::patiently(|| calls::release(&self.pool, key, fence)).await {
             Ok(true) => {}
             // Taken over meanwhile: the new owner answers.
             Ok(false) => return Disposition::Ack,
             Err(error) => {
-                // Still claimed: the retried delivery takes the claim over
-                // and asks the flags again.
+                // Still claimed: once its lease runs out the retried
+                // delivery takes the claim over and asks the flags again.
                 tracing::warn!(%error, "cannot release the claim of a deferred step; retrying later");
                 return Disposition::retry("ledger_unavailable", error.to_string());
             }
