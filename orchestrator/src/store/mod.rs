@@ -4,8 +4,8 @@
 //! The transaction records the message id in the inbox (a duplicate stops
 //! here), reads the saga, runs the pure decision, writes the new state with
 //! optimistic concurrency on `version`, appends the audit row, and writes
-//! every effect: commands to the outbox (each recorded as sent, see
-//! [`causes`]), timers to `saga_timers`. A worker's reply whose cause is
+//! every effect: commands to the outbox (each recorded as sent in
+//! `saga_commands`), timers to `saga_timers`. A worker's reply whose cause is
 //! not one of the saga's commands for its step is rejected before the
 //! decision ([`saga::causation`]). If another
 //! writer changed the saga first, the whole transaction is retried on the
