@@ -84,27 +84,24 @@ impl Disposition {
 }
 
 /// Facts about the delivery a handler may need.
+///
+/// Only `redelivered` comes from the broker itself. `earlier_attempts` and
+/// `final_attempt` are read from the `x-autobook-attempts` header, which
+/// whoever publishes the message sets: use them only where a wrong value
+/// is harmless (waiting longer, answering "outcome unknown" early), never
+/// to take over work another handler may still be doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryContext {
     pub queue: QueueRole,
-    /// The broker delivered this message before (a consumer died holding it).
+    /// The broker delivered this message before: a consumer holding it
+    /// died (or its channel closed) before settling it.
     pub redelivered: bool,
-    /// Earlier attempts that ended in a retry: whoever handled this message
-    /// before has let go of it.
+    /// Earlier attempts that ended in a retry, as the message's header says.
     pub earlier_attempts: u32,
-    /// No retry is left after this attempt: a transient failure now
-    /// becomes a dead letter, so a handler that can still answer (say,
-    /// "outcome unknown") should.
+    /// No retry is left after this attempt, as the message's header says: a
+    /// transient failure now becomes a dead letter, so a handler that can
+    /// still answer (say, "outcome unknown") should.
     pub final_attempt: bool,
-}
-
-impl DeliveryContext {
-    /// Whoever handled this message before is done with it (it died, or it
-    /// sent the message to be retried), so work it left unfinished may be
-    /// taken over.
-    pub fn handled_before(&self) -> bool {
-        self.redelivered || self.earlier_attempts > 0
-    }
 }
 
 /// Handles one decoded message.

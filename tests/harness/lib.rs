@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
+pub mod commands;
 pub mod control;
 pub mod gateway;
 pub mod tables;

@@ -84,8 +84,8 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
     .await
     .unwrap();
     let search = Envelope::decode(&system.stack().vault.open_bytes(&probe).unwrap()).unwrap();
-    let stale = Envelope::new(
-        id,
+    let stale = Envelope::caused_by(
+        &search,
         autobook_contracts::events::SearchFailed {
             idempotency_key: search.message.idempotency_key().unwrap().clone(),
             detail: "probe".into(),
@@ -115,13 +115,20 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
 }
 
 /// A worker that could not store its reply (the database went away) sends
-/// the command to be retried and leaves its claim `in_flight`. The retried
-/// copy must take the claim over, look the result up and answer; treating
-/// it as a duplicate of a call still in progress would leave the saga
-/// waiting for a reply nobody sends.
+/// the command to be retried; if it could not release its claim either,
+/// the claim stays `in_flight`. The retried copy cannot tell its own
+/// handler gave up (its header could be forged), so it waits through the
+/// retry queues until the claim's lease runs out, then takes the claim
+/// over, looks the result up and answers; dropping it as a duplicate of a
+/// call still in progress would leave the saga waiting for a reply nobody
+/// sends.
 #[tokio::test]
-async fn a_retried_command_takes_over_the_claim_its_handler_left() {
-    let system = spawn_with(|config| config.orchestrator.prefetch = 1).await;
+async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_ran_out() {
+    let system = spawn_with(|config| {
+        config.orchestrator.prefetch = 1;
+        config.topology = config.topology.clone().with_retry_delays_ms(vec![250; 12]);
+    })
+    .await;
     let id = system.submit(trip()).await;
     system.finished(id).await;
     let before = system.ledger();
@@ -140,13 +147,18 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left() {
         .into_owned();
     let command = Envelope::decode(&body).unwrap();
     let key = command.message.idempotency_key().unwrap().clone();
-    // The state a handler leaves behind when storing its reply failed.
-    sqlx::query(
+    // The state a handler leaves behind when storing its reply and
+    // releasing its claim failed, its lease running out in a second.
+    let lease = autobook_workers::worker::calls::CLAIM_LEASE.as_secs_f64();
+    let lease_end: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
         "UPDATE provider_calls SET status = 'in_flight', reply = NULL, completed_at = NULL, \
-         claimed_at = now() WHERE idempotency_key = $1",
+         claimed_at = now() - make_interval(secs => $2) WHERE idempotency_key = $1 \
+         RETURNING claimed_at + make_interval(secs => $3)",
     )
     .bind(key.as_str())
-    .execute(&system.stack().pool)
+    .bind(lease - 1.0)
+    .bind(lease)
+    .fetch_one(&system.stack().pool)
     .await
     .unwrap();
 
@@ -175,14 +187,19 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left() {
         .expect("the retried command is answered");
     assert_eq!(reply.saga_id, id);
 
-    let (status, fence): (String, i32) =
-        sqlx::query_as("SELECT status, fence FROM provider_calls WHERE idempotency_key = $1")
-            .bind(key.as_str())
-            .fetch_one(&system.stack().pool)
-            .await
-            .unwrap();
+    let (status, fence, claimed_at): (String, i32, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT status, fence, claimed_at FROM provider_calls WHERE idempotency_key = $1",
+    )
+    .bind(key.as_str())
+    .fetch_one(&system.stack().pool)
+    .await
+    .unwrap();
     assert_eq!(status, "completed");
     assert_eq!(fence, 2, "the retried copy took the claim over");
+    assert!(
+        claimed_at >= lease_end,
+        "taken over once the lease ran out ({claimed_at} < {lease_end})"
+    );
     assert_eq!(
         system.ledger().emails.len(),
         before.emails.len(),

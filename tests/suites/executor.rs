@@ -1,6 +1,7 @@
 //! The executor against real PostgreSQL: inbox de-duplication, optimistic
-//! concurrency under concurrent writers, rejections that change nothing,
-//! and durable timers.
+//! concurrency under concurrent writers, rejections that change nothing
+//! (replies that answer none of the saga's commands among them), and
+//! durable timers.
 
 use std::time::Duration;
 
@@ -45,6 +46,11 @@ impl Db {
         autobook::services::drop_database(&autobook_tests::database_url(), &self.name)
             .await
             .unwrap();
+    }
+
+    /// `reply` as the worker would send it: caused by the saga's command.
+    async fn answer(&self, saga: Uuid, reply: impl Into<Message>) -> Envelope {
+        autobook_tests::commands::answer(&self.pool, &self.vault, saga, reply).await
     }
 
     async fn count(&self, sql: &'static str, saga: Uuid) -> i64 {
@@ -118,8 +124,8 @@ async fn concurrent_events_for_one_saga_are_serialised_by_version() {
         .unwrap();
     // The same reply, twice, with different message ids, at the same time.
     let (a, b) = (
-        Envelope::new(saga, offers(saga)),
-        Envelope::new(saga, offers(saga)),
+        db.answer(saga, offers(saga)).await,
+        db.answer(saga, offers(saga)).await,
     );
     let (ra, rb) = tokio::join!(store.handle(&a, Utc::now()), store.handle(&b, Utc::now()));
     let results = [ra.unwrap(), rb.unwrap()];
@@ -191,6 +197,143 @@ async fn rejected_messages_leave_no_trace() {
     db.drop().await;
 }
 
+/// A reply is taken only as the answer to one of the saga's commands for
+/// its step: naming no cause, a message that is not one of the saga's
+/// commands (a random id, the trip request, another saga's command), or a
+/// command of another step, it is rejected and leaves no trace.
+#[tokio::test]
+async fn a_reply_that_answers_none_of_the_sagas_commands_is_rejected() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
+    let (saga, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let start = Envelope::new(saga, trip());
+    store.handle(&start, Utc::now()).await.unwrap();
+    store
+        .handle(&Envelope::new(other, trip()), Utc::now())
+        .await
+        .unwrap();
+    let search = &autobook_tests::commands::sent(&db.pool, &db.vault, saga).await[0];
+    let foreign = &autobook_tests::commands::sent(&db.pool, &db.vault, other).await[0];
+    let with_cause = |cause: Option<Uuid>| Envelope {
+        causation_id: cause,
+        ..Envelope::caused_by(search, offers(saga))
+    };
+    let cases = [
+        (with_cause(None), "unknown_cause", "names no cause"),
+        (
+            with_cause(Some(Uuid::now_v7())),
+            "unknown_cause",
+            "no command this saga sent",
+        ),
+        (
+            with_cause(Some(start.message_id)),
+            "unknown_cause",
+            "no command this saga sent",
+        ),
+        (
+            with_cause(Some(foreign.message_id)),
+            "unknown_cause",
+            "no command this saga sent",
+        ),
+    ];
+    for (reply, code, why) in cases {
+        let handled = store.handle(&reply, Utc::now()).await.unwrap();
+        assert!(
+            matches!(&handled, Handled::Rejected { code: c, reason } if *c == code && reason.contains(why)),
+            "{handled:?}"
+        );
+    }
+    // The search command names the search step; an answer with another
+    // key (a forged one) names a command of another step.
+    let elsewhere = OffersFound {
+        idempotency_key: IdempotencyKey::derive(saga, Step::Search, 2),
+        offer_request_id: "orq".into(),
+        offers: vec![],
+    };
+    let handled = store
+        .handle(&Envelope::caused_by(search, elsewhere), Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            handled,
+            Handled::Rejected {
+                code: "mismatched_cause",
+                ..
+            }
+        ),
+        "{handled:?}"
+    );
+    let row = load_saga(&db.pool, &db.vault, saga).await.unwrap().unwrap();
+    assert_eq!((row.version, row.status.as_str()), (1, "searching"));
+    assert_eq!(
+        db.count("SELECT count(*) FROM inbox WHERE saga_id = $1", saga)
+            .await,
+        1,
+        "only the trip request"
+    );
+    // The real answer to the search goes through.
+    let answered = store
+        .handle(&Envelope::caused_by(search, offers(saga)), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(answered, Handled::Applied { .. }), "{answered:?}");
+    db.drop().await;
+}
+
+/// A saga running when the record of commands appeared: the migration
+/// records the commands it had sent (from the outbox, without their step),
+/// and the answers to them are still taken; a made-up cause is not.
+#[tokio::test]
+async fn commands_sent_before_the_record_existed_still_cause_their_answers() {
+    let db = database().await;
+    let store = SagaStore::new(db.pool.clone(), Policy::default(), db.vault.clone());
+    let saga = Uuid::now_v7();
+    store
+        .handle(&Envelope::new(saga, trip()), Utc::now())
+        .await
+        .unwrap();
+    // As before the migration: no record; then the migration runs.
+    sqlx::raw_sql("DROP TABLE saga_commands")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!(
+        "../../migrations/20261207000002_saga_commands.sql"
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let recorded: Option<String> =
+        sqlx::query_scalar("SELECT idempotency_key FROM saga_commands WHERE saga_id = $1")
+            .bind(saga)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, None, "recorded without its step");
+    let forged = Envelope {
+        causation_id: Some(Uuid::now_v7()),
+        ..db.answer(saga, offers(saga)).await
+    };
+    let refused = store.handle(&forged, Utc::now()).await.unwrap();
+    assert!(
+        matches!(
+            refused,
+            Handled::Rejected {
+                code: "unknown_cause",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let answered = store
+        .handle(&db.answer(saga, offers(saga)).await, Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(answered, Handled::Applied { .. }), "{answered:?}");
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox() {
     let db = database().await;
@@ -220,7 +363,7 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         offers: vec![serde_json::from_value(offer_json).unwrap()],
     };
     store
-        .handle(&Envelope::new(saga, found), now)
+        .handle(&db.answer(saga, found).await, now)
         .await
         .unwrap();
     let authorized = autobook_contracts::events::PaymentAuthorized {
@@ -229,7 +372,7 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         amount: autobook_contracts::Money::new(30000, autobook_contracts::Currency::USD),
     };
     store
-        .handle(&Envelope::new(saga, authorized), now)
+        .handle(&db.answer(saga, authorized).await, now)
         .await
         .unwrap();
     let unknown = autobook_contracts::events::StepOutcomeUnknown {
@@ -237,7 +380,7 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         step: Step::Order,
         detail: "timeout".into(),
     };
-    let unknown = Envelope::new(saga, unknown);
+    let unknown = db.answer(saga, unknown).await;
     store.handle(&unknown, now).await.unwrap();
     assert_eq!(
         db.count(

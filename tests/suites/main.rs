@@ -7,6 +7,7 @@
 mod bad_input;
 mod booking;
 mod cancellation;
+mod causation;
 mod compensation;
 mod competing;
 mod control;
@@ -29,6 +30,7 @@ mod passengers;
 mod reconciliation;
 mod retention;
 mod scale_out;
+mod takeover;
 mod throttle;
 mod unknown_outcomes;
 mod watching;

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use autobook::ops_cli::dlq::{self, Filter, ReplayOutcome, Selection};
 use autobook::ops_cli::output::Render;
 use autobook::ops_cli::saga::{self as ops_saga, OperatorAction, RequestResult};
-use autobook_contracts::events::{HoldVoided, VoidFailed};
+use autobook_contracts::events::{HoldVoided, SagaTimer, TimerFired, VoidFailed};
 use autobook_contracts::notification::FailureReason;
 use autobook_contracts::{Envelope, IdempotencyKey, QueueRole, Step};
 use autobook_orchestrator::saga::Phase;
@@ -225,15 +225,13 @@ async fn exhaust_compensation(system: &TestSystem, saga_id: Uuid, key: &Idempote
     let row = system.saga(saga_id).await.unwrap();
     let (_, payment_intent_id) = void_step(&row).unwrap();
     for _ in 0..2 {
-        let failed = Envelope::new(
-            saga_id,
-            VoidFailed {
-                idempotency_key: key.clone(),
-                payment_intent_id: payment_intent_id.clone(),
-                detail: "payment intent is RequiresCapture; the hold could not be released".into(),
-                permanent: false,
-            },
-        );
+        let failed = VoidFailed {
+            idempotency_key: key.clone(),
+            payment_intent_id: payment_intent_id.clone(),
+            detail: "payment intent is RequiresCapture; the hold could not be released".into(),
+            permanent: false,
+        };
+        let failed = system.answer(saga_id, failed).await;
         system.stack().publisher.publish(&failed).await.unwrap();
     }
     saga_in(system, saga_id, "stuck").await;
@@ -603,13 +601,15 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     // An old reply for a step the saga has left: dead-lettered, then
     // refused on replay with the reason, and kept.
     let row = system.saga(fixed).await.unwrap();
-    let late = Envelope::new(
-        fixed,
-        HoldVoided {
-            idempotency_key: IdempotencyKey::derive(fixed, Step::Void, 1),
-            payment_intent_id: "pi_late".into(),
-        },
-    );
+    let late = system
+        .answer(
+            fixed,
+            HoldVoided {
+                idempotency_key: IdempotencyKey::derive(fixed, Step::Void, 1),
+                payment_intent_id: "pi_late".into(),
+            },
+        )
+        .await;
     publisher.publish(&late).await.unwrap();
     let stale = archived(&pool, fixed, "illegal_transition").await;
     let refused = dlq::replay(
@@ -633,14 +633,44 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     assert_eq!(replayed_at(&pool, stale).await, None);
     assert_eq!(system.saga(fixed).await.unwrap().version, row.version);
 
+    // A reply that answers none of the saga's commands: dead-lettered,
+    // and refused on replay with the reason.
+    let forged = Envelope::new(
+        fixed,
+        HoldVoided {
+            idempotency_key: IdempotencyKey::derive(fixed, Step::Void, 1),
+            payment_intent_id: "pi_forged".into(),
+        },
+    );
+    publisher.publish(&forged).await.unwrap();
+    let forged = archived(&pool, fixed, "unknown_cause").await;
+    let refused = dlq::replay(
+        &pool,
+        &vault,
+        Some(&publisher),
+        &Selection::One(forged),
+        false,
+        "ana",
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&refused.reports[0].outcome, ReplayOutcome::Refused { reason } if reason.starts_with("refused (unknown_cause)")),
+        "{refused:?}"
+    );
+    assert_eq!(replayed_at(&pool, forged).await, None);
+
     // An event that arrived before its saga existed fits once the saga
     // waits for it: replayed, it completes the saga, with its message id.
+    // (A timer: a worker's reply never can, it must answer a command of
+    // its saga.)
     let early_saga = Uuid::now_v7();
     let early = Envelope::new(
         early_saga,
-        HoldVoided {
-            idempotency_key: IdempotencyKey::derive(early_saga, Step::Void, 1),
-            payment_intent_id: "pi_early".into(),
+        TimerFired {
+            timer: SagaTimer::RetryCompensation {
+                idempotency_key: IdempotencyKey::derive(early_saga, Step::Void, 1),
+            },
         },
     );
     publisher.publish(&early).await.unwrap();
@@ -660,6 +690,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
         "{too_soon:?}"
     );
     let old_void = start_unclaimable_void(&system, early_saga).await;
+    restore_ledger(&system, early_saga).await;
     let replayed = dlq::replay(
         &pool,
         &vault,
@@ -687,7 +718,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             .fetch_optional(&pool)
             .await
             .unwrap();
-    assert_eq!(handled.as_deref(), Some("payment.voided"));
+    assert_eq!(handled.as_deref(), Some("saga.timer_fired"));
     // Now the dead-lettered void of that saga is stale; replaying the
     // event again finds it handled.
     let again = dlq::replay(

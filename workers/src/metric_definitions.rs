@@ -1,7 +1,7 @@
 //! Metric names of the workers, with their descriptions and units.
 //!
-//! Labels are bounded: `queue` is a worker role, `handling` is `replayed`
-//! or `in_flight`, `step` a gated saga step (authorize, order, capture),
+//! Labels are bounded: `queue` is a worker role, `handling` is `replayed`,
+//! `in_flight` or `waiting`, `step` a gated saga step (authorize, order, capture),
 //! `reason` a flag denial (kill_switch, pipeline_disabled, unavailable),
 //! `provider` is duffel, stripe or email, `operation` one
 //! of the provider clients' fixed endpoint names (search, create_order,
@@ -37,7 +37,7 @@ pub const HISTOGRAMS: &[&str] = &[PROVIDER_REQUEST_SECONDS];
 pub fn describe() {
     describe_counter!(
         DUPLICATE_COMMANDS,
-        "Duplicate commands, by queue and handling (replayed: answered from the provider-call ledger; in_flight: left to the owner)."
+        "Duplicate commands, by queue and handling (replayed: answered from the provider-call ledger; in_flight: left to the owner; waiting: a retried command whose call is still claimed, retried again)."
     );
     describe_counter!(
         DEFERRED_STEPS,

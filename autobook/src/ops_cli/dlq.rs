@@ -334,6 +334,8 @@ pub struct SagaView {
     pub in_inbox: bool,
     /// The saga, if it exists (Err: its state is unreadable).
     pub saga: Option<Result<Saga, String>>,
+    /// What the saga's records say of the message's cause.
+    pub cause: saga::Cause,
 }
 
 /// Whether a decoded dead letter can succeed now (pure). `role` is the
@@ -379,9 +381,13 @@ pub fn judge(
                     "there is still no saga {saga_id}: it would be dead-lettered again"
                 )),
                 (_, Some(Err(corrupt))) => Err(format!("the saga cannot be read: {corrupt}")),
-                (message, Some(Ok(saga))) => saga::decide(saga, message, now, &Policy::default())
-                    .map(|_| ())
-                    .map_err(|e| format!("stale ({}): {e}", e.code())),
+                (message, Some(Ok(saga))) => {
+                    saga::causation::check(message, &view.cause)
+                        .map_err(|e| format!("refused ({}): {e}", e.code()))?;
+                    saga::decide(saga, message, now, &Policy::default())
+                        .map(|_| ())
+                        .map_err(|e| format!("stale ({}): {e}", e.code()))
+                }
             }
         }
         MessageKind::Command => {
@@ -708,7 +714,12 @@ async fn saga_view(
         let state = vault.open_json(state).map_err(|e| e.to_string())?;
         serde_json::from_value::<Saga>(state).map_err(|e| e.to_string())
     });
-    Ok(SagaView { in_inbox, saga })
+    let cause = autobook_orchestrator::store::cause_of(&mut **tx, envelope).await?;
+    Ok(SagaView {
+        in_inbox,
+        saga,
+        cause,
+    })
 }
 
 /// `dlq purge`.
@@ -833,10 +844,13 @@ mod tests {
         })
     }
 
+    /// The saga's view of a message that names as its cause a command the
+    /// saga sent (recorded with no key: for any step).
     fn view(saga: Option<Saga>) -> SagaView {
         SagaView {
             in_inbox: false,
             saga: saga.map(Ok),
+            cause: saga::Cause::Sent { key: None },
         }
     }
 
@@ -863,9 +877,29 @@ mod tests {
         );
         let missing = judge(&voided, QueueRole::Orchestrator, &view(None), now).unwrap_err();
         assert!(missing.contains("no saga"), "{missing}");
+        for (cause, code) in [
+            (saga::Cause::Missing, "unknown_cause"),
+            (saga::Cause::NotOurs, "unknown_cause"),
+            (
+                saga::Cause::Sent {
+                    key: Some(IdempotencyKey::derive(saga_id, Step::Void, 9).to_string()),
+                },
+                "mismatched_cause",
+            ),
+        ] {
+            let forged = SagaView {
+                cause,
+                ..view(Some(saga.clone()))
+            };
+            let refused = judge(&voided, QueueRole::Orchestrator, &forged, now).unwrap_err();
+            assert!(
+                refused.starts_with(&format!("refused ({code})")),
+                "{refused}"
+            );
+        }
         let handled = SagaView {
             in_inbox: true,
-            saga: Some(Ok(saga.clone())),
+            ..view(Some(saga.clone()))
         };
         let again = judge(&voided, QueueRole::Orchestrator, &handled, now).unwrap_err();
         assert!(again.starts_with("already handled"), "{again}");

@@ -2,6 +2,7 @@
 //! and the decision function. Nothing in here performs I/O.
 
 mod cancellation;
+pub mod causation;
 mod commitments;
 mod compensation;
 pub mod deadlines;
@@ -21,6 +22,7 @@ pub mod watching;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use causation::{Cause, CauseError};
 pub use deadlines::{DeadlineChange, StepDeadlines};
 pub use decide::{Admission, DecideError, Decision, Effect, decide, start};
 pub use policy::{Policy, RankingWeights, WatchPolicy};

@@ -4,10 +4,14 @@
 //! The transaction records the message id in the inbox (a duplicate stops
 //! here), reads the saga, runs the pure decision, writes the new state with
 //! optimistic concurrency on `version`, appends the audit row, and writes
-//! every effect: commands to the outbox, timers to `saga_timers`. If another
+//! every effect: commands to the outbox (each recorded as sent in
+//! `saga_commands`), timers to `saga_timers`. A worker's reply whose cause is
+//! not one of the saga's commands for its step is rejected before the
+//! decision ([`saga::causation`]). If another
 //! writer changed the saga first, the whole transaction is retried on the
 //! fresh state. Nothing is published here: the relay does that after commit.
 
+mod causes;
 mod error;
 pub mod projections;
 mod rows;
@@ -26,6 +30,7 @@ use autobook_contracts::{Envelope, Message};
 use crate::saga::{self, Decision, Policy, Saga};
 use crate::saga_metrics;
 
+pub use causes::cause_of;
 pub use error::StoreError;
 pub(crate) use rows::insert_outbox as enqueue;
 pub(crate) use rows::open_state as decode_state;
@@ -143,7 +148,14 @@ impl SagaStore {
         let current = rows::read_saga(&mut tx, envelope.saga_id, &self.vault).await?;
         let timings = current.as_ref().map(|stored| stored.timings);
         let current = current.map(|stored| (stored.saga, stored.version));
-        let (decision, previous) = match self.decide(envelope, current, now) {
+        let cause = match (
+            &current,
+            saga::causation::must_answer_a_command(envelope.message_type()),
+        ) {
+            (Some(_), true) => Some(causes::cause_of(&mut *tx, envelope).await?),
+            (Some(_), false) | (None, _) => None,
+        };
+        let (decision, previous) = match self.decide(envelope, current, cause.as_ref(), now) {
             Ok(found) => found,
             Err(ignored @ Handled::Ignored { .. }) => {
                 // Handled, with nothing to do: remembered in the inbox so a
@@ -209,11 +221,14 @@ impl SagaStore {
         Ok(Attempt::Done(Handled::Applied { from, to }))
     }
 
-    /// Runs the pure decision on the stored saga (or starts one).
+    /// Runs the pure decision on the stored saga (or starts one). `cause`:
+    /// what the records say of the cause of a worker's reply, checked
+    /// before the decision.
     fn decide(
         &self,
         envelope: &Envelope,
         current: Option<(Result<Saga, StoreError>, i64)>,
+        cause: Option<&saga::Cause>,
         now: DateTime<Utc>,
     ) -> Result<(Decision, Option<(Saga, i64)>), Handled> {
         match (current, &envelope.message) {
@@ -246,18 +261,28 @@ impl SagaStore {
                 code: "corrupt_saga_state",
                 reason: corrupt.to_string(),
             }),
-            (Some((Ok(saga), version)), message) => saga::decide(&saga, message, now, &self.policy)
-                .map(|decision| (decision, Some((saga, version))))
-                .map_err(|e| match e {
-                    e if e.is_harmless() => Handled::Ignored {
-                        code: e.code(),
-                        reason: e.to_string(),
-                    },
-                    e => Handled::Rejected {
-                        code: e.code(),
-                        reason: e.to_string(),
-                    },
-                }),
+            (Some((Ok(saga), version)), message) => {
+                if let Some(cause) = cause {
+                    saga::causation::check(message, cause).map_err(|refused| {
+                        Handled::Rejected {
+                            code: refused.code(),
+                            reason: refused.to_string(),
+                        }
+                    })?;
+                }
+                saga::decide(&saga, message, now, &self.policy)
+                    .map(|decision| (decision, Some((saga, version))))
+                    .map_err(|e| match e {
+                        e if e.is_harmless() => Handled::Ignored {
+                            code: e.code(),
+                            reason: e.to_string(),
+                        },
+                        e => Handled::Rejected {
+                            code: e.code(),
+                            reason: e.to_string(),
+                        },
+                    })
+            }
         }
     }
 }

@@ -257,6 +257,7 @@ pub(super) async fn write_effects(
                 let mut command = Envelope::caused_by(cause, message.clone());
                 command.trace = trace.clone();
                 insert_outbox(tx, &command, vault).await?;
+                super::causes::record_sent(tx, &command).await?;
                 sent = true;
             }
             Effect::Schedule { timer, after } => {

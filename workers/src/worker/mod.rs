@@ -173,7 +173,7 @@ impl<S: Service> Handler for CommandHandler<S> {
             &key,
             &envelope,
             message_type.as_str(),
-            context.handled_before(),
+            context.redelivered,
         )
         .await
         {
@@ -199,6 +199,20 @@ impl<S: Service> Handler for CommandHandler<S> {
                 }
                 Err(error) => Disposition::dead_letter("stored_reply_unreadable", error),
             },
+            Claim::Busy if context.earlier_attempts > 0 => {
+                // Perhaps the owner's own message, sent to be retried after
+                // it could not record that it let go (its database writes
+                // failed): wait for the claim to be released or its lease
+                // to run out. The header may be forged; waiting is harmless.
+                metrics::counter!(DUPLICATE_COMMANDS, "queue" => S::QUEUE.as_str(), "handling" => "waiting").increment(1);
+                tracing::info!(idempotency_key = %key, "retried command whose call is still claimed; waiting for the claim");
+                Disposition::retry(
+                    "claim_in_flight",
+                    format!(
+                        "{message_type} is claimed by a live attempt; waiting for its release or lease"
+                    ),
+                )
+            }
             Claim::Busy => {
                 metrics::counter!(DUPLICATE_COMMANDS, "queue" => S::QUEUE.as_str(), "handling" => "in_flight").increment(1);
                 tracing::info!(idempotency_key = %key, "duplicate of a call in flight elsewhere; its owner replies");
@@ -253,7 +267,9 @@ impl<S: Service> CommandHandler<S> {
             }
             Err(Failure::Unresolved { detail }) => {
                 tracing::warn!(idempotency_key = %key, %detail, "call unresolved; will look it up again");
-                if let Err(error) = calls::release(&self.pool, key, fence).await {
+                if let Err(error) =
+                    calls::patiently(|| calls::release(&self.pool, key, fence)).await
+                {
                     // Left in flight: the claim's lease runs out and a retry takes over.
                     tracing::warn!(%error, "cannot release the claim");
                 }
@@ -282,14 +298,16 @@ impl<S: Service> CommandHandler<S> {
     ) -> Disposition {
         let mut reply_envelope = Envelope::caused_by(envelope, reply.message);
         reply_envelope.trace = propagation::current_or(reply_envelope.trace);
-        let stored = calls::complete(
-            &self.pool,
-            &self.vault,
-            key,
-            fence,
-            &reply_envelope,
-            reply.outcome_unknown,
-        )
+        let stored = calls::patiently(|| {
+            calls::complete(
+                &self.pool,
+                &self.vault,
+                key,
+                fence,
+                &reply_envelope,
+                reply.outcome_unknown,
+            )
+        })
         .await;
         match stored {
             Ok(true) => {
@@ -299,6 +317,11 @@ impl<S: Service> CommandHandler<S> {
             Ok(false) => Disposition::Ack,
             Err(error) => {
                 tracing::warn!(%error, "cannot store the reply; retrying later");
+                // Let go, so that the retried command takes the call over
+                // (looking first); if even that fails, its lease runs out.
+                if let Err(error) = calls::release(&self.pool, key, fence).await {
+                    tracing::warn!(%error, "cannot release the claim either");
+                }
                 Disposition::retry("ledger_unavailable", error.to_string())
             }
         }
@@ -314,13 +337,13 @@ impl<S: Service> CommandHandler<S> {
         deferral: Deferral,
     ) -> Disposition {
         let (step, reason) = (deferral.step.as_str(), deferral.reason.as_str());
-        match calls::release(&self.pool, key, fence).await {
+        match calls::patiently(|| calls::release(&self.pool, key, fence)).await {
             Ok(true) => {}
             // Taken over meanwhile: the new owner answers.
             Ok(false) => return Disposition::Ack,
             Err(error) => {
-                // Still claimed: the retried delivery takes the claim over
-                // and asks the flags again.
+                // Still claimed: once its lease runs out the retried
+                // delivery takes the claim over and asks the flags again.
                 tracing::warn!(%error, "cannot release the claim of a deferred step; retrying later");
                 return Disposition::retry("ledger_unavailable", error.to_string());
             }

@@ -5,6 +5,7 @@
 //! outside deadlines, holds lost outside the system and cancellation.
 
 mod cancellation;
+mod causation;
 mod commitments;
 mod compensation;
 mod deadlines;

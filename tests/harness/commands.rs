@@ -1,0 +1,55 @@
+//! The commands a saga sent, read back from the outbox (opened with the
+//! data keys), for tests that answer one as its worker would: the answer
+//! names the command as its cause, or the orchestrator refuses it.
+
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use autobook_contracts::{Envelope, Message, MessageKind};
+use autobook_vault::Keyring;
+
+use crate::TestSystem;
+
+/// The commands `saga_id` sent, oldest first.
+pub async fn sent(pool: &PgPool, vault: &Keyring, saga_id: Uuid) -> Vec<Envelope> {
+    let rows = sqlx::query("SELECT body FROM outbox WHERE saga_id = $1 ORDER BY id")
+        .bind(saga_id)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| Envelope::decode(&vault.open_bytes(row.get("body")).unwrap()).unwrap())
+        .filter(|envelope| envelope.message_type().kind() == MessageKind::Command)
+        .collect()
+}
+
+/// `reply` as a worker would publish it in answer to the last command
+/// `saga_id` sent for the reply's step (its idempotency key).
+pub async fn answer(
+    pool: &PgPool,
+    vault: &Keyring,
+    saga_id: Uuid,
+    reply: impl Into<Message>,
+) -> Envelope {
+    let reply = reply.into();
+    let command = sent(pool, vault, saga_id)
+        .await
+        .into_iter()
+        .rev()
+        .find(|command| command.message.idempotency_key() == reply.idempotency_key())
+        .unwrap_or_else(|| panic!("saga {saga_id} sent no command for this reply's step"));
+    Envelope::caused_by(&command, reply)
+}
+
+impl TestSystem {
+    /// The commands the saga sent, oldest first.
+    pub async fn commands(&self, saga_id: Uuid) -> Vec<Envelope> {
+        sent(&self.stack().pool, &self.stack().vault, saga_id).await
+    }
+
+    /// `reply` as a worker would publish it in answer to the saga's last
+    /// command for the reply's step.
+    pub async fn answer(&self, saga_id: Uuid, reply: impl Into<Message>) -> Envelope {
+        answer(&self.stack().pool, &self.stack().vault, saga_id, reply).await
+    }
+}
