@@ -6,14 +6,11 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::money::truncate_for_error;
-
-/// Why a code failed to parse. Quotes of the input are cut short.
+/// Why a code failed to parse: what was expected, never the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what} {input:?}: {expected}")]
+#[error("invalid {what}: {expected}")]
 pub struct CodeError {
     pub what: &'static str,
-    pub input: String,
     pub expected: &'static str,
 }
 
@@ -39,7 +36,7 @@ macro_rules! code_type {
                 if check(input) {
                     Ok($name(input.to_owned()))
                 } else {
-                    Err(CodeError { what: $what, input: truncate_for_error(input), expected: $expected })
+                    Err(CodeError { what: $what, expected: $expected })
                 }
             }
 

@@ -27,6 +27,7 @@ mod money_steps;
 mod ops;
 mod passengers;
 mod reconciliation;
+mod refusals;
 mod retention;
 mod scale_out;
 mod throttle;
