@@ -95,6 +95,11 @@ code_type!(
     |s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 );
 
+/// How the pseudonym an erased user's kept records carry begins
+/// (`erased:<hex>`). A user id of that form names no traveller: a token for
+/// it is refused.
+pub const ERASED_USER_PREFIX: &str = "erased:";
+
 code_type!(
     /// An opaque identifier of the traveller's account. Never an email or a
     /// name: it appears in logs and metrics.
@@ -113,6 +118,13 @@ code_type!(
     CustomerId, "customer id", "a Stripe customer id such as cus_NffrFeUfNV2Hib", r"^cus_[A-Za-z0-9_]{1,251}$",
     |s| token(s, "cus_", 255)
 );
+
+impl UserId {
+    /// Whether this is an erased user's pseudonym rather than a traveller.
+    pub fn is_pseudonym(&self) -> bool {
+        self.0.starts_with(ERASED_USER_PREFIX)
+    }
+}
 
 #[cfg(test)]
 mod tests {
