@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod api_contract;
 mod bad_input;
 mod booking;
 mod cancellation;

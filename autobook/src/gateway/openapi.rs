@@ -42,17 +42,20 @@ pub fn document(routes: &[Route]) -> Value {
             })
             .collect();
         parameters.extend(route.headers.iter().map(|header| {
-            json!({"name": header.name, "in": "header", "required": false,
-                   "description": header.description,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
+            json!({"name": header.name, "in": "header", "required": header.required,
+                   "description": header.description, "schema": (header.schema)()})
         }));
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
         if let Some(body) = route.body {
+            let mut media = json!({"schema": body(&mut generator)});
+            if let Some(example) = route.body_example {
+                media["example"] = example();
+            }
             operation["requestBody"] = json!({
                 "required": true,
-                "content": {"application/json": {"schema": body(&mut generator)}},
+                "content": {"application/json": media},
             });
         }
         let mut responses = Map::new();
@@ -63,6 +66,18 @@ pub fn document(routes: &[Route]) -> Value {
                 None => json!({"type": "object"}),
             };
             response["content"] = json!({"application/json": {"schema": schema}});
+            if !reply.headers.is_empty() {
+                let headers: Map<String, Value> = reply
+                    .headers
+                    .iter()
+                    .map(|header| {
+                        let documented = json!({"description": header.description,
+                            "required": header.required, "schema": (header.schema)()});
+                        (header.name.to_owned(), documented)
+                    })
+                    .collect();
+                response["headers"] = Value::Object(headers);
+            }
             responses.insert(reply.status.to_string(), response);
         }
         operation["responses"] = Value::Object(responses);
