@@ -105,7 +105,7 @@ impl Envelope {
             });
         }
         let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| DecodeError::NotJson(refusal::syntax_refusal(&e).to_string()))?;
+            .map_err(|e| DecodeError::NotJson(refusal::syntax_description(&e)))?;
         let wire: WireEnvelope = refusal::from_value(value)
             .map_err(|refused| DecodeError::InvalidEnvelope(refused.to_string()))?;
         if wire.message_id.get_version() != Some(uuid::Version::SortRand) {

@@ -217,6 +217,12 @@ pub fn syntax_refusal(error: &serde_json::Error) -> Refusal {
     }
 }
 
+/// What the JSON parser met and where (`expected value at line 1 column
+/// 1`): its fixed words, no part of the input.
+pub fn syntax_description(error: &serde_json::Error) -> String {
+    bounded(&error.to_string())
+}
+
 fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
     let path = error.path().clone();
     let inner = error.into_inner();
@@ -231,7 +237,7 @@ fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
 /// serde_json's syntax errors are its own fixed words and a position:
 /// no part of the input.
 fn syntax(error: &serde_json::Error) -> Problem {
-    Problem::Syntax(bounded(&error.to_string()))
+    Problem::Syntax(syntax_description(error))
 }
 
 /// A refusal from serde's `message` about the value at `path`.

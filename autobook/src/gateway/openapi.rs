@@ -151,6 +151,39 @@ mod tests {
     }
 
     #[test]
+    fn the_webhook_and_the_answers_document_their_headers_and_bodies() {
+        let doc = document(&table());
+        let webhook = &doc["paths"]["/v1/webhooks/stripe"]["post"];
+        let signature = webhook["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Stripe-Signature")
+            .expect("Stripe-Signature is documented");
+        assert_eq!(signature["in"], "header");
+        assert_eq!(signature["required"], true);
+        assert!(webhook["requestBody"]["content"]["application/json"]["schema"].is_object());
+        for status in ["400", "413"] {
+            let schema = &webhook["responses"][status]["content"]["application/json"]["schema"];
+            assert_eq!(schema["$ref"], "#/components/schemas/ErrorBody", "{status}");
+        }
+        let submit = &doc["paths"]["/v1/trip-requests"]["post"];
+        assert_eq!(
+            submit["responses"]["202"]["headers"]["Location"]["required"],
+            true
+        );
+        assert_eq!(
+            submit["responses"]["401"]["headers"]["WWW-Authenticate"]["required"],
+            true
+        );
+        assert_eq!(
+            submit["responses"]["429"]["headers"]["Retry-After"]["required"],
+            true
+        );
+        assert!(submit["requestBody"]["content"]["application/json"]["example"].is_object());
+    }
+
+    #[test]
     fn the_trip_body_has_no_user_id() {
         let doc = document(&table());
         let body = &doc["components"]["schemas"]["TripRequestBody"];

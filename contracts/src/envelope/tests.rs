@@ -179,6 +179,10 @@ fn reasons_name_the_field_and_not_the_value() {
     );
     let err = Envelope::decode(b"{\"message_id\": 14155550177").unwrap_err();
     assert_eq!(err.code(), "not_json");
+    assert_eq!(
+        err.to_string(),
+        "body is not JSON: EOF while parsing an object at line 1 column 26"
+    );
     assert!(!err.to_string().contains("14155550177"), "{err}");
 }
 
