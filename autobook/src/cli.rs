@@ -96,6 +96,11 @@ pub struct OrchestratorArgs {
     pub watch: WatchArgs,
     #[command(flatten)]
     pub retention: RetentionArgs,
+    /// The secret erasure pseudonyms are keyed with: base64 of at least 32
+    /// bytes, the same for every orchestrator. Required. Set it in the
+    /// environment, not on the command line.
+    #[arg(long, env = "AUTOBOOK_PSEUDONYM_KEY", hide_env_values = true)]
+    pub pseudonym_key: Option<crate::settings::SecretText>,
 }
 
 /// How long offers and travellers' personal data are kept.

@@ -109,6 +109,46 @@ impl DataKeys {
     }
 }
 
+/// A secret setting as given (`AUTOBOOK_PSEUDONYM_KEY`), parsed where it
+/// is used so that a bad value is reported without being echoed. Never
+/// printed.
+#[derive(Clone)]
+pub struct SecretText(String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for SecretText {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(SecretText(value.to_owned()))
+    }
+}
+
+impl SecretText {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The key erasure pseudonyms are keyed with, from
+/// `AUTOBOOK_PSEUDONYM_KEY`; an error naming the problem, never the key.
+pub fn pseudonym_key(
+    text: Option<&SecretText>,
+) -> anyhow::Result<autobook_orchestrator::privacy::PseudonymKey> {
+    use autobook_orchestrator::privacy::PseudonymKey;
+    use autobook_orchestrator::privacy::pseudonym::PseudonymKeyError;
+    let key = match text {
+        Some(text) if !text.0.trim().is_empty() => PseudonymKey::parse(&text.0),
+        _ => Err(PseudonymKeyError::Missing),
+    };
+    Ok(key?)
+}
+
 impl ServiceSettings {
     /// The keyring from `AUTOBOOK_DATA_KEYS`; an error (naming the problem,
     /// never the keys) when it is missing or malformed.

@@ -20,6 +20,9 @@ use autobook_orchestrator::watch::until_finished;
 use autobook_vault::Keyring;
 use scrape::Check;
 
+/// The roles' erasure pseudonym key (base64 of 32 bytes).
+const TEST_PSEUDONYM_KEY: &str = "YXV0b2Jvb2stdGVzdC1wc2V1ZG9ueW0ta2V5LTAwMzI=";
+
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
@@ -115,6 +118,7 @@ impl Roles {
                 format!("http://127.0.0.1:{}", self.ports[3]),
             )
             .env("AUTOBOOK_DATA_KEYS", self.vault.expose_env_value())
+            .env("AUTOBOOK_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         command
@@ -492,4 +496,39 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
     pool.close().await;
     drop(processes);
     roles.clean_up().await;
+}
+
+/// The orchestrator erases travellers: it does not start without the key
+/// their pseudonyms are keyed with, and a bad key is refused unechoed.
+#[test]
+fn the_orchestrator_needs_the_pseudonym_key_and_never_echoes_it() {
+    let vault = Keyring::generate("k1").unwrap();
+    let run = |key: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_autobook"));
+        command
+            .arg("orchestrator")
+            .env("AUTOBOOK_DATA_KEYS", vault.expose_env_value())
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .env_remove("AUTOBOOK_PSEUDONYM_KEY")
+            .stdout(Stdio::null());
+        if let Some(key) = key {
+            command.env("AUTOBOOK_PSEUDONYM_KEY", key);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, stderr) = run(None);
+    assert!(
+        !ok && stderr.contains("AUTOBOOK_PSEUDONYM_KEY is not set"),
+        "{stderr}"
+    );
+    let (ok, stderr) = run(Some("c2VjcmV0LXRvby1zaG9ydA=="));
+    assert!(!ok && stderr.contains("at least 32 bytes"), "{stderr}");
+    assert!(!stderr.contains("c2VjcmV0LXRvby1zaG9ydA"), "{stderr}");
+    let (ok, stderr) = run(Some("secret pseudonym key!!"));
+    assert!(!ok && stderr.contains("not base64"), "{stderr}");
+    assert!(!stderr.contains("secret pseudonym"), "{stderr}");
 }

@@ -6,14 +6,11 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::money::truncate_for_error;
-
-/// Why a code failed to parse. Quotes of the input are cut short.
+/// Why a code failed to parse: what was expected, never the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what} {input:?}: {expected}")]
+#[error("invalid {what}: {expected}")]
 pub struct CodeError {
     pub what: &'static str,
-    pub input: String,
     pub expected: &'static str,
 }
 
@@ -39,7 +36,7 @@ macro_rules! code_type {
                 if check(input) {
                     Ok($name(input.to_owned()))
                 } else {
-                    Err(CodeError { what: $what, input: truncate_for_error(input), expected: $expected })
+                    Err(CodeError { what: $what, expected: $expected })
                 }
             }
 
@@ -98,6 +95,11 @@ code_type!(
     |s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 );
 
+/// How the pseudonym an erased user's kept records carry begins
+/// (`erased:<hex>`). A user id of that form names no traveller: a token for
+/// it is refused.
+pub const ERASED_USER_PREFIX: &str = "erased:";
+
 code_type!(
     /// An opaque identifier of the traveller's account. Never an email or a
     /// name: it appears in logs and metrics.
@@ -116,6 +118,13 @@ code_type!(
     CustomerId, "customer id", "a Stripe customer id such as cus_NffrFeUfNV2Hib", r"^cus_[A-Za-z0-9_]{1,251}$",
     |s| token(s, "cus_", 255)
 );
+
+impl UserId {
+    /// Whether this is an erased user's pseudonym rather than a traveller.
+    pub fn is_pseudonym(&self) -> bool {
+        self.0.starts_with(ERASED_USER_PREFIX)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::message::{Message, MessageType};
+use crate::refusal;
 use crate::trace::TraceContext;
 
 /// Largest message body accepted, in bytes.
@@ -104,9 +105,9 @@ impl Envelope {
             });
         }
         let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| DecodeError::NotJson(sanitize(&e.to_string())))?;
-        let wire: WireEnvelope = serde_json::from_value(value)
-            .map_err(|e| DecodeError::InvalidEnvelope(sanitize(&e.to_string())))?;
+            .map_err(|e| DecodeError::NotJson(refusal::syntax_description(&e)))?;
+        let wire: WireEnvelope = refusal::from_value(value)
+            .map_err(|refused| DecodeError::InvalidEnvelope(refused.to_string()))?;
         if wire.message_id.get_version() != Some(uuid::Version::SortRand) {
             return Err(DecodeError::InvalidEnvelope(
                 "message_id must be a UUIDv7".into(),
@@ -117,8 +118,8 @@ impl Envelope {
                 "saga_id must not be the nil UUID".into(),
             ));
         }
-        let message_type = MessageType::parse(&wire.message_type)
-            .ok_or_else(|| DecodeError::UnknownMessageType(sanitize(&wire.message_type)))?;
+        let message_type =
+            MessageType::parse(&wire.message_type).ok_or(DecodeError::UnknownMessageType)?;
         let supported = message_type.schema_version();
         if wire.schema_version == 0 || wire.schema_version > supported {
             return Err(DecodeError::UnsupportedSchemaVersion {
@@ -127,12 +128,13 @@ impl Envelope {
                 supported,
             });
         }
-        let message = Message::from_payload_json(message_type, wire.payload).map_err(|e| {
-            DecodeError::InvalidPayload {
-                message_type,
-                detail: sanitize(&e.to_string()),
-            }
-        })?;
+        let message =
+            Message::from_payload_json(message_type, wire.payload).map_err(|refused| {
+                DecodeError::InvalidPayload {
+                    message_type,
+                    detail: refused.under("payload").to_string(),
+                }
+            })?;
         let trace = wire
             .traceparent
             .as_deref()
@@ -176,25 +178,31 @@ pub struct WireEnvelope {
 }
 
 /// Why a message body could not be decoded. All of these are permanent:
-/// the message is dead-lettered with this error as its reason.
+/// the message is dead-lettered with this error as its reason, which names
+/// the field at fault and never quotes the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("message of {size} bytes exceeds the {limit} byte limit")]
     TooLarge { size: usize, limit: usize },
+    /// What the JSON parser met, and where: never the input.
     #[error("body is not JSON: {0}")]
     NotJson(String),
+    /// The field at fault and what was expected ([`refusal`]).
     #[error("invalid envelope: {0}")]
     InvalidEnvelope(String),
-    #[error("unknown message type {0:?}")]
-    UnknownMessageType(String),
-    #[error(
-        "{message_type} schema version {version} is not supported (this build reads up to {supported})"
-    )]
+    /// Not one of the registered types (which one is not repeated: the
+    /// name is input).
+    #[error("message_type: not a registered message type")]
+    UnknownMessageType,
+    /// The version is not repeated either: it is input too.
+    #[error("schema_version: {message_type} is read up to version {supported}, from version 1")]
     UnsupportedSchemaVersion {
         message_type: MessageType,
         version: u16,
         supported: u16,
     },
+    /// The field at fault (`payload.passengers[0].born_on`) and what was
+    /// expected ([`refusal`]).
     #[error("invalid {message_type} payload: {detail}")]
     InvalidPayload {
         message_type: MessageType,
@@ -209,72 +217,18 @@ impl DecodeError {
             DecodeError::TooLarge { .. } => "too_large",
             DecodeError::NotJson(_) => "not_json",
             DecodeError::InvalidEnvelope(_) => "invalid_envelope",
-            DecodeError::UnknownMessageType(_) => "unknown_message_type",
+            DecodeError::UnknownMessageType => "unknown_message_type",
             DecodeError::UnsupportedSchemaVersion { .. } => "unsupported_schema_version",
             DecodeError::InvalidPayload { .. } => "invalid_payload",
         }
     }
 }
 
-/// Serde errors quote offending values, which may be personal data or
-/// hostile text: quoted strings and unknown variant or field names are
-/// replaced and the whole is bounded.
+/// Free text from elsewhere (a panic message, a header) made safe for a
+/// reason or a log line: quoted parts removed, printable, bounded. See
+/// [`refusal::scrub`].
 pub fn sanitize(message: &str) -> String {
-    const LIMIT: usize = 300;
-    let message = hide_unknown_names(message);
-    let mut out = String::with_capacity(message.len().min(LIMIT));
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for c in message.chars() {
-        if in_quotes && (escaped || c == '\\') {
-            // Inside a quoted value an escaped quote does not end it.
-            escaped = !escaped;
-            continue;
-        }
-        match (c, in_quotes) {
-            ('"', false) => {
-                in_quotes = true;
-                out.push_str("\"…");
-            }
-            ('"', true) => {
-                in_quotes = false;
-                out.push('"');
-            }
-            (_, true) => {}
-            (c, false) if c.is_control() => out.push(' '),
-            (c, false) => out.push(c),
-        }
-        if out.chars().count() >= LIMIT {
-            out.push('…');
-            break;
-        }
-    }
-    out
-}
-
-/// Serde names an unknown variant or field with the input itself, raw, in
-/// backticks: "unknown variant `Amelia`, expected one of `mr`, `ms`". The
-/// input is blanked up to serde's own closing (the last one, so a backtick
-/// in the input cannot end it early); the expected names, from the schema,
-/// stay.
-fn hide_unknown_names(message: &str) -> String {
-    const OPENINGS: [&str; 2] = ["unknown variant `", "unknown field `"];
-    const CLOSINGS: [&str; 2] = ["`, expected ", "`, there are no "];
-    let opening = OPENINGS
-        .iter()
-        .filter_map(|o| message.find(o).map(|at| at + o.len()))
-        .min();
-    let Some(value_start) = opening else {
-        return message.to_owned();
-    };
-    let value = &message[value_start..];
-    let value_end = CLOSINGS
-        .iter()
-        .filter_map(|c| value.rfind(c))
-        .max()
-        .or_else(|| value.rfind('`'))
-        .unwrap_or(value.len());
-    format!("{}…{}", &message[..value_start], &value[value_end..])
+    refusal::scrub(message)
 }
 
 #[cfg(test)]

@@ -44,10 +44,41 @@ impl Step {
 }
 
 /// `"<saga id>:<step>:<epoch>"`, at most 60 characters: fits Stripe's 255
-/// and Resend's 256 character limits and Duffel order metadata.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(transparent)]
+/// and Resend's 256 character limits and Duffel order metadata. Only a key of that form is read from a message: a key is logged and
+/// named in reasons, so free text from a sender must not pass for one.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct IdempotencyKey(String);
+
+impl JsonSchema for IdempotencyKey {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IdempotencyKey".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "`\"<saga id>:<step>:<epoch>\"`, at most 60 characters: fits Stripe's 255\nand Resend's 256 character limits and Duffel order metadata."
+        })
+    }
+}
+
+/// A key not of the form autobook derives (the text is not repeated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected an idempotency key <saga id>:<step>:<epoch>")]
+pub struct MalformedKey;
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = MalformedKey;
+    fn try_from(text: String) -> Result<Self, MalformedKey> {
+        IdempotencyKey::parse(&text).ok_or(MalformedKey)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> String {
+        key.0
+    }
+}
 
 impl IdempotencyKey {
     /// The key of `step` in the given epoch. An epoch counts the searches of
@@ -111,6 +142,20 @@ mod tests {
         ] {
             assert_eq!(IdempotencyKey::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_a_derived_key_is_read_and_a_malformed_one_is_not_repeated() {
+        let key = IdempotencyKey::derive(Uuid::now_v7(), Step::Capture, 2);
+        let read: IdempotencyKey = serde_json::from_value(serde_json::json!(key)).unwrap();
+        assert_eq!(read, key);
+        let error = serde_json::from_value::<IdempotencyKey>(serde_json::json!(
+            "amelia@example.com:capture:1"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(!error.contains("amelia"), "{error}");
+        assert!(error.contains("<saga id>:<step>:<epoch>"), "{error}");
     }
 
     #[test]

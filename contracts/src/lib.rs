@@ -3,6 +3,8 @@
 //! Everything the roles of autobook agree on, with no I/O:
 //!
 //! - [`envelope`]: the versioned envelope and its strict JSON codec;
+//! - [`refusal`]: why a value was refused (field path, what was expected),
+//!   never quoting it;
 //! - [`message`]: the registry of every command and event;
 //! - [`commands`], [`events`], [`notification`]: the payloads;
 //! - [`trip`], [`personal`], [`codes`], [`money`], [`offer`]: domain types
@@ -25,6 +27,7 @@ pub mod money;
 pub mod notification;
 pub mod offer;
 pub mod personal;
+pub mod refusal;
 pub mod schema;
 pub mod stripe_webhook;
 pub mod topology;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::IdempotencyKey;
 use crate::commands::*;
 use crate::events::*;
+use crate::refusal::{self, Refusal};
 use crate::topology::QueueRole;
 use crate::trip::TripRequest;
 
@@ -75,8 +76,9 @@ macro_rules! messages {
                 match self { $( Message::$variant(p) => serde_json::to_value(p), )* }
             }
 
-            pub(crate) fn from_payload_json(message_type: MessageType, payload: serde_json::Value) -> serde_json::Result<Message> {
-                match message_type { $( MessageType::$variant => serde_json::from_value(payload).map(Message::$variant), )* }
+            /// The payload of `message_type`, or where and why it is refused.
+            pub(crate) fn from_payload_json(message_type: MessageType, payload: serde_json::Value) -> Result<Message, Refusal> {
+                match message_type { $( MessageType::$variant => refusal::from_value(payload).map(Message::$variant), )* }
             }
         }
 

@@ -117,59 +117,139 @@ pub const MAX_PASSENGERS: usize = 9;
 /// How far ahead airlines sell seats.
 pub const MAX_DAYS_AHEAD: i64 = 361;
 
-/// A rule the trip request breaks. Messages never quote personal data.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A rule the trip request breaks. The message names the field at fault
+/// ([`TripValidationError::field`]) and never quotes what it holds: not a
+/// code, a date, an amount or any personal data. Passengers are counted
+/// from 1, airlines from 0 (their index).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TripValidationError {
-    #[error("unknown {field} {code}: not an airport or city autobook serves")]
-    UnknownPlace { field: &'static str, code: String },
-    #[error("origin and destination are the same place ({0})")]
+    UnknownPlace {
+        field: &'static str,
+        code: String,
+    },
     SameOriginAndDestination(String),
-    #[error("departure date {date} is before today ({today}) in the departure airport's time zone")]
-    DepartureInPast { date: NaiveDate, today: NaiveDate },
-    #[error("departure date {date} is more than {MAX_DAYS_AHEAD} days ahead")]
-    DepartureTooFarAhead { date: NaiveDate },
-    #[error(
-        "book_by {book_by} must be between today ({today}) and the departure date {departure_date}"
-    )]
+    DepartureInPast {
+        date: NaiveDate,
+        today: NaiveDate,
+    },
+    DepartureTooFarAhead {
+        date: NaiveDate,
+    },
     BookByOutOfRange {
         book_by: NaiveDate,
         today: NaiveDate,
         departure_date: NaiveDate,
     },
-    #[error("return date {return_date} is before departure date {departure_date}")]
     ReturnBeforeDeparture {
         departure_date: NaiveDate,
         return_date: NaiveDate,
     },
-    #[error("a trip needs 1 to {MAX_PASSENGERS} passengers, got {0}")]
     PassengerCount(usize),
-    #[error("passenger {0} is born on or after the departure date")]
     BornAfterDeparture(usize),
-    #[error("passenger {0} is older than 120 years")]
     ImplausibleAge(usize),
-    #[error("at least one passenger must be an adult (18 or over at departure)")]
     NoAdult,
-    #[error(
-        "each infant (under 2 at departure) travels on the lap of an adult (18 or over) of its own: there are more infants than adults"
-    )]
     TooManyInfants,
-    #[error(
-        "the identity document of passenger {0} expires on or before the trip's last travel date"
-    )]
     DocumentExpired(usize),
-    #[error("the identity document of passenger {0} does not name an assigned issuing country")]
     DocumentCountry(usize),
-    #[error("max_price must be positive, got {0}")]
     NonPositiveMaxPrice(i64),
-    #[error("max_stops must be 0, 1 or 2, got {0}")]
     MaxStops(u8),
-    #[error("departure window must start before it ends")]
     EmptyDepartureWindow,
-    #[error("unknown airline {0}")]
-    UnknownAirline(String),
-    #[error("airline {0} is listed twice")]
-    DuplicateAirline(String),
+    /// The index in `airlines` of a code that names no airline.
+    UnknownAirline(usize),
+    /// The index in `airlines` of a code listed before.
+    DuplicateAirline(usize),
 }
+
+impl TripValidationError {
+    /// A stable code for answers, dead letters and metrics.
+    pub fn code(&self) -> &'static str {
+        use TripValidationError as E;
+        match self {
+            E::UnknownPlace { .. } => "unknown_place",
+            E::SameOriginAndDestination(_) => "same_origin_and_destination",
+            E::DepartureInPast { .. } => "date_in_past",
+            E::DepartureTooFarAhead { .. } => "date_too_far_ahead",
+            E::BookByOutOfRange { .. } => "book_by_out_of_range",
+            E::ReturnBeforeDeparture { .. } => "return_before_departure",
+            E::PassengerCount(_) => "passenger_count",
+            E::BornAfterDeparture(_) => "born_after_departure",
+            E::ImplausibleAge(_) => "implausible_age",
+            E::NoAdult => "no_adult",
+            E::TooManyInfants => "too_many_infants",
+            E::DocumentExpired(_) => "document_expired",
+            E::DocumentCountry(_) => "unknown_issuing_country",
+            E::NonPositiveMaxPrice(_) => "non_positive_price",
+            E::MaxStops(_) => "max_stops",
+            E::EmptyDepartureWindow => "empty_departure_window",
+            E::UnknownAirline(_) => "unknown_airline",
+            E::DuplicateAirline(_) => "duplicate_airline",
+        }
+    }
+
+    /// The path of the field at fault in the trip request
+    /// (`passengers[0].born_on`).
+    pub fn field(&self) -> String {
+        use TripValidationError as E;
+        let passenger =
+            |n: usize, field: &str| format!("passengers[{}].{field}", n.saturating_sub(1));
+        match self {
+            E::UnknownPlace { field, .. } => (*field).to_owned(),
+            E::SameOriginAndDestination(_) => "destination".into(),
+            E::DepartureInPast { .. } | E::DepartureTooFarAhead { .. } => "departure_date".into(),
+            E::BookByOutOfRange { .. } => "book_by".into(),
+            E::ReturnBeforeDeparture { .. } => "return_date".into(),
+            E::PassengerCount(_) | E::NoAdult | E::TooManyInfants => "passengers".into(),
+            E::BornAfterDeparture(n) | E::ImplausibleAge(n) => passenger(*n, "born_on"),
+            E::DocumentExpired(n) => passenger(*n, "identity_document.expires_on"),
+            E::DocumentCountry(n) => passenger(*n, "identity_document.issuing_country_code"),
+            E::NonPositiveMaxPrice(_) => "max_price.amount_minor".into(),
+            E::MaxStops(_) => "max_stops".into(),
+            E::EmptyDepartureWindow => "departure_window".into(),
+            E::UnknownAirline(i) | E::DuplicateAirline(i) => format!("airlines[{i}]"),
+        }
+    }
+
+    /// The rule broken, in words.
+    pub fn rule(&self) -> String {
+        use TripValidationError as E;
+        match self {
+            E::UnknownPlace { .. } => "not an airport or city autobook serves".into(),
+            E::SameOriginAndDestination(_) => "the same place as the origin".into(),
+            E::DepartureInPast { .. } => "before today in the departure airport's time zone".into(),
+            E::DepartureTooFarAhead { .. } => format!("more than {MAX_DAYS_AHEAD} days ahead"),
+            E::BookByOutOfRange { .. } => "must be between today and the departure date".into(),
+            E::ReturnBeforeDeparture { .. } => "before the departure date".into(),
+            E::PassengerCount(n) => {
+                format!("a trip needs 1 to {MAX_PASSENGERS} passengers, got {n}")
+            }
+            E::BornAfterDeparture(_) => "born on or after the departure date".into(),
+            E::ImplausibleAge(_) => "older than 120 years at departure".into(),
+            E::NoAdult => {
+                "at least one passenger must be an adult (18 or over at departure)".into()
+            }
+            E::TooManyInfants => "each infant (under 2 at departure) travels on the lap of an \
+                adult (18 or over) of its own: there are more infants than adults"
+                .into(),
+            E::DocumentExpired(_) => {
+                "the document expires on or before the trip's last travel date".into()
+            }
+            E::DocumentCountry(_) => "not an assigned ISO 3166-1 country code".into(),
+            E::NonPositiveMaxPrice(_) => "must be positive".into(),
+            E::MaxStops(_) => "must be 0, 1 or 2".into(),
+            E::EmptyDepartureWindow => "earliest must be before latest".into(),
+            E::UnknownAirline(_) => "not an airline autobook knows".into(),
+            E::DuplicateAirline(_) => "listed twice".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for TripValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field(), self.rule())
+    }
+}
+
+impl std::error::Error for TripValidationError {}
 
 impl TripRequest {
     /// Checks every rule that depends on the catalogue or on today's date.
@@ -317,10 +397,10 @@ impl TripRequest {
         }
         for (i, airline) in self.airlines.iter().enumerate() {
             if catalogue::airline(airline.as_str()).is_none() {
-                return Err(TripValidationError::UnknownAirline(airline.to_string()));
+                return Err(TripValidationError::UnknownAirline(i));
             }
             if self.airlines[..i].contains(airline) {
-                return Err(TripValidationError::DuplicateAirline(airline.to_string()));
+                return Err(TripValidationError::DuplicateAirline(i));
             }
         }
         Ok(())

@@ -1,7 +1,8 @@
 //! Messages that are refused and dead-lettered while carrying personal
 //! data: a trip departing in the past, personal values wrapped in markup
 //! or header injection, personal values in the wrong field (where serde
-//! quotes what it refused), and an order command on the payment queue.
+//! quotes what it refused), as numbers and as keys, and an order command
+//! on the payment queue.
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -90,6 +91,38 @@ pub async fn send_all(system: &TestSystem, people: &mut People) -> Vec<Piece> {
             spoiled(people, |trip, t| {
                 trip["passengers"][0]["born_on"] =
                     json!(t.born_on.format("%B %-d, %Y").to_string());
+            }),
+            "invalid_payload",
+        ),
+        // Personal data of other JSON types: numbers, booleans, keys.
+        (
+            spoiled(people, |trip, t| {
+                let digits: String = t
+                    .phone_number
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                trip["passengers"][0]["phone_number"] = json!(digits.parse::<u64>().unwrap());
+            }),
+            "invalid_payload",
+        ),
+        (
+            spoiled(people, |trip, t| {
+                let born: u64 = t.born_on.format("%Y%m%d").to_string().parse().unwrap();
+                trip["passengers"][0]["born_on"] = json!(born);
+                trip["passengers"][0]["given_name"] = json!(true);
+            }),
+            "invalid_payload",
+        ),
+        (
+            spoiled(people, |trip, t| {
+                trip["passengers"][0][t.email.as_str()] = json!(t.family_name);
+            }),
+            "invalid_payload",
+        ),
+        (
+            spoiled(people, |trip, t| {
+                trip[t.given_name.as_str()] = json!({ t.family_name.as_str(): true });
             }),
             "invalid_payload",
         ),

@@ -282,3 +282,96 @@ fn trip_with_max(
     value["max_price"]["amount_minor"] = max_minor.into();
     serde_json::from_value(value).unwrap()
 }
+
+/// An erasure completed before pseudonyms were keyed (its row holding the
+/// plain SHA-256 of the user id, its records the pseudonym made from it)
+/// is re-keyed by the next pass: every record then carries the pseudonym
+/// a new erasure of the same user would give, and a second pass changes
+/// nothing.
+#[tokio::test]
+async fn an_erasure_from_before_keyed_pseudonyms_is_rekeyed_exactly() {
+    use autobook_orchestrator::privacy::erasure::rekey_legacy;
+    use autobook_orchestrator::privacy::pseudonym::legacy_pseudonym;
+    use autobook_orchestrator::privacy::{PseudonymKey, subject_of};
+
+    let key = PseudonymKey::generate();
+    let orchestrator_key = key.clone();
+    let system = autobook_tests::spawn_with(|config| {
+        config.orchestrator.erasure.key = orchestrator_key;
+    })
+    .await;
+    let pool = system.stack().pool.clone();
+    let id = system.submit(trip_of(120)).await;
+    assert_eq!(system.finished(id).await.status, "booked");
+    let user = "usr_erase_120";
+    let receipt = request_erasure(&pool, &UserId::parse(user).unwrap())
+        .await
+        .unwrap();
+    completed(&system, receipt.erasure_id).await;
+
+    // As the records of such an erasure were left.
+    let plain = subject_of(user);
+    let legacy = legacy_pseudonym(&plain);
+    sqlx::query("UPDATE erasures SET subject = $2 WHERE id = $1")
+        .bind(receipt.erasure_id)
+        .bind(&plain)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE sagas SET user_id = $2, state = jsonb_set(state, '{trip,user_id}', to_jsonb($2::text)) \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&legacy)
+    .execute(&pool)
+    .await
+    .unwrap();
+    for table in ["bookings", "passengers"] {
+        let update = match table {
+            "bookings" => "UPDATE bookings SET user_id = $2 WHERE saga_id = $1",
+            _ => "UPDATE passengers SET user_id = $2 WHERE saga_id = $1",
+        };
+        sqlx::query(update)
+            .bind(id)
+            .bind(&legacy)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(rekey_legacy(&pool, &key).await.unwrap(), 1);
+    let expected = key.pseudonym(user);
+    let (saga_user, state_user): (String, String) =
+        sqlx::query_as("SELECT user_id, state #>> '{trip,user_id}' FROM sagas WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (saga_user.as_str(), state_user.as_str()),
+        (expected.as_str(), expected.as_str())
+    );
+    for query in [
+        "SELECT user_id FROM bookings WHERE saga_id = $1",
+        "SELECT DISTINCT user_id FROM passengers WHERE saga_id = $1",
+    ] {
+        let kept: String = sqlx::query_scalar(query)
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, expected, "{query}");
+    }
+    let subject: String = sqlx::query_scalar("SELECT subject FROM erasures WHERE id = $1")
+        .bind(receipt.erasure_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(subject, key.subject(user));
+    assert_eq!(rekey_legacy(&pool, &key).await.unwrap(), 0, "done once");
+    let everything = dump(&system).await;
+    assert!(!everything.contains(&legacy), "the old pseudonym is gone");
+    assert!(!everything.contains(&plain), "the plain hash is gone");
+    system.teardown().await;
+}

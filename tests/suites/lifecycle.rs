@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
+use autobook_orchestrator::privacy::PseudonymKey;
 use autobook_orchestrator::saga::WatchPolicy;
 use autobook_sandbox::FaultScript;
 use autobook_tests::gateway::{spawn_gateway_with, token, trip_body};
@@ -17,7 +18,10 @@ const USER: &str = "usr_lifecycle";
 
 #[tokio::test]
 async fn file_watch_book_export_and_erase() {
+    let key = PseudonymKey::generate();
+    let orchestrator_key = key.clone();
     let system = spawn_gateway_with(|config| {
+        config.orchestrator.erasure.key = orchestrator_key;
         config.orchestrator.policy.watch = Some(WatchPolicy {
             interval: HOUR,
             min_interval: Duration::from_secs(60),
@@ -143,7 +147,30 @@ async fn file_watch_book_export_and_erase() {
             .await
             .unwrap();
     assert_eq!(kept.0, pnr);
-    assert!(kept.1.starts_with("erased:"));
+    // Kept under the keyed pseudonym, which without the key says nothing
+    // of whose it is, and which no token may claim.
+    assert_eq!(kept.1, key.pseudonym(USER));
+    let plain = autobook_orchestrator::privacy::subject_of(USER);
+    assert!(!kept.1.contains(&plain[..16]), "{}", kept.1);
+    let subject: String = sqlx::query_scalar("SELECT subject FROM erasures WHERE id = $1")
+        .bind(erasure)
+        .fetch_one(&system.stack().pool)
+        .await
+        .unwrap();
+    assert_eq!(subject, key.subject(USER));
+    let as_pseudonym = api.get("/v1/me/export", &token(&kept.1)).await;
+    assert_eq!(
+        as_pseudonym.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        as_pseudonym.text
+    );
+    assert_eq!(as_pseudonym.code(), "pseudonym_subject");
+    let booking_path = format!("/v1/bookings/{}", booking_id_of(&system, trip_id).await);
+    assert_eq!(
+        api.get(&booking_path, &token(&kept.1)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let everything = autobook_tests::dump_tables(&system.stack().pool).await;
     for value in [
         "Ottoline",
@@ -156,4 +183,12 @@ async fn file_watch_book_export_and_erase() {
         assert!(!everything.contains(value), "{value} is still stored");
     }
     system.teardown().await;
+}
+
+async fn booking_id_of(system: &autobook_tests::TestSystem, trip_id: Uuid) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM bookings WHERE saga_id = $1")
+        .bind(trip_id)
+        .fetch_one(&system.stack().pool)
+        .await
+        .unwrap()
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod api_contract;
 mod bad_input;
 mod booking;
 mod cancellation;
@@ -28,6 +29,7 @@ mod money_steps;
 mod ops;
 mod passengers;
 mod reconciliation;
+mod refusals;
 mod retention;
 mod scale_out;
 mod takeover;

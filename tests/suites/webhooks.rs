@@ -169,7 +169,7 @@ async fn forged_stale_malformed_and_replayed_deliveries_are_refused_or_deduplica
     for (signature, body, code) in refusals {
         let (status, answer) = endpoint.post(&body, signature).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{code}: {answer}");
-        assert_eq!(answer["error"], code, "{answer}");
+        assert_eq!(answer["error"]["code"], code, "{answer}");
     }
     let huge = vec![b' '; MAX_BODY_BYTES + 1];
     let (status, answer) = endpoint
@@ -192,7 +192,7 @@ async fn forged_stale_malformed_and_replayed_deliveries_are_refused_or_deduplica
     // An old delivery of it replayed past the tolerance is refused.
     let (status, answer) = endpoint.deliver(&event, now - 600).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(answer["error"], "signature_stale");
+    assert_eq!(answer["error"]["code"], "signature_stale");
     // A later event from the same publisher comes after any second copy.
     let later = intent_event("evt_test_2", id, "pi_test_1", "canceled", now);
     assert_eq!(endpoint.deliver(&later, now).await.0, StatusCode::OK);
@@ -255,7 +255,7 @@ async fn an_event_that_cannot_be_passed_on_is_not_recorded_and_asked_for_again()
     let event = intent_event("evt_test_9", id, "pi_test_9", "canceled", now);
     let (status, answer) = broken.deliver(&event, now).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
-    assert_eq!(answer["error"], "not_published");
+    assert_eq!(answer["error"]["code"], "not_published");
     assert!(recorded(&system).await.is_empty(), "rolled back");
     // Stripe delivers it again, to a receiver that can pass it on.
     let mut published = system.observe(&["payment.intent_updated"]).await;

@@ -97,7 +97,7 @@ pub struct Launcher {
 }
 
 /// Names of the environment variables only: their values hold secrets
-/// (`AUTOBOOK_DATA_KEYS`, credentials in URLs).
+/// (`AUTOBOOK_DATA_KEYS`, `AUTOBOOK_PSEUDONYM_KEY`, credentials in URLs).
 impl std::fmt::Debug for Launcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Launcher")
@@ -469,8 +469,9 @@ pub fn new_records() -> SharedRecords {
 /// The environment every role child needs against this run: its database,
 /// broker namespace and Redis, JSON logs, trips that are not watched (the
 /// runs measure bookings), and the sandbox as the three providers with a
-/// rate limit of `rate_limit` calls per second each, and the run's keyring
-/// (`AUTOBOOK_DATA_KEYS`).
+/// rate limit of `rate_limit` calls per second each, the run's keyring
+/// (`AUTOBOOK_DATA_KEYS`) and a fresh pseudonym key for the run
+/// (`AUTOBOOK_PSEUDONYM_KEY`).
 pub fn role_env(
     connections: &crate::settings::Connections,
     vault: &autobook_vault::Keyring,
@@ -495,6 +496,10 @@ pub fn role_env(
         ("STRIPE_RATE_LIMIT", rate_limit.to_string()),
         ("EMAIL_RATE_LIMIT", rate_limit.to_string()),
         ("AUTOBOOK_DATA_KEYS", vault.expose_env_value()),
+        (
+            "AUTOBOOK_PSEUDONYM_KEY",
+            autobook_orchestrator::privacy::PseudonymKey::generate().expose_env_value(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

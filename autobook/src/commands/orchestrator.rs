@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use autobook_orchestrator::privacy::erasure::ErasureConfig;
 use autobook_orchestrator::runtime::{self, OrchestratorConfig};
 use autobook_orchestrator::sampler::SamplerConfig;
 
@@ -17,6 +18,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let instance = instance_name("orchestrator", args.instance.as_deref());
     let vault = args.services.vault()?;
+    let pseudonym_key = crate::settings::pseudonym_key(args.pseudonym_key.as_ref())?;
     let role = Role::start(&args.services, &instance, logging, metrics).await?;
     let config = OrchestratorConfig {
         prefetch: args.prefetch,
@@ -26,6 +28,10 @@ pub async fn run(
         instance,
         policy: args.watch.policy()?,
         retention: args.retention.config(),
+        erasure: ErasureConfig {
+            key: pseudonym_key,
+            ..ErasureConfig::default()
+        },
         ..OrchestratorConfig::default()
     };
     tracing::info!(namespace = %args.services.namespace, data_key = vault.active_kid(), "orchestrator starting");

@@ -5,7 +5,9 @@
 //! The algorithm named in the token's header chooses the key, and only a
 //! configured pair is accepted: an HS256 token is never checked against the
 //! RSA public key (the classic confusion attack), `none` and every other
-//! algorithm are refused. The signature is checked before any claim.
+//! algorithm are refused. The signature is checked before any claim. A
+//! subject in the form of an erasure pseudonym (`erased:…`) is refused: it
+//! names what an erased traveller left, and no one may act as it.
 
 use axum::http::HeaderValue;
 use jsonwebtoken::errors::ErrorKind;
@@ -58,6 +60,9 @@ pub enum AuthError {
     MissingSubject,
     #[error("the token's subject is not a valid user id")]
     InvalidSubject,
+    /// `erased:…` names what an erased traveller left, not a traveller.
+    #[error("the token's subject is an erased user's pseudonym, not a traveller")]
+    PseudonymSubject,
 }
 
 impl AuthError {
@@ -74,6 +79,7 @@ impl AuthError {
             AuthError::WrongAudience => "wrong_audience",
             AuthError::MissingSubject => "missing_subject",
             AuthError::InvalidSubject => "invalid_subject",
+            AuthError::PseudonymSubject => "pseudonym_subject",
         }
     }
 }
@@ -163,7 +169,11 @@ impl Verifier {
         match claims.sub {
             serde_json::Value::Null => Err(AuthError::MissingSubject),
             serde_json::Value::String(sub) => {
-                UserId::parse(&sub).map_err(|_| AuthError::InvalidSubject)
+                let user = UserId::parse(&sub).map_err(|_| AuthError::InvalidSubject)?;
+                if user.is_pseudonym() {
+                    return Err(AuthError::PseudonymSubject);
+                }
+                Ok(user)
             }
             _ => Err(AuthError::InvalidSubject),
         }

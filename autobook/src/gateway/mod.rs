@@ -2,7 +2,8 @@
 //! requests and see and control their own trips.
 //!
 //! - [`routes`]: the route table, which builds both the router and the
-//!   OpenAPI document ([`openapi`]);
+//!   OpenAPI document ([`openapi`]; the trip body's schema in
+//!   [`trip_schema`]);
 //! - [`auth`]: bearer JWTs (HS256, RS256), the caller is the subject;
 //!   [`rate_limit`]: a token bucket per traveller, shared through Redis;
 //!   [`middleware`]: both of them in front of the traveller's routes, and
@@ -36,6 +37,7 @@ pub mod state;
 pub mod stripe;
 pub mod submit;
 pub mod trip_body;
+pub mod trip_schema;
 pub mod trips;
 pub mod views;
 

@@ -42,17 +42,20 @@ pub fn document(routes: &[Route]) -> Value {
             })
             .collect();
         parameters.extend(route.headers.iter().map(|header| {
-            json!({"name": header.name, "in": "header", "required": false,
-                   "description": header.description,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
+            json!({"name": header.name, "in": "header", "required": header.required,
+                   "description": header.description, "schema": (header.schema)()})
         }));
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
         if let Some(body) = route.body {
+            let mut media = json!({"schema": body(&mut generator)});
+            if let Some(example) = route.body_example {
+                media["example"] = example();
+            }
             operation["requestBody"] = json!({
                 "required": true,
-                "content": {"application/json": {"schema": body(&mut generator)}},
+                "content": {"application/json": media},
             });
         }
         let mut responses = Map::new();
@@ -63,6 +66,18 @@ pub fn document(routes: &[Route]) -> Value {
                 None => json!({"type": "object"}),
             };
             response["content"] = json!({"application/json": {"schema": schema}});
+            if !reply.headers.is_empty() {
+                let headers: Map<String, Value> = reply
+                    .headers
+                    .iter()
+                    .map(|header| {
+                        let documented = json!({"description": header.description,
+                            "required": header.required, "schema": (header.schema)()});
+                        (header.name.to_owned(), documented)
+                    })
+                    .collect();
+                response["headers"] = Value::Object(headers);
+            }
             responses.insert(reply.status.to_string(), response);
         }
         operation["responses"] = Value::Object(responses);
@@ -133,6 +148,39 @@ mod tests {
                 "{name} is referenced but not defined"
             );
         }
+    }
+
+    #[test]
+    fn the_webhook_and_the_answers_document_their_headers_and_bodies() {
+        let doc = document(&table());
+        let webhook = &doc["paths"]["/v1/webhooks/stripe"]["post"];
+        let signature = webhook["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Stripe-Signature")
+            .expect("Stripe-Signature is documented");
+        assert_eq!(signature["in"], "header");
+        assert_eq!(signature["required"], true);
+        assert!(webhook["requestBody"]["content"]["application/json"]["schema"].is_object());
+        for status in ["400", "413"] {
+            let schema = &webhook["responses"][status]["content"]["application/json"]["schema"];
+            assert_eq!(schema["$ref"], "#/components/schemas/ErrorBody", "{status}");
+        }
+        let submit = &doc["paths"]["/v1/trip-requests"]["post"];
+        assert_eq!(
+            submit["responses"]["202"]["headers"]["Location"]["required"],
+            true
+        );
+        assert_eq!(
+            submit["responses"]["401"]["headers"]["WWW-Authenticate"]["required"],
+            true
+        );
+        assert_eq!(
+            submit["responses"]["429"]["headers"]["Retry-After"]["required"],
+            true
+        );
+        assert!(submit["requestBody"]["content"]["application/json"]["example"].is_object());
     }
 
     #[test]

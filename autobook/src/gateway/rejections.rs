@@ -1,216 +1,122 @@
-//! Why a trip request body was refused, per field: serde's messages made
-//! safe to return, and the contract's validation errors placed on the field
-//! they are about.
+//! Why a trip request body was refused, as the gateway answers it: a
+//! [`Refusal`] of the contract's decoder (the field path and what was
+//! expected) or a [`TripValidationError`] (the field and the rule), each a
+//! 422 naming its field.
 //!
-//! serde quotes the offending input in some messages (`invalid type:
-//! string "..."`, `unknown variant `...``), and the codes of the contract
-//! quote theirs (`invalid place code "..."`). A rejection goes back to the
-//! client and may be logged, so every quoted input is taken out: the
-//! message says what was expected, the field says where.
+//! Neither quotes the input: not a string, a number, a boolean, nor a key
+//! that is not one of the contract's field names (an unknown key is
+//! reported on the object that holds it). See
+//! [`autobook_contracts::refusal`].
 
+use autobook_contracts::refusal::{Problem, Refusal};
 use autobook_contracts::trip::TripValidationError;
 
-/// Longest field path returned; keys of a hostile body can be long.
-const MAX_FIELD_CHARS: usize = 120;
+use super::error::ApiError;
 
-/// A deserialization message with any quoted input removed.
-pub fn describe_serde_error(message: &str) -> String {
-    let message = strip_position(message);
-    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some(at) = rest.rfind(", expected ")
-        {
-            let kind = rest[..at].split([' ', '`']).next().unwrap_or_default();
-            let label = prefix.trim_end_matches([' ', ':']);
-            return format!("{label}: {kind}{}", &rest[at..]);
+/// The answer to a body the decoder refused.
+pub fn refused(refusal: Refusal) -> ApiError {
+    let field = if refusal.field.is_empty() {
+        "body".to_owned()
+    } else {
+        refusal.field
+    };
+    match refusal.problem {
+        Problem::MissingField => {
+            ApiError::invalid("missing_field", field, "this field is required")
         }
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        return match rest.rfind("`, expected ") {
-            Some(at) => format!("unknown value{}", &rest[at + 1..]),
-            None => "unknown value".to_owned(),
-        };
-    }
-    if message.starts_with("unknown field ") {
-        return "unknown field".to_owned();
-    }
-    strip_quoted(message)
-}
-
-/// `message` without serde_json's " at line L column C" suffix.
-fn strip_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(at) if message[at..].contains(" column ") => &message[..at],
-        _ => message,
-    }
-}
-
-/// Removes every `"..."` segment (a `{:?}`-quoted input, escapes included)
-/// and the space before it.
-fn strip_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            out.push(c);
-            continue;
-        }
-        if out.ends_with(' ') {
-            out.pop();
-        }
-        let mut escaped = false;
-        for inner in chars.by_ref() {
-            match (escaped, inner) {
-                (false, '\\') => escaped = true,
-                (false, '"') => break,
-                _ => escaped = false,
-            }
-        }
-    }
-    out
-}
-
-/// A field path from serde_path_to_error's segments, keys cut short.
-pub fn field_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.extend(key.chars().take(MAX_FIELD_CHARS).map(printable));
-            }
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    out.chars().take(MAX_FIELD_CHARS).collect()
-}
-
-fn printable(c: char) -> char {
-    if c.is_control() { '?' } else { c }
-}
-
-/// The field a validation error is about, and its code.
-pub fn validation_field(error: &TripValidationError) -> (&'static str, String) {
-    use TripValidationError as E;
-    match error {
-        E::UnknownPlace { field, .. } => ("unknown_place", (*field).to_owned()),
-        E::SameOriginAndDestination(_) => ("same_origin_and_destination", "destination".into()),
-        E::DepartureInPast { .. } => ("date_in_past", "departure_date".into()),
-        E::DepartureTooFarAhead { .. } => ("date_too_far_ahead", "departure_date".into()),
-        E::BookByOutOfRange { .. } => ("book_by_out_of_range", "book_by".into()),
-        E::ReturnBeforeDeparture { .. } => ("return_before_departure", "return_date".into()),
-        E::PassengerCount(_) => ("passenger_count", "passengers".into()),
-        E::BornAfterDeparture(n) => ("born_after_departure", born_on(*n)),
-        E::ImplausibleAge(n) => ("implausible_age", born_on(*n)),
-        E::NoAdult => ("no_adult", "passengers".into()),
-        E::TooManyInfants => ("too_many_infants", "passengers".into()),
-        E::DocumentExpired(n) => ("document_expired", document_field(*n, "expires_on")),
-        E::DocumentCountry(n) => (
-            "unknown_issuing_country",
-            document_field(*n, "issuing_country_code"),
+        Problem::UnknownField { .. } => ApiError::invalid(
+            "unknown_field",
+            field,
+            "a field that is not part of a trip request",
         ),
-        E::NonPositiveMaxPrice(_) => ("non_positive_price", "max_price.amount_minor".into()),
-        E::MaxStops(_) => ("max_stops", "max_stops".into()),
-        E::EmptyDepartureWindow => ("empty_departure_window", "departure_window".into()),
-        E::UnknownAirline(_) => ("unknown_airline", "airlines".into()),
-        E::DuplicateAirline(_) => ("duplicate_airline", "airlines".into()),
+        Problem::Syntax(text) => ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {text}"),
+        ),
+        problem @ (Problem::InvalidType { .. }
+        | Problem::InvalidValue { .. }
+        | Problem::InvalidLength { .. }
+        | Problem::UnknownValue { .. }
+        | Problem::DuplicateField
+        | Problem::Rule(_)) => {
+            let mut described = problem.to_string();
+            if let Some(form) = expected_form(&field) {
+                described.push_str("; expected ");
+                described.push_str(form);
+            }
+            ApiError::invalid("invalid_field", field, described)
+        }
     }
 }
 
-/// The birth date of passenger `n` (counted from 1).
-fn born_on(n: usize) -> String {
-    format!("passengers[{}].born_on", n.saturating_sub(1))
+/// The answer to a trip that breaks a rule.
+pub fn broken_rule(error: &TripValidationError) -> ApiError {
+    ApiError::invalid(error.code(), error.field(), error.rule())
 }
 
-/// A field of passenger `n`'s identity document (`n` counted from 1).
-fn document_field(n: usize, field: &str) -> String {
-    format!(
-        "passengers[{}].identity_document.{field}",
-        n.saturating_sub(1)
-    )
+/// The form of a date or time field, for chrono's terse messages.
+fn expected_form(field: &str) -> Option<&'static str> {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    match last {
+        "departure_date" | "return_date" | "book_by" | "born_on" | "expires_on" => {
+            Some("a date as YYYY-MM-DD")
+        }
+        "earliest" | "latest" => Some("a local time as HH:MM"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
 
     #[test]
-    fn serde_messages_lose_the_quoted_input() {
-        let cases = [
-            (
-                r#"invalid type: string "<script>", expected u8"#,
-                "invalid type: string, expected u8",
-            ),
-            (
-                "invalid value: integer `-5`, expected u8",
-                "invalid value: integer, expected u8",
-            ),
-            (
-                "unknown variant `'; DROP TABLE x;--`, expected one of `first`, `economy`",
-                "unknown value, expected one of `first`, `economy`",
-            ),
-            (
-                "unknown variant `a`, expected `b`, expected one of `m`, `f`",
-                "unknown value, expected one of `m`, `f`",
-            ),
-            (
-                r#"invalid place code "<scr\"ipt>": three uppercase letters"#,
-                "invalid place code: three uppercase letters",
-            ),
-            ("missing field `origin`", "missing field `origin`"),
-            ("unknown field `hack`, expected one of `a`", "unknown field"),
-            ("expected value at line 1 column 7", "expected value"),
-            (
-                "name must be 1 to 50 letters, spaces, hyphens, apostrophes or periods",
-                "name must be 1 to 50 letters, spaces, hyphens, apostrophes or periods",
-            ),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(describe_serde_error(input), expected, "{input}");
-        }
+    fn each_problem_has_its_code_and_the_whole_body_is_named_body() {
+        let error = refused(Refusal {
+            field: String::new(),
+            problem: Problem::UnknownField { expected: None },
+        });
+        assert_eq!(
+            (error.code, error.field.as_deref()),
+            ("unknown_field", Some("body"))
+        );
+        let error = refused(Refusal {
+            field: "passengers[0].born_on".into(),
+            problem: Problem::Rule("input contains invalid characters".into()),
+        });
+        assert_eq!(error.code, "invalid_field");
+        assert!(
+            error.message.ends_with("expected a date as YYYY-MM-DD"),
+            "{}",
+            error.message
+        );
+        let error = refused(Refusal {
+            field: String::new(),
+            problem: Problem::Syntax("expected value at line 1 column 1".into()),
+        });
+        assert_eq!(
+            (error.status, error.code),
+            (StatusCode::BAD_REQUEST, "invalid_json")
+        );
     }
 
     #[test]
-    fn every_validation_error_names_a_field() {
-        use chrono::NaiveDate;
-        let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    fn a_broken_rule_names_its_field_and_code() {
+        let error = broken_rule(&TripValidationError::ImplausibleAge(2));
         assert_eq!(
-            validation_field(&TripValidationError::ImplausibleAge(2)).1,
-            "passengers[1].born_on"
+            (error.code, error.field.as_deref()),
+            ("implausible_age", Some("passengers[1].born_on"))
         );
+        let error = broken_rule(&TripValidationError::DocumentCountry(3));
         assert_eq!(
-            validation_field(&TripValidationError::DocumentExpired(1)),
-            (
-                "document_expired",
-                "passengers[0].identity_document.expires_on".to_owned()
-            )
+            error.field.as_deref(),
+            Some("passengers[2].identity_document.issuing_country_code")
         );
-        assert_eq!(
-            validation_field(&TripValidationError::DocumentCountry(3)).1,
-            "passengers[2].identity_document.issuing_country_code"
-        );
-        assert_eq!(
-            validation_field(&TripValidationError::TooManyInfants).1,
-            "passengers"
-        );
-        assert_eq!(
-            validation_field(&TripValidationError::DepartureInPast {
-                date: day,
-                today: day
-            }),
-            ("date_in_past", "departure_date".to_owned())
-        );
-        assert_eq!(
-            validation_field(&TripValidationError::UnknownPlace {
-                field: "destination",
-                code: "ZZZ".into()
-            })
-            .1,
-            "destination"
-        );
+        let error = broken_rule(&TripValidationError::NonPositiveMaxPrice(-14_155_550_177));
+        assert_eq!(error.field.as_deref(), Some("max_price.amount_minor"));
+        assert!(!error.message.contains("14155550177"), "{}", error.message);
     }
 }

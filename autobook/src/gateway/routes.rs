@@ -14,8 +14,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::error::ErrorBody;
 use super::middleware::authenticate;
 use super::state::Gateway;
-use super::views::{BookingView, CancelAccepted, Health, Readiness, Submitted, TripView};
-use super::{bookings, health, me, openapi, stripe, submit, trips};
+use super::views::{
+    BookingView, CancelAccepted, Health, Readiness, Submitted, TripView, WebhookReceived,
+};
+use super::{bookings, health, me, openapi, stripe, submit, trip_schema, trips};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,20 +71,63 @@ pub fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 }
 
 /// One documented answer of a route.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub description: &'static str,
     /// The JSON body; `None` for an open-ended document.
     pub schema: Option<SchemaFn>,
+    /// The headers it carries.
+    pub headers: Vec<HeaderParam>,
 }
 
-/// A request header a route reads.
+/// A request header a route reads, or a header of an answer.
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderParam {
     pub name: &'static str,
     pub description: &'static str,
+    /// Always sent (an answer), or the request is refused without it.
+    pub required: bool,
+    /// The JSON Schema of its value.
+    pub schema: fn() -> serde_json::Value,
 }
+
+/// A header value: any text.
+fn text() -> serde_json::Value {
+    serde_json::json!({"type": "string", "minLength": 1})
+}
+
+/// A header value: whole seconds.
+fn seconds() -> serde_json::Value {
+    serde_json::json!({"type": "string", "pattern": "^[0-9]+$"})
+}
+
+/// `Idempotency-Key`: 1 to 255 printable ASCII characters.
+fn idempotency_key() -> serde_json::Value {
+    serde_json::json!({"type": "string", "minLength": 1, "maxLength": super::idempotency::MAX_KEY_LEN,
+                       "pattern": "^[ -~]+$"})
+}
+
+const WWW_AUTHENTICATE: HeaderParam = HeaderParam {
+    name: "WWW-Authenticate",
+    description: "Bearer error=\"invalid_token\"",
+    required: true,
+    schema: text,
+};
+
+const RETRY_AFTER: HeaderParam = HeaderParam {
+    name: "Retry-After",
+    description: "Seconds to wait before trying again",
+    required: true,
+    schema: seconds,
+};
+
+const LOCATION: HeaderParam = HeaderParam {
+    name: "Location",
+    description: "The trip request: /v1/trip-requests/{id}",
+    required: true,
+    schema: text,
+};
 
 /// One route: method, path template, handler and documentation.
 pub struct Route {
@@ -93,6 +138,8 @@ pub struct Route {
     pub summary: &'static str,
     pub access: Access,
     pub body: Option<SchemaFn>,
+    /// A request body that is accepted, for the document's example.
+    pub body_example: Option<fn() -> serde_json::Value>,
     pub headers: Vec<HeaderParam>,
     pub replies: Vec<Reply>,
     handler: MethodRouter<Gateway>,
@@ -117,6 +164,7 @@ impl Route {
             summary,
             access: Access::Public,
             body: None,
+            body_example: None,
             headers: Vec::new(),
             replies: Vec::new(),
             handler: on(verb.filter(), handler),
@@ -129,22 +177,26 @@ impl Route {
         self.errors(&[
             (
                 401,
-                "No token, a bad signature, an expired token, or no valid subject",
+                "No token, a bad signature, an expired token, no valid subject, or a \
+                 subject that is an erased user's pseudonym",
             ),
             (
                 429,
                 "Too many requests from this traveller; see Retry-After",
             ),
         ])
+        .answer_header(401, WWW_AUTHENTICATE)
+        .answer_header(429, RETRY_AFTER)
     }
 
-    fn body(mut self, schema: SchemaFn) -> Route {
+    fn body(mut self, schema: SchemaFn, example: Option<fn() -> serde_json::Value>) -> Route {
         self.body = Some(schema);
+        self.body_example = example;
         self
     }
 
-    fn header(mut self, name: &'static str, description: &'static str) -> Route {
-        self.headers.push(HeaderParam { name, description });
+    fn header(mut self, header: HeaderParam) -> Route {
+        self.headers.push(header);
         self
     }
 
@@ -153,7 +205,16 @@ impl Route {
             status,
             description,
             schema,
+            headers: Vec::new(),
         });
+        self
+    }
+
+    /// `header` on the answer with `status` (documented before).
+    fn answer_header(mut self, status: u16, header: HeaderParam) -> Route {
+        for reply in self.replies.iter_mut().filter(|r| r.status == status) {
+            reply.headers.push(header);
+        }
         self
     }
 
@@ -178,7 +239,8 @@ pub fn table() -> Vec<Route> {
         )
         .traveller()
         .reply(200, "The trip", Some(schema_of::<TripView>))
-        .errors(&[(404, NO_TRIP), (503, DATABASE_DOWN)]),
+        .errors(&[(404, NO_TRIP), (503, DATABASE_DOWN)])
+        .answer_header(503, RETRY_AFTER),
         Route::new(
             Verb::Post,
             "/v1/trip-requests/{id}/cancel",
@@ -192,7 +254,8 @@ pub fn table() -> Vec<Route> {
             "The cancellation is published",
             Some(schema_of::<CancelAccepted>),
         )
-        .errors(&[(404, NO_TRIP), (503, SERVICES_DOWN)]),
+        .errors(&[(404, NO_TRIP), (503, SERVICES_DOWN)])
+        .answer_header(503, RETRY_AFTER),
         Route::new(
             Verb::Get,
             "/v1/bookings/{id}",
@@ -205,7 +268,8 @@ pub fn table() -> Vec<Route> {
         .errors(&[
             (404, "No such booking for this traveller"),
             (503, DATABASE_DOWN),
-        ]),
+        ])
+        .answer_header(503, RETRY_AFTER),
         Route::new(
             Verb::Get,
             "/v1/me/export",
@@ -215,7 +279,8 @@ pub fn table() -> Vec<Route> {
         )
         .traveller()
         .reply(200, "The export", None)
-        .errors(&[(503, "The export is unavailable")]),
+        .errors(&[(503, "The export is unavailable")])
+        .answer_header(503, RETRY_AFTER),
         Route::new(
             Verb::Delete,
             "/v1/me",
@@ -224,8 +289,13 @@ pub fn table() -> Vec<Route> {
             me::erase,
         )
         .traveller()
-        .reply(202, "The erasure is recorded and will be carried out", None)
-        .errors(&[(503, "Erasure is unavailable")]),
+        .reply(
+            202,
+            "The erasure is recorded and will be carried out",
+            Some(schema_of::<crate::privacy::ErasureReceipt>),
+        )
+        .errors(&[(503, "Erasure is unavailable")])
+        .answer_header(503, RETRY_AFTER),
         Route::new(
             Verb::Post,
             crate::webhooks::PATH,
@@ -233,12 +303,30 @@ pub fn table() -> Vec<Route> {
             "A Stripe event (signed with Stripe-Signature) about a payment intent",
             stripe::receive,
         )
-        .reply(200, "Received (or a duplicate, received before)", None)
+        .body(stripe_event, None)
+        .header(HeaderParam {
+            name: "Stripe-Signature",
+            description: "t=<unix time>,v1=<hex HMAC-SHA256 of \"t.body\" under the endpoint's \
+                          secret>[,v1=...]; a delivery whose signature does not verify, or \
+                          whose time is over 300 s from ours, is refused (400)",
+            required: true,
+            schema: text,
+        })
+        .reply(
+            200,
+            "Received (or a duplicate, received before)",
+            Some(schema_of::<WebhookReceived>),
+        )
         .errors(&[
-            (400, "Forged, stale or malformed: the error names which"),
+            (
+                400,
+                "Unsigned, forged, stale or malformed: the error's code names which \
+                 (signature_missing, signature_malformed, signature_mismatch, signature_stale, \
+                 malformed_event)",
+            ),
             (404, "Webhooks are not configured on this gateway"),
-            (413, "Larger than an event can be"),
-            (500, "Not recorded; Stripe retries"),
+            (413, "Larger than an event can be (256 KiB)"),
+            (500, "Not recorded; Stripe delivers it again"),
         ]),
         Route::new(
             Verb::Get,
@@ -288,8 +376,13 @@ fn submit_route() -> Route {
         submit::submit,
     )
     .traveller()
-    .body(trip_request_body)
-    .header(super::idempotency::HEADER_NAME, IDEMPOTENCY_KEY)
+    .body(trip_schema::body, Some(trip_schema::example))
+    .header(HeaderParam {
+        name: super::idempotency::HEADER_NAME,
+        description: IDEMPOTENCY_KEY,
+        required: false,
+        schema: idempotency_key,
+    })
     .reply(
         202,
         "Accepted: the trip request is published; follow Location",
@@ -305,34 +398,38 @@ fn submit_route() -> Route {
         (409, "The account's data is being erased"),
         (413, "The body is too large"),
         (415, "The body is not application/json"),
-        (
-            422,
-            "A field is missing, malformed or breaks a rule; `field` names it",
-        ),
+        (422, trip_schema::REFUSED),
         (
             503,
             "The database or the broker is unavailable; nothing was stored",
         ),
     ])
+    .answer_header(202, LOCATION)
+    .answer_header(200, LOCATION)
+    .answer_header(503, RETRY_AFTER)
 }
 
-/// The schema of the trip request body: the contract's `TripRequest`
-/// without `user_id` (the token's subject).
-fn trip_request_body(generator: &mut SchemaGenerator) -> Schema {
-    use autobook_contracts::trip::TripRequest;
-    let mut schema = serde_json::to_value(<TripRequest as JsonSchema>::json_schema(generator))
-        .unwrap_or_default();
-    if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        properties.remove("user_id");
-    }
-    if let Some(required) = schema.get_mut("required").and_then(|r| r.as_array_mut()) {
-        required.retain(|name| name != "user_id");
-    }
-    schema["title"] = "TripRequestBody".into();
-    generator
-        .definitions_mut()
-        .insert("TripRequestBody".into(), schema);
-    schemars::json_schema!({"$ref": "#/components/schemas/TripRequestBody"})
+/// The body Stripe posts: an event. Its signature is checked before its
+/// shape.
+fn stripe_event(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "description": "A Stripe event; `data.object` is the resource after the change",
+        "required": ["id", "created", "type", "data"],
+        "properties": {
+            "id": {"type": "string", "description": "evt_..."},
+            "object": {"type": "string"},
+            "api_version": {"type": ["string", "null"]},
+            "created": {"type": "integer"},
+            "livemode": {"type": "boolean"},
+            "type": {"type": "string", "description": "payment_intent.canceled, ..."},
+            "data": {
+                "type": "object",
+                "required": ["object"],
+                "properties": {"object": {}},
+            },
+        },
+    })
 }
 
 /// The table's routes with their handlers, checks and body limit. Merge

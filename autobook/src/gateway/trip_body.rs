@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use autobook_contracts::codes::UserId;
+use autobook_contracts::refusal;
 use autobook_contracts::trip::TripRequest;
 
 use super::error::ApiError;
-use super::rejections::{describe_serde_error, field_path, validation_field};
+use super::rejections::{broken_rule, refused};
 
 /// The raw body of a request that declared itself JSON, within the limit
 /// (`DefaultBodyLimit` on the router).
@@ -65,13 +66,8 @@ fn is_json(content_type: Option<&str>) -> bool {
 
 /// The trip request in `body`, for `user`, valid at `now`.
 pub fn parse_trip(body: &[u8], user: &UserId, now: DateTime<Utc>) -> Result<TripRequest, ApiError> {
-    let mut value: Value = serde_json::from_slice(body).map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("the body is not valid JSON: {error}"),
-        )
-    })?;
+    let mut value: Value =
+        serde_json::from_slice(body).map_err(|error| refused(refusal::syntax_refusal(&error)))?;
     let Some(object) = value.as_object_mut() else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -87,72 +83,9 @@ pub fn parse_trip(body: &[u8], user: &UserId, now: DateTime<Utc>) -> Result<Trip
         ));
     }
     object.insert("user_id".into(), Value::String(user.as_str().to_owned()));
-    let trip: TripRequest = serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = field_path(error.path());
-        let inner = error.into_inner().to_string();
-        rejection(&field, &inner)
-    })?;
-    trip.validate(now).map_err(|error| {
-        let (code, field) = validation_field(&error);
-        ApiError::invalid(code, field, error.to_string())
-    })?;
+    let trip: TripRequest = refusal::from_value(value).map_err(refused)?;
+    trip.validate(now).map_err(|error| broken_rule(&error))?;
     Ok(trip)
-}
-
-/// A field's deserialization error; the field comes from serde's message
-/// when the path cannot name it (a missing or unknown field).
-fn rejection(path: &str, message: &str) -> ApiError {
-    let named = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .map(|name| join(path, name))
-    };
-    if let Some(field) = named("missing field `") {
-        return ApiError::invalid("missing_field", field, "this field is required");
-    }
-    if let Some(field) = named("unknown field `") {
-        return ApiError::invalid(
-            "unknown_field",
-            field,
-            "this field is not part of a trip request",
-        );
-    }
-    let field = if path.is_empty() { "body" } else { path };
-    let mut described = describe_serde_error(message);
-    if let Some(form) = expected_form(field) {
-        described.push_str("; expected ");
-        described.push_str(form);
-    }
-    ApiError::invalid("invalid_field", field, described)
-}
-
-/// The form of a date or time field, for chrono's terse messages.
-fn expected_form(field: &str) -> Option<&'static str> {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    match last {
-        "departure_date" | "return_date" | "book_by" | "born_on" | "expires_on" => {
-            Some("a date as YYYY-MM-DD")
-        }
-        "earliest" | "latest" => Some("a local time as HH:MM"),
-        _ => None,
-    }
-}
-
-/// `name` under `parent`, unless the path already ends with it.
-fn join(parent: &str, name: &str) -> String {
-    let name: String = name
-        .chars()
-        .take(120)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if parent.is_empty() {
-        name
-    } else if parent == name || parent.ends_with(&format!(".{name}")) {
-        parent.to_owned()
-    } else {
-        format!("{parent}.{name}")
-    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,18 @@ pub struct Submitted {
     pub status: String,
 }
 
+/// A Stripe webhook delivery was taken in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookReceived {
+    /// Always true.
+    pub received: bool,
+    /// The event was received before: nothing was done again.
+    pub duplicate: bool,
+    /// A new event about one of our sagas went on to it; absent for a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<bool>,
+}
+
 /// A cancellation was sent to the trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CancelAccepted {

@@ -15,7 +15,7 @@ use super::PrivacyError;
 use crate::gateway::db::as_user;
 
 /// The answer to an erasure request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ErasureReceipt {
     pub erasure_id: Uuid,
     /// Always `pending` here: the work happens after the answer.

@@ -1,15 +1,16 @@
 //! Why a delivery is refused or failed, and the answer Stripe gets: 400s
 //! for what Stripe should not send again as is, 413 for a body too large,
 //! 500 (so Stripe delivers again) when the event could not be recorded and
-//! passed on.
+//! passed on; each in the gateway's error shape,
+//! `{"error": {"code", "message"}}`.
 
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use autobook_broker::PublishError;
 use autobook_contracts::stripe_webhook::{EventError, SignatureError};
+
+use crate::gateway::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -73,10 +74,7 @@ impl IntoResponse for WebhookError {
         } else {
             self.to_string()
         };
-        (
-            status,
-            Json(json!({ "error": self.code(), "message": message })),
-        )
-            .into_response()
+        // The gateway's one error shape (`ErrorBody`), as documented.
+        ApiError::new(status, self.code(), message).into_response()
     }
 }

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_LENGTH;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use sqlx::{Postgres, Transaction};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -20,6 +19,7 @@ use autobook_contracts::stripe_webhook::{IntentChange, StripeEvent, verify};
 
 use super::answer::WebhookError;
 use super::{MAX_BODY_BYTES, WebhookContext, message};
+use crate::gateway::views::WebhookReceived;
 
 /// What became of a verified event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +46,14 @@ pub async fn deliver(context: &WebhookContext, headers: HeaderMap, body: Body) -
         event_id = tracing::field::Empty,
         event_type = tracing::field::Empty,
     );
+    let received = |duplicate, published| WebhookReceived {
+        received: true,
+        duplicate,
+        published,
+    };
     match handle(context, &headers, body).instrument(span).await {
-        Ok(Received::Duplicate) => {
-            Json(json!({ "received": true, "duplicate": true })).into_response()
-        }
-        Ok(Received::New { published }) => {
-            Json(json!({ "received": true, "duplicate": false, "published": published }))
-                .into_response()
-        }
+        Ok(Received::Duplicate) => Json(received(true, None)).into_response(),
+        Ok(Received::New { published }) => Json(received(false, Some(published))).into_response(),
         Err(error) => error.into_response(),
     }
 }

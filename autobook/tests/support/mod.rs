@@ -18,6 +18,9 @@ use autobook_orchestrator::watch::until_finished;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
 use autobook_vault::Keyring;
 
+/// The roles' erasure pseudonym key (base64 of 32 bytes).
+const TEST_PSEUDONYM_KEY: &str = "YXV0b2Jvb2stdGVzdC1wc2V1ZG9ueW0ta2V5LTAwMzI=";
+
 pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
@@ -129,6 +132,7 @@ impl System {
             .env("STRIPE_BASE_URL", &self.sandbox.stripe_url)
             .env("EMAIL_BASE_URL", &self.sandbox.email_url)
             .env("AUTOBOOK_DATA_KEYS", self.vault.expose_env_value())
+            .env("AUTOBOOK_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
             .env_remove("AUTOBOOK_CRASH_AT")
             .stdout(Stdio::null());
         // AUTOBOOK_TEST_ROLE_LOGS=<dir> keeps each role's log for a look

@@ -15,9 +15,13 @@
 //!    operator to settle what it may hold), or still has messages waiting
 //!    in the outbox, the erasure waits for the next pass;
 //! 3. then every saga of the user is scrubbed ([`super::scrub`]), the
-//!    user's flag overrides are removed and their flag audit re-labelled,
-//!    and the erasure is completed: its row keeps only a hash of the user id
-//!    and what was done.
+//!    user's flag overrides are removed and their flag audit re-labelled
+//!    with the user's pseudonym ([`super::pseudonym`]), and the erasure is
+//!    completed: its row keeps only the keyed hash of the user id and what
+//!    was done.
+//!
+//! Each pass first re-keys erasures completed before pseudonyms were
+//! keyed ([`rekey_legacy`]).
 
 use std::time::Duration;
 
@@ -30,6 +34,7 @@ use autobook_vault::Keyring;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::TripCancelRequested;
 
+use super::pseudonym::{KEYED_SUBJECT_PREFIX, PseudonymKey, legacy_pseudonym, pseudonym_of};
 use super::scrub::{Scope, scrub_saga};
 use crate::store::{OUTBOX_CHANNEL, SAGA_FINISHED_CHANNEL};
 
@@ -51,12 +56,17 @@ pub const LOST_SUBMISSION: Duration = Duration::from_secs(15 * 60);
 pub struct ErasureConfig {
     /// Longest wait between passes (a notification wakes the loop sooner).
     pub interval: Duration,
+    /// What pseudonyms are keyed with. The `orchestrator` role reads it
+    /// from `AUTOBOOK_PSEUDONYM_KEY`; the default, a fresh random key, is
+    /// for in-process stacks (tests, the demo).
+    pub key: PseudonymKey,
 }
 
 impl Default for ErasureConfig {
     fn default() -> Self {
         ErasureConfig {
             interval: Duration::from_secs(1),
+            key: PseudonymKey::generate(),
         }
     }
 }
@@ -80,7 +90,7 @@ pub async fn run_erasures(
 ) {
     let mut listener = listen(&pool).await;
     while !shutdown.is_cancelled() {
-        if let Err(error) = pass(&pool, &vault).await {
+        if let Err(error) = pass(&pool, &vault, &config.key).await {
             tracing::warn!(%error, "erasure pass failed; trying again");
         }
         let woken = async {
@@ -107,13 +117,25 @@ async fn listen(pool: &PgPool) -> Option<sqlx::postgres::PgListener> {
 }
 
 /// One pass over every pending erasure; returns each one's progress.
-/// `vault` seals the cancellations it queues.
-pub async fn pass(pool: &PgPool, vault: &Keyring) -> Result<Vec<(Uuid, Progress)>, sqlx::Error> {
+/// `vault` seals the cancellations it queues; `key` keys the pseudonyms.
+/// Erasures done before pseudonyms were keyed are re-keyed first.
+pub async fn pass(
+    pool: &PgPool,
+    vault: &Keyring,
+    key: &PseudonymKey,
+) -> Result<Vec<(Uuid, Progress)>, sqlx::Error> {
+    let rekeyed = rekey_legacy(pool, key).await?;
+    if rekeyed > 0 {
+        tracing::info!(
+            erasures = rekeyed,
+            "pseudonyms of earlier erasures re-keyed"
+        );
+    }
     let mut done = Vec::new();
     loop {
         let mut tx = pool.begin().await?;
         let Some(row) = sqlx::query(
-            "SELECT id, user_id, subject FROM erasures WHERE status = 'pending' \
+            "SELECT id, user_id FROM erasures WHERE status = 'pending' \
              AND NOT (id = ANY($1)) ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED",
         )
         .bind(done.iter().map(|(id, _)| *id).collect::<Vec<Uuid>>())
@@ -124,9 +146,8 @@ pub async fn pass(pool: &PgPool, vault: &Keyring) -> Result<Vec<(Uuid, Progress)
         };
         let id: Uuid = row.get("id");
         let user: Option<String> = row.get("user_id");
-        let subject: String = row.get("subject");
         let user = user.as_deref().unwrap_or_default();
-        let progress = advance(&mut tx, vault, id, user, &subject).await?;
+        let progress = advance(&mut tx, vault, id, user, key).await?;
         tx.commit().await?;
         if let Progress::Completed { sagas } = progress {
             tracing::info!(erasure = %id, sagas, "erasure completed");
@@ -140,7 +161,7 @@ async fn advance(
     vault: &Keyring,
     erasure: Uuid,
     user: &str,
-    subject: &str,
+    key: &PseudonymKey,
 ) -> Result<Progress, sqlx::Error> {
     // Running: sagas not finished, and trips the gateway accepted whose
     // saga has not started yet (their cancel waits for them to arrive); a
@@ -192,7 +213,8 @@ async fn advance(
         .bind(user)
         .fetch_all(&mut **tx)
         .await?;
-    let pseudonym = super::erased_user(subject);
+    let subject = key.subject(user);
+    let pseudonym = pseudonym_of(&subject);
     for saga in &sagas {
         scrub_saga(
             tx,
@@ -206,10 +228,11 @@ async fn advance(
     forget_user_everywhere_else(tx, user, &pseudonym).await?;
     sqlx::query(
         "UPDATE erasures SET status = 'completed', completed_at = now(), user_id = NULL, \
-         sagas_erased = $2 WHERE id = $1",
+         subject = $3, sagas_erased = $2 WHERE id = $1",
     )
     .bind(erasure)
     .bind(i32::try_from(sagas.len()).unwrap_or(i32::MAX))
+    .bind(&subject)
     .execute(&mut **tx)
     .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -282,4 +305,58 @@ async fn forget_user_everywhere_else(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Re-keys the erasures completed before pseudonyms were keyed: their
+/// rows kept the plain SHA-256 of the user id, and their records carry the
+/// pseudonym made from it, which anyone knowing the user id can compute.
+/// Each is given the keyed subject and pseudonym a new erasure of the same
+/// user would give, in one transaction (every table the pseudonym was
+/// written to, then the row, so it is not visited again). Returns how many
+/// were re-keyed.
+pub async fn rekey_legacy(pool: &PgPool, key: &PseudonymKey) -> Result<usize, sqlx::Error> {
+    let mut rekeyed = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let Some((id, plain)) = sqlx::query_as::<_, (Uuid, String)>(
+            "SELECT id, subject FROM erasures WHERE status = 'completed' \
+             AND subject NOT LIKE $1 || '%' LIMIT 1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(KEYED_SUBJECT_PREFIX)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(rekeyed);
+        };
+        let subject = key.rekey(&plain);
+        let (old, new) = (legacy_pseudonym(&plain), pseudonym_of(&subject));
+        sqlx::query(
+            "UPDATE sagas SET user_id = $2, version = version + 1, \
+             state = CASE WHEN state #>> '{trip,user_id}' = $1 \
+             THEN jsonb_set(state, '{trip,user_id}', to_jsonb($2::text)) ELSE state END \
+             WHERE user_id = $1",
+        )
+        .bind(&old)
+        .bind(&new)
+        .execute(&mut *tx)
+        .await?;
+        for update in [
+            "UPDATE bookings SET user_id = $2 WHERE user_id = $1",
+            "UPDATE passengers SET user_id = $2 WHERE user_id = $1",
+            "UPDATE feature_flag_audit SET user_id = $2 WHERE user_id = $1",
+        ] {
+            sqlx::query(update)
+                .bind(&old)
+                .bind(&new)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE erasures SET subject = $2 WHERE id = $1")
+            .bind(id)
+            .bind(&subject)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rekeyed += 1;
+    }
 }

@@ -57,7 +57,8 @@ pub enum DecideError {
         status: &'static str,
         message_type: MessageType,
     },
-    #[error("reply for {got} does not match the pending step {expected:?}")]
+    /// The key the reply carries is not repeated: it is the sender's.
+    #[error("the reply's idempotency_key does not match the pending step {expected:?}")]
     StaleReply {
         expected: Option<IdempotencyKey>,
         got: IdempotencyKey,
@@ -81,9 +82,8 @@ pub enum DecideError {
     NotPaused { status: &'static str },
     /// A payment intent update that asks nothing of the saga (another
     /// status, an intent it does not count on, a loss it knows): harmless.
-    #[error(
-        "payment intent {payment_intent_id} is {intent_status}: nothing to do while the saga is {status}"
-    )]
+    /// What the update says is not repeated: it is the sender's.
+    #[error("a payment intent update asks nothing of the saga while it is {status}")]
     IntentUpdateIgnored {
         payment_intent_id: String,
         intent_status: String,

@@ -242,7 +242,8 @@ impl SagaStore {
             .map(|decision| (decision, None))
             .map_err(|e| Handled::Rejected {
                 code: "invalid_trip",
-                reason: e.to_string(),
+                // Named as in the message, as decoding errors are.
+                reason: format!("invalid trip.requested payload: payload.{e}"),
             }),
             // A cancel that overtook its own trip request (they may be
             // handled concurrently): try again once the trip has arrived.

@@ -186,6 +186,16 @@ fn the_subject_must_be_a_user_id() {
             "{sub}"
         );
     }
+    // An erasure pseudonym is no traveller, whoever signed for it.
+    for sub in [
+        "erased:0123456789abcdef",
+        "erased:0123456789abcdef0123456789abcdef",
+    ] {
+        let c = json!({"sub": sub, "exp": now() + 600});
+        let refused = check(&v, &hs256(&c, SECRET)).unwrap_err();
+        assert_eq!(refused, AuthError::PseudonymSubject, "{sub}");
+        assert_eq!(refused.code(), "pseudonym_subject");
+    }
     // A subject jsonwebtoken itself cannot read makes the token malformed.
     let c = json!({"sub": ["usr_a"], "exp": now() + 600});
     assert_eq!(check(&v, &hs256(&c, SECRET)), Err(AuthError::Malformed));

@@ -76,15 +76,23 @@ fn missing_and_unknown_fields_are_named() {
         "{error:?}"
     );
 
+    // A key that is none of the contract's field names is data: the
+    // refusal names the object holding it, never the key.
     let mut value = body();
-    value["is_admin"] = json!(true);
+    value["amelia_earhart"] = json!(true);
     let error = refusal(&value);
     assert_eq!(
         (error.code, error.field.as_deref()),
-        ("unknown_field", Some("is_admin")),
+        ("unknown_field", Some("body")),
         "{error:?}"
     );
+    assert!(
+        !serde_json::to_string(&error.body())
+            .unwrap()
+            .contains("amelia")
+    );
 
+    // A field name of the contract in the wrong place is named.
     let mut value = body();
     value["payment"]["amount"] = json!(1);
     let error = refusal(&value);
@@ -265,7 +273,7 @@ fn a_passport_is_taken_and_each_of_its_fields_checked_without_echoing_it() {
             "nationality",
             json!("GB"),
             "unknown_field",
-            field("nationality"),
+            "passengers[0].identity_document".to_owned(),
         ),
         (
             "expires_on",
