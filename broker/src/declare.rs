@@ -1,6 +1,8 @@
 //! Declares the topology of `autobook_contracts::topology` on the broker:
-//! durable direct exchanges, durable queues with dead-letter wiring, and
-//! their bindings. Declaring is idempotent.
+//! durable exchanges, durable queues with dead-letter wiring, and their
+//! bindings. Declaring is idempotent. Only the identities allowed to
+//! (orchestrator, ops) declare; the others wait until what they use
+//! exists ([`check_topology`]).
 
 use lapin::options::{
     ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
@@ -9,7 +11,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, ExchangeKind};
 
-use autobook_contracts::topology::QueueDecl;
+use autobook_contracts::topology::{ExchangeType, QueueDecl};
 
 use crate::connection::Broker;
 use crate::error::BrokerError;
@@ -36,7 +38,10 @@ pub(crate) async fn declare_on(
         channel
             .exchange_declare(
                 exchange.name.clone().into(),
-                ExchangeKind::Direct,
+                match exchange.kind {
+                    ExchangeType::Direct => ExchangeKind::Direct,
+                    ExchangeType::Topic => ExchangeKind::Topic,
+                },
                 options,
                 FieldTable::default(),
             )
@@ -96,6 +101,47 @@ async fn declare_queue(channel: &Channel, queue: &QueueDecl) -> Result<(), Broke
                 source,
             })?;
     }
+    Ok(())
+}
+
+/// Checks that what `broker`'s identity uses exists: the events exchange
+/// and, for a consumer, its queue. Passive declarations need no right to
+/// declare; a missing one is an error naming it.
+pub async fn check_topology(broker: &Broker) -> Result<(), BrokerError> {
+    let topology = broker.topology();
+    let channel = broker.channel().await?;
+    let exchange = topology.events_exchange();
+    let passive = ExchangeDeclareOptions {
+        passive: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    channel
+        .exchange_declare(
+            exchange.clone().into(),
+            ExchangeKind::Topic,
+            passive,
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|source| BrokerError::Declare {
+            what: format!("exchange {exchange} (not declared yet)"),
+            source,
+        })?;
+    if let Some(role) = broker.identity().queue() {
+        let queue = topology.queue(role);
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        channel
+            .queue_declare(queue.clone().into(), passive, FieldTable::default())
+            .await
+            .map_err(|source| BrokerError::Declare {
+                what: format!("queue {queue} (not declared yet)"),
+                source,
+            })?;
+    }
+    let _ = channel.close(200, "checked".into()).await;
     Ok(())
 }
 

@@ -23,6 +23,7 @@ fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> De
             database_url: autobook_tests::database_url(),
             amqp_url: autobook_tests::amqp_url(),
             redis_url: autobook_tests::redis_url(),
+            message_keys: None,
         },
         data_keys: None,
         via_gateway: false,

@@ -27,6 +27,7 @@ use autobook::ops_cli::output::Render;
 use autobook::ops_cli::saga::{self as ops_saga, OperatorAction, RequestResult};
 use autobook_contracts::events::{HoldVoided, VoidFailed};
 use autobook_contracts::notification::FailureReason;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, IdempotencyKey, QueueRole, Step};
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::store::SagaRow;
@@ -234,7 +235,8 @@ async fn exhaust_compensation(system: &TestSystem, saga_id: Uuid, key: &Idempote
                 permanent: false,
             },
         );
-        system.stack().publisher.publish(&failed).await.unwrap();
+        let payment = system.publisher_as(Identity::Payment).await;
+        payment.publish(&failed).await.unwrap();
     }
     saga_in(system, saga_id, "stuck").await;
 }
@@ -610,7 +612,8 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             payment_intent_id: "pi_late".into(),
         },
     );
-    publisher.publish(&late).await.unwrap();
+    let payment = system.publisher_as(Identity::Payment).await;
+    payment.publish(&late).await.unwrap();
     let stale = archived(&pool, fixed, "illegal_transition").await;
     let refused = dlq::replay(
         &pool,
@@ -643,7 +646,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             payment_intent_id: "pi_early".into(),
         },
     );
-    publisher.publish(&early).await.unwrap();
+    payment.publish(&early).await.unwrap();
     let early_letter = archived(&pool, early_saga, "unknown_saga").await;
     let too_soon = dlq::replay(
         &pool,

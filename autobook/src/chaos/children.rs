@@ -470,7 +470,8 @@ pub fn new_records() -> SharedRecords {
 /// broker namespace and Redis, JSON logs, trips that are not watched (the
 /// runs measure bookings), and the sandbox as the three providers with a
 /// rate limit of `rate_limit` calls per second each, and the run's keyring
-/// (`AUTOBOOK_DATA_KEYS`).
+/// (`AUTOBOOK_DATA_KEYS`). The caller adds the message keys; the broker
+/// passwords, if set, come with the inherited environment.
 pub fn role_env(
     connections: &crate::settings::Connections,
     vault: &autobook_vault::Keyring,
