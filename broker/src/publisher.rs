@@ -201,6 +201,11 @@ impl Publisher {
         &self.topology
     }
 
+    /// Who this publisher's connection logs in as.
+    pub fn identity(&self) -> autobook_contracts::senders::Identity {
+        self.broker.identity()
+    }
+
     /// The message keys of this publisher's connection.
     pub fn keys(&self) -> &crate::signing::MessageKeys {
         self.broker.keys()

@@ -16,6 +16,7 @@ mod duplicates;
 mod encryption;
 mod erasure;
 mod executor;
+mod forged_senders;
 mod gateway;
 mod gateway_hostile;
 mod gateway_rls;
