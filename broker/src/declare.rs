@@ -11,17 +11,78 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, ExchangeKind};
 
-use autobook_contracts::topology::{ExchangeType, QueueDecl};
+use autobook_contracts::topology::{ExchangeDecl, ExchangeType, QueueDecl};
 
 use crate::connection::Broker;
 use crate::error::BrokerError;
 
-/// Declares every exchange, queue and binding of the broker's namespace.
+/// Declares every exchange, queue and binding of the broker's namespace,
+/// replacing an exchange that exists with another type.
 pub async fn declare_topology(broker: &Broker) -> Result<(), BrokerError> {
+    for exchange in &broker.topology().declarations().exchanges {
+        replace_if_retyped(broker, exchange).await?;
+    }
     let channel = broker.channel().await?;
     declare_on(&channel, broker.topology()).await?;
     let _ = channel.close(200, "declared".into()).await;
     Ok(())
+}
+
+async fn declare_exchange(channel: &Channel, exchange: &ExchangeDecl) -> lapin::Result<()> {
+    let options = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    let kind = match exchange.kind {
+        ExchangeType::Direct => ExchangeKind::Direct,
+        ExchangeType::Topic => ExchangeKind::Topic,
+    };
+    channel
+        .exchange_declare(
+            exchange.name.clone().into(),
+            kind,
+            options,
+            FieldTable::default(),
+        )
+        .await
+}
+
+/// Declares `exchange`; if it exists with another type (a namespace an
+/// older version declared with direct exchanges), deletes it and declares
+/// it anew. Its bindings go with it and are made again with the queues';
+/// a message published in between is unroutable, and its publisher (which
+/// publishes with `mandatory`) sends it again.
+async fn replace_if_retyped(broker: &Broker, exchange: &ExchangeDecl) -> Result<(), BrokerError> {
+    let failed = |source| BrokerError::Declare {
+        what: format!("exchange {}", exchange.name),
+        source,
+    };
+    let channel = broker.channel().await?;
+    match declare_exchange(&channel, exchange).await {
+        Ok(()) => {
+            let _ = channel.close(200, "declared".into()).await;
+            return Ok(());
+        }
+        Err(error) if !precondition_failed(&error) => return Err(failed(error)),
+        Err(_) => {}
+    }
+    // The refusal closed that channel.
+    let channel = broker.channel().await?;
+    channel
+        .exchange_delete(
+            exchange.name.clone().into(),
+            ExchangeDeleteOptions::default(),
+        )
+        .await
+        .map_err(failed)?;
+    declare_exchange(&channel, exchange).await.map_err(failed)?;
+    tracing::warn!(exchange = %exchange.name, "replaced an exchange declared with another type");
+    let _ = channel.close(200, "declared".into()).await;
+    Ok(())
+}
+
+fn precondition_failed(error: &lapin::Error) -> bool {
+    matches!(error.kind(), lapin::ErrorKind::ProtocolError(e) if e.get_id() == 406)
 }
 
 /// Declares the topology through `channel`.
@@ -31,20 +92,7 @@ pub(crate) async fn declare_on(
 ) -> Result<(), BrokerError> {
     let declarations = topology.declarations();
     for exchange in &declarations.exchanges {
-        let options = ExchangeDeclareOptions {
-            durable: true,
-            ..ExchangeDeclareOptions::default()
-        };
-        channel
-            .exchange_declare(
-                exchange.name.clone().into(),
-                match exchange.kind {
-                    ExchangeType::Direct => ExchangeKind::Direct,
-                    ExchangeType::Topic => ExchangeKind::Topic,
-                },
-                options,
-                FieldTable::default(),
-            )
+        declare_exchange(channel, exchange)
             .await
             .map_err(|source| BrokerError::Declare {
                 what: format!("exchange {}", exchange.name),

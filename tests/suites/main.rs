@@ -31,6 +31,7 @@ mod reconciliation;
 mod retention;
 mod scale_out;
 mod throttle;
+mod topology;
 mod unknown_outcomes;
 mod watching;
 mod webhooks;
