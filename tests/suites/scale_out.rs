@@ -30,6 +30,7 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
         },
         data_keys: None,
         via_gateway: false,
+        hostile: false,
     }
 }
 

@@ -3,8 +3,11 @@
 //! requests go in through the broker (or, with `--via-gateway`, over HTTP
 //! through the gateway); a progress bar follows the sagas;
 //! the summary reconciles every saga with the sandbox's ledger, and runs the
-//! production reconciliation job once against the sandbox's APIs.
+//! production reconciliation job once against the sandbox's APIs. With
+//! `--hostile` a publisher with another role's credentials forges replies
+//! and commands for every saga alongside ([`hostile`]).
 
+pub mod hostile;
 pub mod summary;
 pub mod trips;
 pub mod via_gateway;
@@ -65,6 +68,13 @@ pub async fn run(
             summary.lost,
             summary.reconciliation.ok,
             summary.reconciliation_job.ok
+        );
+    }
+    if let Some(hostile) = summary.hostile.as_ref().filter(|h| !h.all_refused()) {
+        bail!(
+            "{} of {} forgeries were not refused",
+            hostile.accepted,
+            hostile.forged
         );
     }
     if let Some(watch) = summary.watch.as_ref().filter(|w| !w.clean()) {
@@ -143,6 +153,12 @@ pub async fn execute_with(
             }
         }
     }
+    let forged = if args.hostile {
+        let sagas: Vec<Uuid> = submitted.keys().copied().collect();
+        Some(hostile::forge(&access, &topology, &sagas).await?)
+    } else {
+        None
+    };
     wait(
         &stack.pool,
         finished,
@@ -166,6 +182,10 @@ pub async fn execute_with(
                 .fetch_one(&stack.pool)
                 .await?;
     }
+    let hostile = match &forged {
+        Some(sent) => Some(hostile::judge(&stack.pool, sent).await?),
+        None => None,
+    };
     let ledger = stack.sandbox.ledger();
     let report = reconcile(&phases, &ledger);
     let job = crate::reconcile::job::after_local_run(
@@ -191,6 +211,7 @@ pub async fn execute_with(
         summary.via = "gateway";
         summary.gateway = gateway_figures;
     }
+    summary.hostile = hostile;
     if args.scenario == Scenario::Watch {
         let watched: Vec<watch::WatchedTrip<'_>> = records
             .iter()
