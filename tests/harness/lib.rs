@@ -12,6 +12,7 @@
 
 pub mod broker;
 pub mod control;
+pub mod forger;
 pub mod gateway;
 pub mod tables;
 pub mod trips;

@@ -15,116 +15,22 @@
 use std::time::{Duration, Instant};
 
 use lapin::BasicProperties;
-use lapin::types::AMQPValue;
 use uuid::Uuid;
 
 use autobook::ops_cli::dlq::{self, ReplayOutcome, Selection};
 use autobook_broker::admission::stamp;
-use autobook_broker::{BrokerAccess, MessageKeys, Password, Publisher};
+use autobook_broker::{BrokerAccess, Password};
 use autobook_contracts::commands::RefundPayment;
 use autobook_contracts::events::{NotificationSent, PaymentAuthorized, PaymentDeclined};
 use autobook_contracts::permissions::topic_permissions;
 use autobook_contracts::senders::Identity;
-use autobook_contracts::topology::headers;
-use autobook_contracts::{
-    Envelope, IdempotencyKey, Message, MessageType, QueueRole, Step, Topology,
-};
+use autobook_contracts::{Envelope, IdempotencyKey, Message, MessageType, QueueRole, Step};
 use autobook_sandbox::Ledger;
 use autobook_tests::broker::DeadLetter;
+use autobook_tests::forger::{Hostile, Signed, rabbitmqctl};
 use autobook_tests::trips::trip;
 use autobook_tests::{TestSystem, spawn_with};
 use autobook_workers::WorkerKind;
-
-/// One connection of the hostile publisher, logged in as `identity`.
-struct Hostile {
-    publisher: Publisher,
-    topology: Topology,
-}
-
-/// How a forgery is signed.
-enum Signed<'a> {
-    /// No signature at all.
-    Not,
-    /// A signature that is not one.
-    Badly,
-    /// With the real keys, as `sender` (leaked keys).
-    As(Identity, &'a MessageKeys),
-}
-
-impl Hostile {
-    async fn connect(system: &TestSystem, identity: Identity) -> Hostile {
-        let publisher = system.stack().publisher_as(identity).await.unwrap();
-        Hostile {
-            publisher,
-            topology: system.topology.clone(),
-        }
-    }
-
-    /// Publishes `envelope` to `exchange` (empty: the default exchange,
-    /// straight onto the queue named `routing_key`) with this connection's
-    /// `user_id`, signed as `signed` says.
-    async fn send(
-        &self,
-        envelope: &Envelope,
-        exchange: &str,
-        routing_key: &str,
-        signed: Signed<'_>,
-    ) -> Result<(), autobook_broker::PublishError> {
-        let body = envelope.encode();
-        let me = self.publisher_user();
-        let plain = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2)
-            .with_message_id(envelope.message_id.to_string().into())
-            .with_type(envelope.message_type().as_str().into());
-        let properties = match signed {
-            Signed::Not => plain,
-            Signed::Badly => {
-                let mut table = lapin::types::FieldTable::default();
-                table.insert(
-                    headers::SIGNATURE.into(),
-                    AMQPValue::LongString(format!("v1=test:{}", "00".repeat(32)).into()),
-                );
-                plain.with_headers(table)
-            }
-            Signed::As(sender, keys) => stamp(plain, sender, keys, &body),
-        };
-        self.publisher
-            .publish_exactly(
-                exchange,
-                routing_key,
-                &body,
-                properties.with_user_id(me.into()),
-            )
-            .await
-    }
-
-    /// To the exchange of the envelope's type, with its routing key.
-    async fn publish(
-        &self,
-        envelope: &Envelope,
-        signed: Signed<'_>,
-    ) -> Result<(), autobook_broker::PublishError> {
-        let t = envelope.message_type();
-        let exchange = self.topology.exchange_for(t);
-        self.send(envelope, &exchange, t.as_str(), signed).await
-    }
-
-    /// Straight onto `queue`'s work queue through the default exchange.
-    async fn onto(
-        &self,
-        queue: QueueRole,
-        envelope: &Envelope,
-        signed: Signed<'_>,
-    ) -> Result<(), autobook_broker::PublishError> {
-        let name = self.topology.queue(queue);
-        self.send(envelope, "", &name, signed).await
-    }
-
-    fn publisher_user(&self) -> &'static str {
-        self.publisher.identity().user()
-    }
-}
 
 fn stripe_requests(ledger: &Ledger) -> u64 {
     ledger.traffic.get("stripe").map_or(0, |t| t.requests)
@@ -482,23 +388,6 @@ async fn a_forgery_replayed_from_the_archive_is_refused_again() {
         "a replayed forgery moved the saga"
     );
     system.teardown().await;
-}
-
-/// Runs `rabbitmqctl` (or `$RABBITMQCTL`, e.g. through `docker compose
-/// exec`), as `infra/rabbitmq-users.sh` does.
-async fn rabbitmqctl(args: &[&str]) {
-    let command = std::env::var("RABBITMQCTL").unwrap_or_else(|_| "rabbitmqctl".into());
-    let mut words = command.split_whitespace();
-    let program = words.next().unwrap();
-    let status = tokio::process::Command::new(program)
-        .args(words)
-        .arg("-q")
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .await
-        .unwrap_or_else(|e| panic!("running {program} (set RABBITMQCTL): {e}"));
-    assert!(status.success(), "rabbitmqctl {args:?}: {status}");
 }
 
 #[tokio::test]
