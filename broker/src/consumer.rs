@@ -253,8 +253,7 @@ async fn consume<H: Handler>(
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             next = consumer.next() => match next {
                 Some(Ok(delivery)) => {
-                    let keys = publisher.keys().clone();
-                    let task = process(delivery, options.queue, keys, handler.clone(), publisher.clone());
+                    let task = process(delivery, options.queue, handler.clone(), publisher.clone());
                     in_flight.spawn(task);
                 }
                 Some(Err(error)) => return Ended::Lost(error.to_string()),
@@ -291,12 +290,11 @@ fn admit(delivery: &Delivery, queue: QueueRole, keys: &MessageKeys) -> Result<En
 async fn process<H: Handler>(
     delivery: Delivery,
     queue: QueueRole,
-    keys: MessageKeys,
     handler: Arc<H>,
     publisher: Publisher,
 ) {
     let started = Instant::now();
-    let mut decoded = admit(&delivery, queue, &keys);
+    let mut decoded = admit(&delivery, queue, publisher.keys());
     let trace = propagation::incoming(
         propagation::from_headers(&delivery.properties),
         decoded.as_ref().ok().map(|envelope| &envelope.trace),
