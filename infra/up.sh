@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Brings up what autobook needs on this machine: PostgreSQL, RabbitMQ and
-# Redis on their standard local ports, and the `autobook` database.
+# Redis on their standard local ports, the `autobook` database, and the
+# broker users of autobook's roles (infra/rabbitmq-users.sh: one user per
+# role, least-privilege permissions, local-only passwords unless
+# AUTOBOOK_BROKER_PASSWORD_<ROLE> is set).
 # Installs missing Debian packages and starts stopped services; running it
 # again changes nothing. Needs root or sudo only when something is missing.
 set -euo pipefail
@@ -19,6 +22,7 @@ missing=()
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -64,5 +68,6 @@ if ! port_open 5672; then
   as_root rabbitmq-server -detached >/dev/null 2>&1 || true
 fi
 wait_for RabbitMQ 120 port_open 5672
+"$(dirname "$0")/rabbitmq-users.sh"
 
 log "PostgreSQL, RabbitMQ and Redis are up"

@@ -381,6 +381,11 @@ pub struct DemoArgs {
     /// traveller) instead of publishing them to the broker directly.
     #[arg(long)]
     pub via_gateway: bool,
+    /// Run a hostile publisher alongside: with the notify worker's broker
+    /// credentials (not the message keys) it forges replies and commands
+    /// for every saga; the run fails unless every forgery is refused.
+    #[arg(long)]
+    pub hostile: bool,
     /// Database created afresh for the run, on the DATABASE_URL server.
     #[arg(long, default_value = "autobook_demo")]
     pub database: String,

@@ -1,7 +1,8 @@
 //! # autobook
 //!
 //! The one binary of autobook. Each subcommand runs a role
-//! ([`commands`]); [`demo`] runs the whole system in one process against
+//! ([`commands`]), connecting to the broker as its own identity
+//! ([`broker_access`]); [`demo`] runs the whole system in one process against
 //! the real PostgreSQL and RabbitMQ with the provider sandbox, and
 //! [`stack`] is the in-process system it (and the integration tests)
 //! start. [`gateway`] is the travellers' HTTP API; [`privacy`] their data
@@ -17,6 +18,7 @@
 //! events Stripe posts and passes those about a saga's payment on to it.
 
 pub mod bench;
+pub mod broker_access;
 pub mod chaos;
 pub mod cli;
 pub mod commands;

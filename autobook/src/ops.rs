@@ -17,7 +17,8 @@ use autobook_broker::Broker;
 #[derive(Clone)]
 struct Ops {
     pool: Option<PgPool>,
-    broker: Option<Broker>,
+    /// The role's broker connections (one per identity it runs as).
+    brokers: Vec<Broker>,
     metrics: Option<PrometheusHandle>,
 }
 
@@ -26,12 +27,12 @@ struct Ops {
 pub fn spawn(
     addr: SocketAddr,
     pool: Option<PgPool>,
-    broker: Option<Broker>,
+    brokers: Vec<Broker>,
     metrics: Option<PrometheusHandle>,
     shutdown: CancellationToken,
 ) {
     tokio::spawn(async move {
-        if let Err(error) = serve(addr, pool, broker, metrics, shutdown).await {
+        if let Err(error) = serve(addr, pool, brokers, metrics, shutdown).await {
             tracing::error!(%addr, %error, "ops endpoints not served");
         }
     });
@@ -41,7 +42,7 @@ pub fn spawn(
 pub async fn serve(
     addr: SocketAddr,
     pool: Option<PgPool>,
-    broker: Option<Broker>,
+    brokers: Vec<Broker>,
     metrics: Option<PrometheusHandle>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
@@ -54,7 +55,7 @@ pub async fn serve(
         .route("/metrics", get(render_metrics))
         .with_state(Ops {
             pool,
-            broker,
+            brokers,
             metrics,
         });
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -77,7 +78,7 @@ async fn ready(State(ops): State<Ops>) -> (StatusCode, axum::Json<serde_json::Va
         ),
         None => true,
     };
-    let broker = ops.broker.as_ref().is_none_or(Broker::is_connected);
+    let broker = ops.brokers.iter().all(Broker::is_connected);
     let status = if database && broker {
         StatusCode::OK
     } else {

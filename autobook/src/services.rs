@@ -1,5 +1,7 @@
 //! Connecting to PostgreSQL and RabbitMQ (waiting for them at start-up),
-//! and creating databases.
+//! and creating databases. A role connects to the broker as its own
+//! identity; the orchestrator and ops declare the topology, the others wait
+//! until what they use exists.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,17 +11,22 @@ use backon::{ExponentialBuilder, Retryable};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool};
 
-use autobook_broker::Broker;
+use autobook_broker::{Broker, BrokerAccess};
+use autobook_contracts::Topology;
+use autobook_contracts::senders::Identity;
 
 use crate::settings::ServiceSettings;
 
 /// Waits (with backoff, up to about a minute) for the database and the
-/// broker, migrates the schema and declares the topology.
+/// broker, migrates the schema, and connects once as each of `identities`
+/// ([`connect_broker`]).
 pub async fn connect(
     settings: &ServiceSettings,
+    identities: &[Identity],
     connection_name: &str,
-) -> anyhow::Result<(PgPool, Broker)> {
+) -> anyhow::Result<(PgPool, Vec<Broker>)> {
     let topology = settings.topology()?;
+    let access = settings.connections.broker_access()?;
     let pool = patiently(|| {
         autobook_orchestrator::db::connect(&settings.connections.database_url, settings.db_pool)
     })
@@ -28,20 +35,44 @@ pub async fn connect(
     autobook_orchestrator::db::migrate(&pool)
         .await
         .context("applying migrations")?;
-    let broker = patiently(|| {
-        Broker::connect(
-            &settings.connections.amqp_url,
-            connection_name,
-            topology.clone(),
-        )
-    })
-    .await
-    .context("connecting to RabbitMQ (AMQP_URL)")?
-    .with_duplicate_deliveries(settings.duplicate_deliveries);
-    autobook_broker::declare::declare_topology(&broker)
+    let mut brokers = Vec::with_capacity(identities.len());
+    for identity in identities {
+        let broker = connect_broker(&access, *identity, connection_name, &topology).await?;
+        brokers.push(broker.with_duplicate_deliveries(settings.duplicate_deliveries));
+    }
+    Ok((pool, brokers))
+}
+
+/// Connects as `identity`, waiting (with backoff, up to about a minute)
+/// for the broker; then declares the topology, or, for an identity that
+/// does not declare it, waits as long for what it uses to exist.
+pub async fn connect_broker(
+    access: &BrokerAccess,
+    identity: Identity,
+    connection_name: &str,
+    topology: &Topology,
+) -> anyhow::Result<Broker> {
+    let broker = patiently(|| access.connect(identity, connection_name, topology.clone()))
         .await
-        .context("declaring the broker topology")?;
-    Ok((pool, broker))
+        .with_context(|| {
+            format!(
+                "connecting to RabbitMQ (AMQP_URL) as {} (password: {})",
+                identity.user(),
+                autobook_broker::Password::env_var(identity)
+            )
+        })?;
+    if identity.declares_topology() {
+        autobook_broker::declare::declare_topology(&broker)
+            .await
+            .context("declaring the broker topology")?;
+    } else {
+        patiently(|| autobook_broker::declare::check_topology(&broker))
+            .await
+            .context(
+                "waiting for the broker topology (`autobook migrate` or an orchestrator declares it)",
+            )?;
+    }
+    Ok(broker)
 }
 
 async fn patiently<T, E, F, Fut>(op: F) -> Result<T, E>

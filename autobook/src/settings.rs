@@ -27,11 +27,13 @@ pub struct Connections {
         hide_env_values = true
     )]
     pub database_url: String,
-    /// RabbitMQ URL.
+    /// RabbitMQ's address (scheme, host, port, vhost). Each role logs in as
+    /// its own user, `autobook-<role>`, with the password in
+    /// AUTOBOOK_BROKER_PASSWORD_<ROLE>; a user in the URL is not used.
     #[arg(
         long,
         env = "AMQP_URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        default_value = "amqp://127.0.0.1:5672/%2f",
         hide_env_values = true
     )]
     pub amqp_url: String,
@@ -43,6 +45,12 @@ pub struct Connections {
         hide_env_values = true
     )]
     pub redis_url: String,
+    /// The keys every broker message is signed with: `kid:base64key[,…]`
+    /// (32-byte keys; the first signs, all verify), the same in every role.
+    /// Required by every role. Set it in the environment, not on the
+    /// command line.
+    #[arg(long, env = "AUTOBOOK_MESSAGE_KEYS", hide_env_values = true)]
+    pub message_keys: Option<crate::broker_access::MessageKeysArg>,
 }
 
 /// The services, the topology namespace and the pool size of a role.

@@ -3,9 +3,12 @@
 //! the integration tests start one per test (own database, own namespace).
 //! Each role runs in a `role` span of its own, as it would in a process of
 //! its own: a message's spans are linked to its publisher's only through
-//! the trace context in the AMQP headers.
+//! the trace context in the AMQP headers. Each role also connects to the
+//! broker as its own identity (one connection per identity, shared by its
+//! instances), exactly as separate processes would.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -14,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use autobook_broker::{Broker, Publisher};
+use autobook_broker::{Broker, BrokerAccess, MessageKeys, Publisher};
+use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{Envelope, Topology};
 use autobook_flags::{FlagConfig, FlagSource};
@@ -27,6 +31,7 @@ use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 
+use crate::broker_access::worker_identity;
 use crate::gateway::{Gateway, GatewayConfig};
 
 /// How to start a stack.
@@ -34,7 +39,8 @@ use crate::gateway::{Gateway, GatewayConfig};
 pub struct StackConfig {
     /// A database that exists (it is migrated here).
     pub database_url: String,
-    pub amqp_url: String,
+    /// The broker, each identity's password and the message keys.
+    pub broker: BrokerAccess,
     pub topology: Topology,
     pub sandbox: SandboxConfig,
     pub orchestrator: OrchestratorConfig,
@@ -77,10 +83,10 @@ impl StackConfig {
             .unwrap_or(&self.database_url)
     }
 
-    pub fn new(database_url: String, amqp_url: String, topology: Topology) -> Self {
+    pub fn new(database_url: String, broker: BrokerAccess, topology: Topology) -> Self {
         StackConfig {
             database_url,
-            amqp_url,
+            broker,
             topology,
             sandbox: SandboxConfig::default(),
             orchestrator: OrchestratorConfig::default(),
@@ -112,8 +118,18 @@ impl StackConfig {
 pub struct Stack {
     pub sandbox: RunningSandbox,
     pub pool: PgPool,
+    /// The operators' connection (the ops identity), which declared the
+    /// topology: look at queues through it.
     pub broker: Broker,
+    /// Publishes as ops (replays of dead letters, commands).
     pub publisher: Publisher,
+    /// Publishes as the gateway ([`Stack::submit`], [`Stack::cancel`]).
+    gateway_publisher: Publisher,
+    /// Every role's connection, by identity.
+    brokers: BTreeMap<Identity, Broker>,
+    /// Connections opened by [`Stack::publisher_as`], closed at the stop.
+    extra: Mutex<Vec<Broker>>,
+    access: BrokerAccess,
     /// The feature flags, opened once: the workers ask them before every
     /// call that moves money; give the same source to any other role.
     pub flags: Arc<dyn FlagSource>,
@@ -146,14 +162,29 @@ impl Stack {
         autobook_orchestrator::db::migrate(&pool)
             .await
             .context("migrating")?;
-        let broker = Broker::connect(&config.amqp_url, "autobook-stack", config.topology.clone())
-            .await
-            .context("connecting to RabbitMQ")?
-            .with_duplicate_deliveries(config.duplicate_deliveries);
+        let mut brokers = BTreeMap::new();
+        for identity in Identity::ALL {
+            let broker = config
+                .broker
+                .connect(
+                    *identity,
+                    &format!("autobook-stack-{identity}"),
+                    config.topology.clone(),
+                )
+                .await
+                .with_context(|| format!("connecting to RabbitMQ as {}", identity.user()))?
+                .with_duplicate_deliveries(config.duplicate_deliveries);
+            brokers.insert(*identity, broker);
+        }
+        let connection = |identity: Identity| brokers[&identity].clone();
+        let broker = connection(Identity::Ops);
         autobook_broker::declare::declare_topology(&broker)
             .await
             .context("declaring the topology")?;
         let publisher = Publisher::open(&broker).await?;
+        let gateway_publisher = Publisher::open(&connection(Identity::Gateway))
+            .await?
+            .with_origin("submitter");
         let flags = crate::flag_store::open(&config.flags, config.flag_store_url()).await?;
         let throttle = match &config.redis_url {
             Some(url) => Throttle::redis(url, config.topology.namespace(), config.rate_limits)
@@ -168,7 +199,8 @@ impl Stack {
                 instance: format!("orchestrator-{n}"),
                 ..config.orchestrator.clone()
             };
-            let (pool, broker, shutdown) = (pool.clone(), broker.clone(), shutdown.clone());
+            let (pool, shutdown) = (pool.clone(), shutdown.clone());
+            let broker = connection(Identity::Orchestrator);
             let (flags, vault) = (flags.clone(), config.vault.clone());
             let span = tracing::info_span!("role", role = "orchestrator", instance = n);
             roles.spawn(
@@ -188,8 +220,16 @@ impl Stack {
         }
         let gateway_url = match &config.gateway {
             Some(gateway) => {
-                let url =
-                    start_gateway(gateway, &config, &pool, &broker, &shutdown, &mut roles).await?;
+                let gateway_broker = connection(Identity::Gateway);
+                let url = start_gateway(
+                    gateway,
+                    &config,
+                    &pool,
+                    &gateway_broker,
+                    &shutdown,
+                    &mut roles,
+                )
+                .await?;
                 // The sandbox's Stripe sends its webhooks to the gateway.
                 if let Some(secret) = &gateway.stripe_webhook_secret {
                     sandbox.set_webhook_endpoint(Some(autobook_sandbox::WebhookEndpoint {
@@ -207,6 +247,10 @@ impl Stack {
             pool,
             broker,
             publisher,
+            gateway_publisher,
+            brokers,
+            extra: Mutex::new(Vec::new()),
+            access: config.broker.clone(),
             flags,
             clock,
             vault: config.vault.clone(),
@@ -222,8 +266,8 @@ impl Stack {
     }
 
     /// Starts `worker_instances` instances of the given workers (for a
-    /// stack started without some of them). They run until the stack stops,
-    /// or until [`Workers::stop`].
+    /// stack started without some of them), each kind on its identity's
+    /// connection. They run until the stack stops, or until [`Workers::stop`].
     pub fn start_workers(&self, kinds: &[WorkerKind]) -> Workers {
         let stop = self.shutdown.child_token();
         let mut tasks = JoinSet::new();
@@ -232,26 +276,69 @@ impl Stack {
                 instance: format!("worker-{n}-{}", uuid::Uuid::now_v7().simple()),
                 ..self.workers.clone()
             };
-            let kinds = kinds.to_vec();
-            let (pool, broker, flags, vault, stop) = (
-                self.pool.clone(),
-                self.broker.clone(),
-                self.flags.clone(),
-                self.vault.clone(),
-                stop.clone(),
-            );
-            let span = tracing::info_span!("role", role = "worker", instance = n);
-            tasks.spawn(
-                async move {
-                    Ok(
-                        autobook_workers::run(&kinds, pool, broker, vault, workers, flags, stop)
-                            .await?,
-                    )
-                }
-                .instrument(span),
-            );
+            for kind in kinds {
+                let (pool, broker, flags, vault, stop, workers) = (
+                    self.pool.clone(),
+                    self.brokers[&worker_identity(*kind)].clone(),
+                    self.flags.clone(),
+                    self.vault.clone(),
+                    stop.clone(),
+                    workers.clone(),
+                );
+                let kind = *kind;
+                let span = tracing::info_span!("role", role = "worker", instance = n);
+                tasks.spawn(
+                    async move {
+                        Ok(autobook_workers::run(
+                            &[kind],
+                            pool,
+                            broker,
+                            vault,
+                            workers,
+                            flags,
+                            stop,
+                        )
+                        .await?)
+                    }
+                    .instrument(span),
+                );
+            }
         }
         Workers { stop, tasks }
+    }
+
+    /// The connection every role of `identity` in this stack uses.
+    pub fn broker_of(&self, identity: Identity) -> &Broker {
+        &self.brokers[&identity]
+    }
+
+    /// The broker access the stack's roles use (addresses, passwords, keys).
+    pub fn broker_access(&self) -> &BrokerAccess {
+        &self.access
+    }
+
+    /// The keys the stack's messages are signed with.
+    pub fn message_keys(&self) -> &MessageKeys {
+        self.access.keys()
+    }
+
+    /// A publisher on a new connection as `identity` (a test standing in
+    /// for that role); closed when the stack stops.
+    pub async fn publisher_as(&self, identity: Identity) -> anyhow::Result<Publisher> {
+        let broker = self
+            .access
+            .connect(
+                identity,
+                "autobook-stack-extra",
+                self.broker.topology().clone(),
+            )
+            .await?;
+        let publisher = Publisher::open(&broker).await?;
+        self.extra
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(broker);
+        Ok(publisher)
     }
 
     /// The gateway's base URL (`http://127.0.0.1:<port>`), when the stack
@@ -272,9 +359,7 @@ impl Stack {
     pub async fn submit(&self, saga_id: Uuid, trip: TripRequest) -> anyhow::Result<Envelope> {
         let mut envelope = Envelope::new(saga_id, trip);
         let span = autobook_broker::spans::submitting(&mut envelope);
-        self.publisher
-            .clone()
-            .with_origin("submitter")
+        self.gateway_publisher
             .publish(&envelope)
             .instrument(span)
             .await
@@ -290,9 +375,7 @@ impl Stack {
                 requested_by: "traveller".into(),
             },
         );
-        self.publisher
-            .clone()
-            .with_origin("submitter")
+        self.gateway_publisher
             .publish(&envelope)
             .await
             .context("publishing the cancellation")?;
@@ -321,7 +404,15 @@ impl Stack {
         }
         // The flag reader's last holder: it stops.
         drop(self.flags);
-        self.broker.close().await;
+        let extra = std::mem::take(
+            &mut *self
+                .extra
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for broker in self.brokers.values().chain(&extra) {
+            broker.close().await;
+        }
         self.pool.close().await;
         self.sandbox.shutdown().await;
         first_error.map_or(Ok(()), Err)

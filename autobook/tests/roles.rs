@@ -14,7 +14,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook::services;
-use autobook_broker::{Broker, Publisher};
+use autobook_broker::{BrokerAccess, MessageKeys, Publisher};
+use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::watch::until_finished;
 use autobook_vault::Keyring;
@@ -77,6 +78,8 @@ struct Roles {
     /// Sandbox ports: admin, Duffel, Stripe, email.
     ports: [u16; 4],
     vault: Keyring,
+    /// The broker as the roles reach it, with this test's message keys.
+    access: BrokerAccess,
 }
 
 impl Roles {
@@ -92,9 +95,15 @@ impl Roles {
             server,
             database,
             namespace: format!("t-{label}-{id}"),
-            amqp_url: env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            amqp_url: env_or("AMQP_URL", "amqp://127.0.0.1:5672/%2f"),
             ports: [free_port(), free_port(), free_port(), free_port()],
             vault: Keyring::generate("k1").unwrap(),
+            access: BrokerAccess::new(
+                &env_or("AMQP_URL", "amqp://127.0.0.1:5672/%2f"),
+                MessageKeys::generate("m1").unwrap(),
+            )
+            .unwrap()
+            .with_passwords_from(|name| std::env::var(name).ok()),
         }
     }
 
@@ -119,6 +128,10 @@ impl Roles {
             )
             .env("AUTOBOOK_DATA_KEYS", self.vault.expose_env_value())
             .env("AUTOBOOK_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+            .env(
+                "AUTOBOOK_MESSAGE_KEYS",
+                self.access.keys().expose_env_value(),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         command
@@ -146,12 +159,11 @@ impl Roles {
 
     /// Removes the database and the namespace.
     async fn clean_up(self) {
-        if let Ok(broker) = Broker::connect(
-            &self.amqp_url,
-            "roles-test-cleanup",
-            Topology::new(&self.namespace).unwrap(),
-        )
-        .await
+        let namespace = Topology::new(&self.namespace).unwrap();
+        if let Ok(broker) = self
+            .access
+            .connect(Identity::Ops, "roles-test-cleanup", namespace)
+            .await
         {
             let _ = autobook_broker::declare::delete_topology(&broker).await;
             broker.close().await;
@@ -165,9 +177,9 @@ impl Roles {
 #[tokio::test]
 async fn separate_role_processes_book_a_trip() {
     let roles = Roles::new("roles");
-    let (database_url, amqp_url, namespace, vault) = (
+    let (database_url, access, namespace, vault) = (
         roles.database_url.clone(),
-        roles.amqp_url.clone(),
+        roles.access.clone(),
         roles.namespace.clone(),
         roles.vault.clone(),
     );
@@ -196,7 +208,13 @@ async fn separate_role_processes_book_a_trip() {
             .unwrap(),
     ]);
 
-    let broker = Broker::connect(&amqp_url, "roles-test", Topology::new(&namespace).unwrap())
+    // A foreign gateway's trip request (the publisher identity).
+    let broker = access
+        .connect(
+            Identity::Publisher,
+            "roles-test",
+            Topology::new(&namespace).unwrap(),
+        )
         .await
         .unwrap();
     let publisher = Publisher::open(&broker).await.unwrap();

@@ -11,15 +11,25 @@
 //! Consumers re-subscribe, and publishers re-open their confirm channels;
 //! whatever was unconfirmed is published again by its owner (the outbox
 //! relay, a worker's reply), which consumers de-duplicate by message id.
+//!
+//! A connection logs in as one identity ([`crate::identity`]); whatever it
+//! publishes carries that identity and is signed with its message keys, and
+//! its consumers check both on what they receive ([`crate::admission`]).
+//! Only the identities that declare the topology re-declare it on a new
+//! connection.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use lapin::uri::AMQPUri;
 use lapin::{Channel, Connection, ConnectionProperties};
 
 use autobook_contracts::Topology;
+use autobook_contracts::senders::Identity;
 
 use crate::error::BrokerError;
+use crate::identity::BrokerAccess;
+use crate::signing::MessageKeys;
 
 /// The first pause after a failed connection attempt.
 const FIRST_PAUSE: Duration = Duration::from_millis(200);
@@ -36,8 +46,10 @@ pub struct Broker {
 }
 
 struct Shared {
-    /// May carry credentials: never logged.
-    url: String,
+    /// Carries the password: never logged.
+    uri: AMQPUri,
+    identity: Identity,
+    keys: MessageKeys,
     name: String,
     current: Mutex<Arc<Connection>>,
     /// Held while a new connection is being made, so only one caller does it.
@@ -75,29 +87,33 @@ impl std::fmt::Debug for Broker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Broker")
             .field("namespace", &self.topology.namespace())
+            .field("identity", &self.shared.identity)
             .finish()
     }
 }
 
-async fn open(url: &str, name: &str) -> Result<Connection, BrokerError> {
+async fn open(uri: &AMQPUri, name: &str) -> Result<Connection, BrokerError> {
     let properties = ConnectionProperties::default().with_connection_name(name.to_owned().into());
-    Connection::connect(url, properties)
+    Connection::connect_uri(uri.clone(), properties)
         .await
         .map_err(BrokerError::Connect)
 }
 
 impl Broker {
-    /// Connects once (callers that start before the broker wrap this in
-    /// their own patience). The URL may carry credentials; it is never logged.
-    pub async fn connect(
-        url: &str,
+    /// Connects once as `identity` (see [`BrokerAccess::connect`]).
+    pub(crate) async fn connect(
+        access: &BrokerAccess,
+        identity: Identity,
         connection_name: &str,
         topology: Topology,
     ) -> Result<Broker, BrokerError> {
-        let connection = open(url, connection_name).await?;
+        let uri = access.uri(identity);
+        let connection = open(&uri, connection_name).await?;
         Ok(Broker {
             shared: Arc::new(Shared {
-                url: url.to_owned(),
+                uri,
+                identity,
+                keys: access.keys().clone(),
                 name: connection_name.to_owned(),
                 current: Mutex::new(Arc::new(connection)),
                 reconnecting: tokio::sync::Mutex::new(Attempts::default()),
@@ -121,6 +137,16 @@ impl Broker {
 
     pub fn topology(&self) -> &Topology {
         &self.topology
+    }
+
+    /// Who this connection logs in as.
+    pub fn identity(&self) -> Identity {
+        self.shared.identity
+    }
+
+    /// The keys its messages are signed, and others' verified, with.
+    pub fn keys(&self) -> &MessageKeys {
+        &self.shared.keys
     }
 
     fn current(&self) -> Arc<Connection> {
@@ -171,18 +197,20 @@ impl Broker {
         }
     }
 
-    /// Opens a new connection, re-declares the topology on it and makes it
-    /// the current one.
+    /// Opens a new connection, re-declares the topology on it (if this
+    /// identity declares it) and makes it the current one.
     async fn reopen(&self) -> Result<Arc<Connection>, BrokerError> {
-        let fresh = Arc::new(open(&self.shared.url, &self.shared.name).await?);
-        let channel = fresh.create_channel().await.map_err(BrokerError::Channel)?;
-        match crate::declare::declare_on(&channel, &self.topology).await {
-            Ok(()) => {
-                let _ = channel.close(200, "declared".into()).await;
+        let fresh = Arc::new(open(&self.shared.uri, &self.shared.name).await?);
+        if self.shared.identity.declares_topology() {
+            let channel = fresh.create_channel().await.map_err(BrokerError::Channel)?;
+            match crate::declare::declare_on(&channel, &self.topology).await {
+                Ok(()) => {
+                    let _ = channel.close(200, "declared".into()).await;
+                }
+                // Declaring is idempotent and durable queues survive a restart:
+                // a refusal here is reported, not a reason to stay disconnected.
+                Err(error) => tracing::warn!(%error, "could not re-declare the topology"),
             }
-            // Declaring is idempotent and durable queues survive a restart:
-            // a refusal here is reported, not a reason to stay disconnected.
-            Err(error) => tracing::warn!(%error, "could not re-declare the topology"),
         }
         let previous = match self.shared.current.lock() {
             Ok(mut current) => std::mem::replace(&mut *current, fresh.clone()),

@@ -1,11 +1,14 @@
 //! The consumer loop shared by every role.
 //!
-//! Deliveries are decoded and handed to a [`Handler`] concurrently, at most
+//! Deliveries are checked ([`crate::admission`]: sender and signature),
+//! decoded and handed to a [`Handler`] concurrently, at most
 //! `prefetch` at a time (the broker's QoS limit). The message is acked only
 //! after the handler returns [`Disposition::Ack`], i.e. after its effects
 //! are committed or confirmed. Undecodable messages, messages the handler
 //! rejects and handlers that panic are published to the queue's dead-letter
-//! queue with their reason and then acked. A transient failure sends the
+//! queue with their reason and then acked (so are messages from a sender
+//! not allowed to send them, unsigned or badly signed: `forbidden_sender`,
+//! `unsigned`, `bad_signature`). A transient failure sends the
 //! message through the next retry queue of the topology (a queue whose TTL
 //! returns it to the work queue), so waiting costs no consumer slot; once
 //! the retries are used up it is dead-lettered. If any of those publishes
@@ -36,12 +39,14 @@ use tracing::Instrument;
 
 use autobook_contracts::{Envelope, QueueRole};
 
+use crate::admission::{self, Rejected};
 use crate::connection::Broker;
 use crate::error::BrokerError;
 use crate::metric_definitions::{
     MESSAGE_HANDLING_SECONDS, MESSAGES_CONSUMED, MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED,
 };
 use crate::publisher::Publisher;
+use crate::signing::MessageKeys;
 use crate::{propagation, properties, spans};
 
 /// Pause before requeueing a message that could not be dead-lettered.
@@ -271,6 +276,14 @@ async fn pause(shutdown: &CancellationToken, in_flight: &mut JoinSet<()>, failur
     }
 }
 
+/// The envelope of a delivery from an admitted sender, who may send its type.
+fn admit(delivery: &Delivery, queue: QueueRole, keys: &MessageKeys) -> Result<Envelope, Rejected> {
+    let sender = admission::check(&delivery.properties, &delivery.data, queue, keys)?;
+    let envelope = Envelope::decode(&delivery.data)?;
+    admission::check_type(sender, envelope.message_type())?;
+    Ok(envelope)
+}
+
 async fn process<H: Handler>(
     delivery: Delivery,
     queue: QueueRole,
@@ -278,7 +291,7 @@ async fn process<H: Handler>(
     publisher: Publisher,
 ) {
     let started = Instant::now();
-    let mut decoded = Envelope::decode(&delivery.data);
+    let mut decoded = admit(&delivery, queue, publisher.keys());
     let trace = propagation::incoming(
         propagation::from_headers(&delivery.properties),
         decoded.as_ref().ok().map(|envelope| &envelope.trace),

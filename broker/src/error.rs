@@ -41,6 +41,8 @@ impl PublishError {
 /// Connecting, declaring or consuming failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
+    #[error("AMQP_URL is not an amqp:// or amqps:// URL")]
+    Address,
     #[error("could not connect to the broker: {0}")]
     Connect(#[source] lapin::Error),
     #[error("could not declare {what}: {source}")]
@@ -58,7 +60,7 @@ impl BrokerError {
     pub fn retryable(&self) -> bool {
         match self {
             BrokerError::Connect(_) | BrokerError::Channel(_) | BrokerError::Consume { .. } => true,
-            BrokerError::Declare { .. } => false,
+            BrokerError::Declare { .. } | BrokerError::Address => false,
             BrokerError::Publish(e) => e.retryable(),
         }
     }

@@ -2,7 +2,11 @@
 //!
 //! RabbitMQ plumbing shared by the orchestrator and the workers:
 //!
-//! - [`connection`]: connecting (with lapin's automatic recovery);
+//! - [`identity`]: how a role reaches the broker as its own user, and
+//!   [`connection`]: connecting (and reconnecting);
+//! - [`signing`]: the message keys and the signatures they make, and
+//!   [`admission`]: what every message says about its sender and what a
+//!   consumer checks before handling one;
 //! - [`declare`]: declaring (and, for tests, deleting) the topology that
 //!   `autobook_contracts::topology` describes;
 //! - [`publisher`]: publishing with publisher confirms and `mandatory`, so
@@ -18,19 +22,24 @@
 //! - [`crash`]: crash points, a test switch that aborts the process at a
 //!   named point.
 
+pub mod admission;
 pub mod connection;
 pub mod consumer;
 pub mod crash;
 pub mod declare;
 pub mod error;
+pub mod identity;
 pub mod metric_definitions;
 pub mod propagation;
 pub mod properties;
 pub mod publisher;
 pub mod queue_depth;
+pub mod signing;
 pub mod spans;
 
 pub use connection::Broker;
 pub use consumer::{DeliveryContext, Disposition, Handler, run_consumer};
 pub use error::{BrokerError, PublishError};
+pub use identity::{BrokerAccess, Password};
 pub use publisher::{OutgoingMessage, Publisher};
+pub use signing::MessageKeys;

@@ -80,12 +80,15 @@ pub fn for_retry(
 }
 
 /// The properties of a replayed dead letter: the original ones, with the
-/// dead-letter and retry bookkeeping removed so it starts afresh.
+/// dead-letter and retry bookkeeping removed so it starts afresh. Its
+/// sender and signature stay: a replay is checked as the original was.
 pub fn for_replay(original: &BasicProperties) -> BasicProperties {
     let mut table = FieldTable::default();
-    if let Some(headers) = original.headers() {
-        for (name, value) in headers.inner() {
-            if !name.as_str().starts_with("x-autobook-") && !name.as_str().starts_with("x-death") {
+    if let Some(present) = original.headers() {
+        for (name, value) in present.inner() {
+            let header = name.as_str();
+            let kept = [headers::SENDER, headers::SIGNATURE].contains(&header);
+            if kept || (!header.starts_with("x-autobook-") && !header.starts_with("x-death")) {
                 table.insert(name.clone(), value.clone());
             }
         }
@@ -137,5 +140,25 @@ mod tests {
         for properties in [&dead, &retried, &for_replay(&dead)] {
             assert_eq!(propagation::from_headers(properties), Some(trace.clone()));
         }
+    }
+
+    #[test]
+    fn replays_keep_the_sender_and_signature_and_drop_the_bookkeeping() {
+        let mut table = FieldTable::default();
+        table.insert(headers::SENDER.into(), text("autobook-orchestrator"));
+        table.insert(headers::SIGNATURE.into(), text("v1=k1:00"));
+        let original = BasicProperties::default().with_headers(table);
+        let dead = for_dead_letter(&for_retry(&original, 2, "c", "r"), "q", "c", "r");
+        let replayed = for_replay(&dead);
+        assert_eq!(
+            header_text(&replayed, headers::SENDER).as_deref(),
+            Some("autobook-orchestrator")
+        );
+        assert_eq!(
+            header_text(&replayed, headers::SIGNATURE).as_deref(),
+            Some("v1=k1:00")
+        );
+        assert_eq!(attempts(&replayed), 0);
+        assert_eq!(header_text(&replayed, headers::DEAD_LETTER_CODE), None);
     }
 }

@@ -2,6 +2,9 @@
 //! only when the broker has acknowledged the message and did not return it
 //! as unroutable. Every message is published in a `publish` span
 //! ([`crate::spans`]) whose context goes into the `traceparent` header.
+//! Every message carries the connection's identity and is signed with its
+//! message keys; one passed on (a retry, a dead letter, a replay) keeps its
+//! first sender's signature ([`crate::admission`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +22,7 @@ use autobook_contracts::{Envelope, MessageType, QueueRole, Topology};
 use crate::connection::Broker;
 use crate::error::{BrokerError, PublishError};
 use crate::metric_definitions::{MESSAGES_PUBLISHED, PUBLISH_FAILURES};
-use crate::{propagation, properties, spans};
+use crate::{admission, propagation, properties, spans};
 
 /// An encoded message ready to publish (from an envelope or the outbox).
 #[derive(Debug, Clone, PartialEq)]
@@ -198,8 +201,52 @@ impl Publisher {
         &self.topology
     }
 
-    /// Publishes arbitrary bytes (dead letters, replays, tests of bad input).
+    /// Who this publisher's connection logs in as.
+    pub fn identity(&self) -> autobook_contracts::senders::Identity {
+        self.broker.identity()
+    }
+
+    /// The message keys of this publisher's connection.
+    pub fn keys(&self) -> &crate::signing::MessageKeys {
+        self.broker.keys()
+    }
+
+    /// Passes on a message another identity may have sent (dead letters,
+    /// retries, replays): with this connection's `user_id`, keeping the
+    /// original sender and signature.
     pub async fn publish_raw(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
+        let properties = admission::relay(properties, self.broker.identity());
+        self.publish_exactly(exchange, routing_key, body, properties)
+            .await
+    }
+
+    /// Publishes arbitrary bytes as this connection's own message, signed
+    /// (tests of bad input from a trusted sender).
+    pub async fn publish_signed(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
+        let properties = self.stamp(properties, body);
+        self.publish_exactly(exchange, routing_key, body, properties)
+            .await
+    }
+
+    fn stamp(&self, properties: BasicProperties, body: &[u8]) -> BasicProperties {
+        admission::stamp(properties, self.broker.identity(), self.broker.keys(), body)
+    }
+
+    /// Publishes with exactly these properties (RabbitMQ refuses a
+    /// `user_id` other than this connection's).
+    pub async fn publish_exactly(
         &self,
         exchange: &str,
         routing_key: &str,
@@ -235,7 +282,7 @@ impl Publisher {
                 routing_key.into(),
                 mandatory(),
                 &message.body,
-                properties::for_message(message, trace),
+                self.stamp(properties::for_message(message, trace), &message.body),
             )
             .await?)
     }

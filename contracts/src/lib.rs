@@ -10,6 +10,8 @@
 //! - [`trip`], [`personal`], [`codes`], [`money`], [`offer`]: domain types
 //!   that can only be built by parsing;
 //! - [`topology`]: exchange, queue and header names;
+//! - [`senders`]: the broker identity of each role and who may send
+//!   each message type; [`permissions`]: their RabbitMQ permissions;
 //! - [`idempotency`]: deterministic keys for provider calls;
 //! - [`catalogue`]: real airports, cities and airlines;
 //! - [`schema`]: JSON Schemas generated from these types;
@@ -26,9 +28,11 @@ pub mod message;
 pub mod money;
 pub mod notification;
 pub mod offer;
+pub mod permissions;
 pub mod personal;
 pub mod refusal;
 pub mod schema;
+pub mod senders;
 pub mod stripe_webhook;
 pub mod topology;
 pub mod trace;

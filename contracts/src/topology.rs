@@ -4,8 +4,10 @@
 //!
 //! Layout for namespace `autobook` (tests use their own namespace):
 //!
-//! - `autobook.commands` (direct): commands, routing key = message type
-//! - `autobook.events` (direct): events, routing key = message type
+//! - `autobook.commands` (topic): commands, routing key = message type
+//! - `autobook.events` (topic): events, routing key = message type
+//!   (topic exchanges, so that RabbitMQ's topic permissions can limit the
+//!   routing keys each identity may publish; bindings name exact keys)
 //! - `autobook.dead-letter` (direct): routing key = source queue name
 //! - queues `autobook.<role>` for orchestrator, search, payment, order,
 //!   notify, each with `autobook.<role>.dead-letter`
@@ -77,6 +79,12 @@ pub mod headers {
     pub const LAST_ERROR_CODE: &str = "x-autobook-last-error-code";
     /// Set on retried messages: the last transient failure.
     pub const LAST_ERROR_REASON: &str = "x-autobook-last-error-reason";
+    /// The broker user that first sent the message; kept when the message
+    /// is retried, dead-lettered or replayed (see `crate::senders`).
+    pub const SENDER: &str = "x-autobook-sender";
+    /// `v1=<kid>:<hex>`: the HMAC-SHA256 of the sender and the body, under
+    /// the message key `kid` (see `autobook_broker::signing`).
+    pub const SIGNATURE: &str = "x-autobook-signature";
 }
 
 /// Pauses before each retry of a transiently failed message, in order;
@@ -86,10 +94,21 @@ pub const DEFAULT_RETRY_DELAYS_MS: &[u32] = &[1_000, 5_000, 30_000, 120_000, 600
 /// The content type of every autobook message body.
 pub const CONTENT_TYPE: &str = "application/json";
 
-/// An exchange to declare (all are durable `direct` exchanges).
+/// How an exchange routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeType {
+    /// By exact routing key.
+    Direct,
+    /// By routing-key pattern; ours bind exact keys, so it routes as
+    /// `Direct` would, and RabbitMQ's topic permissions apply to it.
+    Topic,
+}
+
+/// An exchange to declare (all are durable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExchangeDecl {
     pub name: String,
+    pub kind: ExchangeType,
 }
 
 /// A queue to declare, with its dead-letter wiring and bindings.
@@ -224,12 +243,12 @@ impl Topology {
     /// Every exchange, queue and binding of the namespace.
     pub fn declarations(&self) -> Declarations {
         let exchanges = [
-            self.commands_exchange(),
-            self.events_exchange(),
-            self.dead_letter_exchange(),
+            (self.commands_exchange(), ExchangeType::Topic),
+            (self.events_exchange(), ExchangeType::Topic),
+            (self.dead_letter_exchange(), ExchangeType::Direct),
         ]
         .into_iter()
-        .map(|name| ExchangeDecl { name })
+        .map(|(name, kind)| ExchangeDecl { name, kind })
         .collect();
         let mut queues = Vec::new();
         for role in QueueRole::ALL {

@@ -13,7 +13,9 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Consumer};
 
+use autobook_broker::Publisher;
 use autobook_broker::properties::header_text;
+use autobook_contracts::senders::{Identity, senders_of};
 use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, MessageType, QueueRole};
 
@@ -58,14 +60,28 @@ pub struct Observer {
 }
 
 impl TestSystem {
-    /// Publishes arbitrary bytes, as a misbehaving publisher would.
+    /// A publisher on the stack's connection of `identity`, to stand in
+    /// for that role (a worker's reply, the orchestrator's command).
+    pub async fn publisher_as(&self, identity: Identity) -> Publisher {
+        Publisher::open(self.stack().broker_of(identity))
+            .await
+            .unwrap()
+    }
+
+    /// Publishes arbitrary bytes, as a misbehaving publisher would that
+    /// holds the identity allowed to send the routing key's message type
+    /// (ops for an unknown type) and the message keys: signed, so that
+    /// the bytes themselves are judged.
     pub async fn publish_raw(&self, exchange: &str, routing_key: &str, body: &[u8]) {
+        let identity = MessageType::parse(routing_key)
+            .and_then(|t| senders_of(t).first().copied())
+            .unwrap_or(Identity::Ops);
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_delivery_mode(2);
-        self.stack()
-            .publisher
-            .publish_raw(exchange, routing_key, body, properties)
+        self.publisher_as(identity)
+            .await
+            .publish_signed(exchange, routing_key, body, properties)
             .await
             .unwrap();
     }

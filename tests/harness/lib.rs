@@ -4,13 +4,16 @@
 //! Each test gets a fresh database (`autobook_test_<id>`) and its own broker
 //! namespace (`t-<id>`), so tests run in parallel and leave nothing behind:
 //! [`TestSystem::teardown`] stops the roles and removes both, and a system
-//! dropped by a failing test is cleaned up on a helper thread.
+//! dropped by a failing test is cleaned up on a helper thread. Every role
+//! connects as its own broker identity (`infra/rabbitmq-users.sh` creates
+//! them), and each system signs its messages with keys of its own.
 
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
 pub mod commands;
 pub mod control;
+pub mod forger;
 pub mod gateway;
 pub mod tables;
 pub mod trips;
@@ -21,8 +24,9 @@ use uuid::Uuid;
 
 use autobook::services;
 use autobook::stack::{Stack, StackConfig};
-use autobook_broker::Broker;
+use autobook_broker::{BrokerAccess, MessageKeys};
 use autobook_contracts::Topology;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::store::{SagaRow, load_saga};
 use autobook_orchestrator::watch::until_finished;
@@ -38,7 +42,16 @@ pub fn database_url() -> String {
 
 /// RabbitMQ used by tests (`AMQP_URL`, default: local).
 pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://127.0.0.1:5672/%2f".into())
+}
+
+/// The broker as tests reach it: every identity with its password
+/// (`AUTOBOOK_BROKER_PASSWORD_<ROLE>`, else the local one), and a fresh
+/// message key.
+pub fn broker_access() -> BrokerAccess {
+    BrokerAccess::new(&amqp_url(), MessageKeys::generate("test").unwrap())
+        .unwrap()
+        .with_passwords_from(|name| std::env::var(name).ok())
 }
 
 /// Redis used by tests (`REDIS_URL`, default: local).
@@ -70,7 +83,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut StackConfig)) -> TestSystem 
     let topology = Topology::new(&format!("t-{}", &id[..16]))
         .unwrap()
         .with_queue_expiry(600_000);
-    let mut config = StackConfig::new(database_url.clone(), amqp_url(), topology.clone());
+    let mut config = StackConfig::new(database_url.clone(), broker_access(), topology.clone());
     config.sandbox = SandboxConfig {
         faults: Faults::default(),
         ..SandboxConfig::default()
@@ -276,9 +289,12 @@ impl Drop for TestSystem {
     }
 }
 
-/// Deletes every queue and exchange of `topology`, on a connection of its own.
+/// Deletes every queue and exchange of `topology`, on a connection of its
+/// own (as ops).
 pub async fn remove_topology(topology: Topology) -> anyhow::Result<()> {
-    let broker = Broker::connect(&amqp_url(), "test-cleanup", topology).await?;
+    let broker = broker_access()
+        .connect(Identity::Ops, "test-cleanup", topology)
+        .await?;
     let deleted = autobook_broker::declare::delete_topology(&broker).await;
     broker.close().await;
     Ok(deleted?)

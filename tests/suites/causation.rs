@@ -11,6 +11,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook_contracts::events::{PaymentAuthorized, PaymentDeclined};
+use autobook_contracts::senders::Identity;
 use autobook_contracts::{Currency, Envelope, Message, MessageType, Money, QueueRole};
 use autobook_orchestrator::saga::{Phase, StepDeadlines};
 use autobook_orchestrator::store::SagaRow;
@@ -108,9 +109,12 @@ async fn forged_answers_to_a_pending_hold_are_dead_lettered_and_the_trip_books()
             "mismatched_cause",
         ),
     ];
+    // Sent as the payment worker, signed: a leaked credential and key
+    // still cannot answer for a command the saga did not send.
+    let payment = system.publisher_as(Identity::Payment).await;
     let mut expected = HashMap::new();
     for (envelope, code) in &forgeries {
-        system.stack().publisher.publish(envelope).await.unwrap();
+        payment.publish(envelope).await.unwrap();
         expected.insert(envelope.message_id, *code);
     }
     for _ in 0..forgeries.len() {

@@ -1,7 +1,8 @@
 //! The demo, small: a mixed run finishes every saga and reconciles (the
 //! sandbox's ledger and the reconciliation job both agree with every
 //! saga); a watch run books what came within its limit and releases the
-//! rest.
+//! rest; a mixed run with a hostile publisher alongside refuses every
+//! forgery and still reconciles.
 
 use autobook::cli::{DemoArgs, Scenario};
 use autobook::settings::Connections;
@@ -23,9 +24,11 @@ fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> De
             database_url: autobook_tests::database_url(),
             amqp_url: autobook_tests::amqp_url(),
             redis_url: autobook_tests::redis_url(),
+            message_keys: None,
         },
         data_keys: None,
         via_gateway: false,
+        hostile: false,
     }
 }
 
@@ -52,6 +55,38 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         summary.failures
     );
     assert_eq!(summary.booked + summary.failed + summary.stuck, 40);
+    autobook::services::drop_database(&args.connections.database_url, &args.database)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_mixed_demo_run_with_a_hostile_publisher_refuses_every_forgery() {
+    let mut args = demo_args(20, Scenario::Mixed, 13, 60);
+    args.hostile = true;
+    let summary = autobook::demo::execute(&args).await.unwrap();
+    assert_eq!(summary.lost, 0, "{summary:?}");
+    assert!(summary.reconciled(), "{summary:?}");
+    let hostile = summary
+        .hostile
+        .clone()
+        .expect("the hostile publisher's figures");
+    assert!(hostile.all_refused(), "{hostile:?}");
+    // Six forgeries a saga: one on the commands exchange, which RabbitMQ
+    // refuses the notify worker; the rest dead-lettered for their sender
+    // or their missing signature.
+    assert_eq!(hostile.forged, 20 * 6, "{hostile:?}");
+    assert_eq!(hostile.refused_by_broker, 20, "{hostile:?}");
+    assert_eq!(
+        hostile.dead_lettered.get("unsigned"),
+        Some(&80),
+        "{hostile:?}"
+    );
+    assert_eq!(
+        hostile.dead_lettered.get("forbidden_sender"),
+        Some(&20),
+        "{hostile:?}"
+    );
     autobook::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();

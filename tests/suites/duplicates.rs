@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
+use autobook_contracts::senders::Identity;
 use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, QueueRole};
 use autobook_tests::spawn_with;
@@ -171,9 +172,9 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
         .with_message_id(command.message_id.to_string().into())
         .with_headers(attempts);
     system
-        .stack()
-        .publisher
-        .publish_raw(
+        .publisher_as(Identity::Orchestrator)
+        .await
+        .publish_signed(
             &system.topology.commands_exchange(),
             "notification.send",
             &body,

@@ -7,7 +7,9 @@
 //! every message against the codec before it is sent: a message goes out
 //! only when it is certain to be refused, with the dead-letter code it must
 //! get computed here. So the count of dead letters is exact, and no valid
-//! command ever reaches a worker (it would really call the sandbox).
+//! command ever reaches a worker (it would really call the sandbox). Each
+//! message is signed by an identity allowed to send its type (ops when it
+//! does not decode), so that its content, not its sender, is judged.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -21,6 +23,9 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use uuid::Uuid;
 
+use autobook_broker::MessageKeys;
+use autobook_broker::admission::stamp;
+use autobook_contracts::senders::{Identity, senders_of};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole, Topology};
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::watch::until_finished;
@@ -160,6 +165,79 @@ struct Bad {
     properties: BasicProperties,
     body: Vec<u8>,
     code: String,
+    /// Who publishes and signs it.
+    signer: Identity,
+}
+
+/// Who signs `message`: a sender allowed to send its type that may
+/// publish on its route (ops, which may send commands, when it does not
+/// decode). A type only gateways send, headed for its own queue, goes to
+/// its exchange as gateways publish it; headed elsewhere, ops signs it and
+/// it is refused for its sender.
+fn signer(message: &mut Bad, topology: &Topology) -> Identity {
+    let Ok(envelope) = Envelope::decode(&message.body) else {
+        return Identity::Ops;
+    };
+    let t = envelope.message_type();
+    let allowed = |exchange: &str| {
+        senders_of(t)
+            .iter()
+            .copied()
+            .find(|identity| may_publish(*identity, exchange, topology))
+    };
+    if let Some(identity) = allowed(&message.exchange) {
+        return identity;
+    }
+    if t.consumer() == message.role {
+        message.exchange = topology.exchange_for(t);
+        message.routing_key = t.as_str().to_owned();
+        return allowed(&message.exchange).unwrap_or(Identity::Ops);
+    }
+    message.code = "forbidden_sender".to_owned();
+    Identity::Ops
+}
+
+/// Whether `identity` may publish to `exchange` (the broker's permissions).
+fn may_publish(identity: Identity, exchange: &str, topology: &Topology) -> bool {
+    if exchange.is_empty() {
+        // The default exchange: roles that retry, and ops.
+        !matches!(identity, Identity::Gateway | Identity::Publisher)
+    } else if exchange == topology.commands_exchange() {
+        identity.declares_topology()
+    } else {
+        true
+    }
+}
+
+/// A confirm channel on the stack's connection of every identity, and the
+/// keys the stack signs with.
+struct Signers {
+    channels: BTreeMap<Identity, Channel>,
+    keys: MessageKeys,
+}
+
+impl Signers {
+    async fn open(system: &TestSystem) -> Signers {
+        let mut channels = BTreeMap::new();
+        for identity in Identity::ALL {
+            let channel = system.stack().broker_of(*identity).channel().await.unwrap();
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .unwrap();
+            channels.insert(*identity, channel);
+        }
+        Signers {
+            channels,
+            keys: system.stack().message_keys().clone(),
+        }
+    }
+
+    async fn close(self) {
+        for channel in self.channels.values() {
+            let _ = channel.close(200, "done".into()).await;
+        }
+    }
 }
 
 fn hostile(rng: &mut Rng) -> String {
@@ -649,7 +727,7 @@ fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
                 };
                 (exchange, (*rng.pick(&keys)).to_owned())
             };
-            messages.push(Bad {
+            let mut message = Bad {
                 role: *role,
                 kind,
                 exchange,
@@ -657,7 +735,10 @@ fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
                 properties: properties(rng),
                 body,
                 code,
-            });
+                signer: Identity::Ops,
+            };
+            message.signer = signer(&mut message, topology);
+            messages.push(message);
         }
     }
     // Interleave the queues.
@@ -668,11 +749,18 @@ fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
     messages
 }
 
-/// Publishes `batch` on a confirm channel, pipelining the confirms.
-async fn publish_batch(channel: &Channel, batch: &[Bad]) {
+/// Publishes `batch`, each message signed on its signer's confirm
+/// channel, pipelining the confirms.
+async fn publish_batch(signers: &Signers, batch: &[Bad]) {
     let mut pending = Vec::with_capacity(batch.len());
     for message in batch {
-        let confirm = channel
+        let properties = stamp(
+            message.properties.clone(),
+            message.signer,
+            &signers.keys,
+            &message.body,
+        );
+        let confirm = signers.channels[&message.signer]
             .basic_publish(
                 message.exchange.clone().into(),
                 message.routing_key.clone().into(),
@@ -681,7 +769,7 @@ async fn publish_batch(channel: &Channel, batch: &[Bad]) {
                     ..BasicPublishOptions::default()
                 },
                 &message.body,
-                message.properties.clone(),
+                properties,
             )
             .await
             .unwrap();
@@ -800,11 +888,7 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
     assert!(stream.len() >= 10_000);
 
     // The stream, with good trips submitted in its middle.
-    let channel = system.stack().broker.channel().await.unwrap();
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .unwrap();
+    let signers = Signers::open(&system).await;
     let batches: Vec<&[Bad]> = stream.chunks(BATCH).collect();
     let first_trip = (batches.len() - GOOD_TRIPS) / 2;
     let publishing = Instant::now();
@@ -815,9 +899,9 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
             let trip = trip_with(|t| t["destination"] = destination.into());
             good.push(system.submit(trip).await);
         }
-        publish_batch(&channel, batch).await;
+        publish_batch(&signers, batch).await;
     }
-    let _ = channel.close(200, "done".into()).await;
+    signers.close().await;
     eprintln!(
         "published {} bad messages and {} trips in {:?}",
         stream.len(),
@@ -1030,14 +1114,12 @@ async fn a_nul_in_a_header_does_not_block_the_archive() {
             properties,
             body: body.into_bytes(),
             code: "not_json".into(),
+            signer: Identity::Ops,
         })
         .collect();
-    let channel = system.stack().broker.channel().await.unwrap();
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .unwrap();
-    publish_batch(&channel, &stream).await;
+    let signers = Signers::open(&system).await;
+    publish_batch(&signers, &stream).await;
+    signers.close().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let archived = loop {
         let bodies: Vec<Vec<u8>> = sqlx::query_scalar("SELECT body FROM dead_letters")

@@ -27,6 +27,7 @@ use autobook::ops_cli::output::Render;
 use autobook::ops_cli::saga::{self as ops_saga, OperatorAction, RequestResult};
 use autobook_contracts::events::{HoldVoided, SagaTimer, TimerFired, VoidFailed};
 use autobook_contracts::notification::FailureReason;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, IdempotencyKey, QueueRole, Step};
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::store::SagaRow;
@@ -232,7 +233,8 @@ async fn exhaust_compensation(system: &TestSystem, saga_id: Uuid, key: &Idempote
             permanent: false,
         };
         let failed = system.answer(saga_id, failed).await;
-        system.stack().publisher.publish(&failed).await.unwrap();
+        let payment = system.publisher_as(Identity::Payment).await;
+        payment.publish(&failed).await.unwrap();
     }
     saga_in(system, saga_id, "stuck").await;
 }
@@ -610,7 +612,8 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             },
         )
         .await;
-    publisher.publish(&late).await.unwrap();
+    let payment = system.publisher_as(Identity::Payment).await;
+    payment.publish(&late).await.unwrap();
     let stale = archived(&pool, fixed, "illegal_transition").await;
     let refused = dlq::replay(
         &pool,
@@ -642,7 +645,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             payment_intent_id: "pi_forged".into(),
         },
     );
-    publisher.publish(&forged).await.unwrap();
+    payment.publish(&forged).await.unwrap();
     let forged = archived(&pool, fixed, "unknown_cause").await;
     let refused = dlq::replay(
         &pool,
@@ -673,7 +676,12 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
             },
         },
     );
-    publisher.publish(&early).await.unwrap();
+    system
+        .publisher_as(Identity::Orchestrator)
+        .await
+        .publish(&early)
+        .await
+        .unwrap();
     let early_letter = archived(&pool, early_saga, "unknown_saga").await;
     let too_soon = dlq::replay(
         &pool,

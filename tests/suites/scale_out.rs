@@ -26,9 +26,11 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
             database_url: autobook_tests::database_url(),
             amqp_url: autobook_tests::amqp_url(),
             redis_url: autobook_tests::redis_url(),
+            message_keys: None,
         },
         data_keys: None,
         via_gateway: false,
+        hostile: false,
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable};
 
+use autobook_contracts::senders::Identity;
 use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, MessageType, QueueRole};
 use autobook_orchestrator::saga::{Phase, StepDeadlines};
@@ -22,7 +23,8 @@ use autobook_tests::trips::trip;
 use autobook_workers::WorkerKind;
 
 /// Publishes `command` onto its queue as a copy carrying `attempts` in
-/// its `x-autobook-attempts` header.
+/// its `x-autobook-attempts` header, as the orchestrator (a leaked
+/// credential and message key: the worst case).
 async fn publish_with_attempts(system: &TestSystem, command: &Envelope, attempts: u32) {
     let mut table = FieldTable::default();
     table.insert(headers::ATTEMPTS.into(), AMQPValue::LongUInt(attempts));
@@ -32,9 +34,9 @@ async fn publish_with_attempts(system: &TestSystem, command: &Envelope, attempts
         .with_message_id(command.message_id.to_string().into())
         .with_headers(table);
     system
-        .stack()
-        .publisher
-        .publish_raw(
+        .publisher_as(Identity::Orchestrator)
+        .await
+        .publish_signed(
             &system.topology.commands_exchange(),
             command.message_type().as_str(),
             &command.encode(),

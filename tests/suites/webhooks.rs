@@ -14,16 +14,17 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use autobook::webhooks::{self, MAX_BODY_BYTES, WebhookContext, message_id};
-use autobook_broker::{Broker, Publisher};
+use autobook_broker::Publisher;
 use autobook_contracts::Topology;
 use autobook_contracts::events::PaymentIntentUpdated;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::stripe_webhook::{StripeEvent, WebhookSecret, sign};
 use autobook_contracts::{Envelope, Message};
 use autobook_orchestrator::saga::Phase;
 use autobook_tests::broker::Observer;
 use autobook_tests::control::{belongs, throw_switch};
 use autobook_tests::trips::trip;
-use autobook_tests::{TestSystem, amqp_url, spawn, spawn_with};
+use autobook_tests::{TestSystem, spawn, spawn_with};
 use autobook_workers::WorkerKind;
 
 const SECRET: &str = "whsec_autobook_tests";
@@ -34,8 +35,10 @@ struct Endpoint {
     http: reqwest::Client,
 }
 
+/// The receiver publishing as the gateway, whose part it is.
 async fn serve(system: &TestSystem) -> Endpoint {
-    serve_with(system, system.stack().publisher.clone()).await
+    let gateway = system.stack().broker_of(Identity::Gateway);
+    serve_with(system, Publisher::open(gateway).await.unwrap()).await
 }
 
 /// The receiver publishing through `publisher`.
@@ -247,7 +250,10 @@ async fn an_event_that_cannot_be_passed_on_is_not_recorded_and_asked_for_again()
     assert_eq!(system.finished(id).await.status, "booked");
     // A publisher whose exchanges were never declared: nothing routes.
     let nowhere = Topology::new(&format!("t-nowhere-{}", Uuid::now_v7().simple())).unwrap();
-    let broker = Broker::connect(&amqp_url(), "webhook-test", nowhere)
+    let broker = system
+        .stack()
+        .broker_access()
+        .connect(Identity::Gateway, "webhook-test", nowhere)
         .await
         .unwrap();
     let broken = serve_with(&system, Publisher::open(&broker).await.unwrap()).await;

@@ -41,8 +41,9 @@ use sqlx::PgPool;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use autobook_broker::{Broker, Publisher};
+use autobook_broker::{Broker, BrokerAccess, MessageKeys, Publisher};
 use autobook_contracts::Topology;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_sandbox::{Faults, Ports, RunningSandbox, SandboxConfig};
 use autobook_vault::Keyring;
@@ -160,7 +161,8 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         .await
         .context("creating the bench database (is PostgreSQL running? try infra/up.sh)")?;
     let topology = Topology::new(&args.namespace)?;
-    crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
+    let access = args.connections.broker_access_or_generated("bench")?;
+    crate::demo::clear_topology(&access, &topology).await?;
     let sandbox = autobook_sandbox::start(
         SandboxConfig {
             faults: Faults::default(),
@@ -176,14 +178,23 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
     let vault = Keyring::generate("bench")?;
     let launcher = Launcher {
         exe: std::env::current_exe().context("finding this executable")?,
-        env: child_env(args, &vault, &database_url, &sandbox),
+        env: child_env(args, &vault, access.keys(), &database_url, &sandbox),
         log_dir: log_dir.clone(),
         epoch: Instant::now(),
     };
-    let result = measure(args, &launcher, &vault, &database_url, &topology, &sandbox).await;
+    let result = measure(
+        args,
+        &launcher,
+        &access,
+        &vault,
+        &database_url,
+        &topology,
+        &sandbox,
+    )
+    .await;
     sandbox.shutdown().await;
     // A failed clean-up is reported, never put in place of the run's result.
-    if let Err(error) = crate::demo::clear_topology(&args.connections.amqp_url, &topology).await {
+    if let Err(error) = crate::demo::clear_topology(&access, &topology).await {
         eprintln!(
             "bench: could not delete namespace {}: {error:#}",
             args.namespace
@@ -211,12 +222,13 @@ pub async fn execute(args: &BenchArgs) -> anyhow::Result<BenchReport> {
 fn child_env(
     args: &BenchArgs,
     vault: &Keyring,
+    keys: &MessageKeys,
     database_url: &str,
     sandbox: &RunningSandbox,
 ) -> Vec<(String, String)> {
     // The sandbox is on the other end: limits that never bind, still
     // checked in Redis as in production.
-    crate::chaos::children::role_env(
+    let mut env = crate::chaos::children::role_env(
         &args.connections,
         vault,
         database_url,
@@ -224,7 +236,9 @@ fn child_env(
         args.db_pool,
         sandbox,
         1_000_000,
-    )
+    );
+    env.push(("AUTOBOOK_MESSAGE_KEYS".to_owned(), keys.expose_env_value()));
+    env
 }
 
 /// Every phase: migrate, run the system, read the records, the memory
@@ -232,6 +246,7 @@ fn child_env(
 async fn measure(
     args: &BenchArgs,
     launcher: &Launcher,
+    access: &BrokerAccess,
     vault: &Keyring,
     database_url: &str,
     topology: &Topology,
@@ -241,13 +256,11 @@ async fn measure(
     let pool = autobook_orchestrator::db::connect(database_url, 4)
         .await
         .context("connecting to PostgreSQL")?;
-    let broker = Broker::connect(
-        &args.connections.amqp_url,
-        "autobook-bench",
-        topology.clone(),
-    )
-    .await
-    .context("connecting to RabbitMQ")?;
+    // It submits the trips as a foreign gateway would.
+    let broker = access
+        .connect(Identity::Publisher, "autobook-bench", topology.clone())
+        .await
+        .context("connecting to RabbitMQ as autobook-publisher")?;
     let mut roles = Roles::start(launcher.clone())?;
     let measured = run_system(args, &pool, &broker, vault, &mut roles).await;
     let graceful = roles.stop().await;
@@ -452,6 +465,7 @@ mod tests {
                 database_url: String::new(),
                 amqp_url: String::new(),
                 redis_url: String::new(),
+                message_keys: None,
             },
         };
         assert_eq!(args(20, None).warmup(), 4);

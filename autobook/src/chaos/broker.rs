@@ -12,9 +12,10 @@ use lapin::options::BasicGetOptions;
 use serde::Serialize;
 
 use super::children::Process;
-use autobook_broker::Broker;
+use autobook_broker::BrokerAccess;
 use autobook_broker::properties::header_text;
 use autobook_contracts::Topology;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::topology::{QueueRole, headers};
 
 /// How long the broker stays stopped.
@@ -103,10 +104,12 @@ async fn rabbitmqctl(action: &str, log: &Path) -> Result<(), String> {
 /// code and message type (`code/type`). The messages are looked at and put
 /// back (never acked), so they stay for inspection.
 pub async fn dead_letters(
-    amqp_url: &str,
+    access: &BrokerAccess,
     topology: &Topology,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<String, usize>>> {
-    let broker = Broker::connect(amqp_url, "autobook-chaos-census", topology.clone()).await?;
+    let broker = access
+        .connect(Identity::Ops, "autobook-chaos-census", topology.clone())
+        .await?;
     let mut census = BTreeMap::new();
     for role in QueueRole::ALL {
         let queue = topology.dead_letter_queue(*role);

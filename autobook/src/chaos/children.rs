@@ -471,7 +471,8 @@ pub fn new_records() -> SharedRecords {
 /// runs measure bookings), and the sandbox as the three providers with a
 /// rate limit of `rate_limit` calls per second each, the run's keyring
 /// (`AUTOBOOK_DATA_KEYS`) and a fresh pseudonym key for the run
-/// (`AUTOBOOK_PSEUDONYM_KEY`).
+/// (`AUTOBOOK_PSEUDONYM_KEY`). The caller adds the message keys; the
+/// broker passwords, if set, come with the inherited environment.
 pub fn role_env(
     connections: &crate::settings::Connections,
     vault: &autobook_vault::Keyring,

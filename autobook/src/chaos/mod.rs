@@ -180,7 +180,8 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         .context("creating the chaos database (is PostgreSQL running? try infra/up.sh)")?;
     let topology =
         Topology::new(&args.namespace)?.with_retry_delays_ms(args.retry_delays_ms.clone());
-    crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
+    let access = args.connections.broker_access_or_generated("chaos")?;
+    crate::demo::clear_topology(&access, &topology).await?;
     let scenario_faults = Faults::scenario(args.scenario.as_str()).unwrap_or_default();
     let sandbox = autobook_sandbox::start(
         SandboxConfig {
@@ -212,7 +213,14 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     let vault = Keyring::generate("chaos")?;
     let mut launcher = Launcher {
         exe: std::env::current_exe().context("finding this executable")?,
-        env: child_env(args, &vault, &database_url, &sandbox, gateway.as_ref()),
+        env: child_env(
+            args,
+            &vault,
+            access.keys(),
+            &database_url,
+            &sandbox,
+            gateway.as_ref(),
+        ),
         log_dir: log_dir.clone(),
         epoch: Instant::now(),
     };
@@ -254,7 +262,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         .collect();
     let progress = Arc::new(submit::Progress::default());
     let submitter = tokio::spawn(submit::submit_all(
-        args.connections.amqp_url.clone(),
+        access.clone(),
         topology.clone(),
         trips,
         duration,
@@ -389,7 +397,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
             "{extra} sagas in the database were never submitted"
         ));
     }
-    let mut dead_letters = match broker::dead_letters(&args.connections.amqp_url, &topology).await {
+    let mut dead_letters = match broker::dead_letters(&access, &topology).await {
         Ok(census) => census,
         Err(error) => {
             warnings.push(format!("could not count the dead letters: {error:#}"));
@@ -452,7 +460,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
             .then(|| provider_faults::ProviderFaults::of(&sandbox.ledger(), probe_searches)),
     };
     if summary.clean() {
-        crate::demo::clear_topology(&args.connections.amqp_url, &topology).await?;
+        crate::demo::clear_topology(&access, &topology).await?;
     }
     pool.close().await;
     sandbox.shutdown().await;
@@ -468,6 +476,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
 fn child_env(
     args: &ChaosArgs,
     vault: &Keyring,
+    keys: &autobook_broker::MessageKeys,
     database_url: &str,
     sandbox: &autobook_sandbox::RunningSandbox,
     gateway: Option<&GatewayChild>,
@@ -483,6 +492,7 @@ fn child_env(
         sandbox,
         2000,
     );
+    env.push(("AUTOBOOK_MESSAGE_KEYS".to_owned(), keys.expose_env_value()));
     env.push(("AUTOBOOK_RETRY_DELAYS_MS".to_owned(), delays.join(",")));
     // A step with no reply for a minute is sent again (the run is short).
     env.push(("AUTOBOOK_STEP_DEADLINE_SECS".to_owned(), "60".to_owned()));

@@ -15,7 +15,8 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use autobook_broker::{Broker, Publisher};
+use autobook_broker::{Broker, BrokerAccess, Publisher};
+use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{Envelope, Topology};
 
@@ -50,7 +51,7 @@ pub struct Outcome {
 
 /// Publishes `trips[i]` as saga `i` at its paced offset from `epoch`.
 pub async fn submit_all(
-    amqp_url: String,
+    access: BrokerAccess,
     topology: Topology,
     trips: Vec<(Uuid, TripRequest)>,
     duration: Duration,
@@ -72,7 +73,11 @@ pub async fn submit_all(
             if connection.is_none()
                 && let Ok(Ok(broker)) = tokio::time::timeout(
                     ATTEMPT_TIMEOUT,
-                    Broker::connect(&amqp_url, "autobook-chaos-submitter", topology.clone()),
+                    access.connect(
+                        Identity::Publisher,
+                        "autobook-chaos-submitter",
+                        topology.clone(),
+                    ),
                 )
                 .await
             {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use clap::Args;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use autobook_contracts::senders::Identity;
 use autobook_orchestrator::clock::Clock;
 use autobook_workers::worker::throttle::RateLimit;
 
@@ -88,11 +89,18 @@ pub async fn run(
     let vault = args.services.vault()?;
     let listener = gateway::bind(config.addr).await?;
     let instance = instance_name("gateway", None);
-    let role = Role::start(&args.services, &instance, logging, metrics).await?;
+    let role = Role::start(
+        &args.services,
+        &[Identity::Gateway],
+        &instance,
+        logging,
+        metrics,
+    )
+    .await?;
     let state = Gateway::new(
         &config,
         role.pool.clone(),
-        role.broker.clone(),
+        role.broker(Identity::Gateway)?,
         Clock::system(),
         vault,
         &args.services.namespace,

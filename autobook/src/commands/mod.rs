@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use autobook_broker::Broker;
+use autobook_contracts::senders::Identity;
 
 use crate::cli::LogSettings;
 use crate::settings::ServiceSettings;
@@ -26,40 +27,58 @@ pub fn instance_name(role: &str, configured: Option<&str>) -> String {
     })
 }
 
-/// What a running role holds: its connections and its shutdown signal.
+/// What a running role holds: its connections (one to the broker per
+/// identity it runs as) and its shutdown signal.
 pub struct Role {
     pub pool: PgPool,
-    pub broker: Broker,
+    pub brokers: Vec<(Identity, Broker)>,
     pub shutdown: CancellationToken,
 }
 
 impl Role {
     /// Listens for SIGINT/SIGTERM, waits for the services (creating the
-    /// database, migrating, declaring the topology), and serves the ops
-    /// endpoints when asked to.
+    /// database, migrating, connecting as each of `identities`), and
+    /// serves the ops endpoints when asked to.
     pub async fn start(
         settings: &ServiceSettings,
+        identities: &[Identity],
         instance: &str,
         logging: &LogSettings,
         metrics: Option<PrometheusHandle>,
     ) -> anyhow::Result<Role> {
         let shutdown = shutdown::on_signal();
         services::ensure_database(&settings.connections.database_url).await?;
-        let (pool, broker) = services::connect(settings, instance).await?;
+        let (pool, brokers) = services::connect(settings, identities, instance).await?;
         if let Some(addr) = logging.ops_addr {
-            let (pool, broker) = (Some(pool.clone()), Some(broker.clone()));
-            ops::spawn(addr, pool, broker, metrics, shutdown.clone());
+            ops::spawn(
+                addr,
+                Some(pool.clone()),
+                brokers.clone(),
+                metrics,
+                shutdown.clone(),
+            );
         }
         Ok(Role {
             pool,
-            broker,
+            brokers: identities.iter().copied().zip(brokers).collect(),
             shutdown,
         })
     }
 
+    /// The connection of `identity`.
+    pub fn broker(&self, identity: Identity) -> anyhow::Result<Broker> {
+        self.brokers
+            .iter()
+            .find(|(i, _)| *i == identity)
+            .map(|(_, broker)| broker.clone())
+            .ok_or_else(|| anyhow::anyhow!("no broker connection as {identity}"))
+    }
+
     /// Closes the connections after the role has drained.
     pub async fn close(self) {
-        self.broker.close().await;
+        for (_, broker) in &self.brokers {
+            broker.close().await;
+        }
         self.pool.close().await;
     }
 }

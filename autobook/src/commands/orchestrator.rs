@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use autobook_contracts::senders::Identity;
 use autobook_orchestrator::privacy::erasure::ErasureConfig;
 use autobook_orchestrator::runtime::{self, OrchestratorConfig};
 use autobook_orchestrator::sampler::SamplerConfig;
@@ -19,7 +20,14 @@ pub async fn run(
     let instance = instance_name("orchestrator", args.instance.as_deref());
     let vault = args.services.vault()?;
     let pseudonym_key = crate::settings::pseudonym_key(args.pseudonym_key.as_ref())?;
-    let role = Role::start(&args.services, &instance, logging, metrics).await?;
+    let role = Role::start(
+        &args.services,
+        &[Identity::Orchestrator],
+        &instance,
+        logging,
+        metrics,
+    )
+    .await?;
     let config = OrchestratorConfig {
         prefetch: args.prefetch,
         sampler: SamplerConfig {
@@ -42,7 +50,7 @@ pub async fn run(
         .await?;
     let result = runtime::run(
         role.pool.clone(),
-        role.broker.clone(),
+        role.broker(Identity::Orchestrator)?,
         flags,
         vault,
         config,

@@ -127,7 +127,13 @@ pub async fn run(
     } else {
         let shutdown = shutdown::on_signal();
         if let Some(addr) = logging.ops_addr {
-            ops::spawn(addr, Some(pool.clone()), None, metrics, shutdown.clone());
+            ops::spawn(
+                addr,
+                Some(pool.clone()),
+                Vec::new(),
+                metrics,
+                shutdown.clone(),
+            );
         }
         tracing::info!(
             interval_secs = args.interval_secs,

@@ -54,7 +54,7 @@ pub async fn run(
     println!("  email  {}", running.email_url);
     let stop = shutdown::on_signal();
     if let Some(addr) = logging.ops_addr {
-        ops::spawn(addr, None, None, metrics, stop.clone());
+        ops::spawn(addr, None, Vec::new(), metrics, stop.clone());
     }
     stop.cancelled().await;
     running.shutdown().await;

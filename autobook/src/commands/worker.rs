@@ -1,11 +1,14 @@
-//! `autobook worker <roles>`: one or more worker roles.
+//! `autobook worker <roles>`: one or more worker roles, each kind on a
+//! broker connection of its own, as its own identity.
 
 use anyhow::{Context, anyhow};
+use futures_util::future::join_all;
 
 use autobook_workers::worker::throttle::Throttle;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::{Role, instance_name};
+use crate::broker_access::worker_identity;
 use crate::cli::{LogSettings, WorkerArgs};
 use crate::settings::worker_kinds;
 
@@ -17,7 +20,8 @@ pub async fn run(
     let kinds = worker_kinds(&args.roles).map_err(|e| anyhow!(e))?;
     let instance = instance_name("worker", args.instance.as_deref());
     let vault = args.services.vault()?;
-    let role = Role::start(&args.services, &instance, logging, metrics).await?;
+    let identities: Vec<_> = kinds.iter().map(|k| worker_identity(*k)).collect();
+    let role = Role::start(&args.services, &identities, &instance, logging, metrics).await?;
     let limits = args.providers.rate_limits();
     let throttle = Throttle::redis(
         &args.services.connections.redis_url,
@@ -34,16 +38,39 @@ pub async fn run(
         .open(&args.services.connections.database_url)
         .await?;
     tracing::info!(roles = ?kinds, data_key = vault.active_kid(), "workers starting");
-    let result = autobook_workers::run(
-        &kinds,
-        role.pool.clone(),
-        role.broker.clone(),
-        vault,
-        config,
-        flags,
-        role.shutdown.clone(),
-    )
-    .await;
+    let mut runs = Vec::with_capacity(kinds.len());
+    for kind in &kinds {
+        let broker = role.broker(worker_identity(*kind))?;
+        let (pool, vault, config, flags) = (
+            role.pool.clone(),
+            vault.clone(),
+            config.clone(),
+            flags.clone(),
+        );
+        let shutdown = role.shutdown.clone();
+        runs.push(async move {
+            let result = autobook_workers::run(
+                &[*kind],
+                pool,
+                broker,
+                vault,
+                config,
+                flags,
+                shutdown.clone(),
+            )
+            .await;
+            // One kind that cannot run stops the others: the process is
+            // whole or not at all.
+            if result.is_err() {
+                shutdown.cancel();
+            }
+            result
+        });
+    }
+    let results = join_all(runs).await;
     role.close().await;
-    Ok(result?)
+    for result in results {
+        result?;
+    }
+    Ok(())
 }

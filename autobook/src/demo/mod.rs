@@ -3,8 +3,11 @@
 //! requests go in through the broker (or, with `--via-gateway`, over HTTP
 //! through the gateway); a progress bar follows the sagas;
 //! the summary reconciles every saga with the sandbox's ledger, and runs the
-//! production reconciliation job once against the sandbox's APIs.
+//! production reconciliation job once against the sandbox's APIs. With
+//! `--hostile` a publisher with another role's credentials forges replies
+//! and commands for every saga alongside ([`hostile`]).
 
+pub mod hostile;
 pub mod summary;
 pub mod trips;
 pub mod via_gateway;
@@ -22,8 +25,9 @@ use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use autobook_broker::Broker;
+use autobook_broker::BrokerAccess;
 use autobook_contracts::Topology;
+use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::saga::{Phase, Saga};
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
@@ -49,7 +53,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let serving = CancellationToken::new();
     if let Some(addr) = logging.ops_addr {
-        ops::spawn(addr, None, None, metrics, serving.clone());
+        ops::spawn(addr, None, Vec::new(), metrics, serving.clone());
     }
     let summary = execute(&args).await;
     serving.cancel();
@@ -64,6 +68,13 @@ pub async fn run(
             summary.lost,
             summary.reconciliation.ok,
             summary.reconciliation_job.ok
+        );
+    }
+    if let Some(hostile) = summary.hostile.as_ref().filter(|h| !h.all_refused()) {
+        bail!(
+            "{} of {} forgeries were not refused",
+            hostile.accepted,
+            hostile.forged
         );
     }
     if let Some(watch) = summary.watch.as_ref().filter(|w| !w.clean()) {
@@ -93,12 +104,9 @@ pub async fn execute_with(
         .await
         .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
     let topology = Topology::new(&args.namespace)?;
-    clear_topology(&args.connections.amqp_url, &topology).await?;
-    let mut config = StackConfig::new(
-        database_url,
-        args.connections.amqp_url.clone(),
-        topology.clone(),
-    );
+    let access = args.connections.broker_access_or_generated("demo")?;
+    clear_topology(&access, &topology).await?;
+    let mut config = StackConfig::new(database_url, access.clone(), topology.clone());
     config.redis_url = Some(args.connections.redis_url.clone());
     if let Some(keys) = &args.data_keys {
         config.vault = keys.keyring()?;
@@ -145,6 +153,12 @@ pub async fn execute_with(
             }
         }
     }
+    let forged = if args.hostile {
+        let sagas: Vec<Uuid> = submitted.keys().copied().collect();
+        Some(hostile::forge(&access, &topology, &sagas).await?)
+    } else {
+        None
+    };
     wait(
         &stack.pool,
         finished,
@@ -168,6 +182,10 @@ pub async fn execute_with(
                 .fetch_one(&stack.pool)
                 .await?;
     }
+    let hostile = match &forged {
+        Some(sent) => Some(hostile::judge(&stack.pool, sent).await?),
+        None => None,
+    };
     let ledger = stack.sandbox.ledger();
     let report = reconcile(&phases, &ledger);
     let job = crate::reconcile::job::after_local_run(
@@ -179,7 +197,7 @@ pub async fn execute_with(
     )
     .await?;
     stack.stop().await?;
-    clear_topology(&args.connections.amqp_url, &topology).await?;
+    clear_topology(&access, &topology).await?;
     let records: Vec<Finished> = sagas.into_iter().map(|(_, s)| s).collect();
     let mut summary = summarize(
         args.scenario.as_str(),
@@ -193,6 +211,7 @@ pub async fn execute_with(
         summary.via = "gateway";
         summary.gateway = gateway_figures;
     }
+    summary.hostile = hostile;
     if args.scenario == Scenario::Watch {
         let watched: Vec<watch::WatchedTrip<'_>> = records
             .iter()
@@ -210,11 +229,18 @@ pub async fn execute_with(
     Ok(summary)
 }
 
-/// Deletes queues and exchanges left by an earlier run.
-pub(crate) async fn clear_topology(amqp_url: &str, topology: &Topology) -> anyhow::Result<()> {
-    let broker = Broker::connect(amqp_url, "autobook-demo-setup", topology.clone())
+/// Deletes queues and exchanges left by an earlier run (as ops).
+pub(crate) async fn clear_topology(
+    access: &BrokerAccess,
+    topology: &Topology,
+) -> anyhow::Result<()> {
+    let broker = access
+        .connect(Identity::Ops, "autobook-demo-setup", topology.clone())
         .await
-        .context("connecting to RabbitMQ (is it running? try infra/up.sh)")?;
+        .context(
+            "connecting to RabbitMQ as autobook-ops (is it running, with autobook's users? \
+             try infra/up.sh)",
+        )?;
     let _ = autobook_broker::declare::delete_topology(&broker).await;
     broker.close().await;
     Ok(())

@@ -48,6 +48,9 @@ pub struct Summary {
     /// With `--via-gateway`: what the gateway did with the requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<super::via_gateway::GatewayFigures>,
+    /// With `--hostile`: the forgeries and how they were refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostile: Option<super::hostile::HostileFigures>,
 }
 
 /// One finished (or unfinished) saga of the run.
@@ -128,6 +131,7 @@ pub fn summarize(
         watch: None,
         via: "broker",
         gateway: None,
+        hostile: None,
     }
 }
 
@@ -195,6 +199,21 @@ impl Summary {
                 watch.duffel_requests,
                 watch.duffel_peak_per_second,
                 watch.duffel_rate_limited
+            );
+        }
+        if let Some(hostile) = &self.hostile {
+            let codes: Vec<String> = hostile
+                .dead_lettered
+                .iter()
+                .map(|(code, n)| format!("{code} {n}"))
+                .collect();
+            println!(
+                "  forgeries {}: refused by RabbitMQ {}, dead-lettered {} ({}), accepted {}",
+                hostile.forged,
+                hostile.refused_by_broker,
+                hostile.dead_lettered.values().sum::<usize>(),
+                codes.join(", "),
+                hostile.accepted
             );
         }
         if let Some(gateway) = &self.gateway {

@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use autobook_broker::{Broker, Publisher};
 use autobook_contracts::QueueRole;
+use autobook_contracts::senders::Identity;
 use autobook_vault::Keyring;
 
 use crate::settings::ServiceSettings;
@@ -345,12 +346,12 @@ pub async fn connect_database(settings: &ServiceSettings) -> anyhow::Result<PgPo
     Ok(pool)
 }
 
+/// The broker, as the ops identity (which may replay dead letters).
 async fn connect_broker(settings: &ServiceSettings) -> anyhow::Result<Broker> {
-    Broker::connect(
-        &settings.connections.amqp_url,
-        "autobook-ops",
-        settings.topology()?,
-    )
-    .await
-    .context("connecting to RabbitMQ (AMQP_URL)")
+    settings
+        .connections
+        .broker_access()?
+        .connect(Identity::Ops, "autobook-ops", settings.topology()?)
+        .await
+        .context("connecting to RabbitMQ (AMQP_URL) as autobook-ops (AUTOBOOK_BROKER_PASSWORD_OPS)")
 }

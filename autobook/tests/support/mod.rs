@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use autobook::reconcile::reconcile;
 use autobook::services;
-use autobook_broker::{Broker, Publisher};
+use autobook_broker::{Broker, BrokerAccess, MessageKeys, Publisher};
+use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::store::load_saga;
 use autobook_orchestrator::watch::until_finished;
@@ -66,8 +67,13 @@ pub struct System {
     pub amqp_url: String,
     pub namespace: String,
     pub sandbox: RunningSandbox,
+    /// The broker, each identity's password and this system's message keys.
+    pub access: BrokerAccess,
+    /// The operators' connection (declares and removes the topology).
     pub broker: Broker,
+    /// Publishes trip requests as a foreign gateway (the publisher identity).
     pub publisher: Publisher,
+    submitter: Broker,
     pub pool: sqlx::PgPool,
     /// The roles' keyring (`AUTOBOOK_DATA_KEYS`).
     pub vault: Keyring,
@@ -88,19 +94,24 @@ impl System {
         let sandbox = autobook_sandbox::start(sandbox, Ports::ephemeral())
             .await
             .unwrap();
-        let amqp_url = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
+        let amqp_url = env_or("AMQP_URL", "amqp://127.0.0.1:5672/%2f");
         let namespace = format!("t-{label}-{id}");
         let pool = autobook_orchestrator::db::connect(&database_url, 2)
             .await
             .unwrap();
-        let broker = Broker::connect(
-            &amqp_url,
-            "process-test",
-            Topology::new(&namespace).unwrap(),
-        )
-        .await
-        .unwrap();
-        let publisher = Publisher::open(&broker).await.unwrap();
+        let access = BrokerAccess::new(&amqp_url, MessageKeys::generate("m1").unwrap())
+            .unwrap()
+            .with_passwords_from(|name| std::env::var(name).ok());
+        let topology = Topology::new(&namespace).unwrap();
+        let broker = access
+            .connect(Identity::Ops, "process-test", topology.clone())
+            .await
+            .unwrap();
+        let submitter = access
+            .connect(Identity::Publisher, "process-test-submitter", topology)
+            .await
+            .unwrap();
+        let publisher = Publisher::open(&submitter).await.unwrap();
         let system = System {
             server,
             database,
@@ -108,8 +119,10 @@ impl System {
             amqp_url,
             namespace,
             sandbox,
+            access,
             broker,
             publisher,
+            submitter,
             pool,
             vault: Keyring::generate("k1").unwrap(),
             ops_ports: Default::default(),
@@ -133,6 +146,10 @@ impl System {
             .env("EMAIL_BASE_URL", &self.sandbox.email_url)
             .env("AUTOBOOK_DATA_KEYS", self.vault.expose_env_value())
             .env("AUTOBOOK_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+            .env(
+                "AUTOBOOK_MESSAGE_KEYS",
+                self.access.keys().expose_env_value(),
+            )
             .env_remove("AUTOBOOK_CRASH_AT")
             .stdout(Stdio::null());
         // AUTOBOOK_TEST_ROLE_LOGS=<dir> keeps each role's log for a look
@@ -236,6 +253,7 @@ impl System {
         self.pool.close().await;
         let _ = autobook_broker::declare::delete_topology(&self.broker).await;
         self.broker.close().await;
+        self.submitter.close().await;
         self.sandbox.shutdown().await;
         services::drop_database(&self.server, &self.database)
             .await

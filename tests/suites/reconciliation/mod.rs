@@ -21,6 +21,7 @@ use autobook::webhooks::recent::RecordedEvents;
 use autobook::webhooks::{self, WebhookContext};
 use autobook_contracts::Message;
 use autobook_contracts::events::{PaymentAuthorized, PaymentCaptured};
+use autobook_contracts::senders::Identity;
 use autobook_contracts::stripe_webhook::{StripeEvent, WebhookSecret, sign};
 use autobook_orchestrator::saga::Phase;
 use autobook_reconcile::history;
@@ -396,7 +397,7 @@ async fn an_intent_named_by_a_late_webhook_event_is_judged_though_no_listing_sho
     let secret = WebhookSecret::new("whsec_reconcile_tests");
     let context = WebhookContext::new(
         stack.pool.clone(),
-        stack.publisher.clone(),
+        system.publisher_as(Identity::Gateway).await,
         secret.clone(),
         stack.clock.clone(),
     );

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 
+use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Message, QueueRole};
 use autobook_tests::TestSystem;
 
@@ -59,9 +60,8 @@ impl Payments {
 pub async fn reply(system: &TestSystem, command: &Envelope, reply: impl Into<Message>) {
     let envelope = Envelope::caused_by(command, reply);
     system
-        .stack()
-        .publisher
-        .clone()
+        .publisher_as(Identity::Payment)
+        .await
         .with_origin("test-payments")
         .publish(&envelope)
         .await
