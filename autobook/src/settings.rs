@@ -10,7 +10,7 @@ use autobook_contracts::Topology;
 use autobook_flags::launchdarkly::{FlagKeys, SdkKey};
 use autobook_flags::postgres::ReaderConfig;
 use autobook_flags::{FlagConfig, ProviderKind};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Unplaced};
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
@@ -89,6 +89,15 @@ pub struct ServiceSettings {
     /// travellers' data. Set it in the environment, not on the command line.
     #[arg(long, env = "AUTOBOOK_DATA_KEYS", hide_env_values = true)]
     pub data_keys: Option<DataKeys>,
+    /// Values sealed before values were bound to their place (`pii:v1`):
+    /// `open` them (while `autobook ops keys status` still counts some) or
+    /// `refuse` them (once `autobook ops keys rotate` has placed them all).
+    #[arg(long, env = "AUTOBOOK_DATA_UNPLACED", value_parser = parse_unplaced, default_value = "open")]
+    pub data_unplaced: Unplaced,
+}
+
+fn parse_unplaced(value: &str) -> Result<Unplaced, String> {
+    Unplaced::parse(value).ok_or_else(|| "AUTOBOOK_DATA_UNPLACED is open or refuse".to_owned())
 }
 
 /// `AUTOBOOK_DATA_KEYS` as given, parsed by [`ServiceSettings::vault`] so
@@ -167,7 +176,7 @@ impl ServiceSettings {
                  under, as kid:base64key[,kid:base64key...] (32-byte keys, the first one seals)"
             );
         };
-        keys.keyring()
+        Ok(keys.keyring()?.with_unplaced(self.data_unplaced))
     }
 
     /// The broker topology these settings name.

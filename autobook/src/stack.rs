@@ -173,7 +173,8 @@ impl Stack {
                 )
                 .await
                 .with_context(|| format!("connecting to RabbitMQ as {}", identity.user()))?
-                .with_duplicate_deliveries(config.duplicate_deliveries);
+                .with_duplicate_deliveries(config.duplicate_deliveries)
+                .with_vault(config.vault.clone());
             brokers.insert(*identity, broker);
         }
         let connection = |identity: Identity| brokers[&identity].clone();

@@ -365,6 +365,14 @@ async fn key_commands_count_without_keys_and_never_echo_a_bad_keyring() {
         &["keys", "rotate", "--json"],
         &[("AUTOBOOK_DATA_KEYS", &key)],
     );
+    let strange = ops_with(
+        &database_url,
+        &["keys", "rotate"],
+        &[
+            ("AUTOBOOK_DATA_KEYS", &key),
+            ("AUTOBOOK_DATA_UNPLACED", "sometimes"),
+        ],
+    );
     // A role refuses to start without the keys, before connecting anywhere.
     let orchestrator = Command::new(env!("CARGO_BIN_EXE_autobook"))
         .arg("orchestrator")
@@ -390,7 +398,11 @@ async fn key_commands_count_without_keys_and_never_echo_a_bad_keyring() {
             "provider_calls"
         ]
     );
-    assert!(tables.iter().all(|t| t["rows"] == 0 && t["plaintext"] == 0));
+    assert!(
+        tables
+            .iter()
+            .all(|t| t["rows"] == 0 && t["plaintext"] == 0 && t["unplaced"] == 0)
+    );
 
     let (ok, _, stderr) = text_of(&without);
     assert!(
@@ -405,6 +417,11 @@ async fn key_commands_count_without_keys_and_never_echo_a_bad_keyring() {
     );
     let rotated = json_of(&rotated);
     assert_eq!(rotated["active_kid"], "k1");
+    let (ok, _, stderr) = text_of(&strange);
+    assert!(
+        !ok && stderr.contains("AUTOBOOK_DATA_UNPLACED") && stderr.contains("open or refuse"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = text_of(&orchestrator);
     assert!(!ok && stderr.contains("AUTOBOOK_DATA_KEYS"), "{stderr}");
 }

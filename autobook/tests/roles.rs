@@ -216,7 +216,8 @@ async fn separate_role_processes_book_a_trip() {
             Topology::new(&namespace).unwrap(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .with_vault(vault.clone());
     let publisher = Publisher::open(&broker).await.unwrap();
     let saga_id = Uuid::now_v7();
     publisher

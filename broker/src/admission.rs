@@ -72,6 +72,8 @@ pub enum Rejected {
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error(transparent)]
+    Unopenable(#[from] autobook_vault::BodyError),
+    #[error(transparent)]
     Undecodable(#[from] DecodeError),
 }
 
@@ -80,6 +82,7 @@ impl Rejected {
     pub fn code(&self) -> &'static str {
         match self {
             Rejected::Refused(refusal) => refusal.code(),
+            Rejected::Unopenable(error) => error.code(),
             Rejected::Undecodable(error) => error.code(),
         }
     }

@@ -26,6 +26,7 @@ use lapin::{Channel, Connection, ConnectionProperties};
 
 use autobook_contracts::Topology;
 use autobook_contracts::senders::Identity;
+use autobook_vault::Keyring;
 
 use crate::error::BrokerError;
 use crate::identity::BrokerAccess;
@@ -43,6 +44,8 @@ pub struct Broker {
     shared: Arc<Shared>,
     topology: Topology,
     duplicate_deliveries: bool,
+    /// Seals personal fields of published bodies and opens received ones.
+    vault: Option<Keyring>,
 }
 
 struct Shared {
@@ -120,7 +123,20 @@ impl Broker {
             }),
             topology,
             duplicate_deliveries: false,
+            vault: None,
         })
+    }
+
+    /// Publishers opened on this broker seal the personal fields of every
+    /// body with `vault`, and its consumers open them (and refuse bodies
+    /// whose personal fields are not sealed).
+    pub fn with_vault(mut self, vault: Keyring) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    pub fn vault(&self) -> Option<&Keyring> {
+        self.vault.as_ref()
     }
 
     /// A test switch: every message published through this connection is

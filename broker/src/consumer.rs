@@ -1,6 +1,7 @@
 //! The consumer loop shared by every role.
 //!
 //! Deliveries are checked ([`crate::admission`]: sender and signature),
+//! opened (their personal fields, see [`crate::sealing`]),
 //! decoded and handed to a [`Handler`] concurrently, at most
 //! `prefetch` at a time (the broker's QoS limit). The message is acked only
 //! after the handler returns [`Disposition::Ack`], i.e. after its effects
@@ -47,7 +48,7 @@ use crate::metric_definitions::{
 };
 use crate::publisher::Publisher;
 use crate::signing::MessageKeys;
-use crate::{propagation, properties, spans};
+use crate::{propagation, properties, sealing, spans};
 
 /// Pause before requeueing a message that could not be dead-lettered.
 const DEAD_LETTER_RETRY_DELAY: Duration = Duration::from_millis(500);
@@ -277,9 +278,18 @@ async fn pause(shutdown: &CancellationToken, in_flight: &mut JoinSet<()>, failur
 }
 
 /// The envelope of a delivery from an admitted sender, who may send its type.
-fn admit(delivery: &Delivery, queue: QueueRole, keys: &MessageKeys) -> Result<Envelope, Rejected> {
+/// Checks the sender and the signature (over the bytes as they travelled),
+/// opens the personal fields, decodes, and checks that the sender may send
+/// that type.
+fn admit(
+    delivery: &Delivery,
+    queue: QueueRole,
+    keys: &MessageKeys,
+    vault: Option<&autobook_vault::Keyring>,
+) -> Result<Envelope, Rejected> {
     let sender = admission::check(&delivery.properties, &delivery.data, queue, keys)?;
-    let envelope = Envelope::decode(&delivery.data)?;
+    let body = sealing::incoming(vault, &delivery.data)?;
+    let envelope = Envelope::decode(&body)?;
     admission::check_type(sender, envelope.message_type())?;
     Ok(envelope)
 }
@@ -291,7 +301,7 @@ async fn process<H: Handler>(
     publisher: Publisher,
 ) {
     let started = Instant::now();
-    let mut decoded = admit(&delivery, queue, publisher.keys());
+    let mut decoded = admit(&delivery, queue, publisher.keys(), publisher.vault());
     let trace = propagation::incoming(
         propagation::from_headers(&delivery.properties),
         decoded.as_ref().ok().map(|envelope| &envelope.trace),

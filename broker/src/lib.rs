@@ -15,6 +15,8 @@
 //!   delivery, hands it to a [`consumer::Handler`], and acks only after the
 //!   handler is done; bad messages are dead-lettered with their reason;
 //! - [`properties`]: AMQP properties and headers of autobook messages;
+//! - `sealing`: travellers' personal fields sealed on the way out and
+//!   opened on the way in, with the keyring given to the [`Broker`];
 //! - [`queue_depth`]: how many messages wait in each queue (consumer lag);
 //! - [`propagation`]: the W3C trace context in AMQP headers (the header
 //!   wins over the envelope's), and [`spans`]: the `handle` and `publish`
@@ -34,6 +36,7 @@ pub mod propagation;
 pub mod properties;
 pub mod publisher;
 pub mod queue_depth;
+mod sealing;
 pub mod signing;
 pub mod spans;
 

@@ -1,10 +1,12 @@
 //! Publishing with publisher confirms and `mandatory`: a publish succeeds
 //! only when the broker has acknowledged the message and did not return it
-//! as unroutable. Every message is published in a `publish` span
-//! ([`crate::spans`]) whose context goes into the `traceparent` header.
-//! Every message carries the connection's identity and is signed with its
-//! message keys; one passed on (a retry, a dead letter, a replay) keeps its
-//! first sender's signature ([`crate::admission`]).
+//! as unroutable. Bodies leave with their personal fields sealed when the
+//! broker holds a keyring ([`crate::sealing`]). Every message is published
+//! in a `publish` span ([`crate::spans`]) whose context goes into the
+//! `traceparent` header. Every message carries the connection's identity
+//! and is signed, over the sealed bytes, with its message keys; one passed
+//! on (a retry, a dead letter, a replay) keeps its first sender's
+//! signature ([`crate::admission`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +18,14 @@ use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
 use tracing::Instrument;
 use uuid::Uuid;
 
+use autobook_contracts::topology::headers;
 use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, MessageType, QueueRole, Topology};
 
 use crate::connection::Broker;
 use crate::error::{BrokerError, PublishError};
 use crate::metric_definitions::{MESSAGES_PUBLISHED, PUBLISH_FAILURES};
-use crate::{admission, propagation, properties, spans};
+use crate::{admission, propagation, properties, sealing, spans};
 
 /// An encoded message ready to publish (from an envelope or the outbox).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +69,8 @@ pub struct Publisher {
     duplicate: bool,
     /// Who publishes, for the `publish` spans (relay, worker, submitter).
     origin: &'static str,
+    /// Seals the personal fields of every body (see [`crate::sealing`]).
+    vault: Option<autobook_vault::Keyring>,
 }
 
 async fn confirm_channel(broker: &Broker) -> Result<Channel, BrokerError> {
@@ -87,6 +92,7 @@ impl Publisher {
             topology: broker.topology().clone(),
             duplicate: broker.duplicate_deliveries(),
             origin: "autobook",
+            vault: broker.vault().cloned(),
         })
     }
 
@@ -105,6 +111,11 @@ impl Publisher {
             .map_err(|error| PublishError::Unavailable(Box::new(error)))?;
         *slot = Some(channel.clone());
         Ok(channel)
+    }
+
+    /// The keyring bodies are sealed and opened with, if any.
+    pub fn vault(&self) -> Option<&autobook_vault::Keyring> {
+        self.vault.as_ref()
     }
 
     /// The same channel, naming `origin` as the publisher in its spans.
@@ -136,9 +147,10 @@ impl Publisher {
             // Exported: the header names the publish span; otherwise it
             // carries the message's own context.
             let trace = propagation::of_span(&span).or_else(|| message.trace.clone());
+            let body = sealing::outgoing(self.vault.as_ref(), &message.body);
             for _ in 0..copies {
                 let started = self
-                    .start(message, trace.as_ref())
+                    .start(message, &body, trace.as_ref())
                     .instrument(span.clone())
                     .await;
                 pending.push((message.message_type, span.clone(), started));
@@ -161,7 +173,8 @@ impl Publisher {
     }
 
     /// Moves a delivery to the dead-letter queue of `source`, with the reason
-    /// in its headers. The caller acks the original only after this succeeds.
+    /// in its headers (a body whose personal fields are not all sealed goes
+    /// sealed whole). The caller acks the original only after this succeeds.
     pub async fn dead_letter(
         &self,
         source: QueueRole,
@@ -171,9 +184,10 @@ impl Publisher {
     ) -> Result<(), PublishError> {
         let queue = self.topology.queue(source);
         let properties = properties::for_dead_letter(&delivery.properties, &queue, code, reason);
+        let id = properties::header_text(&properties, headers::DEAD_LETTER_ID).unwrap_or_default();
+        let body = sealing::dead_letter_copy(self.vault.as_ref(), &delivery.data, &id);
         let exchange = self.topology.dead_letter_exchange();
-        self.publish_raw(&exchange, &queue, &delivery.data, properties)
-            .await
+        self.publish_raw(&exchange, &queue, &body, properties).await
     }
 
     /// Sends a delivery to the retry queue for `attempt` (via the default
@@ -270,6 +284,7 @@ impl Publisher {
     async fn start(
         &self,
         message: &OutgoingMessage,
+        body: &[u8],
         trace: Option<&TraceContext>,
     ) -> Result<PublisherConfirm, PublishError> {
         let exchange = self.topology.exchange_for(message.message_type);
@@ -281,8 +296,8 @@ impl Publisher {
                 exchange.into(),
                 routing_key.into(),
                 mandatory(),
-                &message.body,
-                self.stamp(properties::for_message(message, trace), &message.body),
+                body,
+                self.stamp(properties::for_message(message, trace), body),
             )
             .await?)
     }

@@ -10,9 +10,12 @@
 //! database error the delivery is nacked back onto its queue after a pause:
 //! nothing is ever dropped or dead-lettered again. Several orchestrators
 //! may archive at once; they compete for the queues like any consumers.
-//! A body may carry personal data (a trip request, an order): it is stored
-//! sealed with the keyring, and `autobook ops dlq` opens it.
+//! A body may carry personal data (a trip request, an order): its personal
+//! fields travel sealed for their message; the archive opens them and
+//! stores the whole body sealed for its dead letter's row (a body the
+//! consumer had to seal whole already is); `autobook ops dlq` opens it.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -33,7 +36,7 @@ use autobook_broker::{Broker, BrokerError};
 use autobook_contracts::QueueRole;
 use autobook_contracts::envelope::{MAX_MESSAGE_BYTES, sanitize};
 use autobook_contracts::topology::headers;
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place, is_sealed_blob};
 
 use crate::metric_definitions::DEAD_LETTERS_ARCHIVED;
 
@@ -149,6 +152,21 @@ impl DeadLetterRecord {
     }
 }
 
+impl DeadLetterRecord {
+    /// Fills what the properties did not say (message id, saga id, type)
+    /// from the body of a copy that the consumer sealed whole, once opened:
+    /// so that it is listed, and erased, with its saga.
+    pub fn identified_by(mut self, opened_body: &[u8]) -> Self {
+        let identity = BodyIdentity::read(opened_body);
+        self.message_id = self.message_id.or(identity.message_id);
+        self.saga_id = self.saga_id.or(identity.saga_id);
+        self.message_type = self
+            .message_type
+            .or(identity.message_type.map(|t| sanitize(&t)));
+        self
+    }
+}
+
 /// What the body says about itself, read leniently: a dead letter's body
 /// may be anything.
 #[derive(Debug, Default)]
@@ -213,8 +231,9 @@ fn storable_json(value: &Value) -> Value {
     }
 }
 
-/// Stores one dead letter, its body sealed with `vault`; false when a row
-/// with its id exists already.
+/// Stores one dead letter, its body sealed with `vault` for its row (a body
+/// the consumer already sealed whole for this dead letter is stored as it
+/// is); false when a row with its id exists already.
 pub async fn archive(
     pool: &PgPool,
     vault: &Keyring,
@@ -241,10 +260,24 @@ pub async fn archive(
     .bind(storable_json(&record.headers))
     .bind(optional(&record.content_type))
     .bind(record.properties.as_ref().map(storable_json))
-    .bind(vault.seal_bytes(&record.body))
+    .bind(stored_body(vault, record))
     .execute(pool)
     .await?;
     Ok(inserted.rows_affected() == 1)
+}
+
+/// The body as stored: its personal fields opened (when they open), then
+/// the whole sealed for the dead letter's row, so the archive holds one
+/// layer under one key and rotation re-seals it. A body the consumer sealed
+/// whole for this dead letter (it opens at the same place) is kept as it is.
+fn stored_body(vault: &Keyring, record: &DeadLetterRecord) -> Vec<u8> {
+    if is_sealed_blob(&record.body) {
+        return record.body.clone();
+    }
+    let body = vault
+        .open_envelope(&record.body)
+        .unwrap_or(Cow::Borrowed(&record.body));
+    vault.seal_bytes(&body, &Place::dead_letter(record.id), "body")
 }
 
 /// Archives dead letters until `shutdown`. Broker failures are waited out
@@ -360,6 +393,10 @@ async fn settle(
         fallback_source,
         Utc::now(),
     );
+    let record = match vault.open_bytes(&record.body, &Place::dead_letter(record.id), "body") {
+        Ok(Cow::Owned(opened)) => record.identified_by(&opened),
+        Ok(Cow::Borrowed(_)) | Err(_) => record,
+    };
     let settled = match archive(pool, vault, &record).await {
         Ok(inserted) => {
             if inserted {
@@ -389,106 +426,4 @@ async fn settle(
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    fn text(s: &str) -> AMQPValue {
-        AMQPValue::LongString(s.to_owned().into())
-    }
-
-    #[test]
-    fn autobook_dead_letters_keep_their_headers_and_identity() {
-        let id = Uuid::now_v7();
-        let message_id = Uuid::now_v7();
-        let saga_id = Uuid::now_v7();
-        let mut table = FieldTable::default();
-        table.insert(headers::DEAD_LETTER_ID.into(), text(&id.to_string()));
-        table.insert(headers::DEAD_LETTER_CODE.into(), text("unknown_saga"));
-        table.insert(headers::DEAD_LETTER_REASON.into(), text("no saga"));
-        table.insert(headers::DEAD_LETTER_SOURCE.into(), text("ns.orchestrator"));
-        table.insert(
-            headers::DEAD_LETTERED_AT.into(),
-            text("2026-11-22T10:00:00+00:00"),
-        );
-        table.insert(headers::ATTEMPTS.into(), AMQPValue::LongUInt(3));
-        table.insert(headers::SCHEMA_VERSION.into(), AMQPValue::ShortUInt(1));
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_message_id(message_id.to_string().into())
-            .with_correlation_id(saga_id.to_string().into())
-            .with_type("payment.voided".into())
-            .with_headers(table);
-        let record = DeadLetterRecord::from_message(
-            QueueRole::Orchestrator,
-            "ns.orchestrator",
-            &properties,
-            b"{}",
-            "ns.orchestrator",
-            Utc::now(),
-        );
-        assert_eq!(record.id, id);
-        assert_eq!(
-            (record.code.as_str(), record.reason.as_str()),
-            ("unknown_saga", "no saga")
-        );
-        assert_eq!(record.source_queue, "ns.orchestrator");
-        assert_eq!(record.attempts, 3);
-        assert_eq!(
-            record.dead_lettered_at.to_rfc3339(),
-            "2026-11-22T10:00:00+00:00"
-        );
-        assert_eq!(record.message_id, Some(message_id));
-        assert_eq!(record.saga_id, Some(saga_id));
-        assert_eq!(record.message_type.as_deref(), Some("payment.voided"));
-        assert_eq!(record.headers["x-autobook-error-code"], "unknown_saga");
-        assert!(
-            record.headers.get(headers::SCHEMA_VERSION).is_none(),
-            "text headers only"
-        );
-        let restored: BasicProperties =
-            serde_json::from_value(record.properties.clone().unwrap()).unwrap();
-        assert_eq!(restored, properties, "properties survive the archive");
-    }
-
-    #[test]
-    fn bare_messages_are_identified_from_their_body_or_the_broker() {
-        let message_id = Uuid::now_v7();
-        let body = serde_json::to_vec(&serde_json::json!({
-            "message_id": message_id, "message_type": "trip.requested", "saga_id": "not a uuid"
-        }))
-        .unwrap();
-        let mut table = FieldTable::default();
-        table.insert("x-first-death-reason".into(), text("rejected"));
-        let properties = BasicProperties::default().with_headers(table);
-        let now = Utc::now();
-        let record = DeadLetterRecord::from_message(
-            QueueRole::Search,
-            "",
-            &properties,
-            &body,
-            "ns.search",
-            now,
-        );
-        assert_eq!(record.code, "broker_rejected");
-        assert_eq!(record.source_queue, "ns.search");
-        assert_eq!(record.dead_lettered_at, now);
-        assert_eq!(record.attempts, 0);
-        assert_eq!(record.message_id, Some(message_id));
-        assert_eq!(record.saga_id, None);
-        assert_eq!(record.message_type.as_deref(), Some("trip.requested"));
-
-        let garbage = DeadLetterRecord::from_message(
-            QueueRole::Search,
-            "ns.search",
-            &BasicProperties::default(),
-            b"\xff\xfe not json",
-            "ns.search",
-            now,
-        );
-        assert_eq!(garbage.code, "unknown");
-        assert_eq!((garbage.message_id, garbage.message_type), (None, None));
-        assert_eq!(garbage.body, b"\xff\xfe not json");
-    }
-}
+mod tests;

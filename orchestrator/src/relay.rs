@@ -9,7 +9,8 @@
 //! Each row is published in a `publish` span (publisher `relay`), child of
 //! the span that wrote the row, whose context goes into the message's
 //! `traceparent` header. Bodies are stored sealed and opened here, just
-//! before they are published.
+//! before they are published (the publisher seals their personal fields
+//! again, for the broker).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use uuid::Uuid;
 use autobook_broker::{OutgoingMessage, PublishError, Publisher};
 use autobook_contracts::MessageType;
 use autobook_contracts::trace::TraceContext;
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use crate::metric_definitions::{
     OUTBOX_PUBLISH_DELAY_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS,
@@ -153,7 +154,9 @@ pub async fn relay_batch(
             tracing::error!(message_type = %type_name, "outbox row of an unknown message type left in place");
             continue;
         };
-        let body = match vault.open_bytes(row.get::<&[u8], _>("body")) {
+        let message_id = row.get::<Uuid, _>("message_id");
+        let place = Place::outbox(message_id);
+        let body = match vault.open_bytes(row.get::<&[u8], _>("body"), &place, "body") {
             Ok(body) => body.into_owned(),
             Err(error) => {
                 tracing::error!(%error, "outbox row that cannot be opened left in place");
@@ -163,7 +166,7 @@ pub async fn relay_batch(
         ids.push(row.get::<i64, _>("id"));
         waited.push(row.get::<f64, _>("waited"));
         messages.push(OutgoingMessage {
-            message_id: row.get::<Uuid, _>("message_id"),
+            message_id,
             saga_id: row.get::<Uuid, _>("saga_id"),
             message_type,
             occurred_at: row.get::<DateTime<Utc>, _>("occurred_at"),

@@ -78,6 +78,8 @@ pub async fn run(
     config: OrchestratorConfig,
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
+    // Bodies travel with their personal fields sealed.
+    let broker = broker.with_vault(vault.clone());
     let publisher = Publisher::open(&broker).await?;
     crate::metric_definitions::register_series();
     let relay = tokio::spawn(run_relay(

@@ -1,7 +1,10 @@
 //! Broker access for tests: raw publishing (bad input), reading dead-letter
 //! queues, observing events as they pass, and losing one message
 //! ([`Thief`]). Reading is push-based
-//! (consumers with a deadline), never polling.
+//! (consumers with a deadline), never polling. Bodies on the broker carry
+//! their personal fields sealed: what is read is opened with the stack's
+//! keyring, and raw publishing seals them as a publisher holding the
+//! keyring would (unless the test asks for plaintext).
 
 use std::time::Duration;
 
@@ -18,6 +21,7 @@ use autobook_broker::properties::header_text;
 use autobook_contracts::senders::{Identity, senders_of};
 use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, MessageType, QueueRole};
+use autobook_vault::{Keyring, Place};
 
 use crate::TestSystem;
 
@@ -27,7 +31,10 @@ pub struct DeadLetter {
     pub code: String,
     pub reason: String,
     pub source: String,
+    /// The body as it was refused (a copy sealed whole, opened).
     pub body: Vec<u8>,
+    /// The body as the dead-letter queue held it.
+    pub copy: Vec<u8>,
 }
 
 /// A consumer that takes the first message of one type off a queue and
@@ -57,6 +64,12 @@ impl Drop for Thief {
 /// A private queue bound to the events exchange, to watch replies pass.
 pub struct Observer {
     consumer: Consumer,
+    vault: Keyring,
+}
+
+/// A body from the broker, its personal fields opened with `vault`, decoded.
+pub fn decode_wire(vault: &Keyring, body: &[u8]) -> Option<Envelope> {
+    Envelope::decode(&vault.open_envelope(body).ok()?).ok()
 }
 
 impl TestSystem {
@@ -70,9 +83,18 @@ impl TestSystem {
 
     /// Publishes arbitrary bytes, as a misbehaving publisher would that
     /// holds the identity allowed to send the routing key's message type
-    /// (ops for an unknown type) and the message keys: signed, so that
-    /// the bytes themselves are judged.
+    /// (ops for an unknown type), the message keys and the data keyring:
+    /// the plaintext personal fields of an envelope sealed first (nothing
+    /// else touched), then signed, so that the bytes themselves are judged.
     pub async fn publish_raw(&self, exchange: &str, routing_key: &str, body: &[u8]) {
+        let sealed = self.stack().vault.seal_envelope(body);
+        self.publish_plain(exchange, routing_key, &sealed).await;
+    }
+
+    /// Publishes the bytes as given, signed as [`TestSystem::publish_raw`]
+    /// does: personal fields in plaintext stay so, as a publisher without
+    /// the keyring would send them.
+    pub async fn publish_plain(&self, exchange: &str, routing_key: &str, body: &[u8]) {
         let identity = MessageType::parse(routing_key)
             .and_then(|t| senders_of(t).first().copied())
             .unwrap_or(Identity::Ops);
@@ -111,11 +133,19 @@ impl TestSystem {
         delivery.ack(BasicAckOptions::default()).await.unwrap();
         let _ = channel.close(200, "done".into()).await;
         let properties = &delivery.properties;
+        let id = header_text(properties, headers::DEAD_LETTER_ID).unwrap_or_default();
+        let body = self
+            .stack()
+            .vault
+            .open_bytes(&delivery.data, &Place::dead_letter(id), "body")
+            .unwrap()
+            .into_owned();
         DeadLetter {
             code: header_text(properties, headers::DEAD_LETTER_CODE).unwrap_or_default(),
             reason: header_text(properties, headers::DEAD_LETTER_REASON).unwrap_or_default(),
             source: header_text(properties, headers::DEAD_LETTER_SOURCE).unwrap_or_default(),
-            body: delivery.data.clone(),
+            body,
+            copy: delivery.data.clone(),
         }
     }
 
@@ -137,9 +167,10 @@ impl TestSystem {
             .await
             .unwrap();
         let (found, stolen) = tokio::sync::oneshot::channel();
+        let vault = self.stack().vault.clone();
         let task = tokio::spawn(async move {
             while let Some(Ok(delivery)) = consumer.next().await {
-                let envelope = Envelope::decode(&delivery.data).ok();
+                let envelope = decode_wire(&vault, &delivery.data);
                 match envelope {
                     Some(envelope) if envelope.message_type() == message_type => {
                         delivery.ack(BasicAckOptions::default()).await.unwrap();
@@ -193,7 +224,10 @@ impl TestSystem {
             .basic_consume(name.into(), "".into(), options, FieldTable::default())
             .await
             .unwrap();
-        Observer { consumer }
+        Observer {
+            consumer,
+            vault: self.stack().vault.clone(),
+        }
     }
 }
 
@@ -204,6 +238,6 @@ impl Observer {
             .await
             .ok()??
             .ok()?;
-        Envelope::decode(&delivery.data).ok()
+        decode_wire(&self.vault, &delivery.data)
     }
 }

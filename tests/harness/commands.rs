@@ -6,19 +6,23 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use autobook_contracts::{Envelope, Message, MessageKind};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use crate::TestSystem;
 
 /// The commands `saga_id` sent, oldest first.
 pub async fn sent(pool: &PgPool, vault: &Keyring, saga_id: Uuid) -> Vec<Envelope> {
-    let rows = sqlx::query("SELECT body FROM outbox WHERE saga_id = $1 ORDER BY id")
+    let rows = sqlx::query("SELECT message_id, body FROM outbox WHERE saga_id = $1 ORDER BY id")
         .bind(saga_id)
         .fetch_all(pool)
         .await
         .unwrap();
     rows.iter()
-        .map(|row| Envelope::decode(&vault.open_bytes(row.get("body")).unwrap()).unwrap())
+        .map(|row| {
+            let place = Place::outbox(row.get::<Uuid, _>("message_id"));
+            let body = vault.open_bytes(row.get("body"), &place, "body").unwrap();
+            Envelope::decode(&body).unwrap()
+        })
         .filter(|envelope| envelope.message_type().kind() == MessageKind::Command)
         .collect()
 }

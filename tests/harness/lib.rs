@@ -11,10 +11,13 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
+pub mod broker_files;
 pub mod commands;
 pub mod control;
 pub mod forger;
 pub mod gateway;
+pub mod legacy;
+pub mod people;
 pub mod tables;
 pub mod trips;
 
@@ -32,7 +35,7 @@ use autobook_orchestrator::store::{SagaRow, load_saga};
 use autobook_orchestrator::watch::until_finished;
 use autobook_sandbox::{FaultScript, Faults, Ledger, SandboxConfig};
 use autobook_workers::worker::retry::RetryPolicy;
-pub use tables::{dump_tables, erasure_completed};
+pub use tables::{dump_tables, erasure_completed, listen_archive, until_archived};
 
 /// PostgreSQL server used by tests (`DATABASE_URL`, default: local).
 pub fn database_url() -> String {

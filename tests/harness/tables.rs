@@ -69,3 +69,51 @@ pub async fn erasure_completed(pool: &PgPool, erasure: Uuid) {
         }
     }
 }
+
+/// Starts listening for dead letters archived from now on: each insert into
+/// `dead_letters` announces its saga id. Returns the listener to pass to
+/// [`until_archived`]; drop it before the teardown (the database is
+/// dropped only once no connection is left).
+pub async fn listen_archive(pool: &PgPool) -> sqlx::postgres::PgListener {
+    sqlx::raw_sql(
+        "CREATE OR REPLACE FUNCTION test_dead_letter_announce() RETURNS trigger \
+         LANGUAGE plpgsql AS $$ BEGIN \
+         PERFORM pg_notify('test_dead_letter', COALESCE(NEW.saga_id::text, '')); RETURN NEW; END $$; \
+         CREATE OR REPLACE TRIGGER test_dead_letter_announce AFTER INSERT ON dead_letters \
+         FOR EACH ROW EXECUTE FUNCTION test_dead_letter_announce();",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+        .await
+        .unwrap();
+    listener.listen("test_dead_letter").await.unwrap();
+    listener
+}
+
+/// Waits (at most 30 s) until a dead letter of saga `id` is archived;
+/// returns the dead letter's id.
+pub async fn until_archived(
+    pool: &PgPool,
+    listener: &mut sqlx::postgres::PgListener,
+    id: Uuid,
+) -> Uuid {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let archived: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM dead_letters WHERE saga_id = $1 LIMIT 1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .unwrap();
+        if let Some(archived) = archived {
+            return archived;
+        }
+        // Any archived dead letter wakes the check; its own ends the wait.
+        tokio::time::timeout_at(deadline, listener.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no dead letter of saga {id} archived within 30 s"))
+            .unwrap();
+    }
+}

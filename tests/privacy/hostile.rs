@@ -104,7 +104,9 @@ pub async fn send_all(system: &TestSystem, people: &mut People) -> Vec<Piece> {
                     .collect();
                 trip["passengers"][0]["phone_number"] = json!(digits.parse::<u64>().unwrap());
             }),
-            "invalid_payload",
+            // A personal field that is not a string cannot travel sealed:
+            // refused for that, by its path.
+            "unsealed_personal_data",
         ),
         (
             spoiled(people, |trip, t| {
@@ -112,7 +114,7 @@ pub async fn send_all(system: &TestSystem, people: &mut People) -> Vec<Piece> {
                 trip["passengers"][0]["born_on"] = json!(born);
                 trip["passengers"][0]["given_name"] = json!(true);
             }),
-            "invalid_payload",
+            "unsealed_personal_data",
         ),
         (
             spoiled(people, |trip, t| {

@@ -11,8 +11,10 @@ use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, QueueRole};
 use autobook_tests::spawn_with;
 use autobook_tests::trips::trip;
+use autobook_vault::Place;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable};
+use uuid::Uuid;
 
 #[tokio::test]
 async fn the_same_command_delivered_twice_produces_one_effect() {
@@ -31,12 +33,13 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
         "notification.sent",
     ];
     let mut observer = system.observe(&replies).await;
-    let commands =
-        sqlx::query("SELECT message_type, body FROM outbox WHERE saga_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&system.stack().pool)
-            .await
-            .unwrap();
+    let commands = sqlx::query(
+        "SELECT message_id, message_type, body FROM outbox WHERE saga_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&system.stack().pool)
+    .await
+    .unwrap();
     assert_eq!(
         commands.len(),
         5,
@@ -44,8 +47,14 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
     );
     for row in &commands {
         let message_type: String = row.get("message_type");
-        // Stored sealed: published as the relay would, opened.
-        let body = system.stack().vault.open_bytes(row.get("body")).unwrap();
+        // Stored sealed: published as the relay would, opened (and its
+        // personal fields sealed for the broker by `publish_raw`).
+        let place = Place::outbox(row.get::<Uuid, _>("message_id"));
+        let body = system
+            .stack()
+            .vault
+            .open_bytes(row.get("body"), &place, "body")
+            .unwrap();
         system
             .publish_raw(&system.topology.commands_exchange(), &message_type, &body)
             .await;
@@ -77,14 +86,19 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
 
     // The replayed replies reached the orchestrator before this probe: it
     // is dead-lettered only after they were handled (as duplicates).
-    let probe = sqlx::query_scalar::<_, Vec<u8>>(
-        "SELECT body FROM outbox WHERE saga_id = $1 ORDER BY id LIMIT 1",
+    let (probe_id, probe) = sqlx::query_as::<_, (Uuid, Vec<u8>)>(
+        "SELECT message_id, body FROM outbox WHERE saga_id = $1 ORDER BY id LIMIT 1",
     )
     .bind(id)
     .fetch_one(&system.stack().pool)
     .await
     .unwrap();
-    let search = Envelope::decode(&system.stack().vault.open_bytes(&probe).unwrap()).unwrap();
+    let probe = system
+        .stack()
+        .vault
+        .open_bytes(&probe, &Place::outbox(probe_id), "body")
+        .unwrap();
+    let search = Envelope::decode(&probe).unwrap();
     let stale = Envelope::caused_by(
         &search,
         autobook_contracts::events::SearchFailed {
@@ -134,7 +148,7 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
     system.finished(id).await;
     let before = system.ledger();
     let notify = sqlx::query(
-        "SELECT message_type, body FROM outbox WHERE saga_id = $1 AND message_type = 'notification.send'",
+        "SELECT message_id, message_type, body FROM outbox WHERE saga_id = $1 AND message_type = 'notification.send'",
     )
     .bind(id)
     .fetch_one(&system.stack().pool)
@@ -143,7 +157,11 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
     let body = system
         .stack()
         .vault
-        .open_bytes(notify.get("body"))
+        .open_bytes(
+            notify.get("body"),
+            &Place::outbox(notify.get::<Uuid, _>("message_id")),
+            "body",
+        )
         .unwrap()
         .into_owned();
     let command = Envelope::decode(&body).unwrap();
@@ -177,7 +195,8 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
         .publish_signed(
             &system.topology.commands_exchange(),
             "notification.send",
-            &body,
+            // Its recipient sealed, as the relay publishes it.
+            &system.stack().vault.seal_envelope(&body),
             properties,
         )
         .await

@@ -19,7 +19,7 @@ use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, StoreError, load_saga};
 use autobook_tests::trips::{trip_json, trip_with};
 use autobook_tests::{TestSystem, spawn_with};
-use autobook_vault::{Keyring, VaultError, sealed_kid};
+use autobook_vault::{Keyring, Place, VaultError, sealed_kid};
 
 /// A traveller no other test uses: each value is searched for in the dump.
 const GIVEN: &str = "Zephyrine";
@@ -148,7 +148,7 @@ async fn no_table_holds_a_travellers_personal_data_in_plaintext() {
     assert!(leaks.is_empty(), "plaintext personal data: {leaks:?}");
 
     // The dump did see the stored data: sealed values, tagged with the key.
-    let tagged = format!("pii:v1:{}:", system.stack().vault.active_kid());
+    let tagged = format!("pii:v2:{}:", system.stack().vault.active_kid());
     for table in ["sagas", "outbox", "dead_letters", "provider_calls"] {
         assert!(
             rows.iter()
@@ -184,7 +184,10 @@ const TABLES: [&str; 5] = [
 /// values), at `position` (far past the read model's own positions);
 /// `seal: None` writes plaintext, as a row from before encryption would be.
 async fn passenger_row(pool: &PgPool, saga_id: Uuid, position: i16, seal: Option<&Keyring>) {
-    let value = |text: &str| seal.map_or_else(|| text.to_owned(), |k| k.seal_str(text));
+    let place = Place::passenger(saga_id, position);
+    let value = |text: &str, column: &'static str| {
+        seal.map_or_else(|| text.to_owned(), |k| k.seal_str(text, &place, column))
+    };
     sqlx::query(
         "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, \
          family_name, born_on, email, phone_number, travel_ends_on) \
@@ -193,29 +196,36 @@ async fn passenger_row(pool: &PgPool, saga_id: Uuid, position: i16, seal: Option
     )
     .bind(saga_id)
     .bind(position)
-    .bind(value(GIVEN))
-    .bind(value(FAMILY))
-    .bind(value(BORN_ON))
-    .bind(value(EMAIL))
-    .bind(value(PHONE))
+    .bind(value(GIVEN, "given_name"))
+    .bind(value(FAMILY, "family_name"))
+    .bind(value(BORN_ON, "born_on"))
+    .bind(value(EMAIL, "email"))
+    .bind(value(PHONE, "phone_number"))
     .execute(pool)
     .await
     .unwrap();
 }
 
-/// Every sealed blob of `table`.`column`, opened with `vault`.
-async fn open_blobs(pool: &PgPool, vault: &Keyring, table: &str, column: &str) -> Vec<Vec<u8>> {
-    let sql = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL");
-    let blobs: Vec<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+/// Every sealed blob of `table`.`column`, opened with `vault` at its place
+/// (whose row is the text of `row`).
+async fn open_blobs(
+    pool: &PgPool,
+    vault: &Keyring,
+    table: &'static str,
+    row: &str,
+    column: &'static str,
+) -> Vec<Vec<u8>> {
+    let sql = format!("SELECT {row}::text, {column} FROM {table} WHERE {column} IS NOT NULL");
+    let blobs: Vec<(String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_all(pool)
         .await
         .unwrap();
     assert!(!blobs.is_empty(), "{table} is empty");
     blobs
         .iter()
-        .map(|blob| {
+        .map(|(row, blob)| {
             vault
-                .open_bytes(blob)
+                .open_bytes(blob, &Place::new(table, row), column)
                 .unwrap_or_else(|e| panic!("{table}: {e}"))
                 .into_owned()
         })
@@ -242,14 +252,19 @@ async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let plain: Vec<u8> = sqlx::query_scalar("SELECT body FROM outbox WHERE id = $1")
-        .bind(first)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let (message_id, plain): (Uuid, Vec<u8>) =
+        sqlx::query_as("SELECT message_id, body FROM outbox WHERE id = $1")
+            .bind(first)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     sqlx::query("UPDATE outbox SET body = $2 WHERE id = $1")
         .bind(first)
-        .bind(k1.open_bytes(&plain).unwrap().into_owned())
+        .bind(
+            k1.open_bytes(&plain, &Place::outbox(message_id), "body")
+                .unwrap()
+                .into_owned(),
+        )
         .execute(&pool)
         .await
         .unwrap();
@@ -289,26 +304,40 @@ async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
             ..
         })
     ));
-    for body in open_blobs(&pool, &k2, "outbox", "body").await {
+    for body in open_blobs(&pool, &k2, "outbox", "message_id", "body").await {
         Envelope::decode(&body).unwrap();
     }
-    for body in open_blobs(&pool, &k2, "dead_letters", "body").await {
+    for body in open_blobs(&pool, &k2, "dead_letters", "id", "body").await {
         Envelope::decode(&body).unwrap();
     }
-    for reply in open_blobs(&pool, &k2, "provider_calls", "reply").await {
+    for reply in open_blobs(&pool, &k2, "provider_calls", "idempotency_key", "reply").await {
         Envelope::decode(&reply).unwrap();
     }
-    let passengers =
-        sqlx::query("SELECT given_name, family_name, born_on, email, phone_number FROM passengers")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let passengers = sqlx::query(
+        "SELECT saga_id, position, given_name, family_name, born_on, email, phone_number \
+         FROM passengers",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert!(passengers.len() >= 2);
+    let columns = [
+        "given_name",
+        "family_name",
+        "born_on",
+        "email",
+        "phone_number",
+    ];
     for passenger in &passengers {
-        let values: Vec<String> = (0..5).map(|i| passenger.get(i)).collect();
-        for (sealed, plain) in values.iter().zip([GIVEN, FAMILY, BORN_ON, EMAIL, PHONE]) {
+        let place = Place::passenger(passenger.get::<Uuid, _>(0), passenger.get(1));
+        let values: Vec<String> = (2..7).map(|i| passenger.get(i)).collect();
+        for ((sealed, plain), column) in values
+            .iter()
+            .zip([GIVEN, FAMILY, BORN_ON, EMAIL, PHONE])
+            .zip(columns)
+        {
             assert_eq!(sealed_kid(sealed), Some("k2"));
-            assert_eq!(k2.open_str(sealed).unwrap(), plain);
+            assert_eq!(k2.open_str(sealed, &place, column).unwrap(), plain);
         }
     }
     system.teardown().await;
@@ -420,7 +449,10 @@ async fn a_saga_that_moves_while_it_is_resealed_is_left_alone_and_taken_next_pas
     // applies, and the next pass re-seals the new state.
     sqlx::query("UPDATE sagas SET version = version + 1, state = $2 WHERE id = $1")
         .bind(id)
-        .bind(k1.seal_json(&serde_json::to_value(&booked.saga).unwrap()))
+        .bind(k1.seal_json(
+            &serde_json::to_value(&booked.saga).unwrap(),
+            &Place::saga(id),
+        ))
         .execute(&mut *writer)
         .await
         .unwrap();

@@ -31,6 +31,7 @@ use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::watch::until_finished;
 use autobook_tests::trips::{trip_json, trip_with};
 use autobook_tests::{TestSystem, spawn_with};
+use autobook_vault::{Keyring, Place};
 
 const SEED: u64 = 0x00c0_ffee_5eed_2611;
 /// Bad messages per work queue; five queues.
@@ -174,8 +175,8 @@ struct Bad {
 /// decode). A type only gateways send, headed for its own queue, goes to
 /// its exchange as gateways publish it; headed elsewhere, ops signs it and
 /// it is refused for its sender.
-fn signer(message: &mut Bad, topology: &Topology) -> Identity {
-    let Ok(envelope) = Envelope::decode(&message.body) else {
+fn signer(message: &mut Bad, topology: &Topology, vault: &Keyring) -> Identity {
+    let Ok(envelope) = Envelope::decode(&archived_form(vault, &message.body)) else {
         return Identity::Ops;
     };
     let t = envelope.message_type();
@@ -609,10 +610,15 @@ fn body(rng: &mut Rng, role: QueueRole, kind: Kind) -> Vec<u8> {
     }
 }
 
-/// The dead-letter code the stack must give `body` on `role`'s queue.
-/// Panics if the body could be processed: the stream must be all bad.
-fn expected_code(role: QueueRole, kind: Kind, body: &[u8]) -> String {
-    let envelope = match Envelope::decode(body) {
+/// The dead-letter code the stack must give `body` on `role`'s queue
+/// (opened with `vault`, as the consumer does). Panics if the body could be
+/// processed: the stream must be all bad.
+fn expected_code(vault: &Keyring, role: QueueRole, kind: Kind, body: &[u8]) -> String {
+    let opened = match vault.open_envelope(body) {
+        Err(error) => return error.code().to_owned(),
+        Ok(opened) => opened,
+    };
+    let envelope = match Envelope::decode(&opened) {
         Err(error) => return error.code().to_owned(),
         Ok(envelope) => envelope,
     };
@@ -685,7 +691,9 @@ fn properties(rng: &mut Rng) -> BasicProperties {
     }
 }
 
-fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
+/// The stream; three bodies in four have their personal fields sealed with
+/// `vault` (a publisher holding the keyring), the fourth is sent as made.
+fn generate(topology: &Topology, vault: &Keyring, rng: &mut Rng) -> Vec<Bad> {
     let mut messages = Vec::with_capacity(PER_QUEUE * QueueRole::ALL.len());
     for role in QueueRole::ALL {
         let mut kinds = vec![
@@ -715,8 +723,12 @@ fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
             } else {
                 *rng.pick(&weighted)
             };
-            let body = body(rng, *role, kind);
-            let code = expected_code(*role, kind, &body);
+            let made = body(rng, *role, kind);
+            let body = match n % 4 {
+                0 => made,
+                _ => vault.seal_envelope(&made).into_owned(),
+            };
+            let code = expected_code(vault, *role, kind, &body);
             let (exchange, routing_key) = if rng.below(10) < 7 {
                 (String::new(), topology.queue(*role))
             } else {
@@ -737,7 +749,7 @@ fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
                 code,
                 signer: Identity::Ops,
             };
-            message.signer = signer(&mut message, topology);
+            message.signer = signer(&mut message, topology, vault);
             messages.push(message);
         }
     }
@@ -747,6 +759,14 @@ fn generate(topology: &Topology, rng: &mut Rng) -> Vec<Bad> {
         messages.swap(i, j);
     }
     messages
+}
+
+/// A body as the archive holds it, once opened: its personal fields opened
+/// too, when they open.
+fn archived_form(vault: &Keyring, body: &[u8]) -> Vec<u8> {
+    vault
+        .open_envelope(body)
+        .map_or_else(|_| body.to_vec(), |opened| opened.into_owned())
 }
 
 /// Publishes `batch`, each message signed on its signer's confirm
@@ -862,7 +882,7 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
     .await;
     let topology = system.topology.clone();
     let mut rng = Rng::new(SEED);
-    let stream = generate(&topology, &mut rng);
+    let stream = generate(&topology, &system.stack().vault, &mut rng);
     let mut expected_counts: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_kind: BTreeMap<(Kind, &str), usize> = BTreeMap::new();
     let mut expected: HashMap<(String, Vec<u8>), (&str, usize)> = HashMap::new();
@@ -873,7 +893,7 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
             .entry((message.kind, message.code.as_str()))
             .or_default() += 1;
         let entry = expected
-            .entry((queue, message.body.clone()))
+            .entry((queue, archived_form(&system.stack().vault, &message.body)))
             .or_insert((message.code.as_str(), 0));
         assert_eq!(entry.0, message.code, "one body, one code");
         entry.1 += 1;
@@ -958,7 +978,7 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
 
     // Each one is the message sent, with the expected code and its reason.
     let rows = sqlx::query(
-        "SELECT source_queue, role, code, reason, headers, dead_lettered_at, body FROM dead_letters",
+        "SELECT id, source_queue, role, code, reason, headers, dead_lettered_at, body FROM dead_letters",
     )
     .fetch_all(&system.stack().pool)
     .await
@@ -976,7 +996,11 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
         let body = system
             .stack()
             .vault
-            .open_bytes(row.get("body"))
+            .open_bytes(
+                row.get("body"),
+                &Place::dead_letter(row.get::<Uuid, _>("id")),
+                "body",
+            )
             .unwrap()
             .into_owned();
         *codes.entry((role.clone(), code.clone())).or_default() += 1;
@@ -1122,7 +1146,7 @@ async fn a_nul_in_a_header_does_not_block_the_archive() {
     signers.close().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let archived = loop {
-        let bodies: Vec<Vec<u8>> = sqlx::query_scalar("SELECT body FROM dead_letters")
+        let bodies: Vec<(Uuid, Vec<u8>)> = sqlx::query_as("SELECT id, body FROM dead_letters")
             .fetch_all(&system.stack().pool)
             .await
             .unwrap();
@@ -1130,7 +1154,10 @@ async fn a_nul_in_a_header_does_not_block_the_archive() {
             let vault = &system.stack().vault;
             break bodies
                 .iter()
-                .map(|b| vault.open_bytes(b).unwrap().into_owned())
+                .map(|(id, b)| {
+                    let place = Place::dead_letter(id);
+                    vault.open_bytes(b, &place, "body").unwrap().into_owned()
+                })
                 .collect::<Vec<_>>();
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -39,7 +39,7 @@ async fn publish_with_attempts(system: &TestSystem, command: &Envelope, attempts
         .publish_signed(
             &system.topology.commands_exchange(),
             command.message_type().as_str(),
-            &command.encode(),
+            &system.stack().vault.seal_envelope(&command.encode()),
             properties,
         )
         .await

@@ -10,9 +10,28 @@ pub enum VaultError {
     #[error("sealed under key id {kid:?}, which the keyring does not hold")]
     UnknownKey { kid: String },
     /// The ciphertext, nonce or key id was altered, or the key under that id
-    /// is not the one that sealed it.
+    /// is not the one that sealed it (a value sealed without its place).
     #[error("sealed value under key id {kid:?} failed authentication")]
     Authentication { kid: String },
+    /// A value sealed with its place does not open here: it was sealed for
+    /// another row, field or table (copied), or altered, or under another
+    /// key with the same id. Names the place asked for, never the row.
+    #[error(
+        "sealed value under key id {kid:?} does not open as {table}.{field} of this row: \
+         it was sealed for another place, or altered"
+    )]
+    Misplaced {
+        kid: String,
+        table: &'static str,
+        field: &'static str,
+    },
+    /// A value sealed before values had places (`pii:v1`), and this keyring
+    /// refuses those (`AUTOBOOK_DATA_UNPLACED=refuse`).
+    #[error(
+        "sealed value under key id {kid:?} carries no place, and unplaced values are refused \
+         (AUTOBOOK_DATA_UNPLACED=refuse)"
+    )]
+    Unplaced { kid: String },
     /// Carries the sealed prefix but is not a sealed value.
     #[error("malformed sealed value: {0}")]
     Malformed(&'static str),
@@ -25,6 +44,8 @@ impl VaultError {
         match self {
             VaultError::UnknownKey { .. } => false,
             VaultError::Authentication { .. } => false,
+            VaultError::Misplaced { .. } => false,
+            VaultError::Unplaced { .. } => false,
             VaultError::Malformed(_) => false,
         }
     }
@@ -46,4 +67,6 @@ pub enum KeyringError {
     BadKey { kid: String },
     #[error("key id {kid:?} appears twice")]
     DuplicateKeyId { kid: String },
+    #[error("AUTOBOOK_DATA_UNPLACED is `open` or `refuse`")]
+    BadUnplaced,
 }

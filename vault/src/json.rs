@@ -1,16 +1,18 @@
 //! Personal data inside JSON documents (the saga's trip request): the
 //! string values of the [`PII_FIELDS`] keys, wherever they sit in the tree,
-//! are sealed one by one, so the document keeps its shape and its other
-//! fields stay queryable.
+//! are sealed one by one, each for its key of the document's place, so the
+//! document keeps its shape and its other fields stay queryable.
 
 use std::collections::BTreeSet;
+use std::convert::Infallible;
 
 use autobook_contracts::personal::erased;
 use serde_json::Value;
 
 use crate::error::VaultError;
 use crate::keyring::Keyring;
-use crate::text::{is_sealed, sealed_kid};
+use crate::place::Place;
+use crate::text::{is_sealed, is_unplaced, sealed_kid};
 
 /// The keys whose string values are personal data.
 pub const PII_FIELDS: &[&str] = &[
@@ -40,35 +42,26 @@ pub fn placeholder_for(field: &str) -> Option<&'static str> {
     }
 }
 
-/// Calls `visit` with every string value under a personal-data key.
-fn walk_pii(value: &mut Value, visit: &mut dyn FnMut(&str, &mut String)) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                match child {
-                    Value::String(text) if PII_FIELDS.contains(&key.as_str()) => visit(key, text),
-                    _ => walk_pii(child, visit),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| walk_pii(item, visit)),
-        _ => {}
-    }
+/// The personal-data field `key` names, if it names one.
+pub(crate) fn personal_field(key: &str) -> Option<&'static str> {
+    PII_FIELDS.iter().copied().find(|field| *field == key)
 }
 
-/// Calls `visit` with every string value, under any key.
-fn walk_strings<E>(
+/// Calls `visit` with every string value under a personal-data key, and
+/// that key; stops at the first error.
+fn walk_pii<E>(
     value: &mut Value,
-    visit: &mut dyn FnMut(&mut String) -> Result<(), E>,
+    visit: &mut dyn FnMut(&'static str, &mut String) -> Result<(), E>,
 ) -> Result<(), E> {
     match value {
-        Value::String(text) => visit(text),
-        Value::Object(map) => map
-            .values_mut()
-            .try_for_each(|child| walk_strings(child, visit)),
-        Value::Array(items) => items
-            .iter_mut()
-            .try_for_each(|item| walk_strings(item, visit)),
+        Value::Object(map) => {
+            map.iter_mut()
+                .try_for_each(|(key, child)| match (personal_field(key), child) {
+                    (Some(field), Value::String(text)) => visit(field, text),
+                    (_, child) => walk_pii(child, visit),
+                })
+        }
+        Value::Array(items) => items.iter_mut().try_for_each(|item| walk_pii(item, visit)),
         _ => Ok(()),
     }
 }
@@ -81,12 +74,15 @@ fn is_plaintext_pii(text: &str) -> bool {
 /// Replaces every personal-data value with its erased placeholder, sealed
 /// or not. The result still parses as the contract types.
 pub fn redact_json(mut value: Value) -> Value {
-    walk_pii(&mut value, &mut |key, text| {
-        if let Some(placeholder) = placeholder_for(key) {
+    let redacted: Result<(), Infallible> = walk_pii(&mut value, &mut |field, text| {
+        if let Some(placeholder) = placeholder_for(field) {
             *text = placeholder.to_owned();
         }
+        Ok(())
     });
-    value
+    match redacted {
+        Ok(()) => value,
+    }
 }
 
 /// Calls `visit` with every string value and the key it sits under (none
@@ -119,6 +115,13 @@ pub fn json_kids(value: &Value) -> BTreeSet<String> {
     kids
 }
 
+/// Whether any string in the document was sealed without its place.
+pub fn json_holds_unplaced(value: &Value) -> bool {
+    let mut found = false;
+    read_strings(value, None, &mut |_, text| found |= is_unplaced(text));
+    found
+}
+
 /// Whether any personal-data value in the document is plaintext.
 pub fn json_holds_plaintext_pii(value: &Value) -> bool {
     let mut found = false;
@@ -129,23 +132,28 @@ pub fn json_holds_plaintext_pii(value: &Value) -> bool {
 }
 
 impl Keyring {
-    /// Seals every plaintext personal-data value under the active key.
-    /// Values already sealed and erasure placeholders are left as they are.
-    pub fn seal_json(&self, value: &Value) -> Value {
+    /// Seals every plaintext personal-data value under the active key, each
+    /// for its field (its key) of `place`. Values already sealed and
+    /// erasure placeholders are left as they are.
+    pub fn seal_json(&self, value: &Value, place: &Place) -> Value {
         let mut value = value.clone();
-        walk_pii(&mut value, &mut |_, text| {
+        let sealed: Result<(), Infallible> = walk_pii(&mut value, &mut |field, text| {
             if is_plaintext_pii(text) {
-                *text = self.seal_str(text);
+                *text = self.seal_str(text, place, field);
             }
+            Ok(())
         });
-        value
+        match sealed {
+            Ok(()) => value,
+        }
     }
 
-    /// Opens every sealed string in the document, under any key.
-    pub fn open_json(&self, mut value: Value) -> Result<Value, VaultError> {
-        walk_strings(&mut value, &mut |text| {
+    /// Opens every sealed personal-data value of the document, under any
+    /// key, each at its field (its key) of `place`.
+    pub fn open_json(&self, mut value: Value, place: &Place) -> Result<Value, VaultError> {
+        walk_pii(&mut value, &mut |field, text| {
             if is_sealed(text) {
-                *text = self.open_str(text)?;
+                *text = self.open_str(text, place, field)?;
             }
             Ok(())
         })?;
@@ -153,23 +161,22 @@ impl Keyring {
     }
 
     /// The document with every personal-data value sealed under the active
-    /// key: `None` when it already is, otherwise values under other keys
-    /// opened and sealed again, and plaintext sealed.
-    pub fn reseal_json(&self, mut value: Value) -> Result<Option<Value>, VaultError> {
+    /// key with its place: `None` when it already is, otherwise values under
+    /// other keys or without place opened and sealed again, and plaintext
+    /// sealed.
+    pub fn reseal_json(
+        &self,
+        mut value: Value,
+        place: &Place,
+    ) -> Result<Option<Value>, VaultError> {
         let mut changed = false;
-        walk_strings(&mut value, &mut |text| {
-            if sealed_kid(text).is_some_and(|kid| kid != self.active_kid()) {
-                *text = self.seal_str(&self.open_str(text)?);
+        walk_pii(&mut value, &mut |field, text| {
+            if let Some(resealed) = self.reseal_str(text, place, field)? {
+                *text = resealed;
                 changed = true;
             }
             Ok(())
         })?;
-        walk_pii(&mut value, &mut |_, text| {
-            if is_plaintext_pii(text) {
-                *text = self.seal_str(text);
-                changed = true;
-            }
-        });
         Ok(changed.then_some(value))
     }
 }

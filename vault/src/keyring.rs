@@ -14,9 +14,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore;
 
 use crate::error::{KeyringError, VaultError};
+use crate::place::Unplaced;
 
 /// The environment variable holding the keyring.
 pub const ENV_VAR: &str = "AUTOBOOK_DATA_KEYS";
+/// The environment variable saying what to do with values sealed without
+/// their place (`open` or `refuse`, see [`Unplaced`]).
+pub const UNPLACED_ENV_VAR: &str = "AUTOBOOK_DATA_UNPLACED";
 /// Bytes in a key (AES-256).
 pub const KEY_LEN: usize = 32;
 /// Bytes in a nonce (96 bits, AES-GCM's native size).
@@ -43,15 +47,34 @@ struct DataKey {
 #[derive(Clone)]
 pub struct Keyring {
     keys: Arc<[DataKey]>,
+    unplaced: Unplaced,
 }
 
 impl Keyring {
-    /// Reads `AUTOBOOK_DATA_KEYS`.
+    /// Reads `AUTOBOOK_DATA_KEYS` and `AUTOBOOK_DATA_UNPLACED` (unset:
+    /// `open`).
     pub fn from_env() -> Result<Keyring, KeyringError> {
-        match std::env::var(ENV_VAR) {
-            Ok(value) => Keyring::parse(&value),
-            Err(_) => Err(KeyringError::Missing),
-        }
+        let keyring = match std::env::var(ENV_VAR) {
+            Ok(value) => Keyring::parse(&value)?,
+            Err(_) => return Err(KeyringError::Missing),
+        };
+        let unplaced = match std::env::var(UNPLACED_ENV_VAR) {
+            Ok(value) => Unplaced::parse(&value).ok_or(KeyringError::BadUnplaced)?,
+            Err(_) => Unplaced::default(),
+        };
+        Ok(keyring.with_unplaced(unplaced))
+    }
+
+    /// The same keys, treating values sealed without their place as
+    /// `unplaced` says.
+    pub fn with_unplaced(mut self, unplaced: Unplaced) -> Keyring {
+        self.unplaced = unplaced;
+        self
+    }
+
+    /// What this keyring does with values sealed without their place.
+    pub fn unplaced(&self) -> Unplaced {
+        self.unplaced
     }
 
     /// Parses `kid:base64key[,kid:base64key…]` (standard or URL-safe
@@ -77,7 +100,10 @@ impl Keyring {
         if keys.is_empty() {
             return Err(KeyringError::Empty);
         }
-        Ok(Keyring { keys: keys.into() })
+        Ok(Keyring {
+            keys: keys.into(),
+            unplaced: Unplaced::default(),
+        })
     }
 
     /// A keyring of one fresh random key (demo and tests).
@@ -89,11 +115,13 @@ impl Keyring {
         rand::rng().fill_bytes(&mut bytes);
         Ok(Keyring {
             keys: vec![DataKey::new(kid.into(), bytes)].into(),
+            unplaced: Unplaced::default(),
         })
     }
 
     /// This keyring's keys followed by those of `older` not already here:
-    /// the shape of a keyring during rotation (`[new, old]`).
+    /// the shape of a keyring during rotation (`[new, old]`). Unplaced
+    /// values are treated as this keyring treats them.
     pub fn followed_by(&self, older: &Keyring) -> Keyring {
         let mut keys: Vec<DataKey> = self.keys.iter().map(DataKey::copy).collect();
         for key in older.keys.iter() {
@@ -101,7 +129,10 @@ impl Keyring {
                 keys.push(key.copy());
             }
         }
-        Keyring { keys: keys.into() }
+        Keyring {
+            keys: keys.into(),
+            unplaced: self.unplaced,
+        }
     }
 
     /// The id of the key that seals.
@@ -216,6 +247,7 @@ impl fmt::Debug for Keyring {
         f.debug_struct("Keyring")
             .field("active", &self.active_kid())
             .field("kids", &self.kids().collect::<Vec<_>>())
+            .field("unplaced", &self.unplaced.as_str())
             .finish()
     }
 }

@@ -80,7 +80,8 @@ pub enum WorkerError {
 
 /// Runs the given roles until `shutdown`, then drains them. The payment
 /// and order workers ask `flags` before every call that moves money;
-/// `vault` seals the replies kept in the call ledger.
+/// `vault` seals the replies kept in the call ledger, and the personal
+/// fields of the bodies they publish and receive.
 pub async fn run(
     kinds: &[WorkerKind],
     pool: PgPool,
@@ -90,6 +91,7 @@ pub async fn run(
     flags: Arc<dyn FlagSource>,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
+    let broker = broker.with_vault(vault.clone());
     let launcher = Launcher {
         pool,
         vault,

@@ -17,7 +17,7 @@ use autobook_contracts::events::OffersFound;
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::{self, Effect, Policy};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use super::driver::{Workload, drive};
 use super::pacing::Pacer;
@@ -84,7 +84,7 @@ fn parked(
             Effect::Send(_) => None,
         })
         .context("a watched saga schedules its next search")?;
-    let state = vault.seal_json(&serde_json::to_value(&decision.saga)?);
+    let state = vault.seal_json(&serde_json::to_value(&decision.saga)?, &Place::saga(id));
     Ok((
         id,
         decision.saga.trip.user_id.as_str().to_owned(),
@@ -208,7 +208,7 @@ mod tests {
         let (id, user, state, timer) = parked(&trip, &vault, Utc::now()).expect("parks");
         assert!(!state.contains(trip.contact_email.expose()), "sealed");
         let state = vault
-            .open_json(serde_json::from_str(&state).unwrap())
+            .open_json(serde_json::from_str(&state).unwrap(), &Place::saga(id))
             .unwrap();
         let saga: autobook_orchestrator::saga::Saga = serde_json::from_value(state).expect("state");
         assert_eq!(saga.id, id);

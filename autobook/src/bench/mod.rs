@@ -316,7 +316,8 @@ async fn run_system(
     wait_until_consuming(broker).await?;
     let trips = trips(args);
     let template = trips[0].clone();
-    let publisher = Publisher::open(broker).await?;
+    // Trips go out as the gateway sends them: personal fields sealed.
+    let publisher = Publisher::open(&broker.clone().with_vault(vault.clone())).await?;
     let mut workload = TripWorkload::new(pool.clone(), publisher, trips).await?;
     let stall = Duration::from_secs(args.stall_secs);
     eprintln!(

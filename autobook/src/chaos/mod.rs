@@ -264,6 +264,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
     let submitter = tokio::spawn(submit::submit_all(
         access.clone(),
         topology.clone(),
+        vault.clone(),
         trips,
         duration,
         launcher.epoch,

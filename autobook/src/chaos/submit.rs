@@ -19,6 +19,7 @@ use autobook_broker::{Broker, BrokerAccess, Publisher};
 use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{Envelope, Topology};
+use autobook_vault::Keyring;
 
 use super::schedule::submit_offset;
 
@@ -49,10 +50,12 @@ pub struct Outcome {
     pub reconnects: usize,
 }
 
-/// Publishes `trips[i]` as saga `i` at its paced offset from `epoch`.
+/// Publishes `trips[i]` as saga `i` at its paced offset from `epoch`, its
+/// personal fields sealed with `vault`.
 pub async fn submit_all(
     access: BrokerAccess,
     topology: Topology,
+    vault: Keyring,
     trips: Vec<(Uuid, TripRequest)>,
     duration: Duration,
     epoch: Instant,
@@ -81,6 +84,7 @@ pub async fn submit_all(
                 )
                 .await
             {
+                let broker = broker.with_vault(vault.clone());
                 match tokio::time::timeout(ATTEMPT_TIMEOUT, Publisher::open(&broker)).await {
                     Ok(Ok(publisher)) => {
                         connection = Some((broker, publisher.with_origin("submitter")))

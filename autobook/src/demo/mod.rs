@@ -32,7 +32,7 @@ use autobook_contracts::trip::TripRequest;
 use autobook_orchestrator::saga::{Phase, Saga};
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use crate::cli::{DemoArgs, LogSettings, Scenario};
 use crate::ops;
@@ -299,14 +299,12 @@ pub(crate) async fn collect(
         .await?;
     let mut stored: HashMap<Uuid, (Saga, Option<DateTime<Utc>>, bool)> = HashMap::new();
     for row in rows {
+        let id: Uuid = row.get("id");
         let state = vault
-            .open_json(row.get("state"))
+            .open_json(row.get("state"), &Place::saga(id))
             .context("opening a saga")?;
         let saga: Saga = serde_json::from_value(state).context("reading a saga")?;
-        stored.insert(
-            row.get("id"),
-            (saga, row.get("completed_at"), row.get("terminal")),
-        );
+        stored.insert(id, (saga, row.get("completed_at"), row.get("terminal")));
     }
     Ok(submitted
         .iter()

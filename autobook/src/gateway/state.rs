@@ -61,6 +61,8 @@ impl Gateway {
         let verifier = Verifier::new(&config.auth)?;
         let limiter =
             UserRateLimiter::new(config.rate_limit, config.redis_url.as_deref(), namespace)?;
+        // Trip requests leave with their personal fields sealed.
+        let broker = broker.with_vault(vault.clone());
         let publisher = Publisher::open(&broker).await?.with_origin("gateway");
         let webhooks = config.stripe_webhook_secret.clone().map(|secret| {
             Arc::new(crate::webhooks::WebhookContext::new(

@@ -13,7 +13,7 @@
 //! - a command (for a worker) must carry the idempotency key the saga's
 //!   current phase waits on.
 //!
-//! An accepted message is published as it was (same body, same message id,
+//! An accepted message is published as it was (same content, same message id,
 //! its original properties without the dead-letter headers) to the default
 //! exchange with the source queue as routing key, so it goes back exactly
 //! where it came from and the inbox or the provider-call ledger still
@@ -21,7 +21,10 @@
 //! replayed; a failed publish leaves it untouched. The row is locked
 //! (`FOR UPDATE SKIP LOCKED`) meanwhile, so two operators never replay the
 //! same dead letter at once. Bodies are stored sealed: `show` and
-//! `replay` open them with the keyring (`AUTOBOOK_DATA_KEYS`).
+//! `replay` open them with the keyring (`AUTOBOOK_DATA_KEYS`), personal
+//! fields included. A replayed body goes back with its personal fields
+//! sealed for its message, as a publisher sends them (one refused for
+//! plaintext ones is sealed on the way).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,7 +44,7 @@ use autobook_broker::properties::for_replay;
 use autobook_contracts::topology::CONTENT_TYPE;
 use autobook_contracts::{Envelope, Message, MessageKind, QueueRole};
 use autobook_orchestrator::saga::{self, Policy, Saga};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use super::output::{Render, body_text, one_line, table, time, truncate};
 
@@ -307,9 +310,14 @@ pub async fn show(
     let Some(row) = row else {
         return Ok(None);
     };
-    let body = vault
-        .open_bytes(row.get::<&[u8], _>("body"))
+    let stored = vault
+        .open_bytes(row.get::<&[u8], _>("body"), &Place::dead_letter(id), "body")
         .context("opening the dead letter's body")?;
+    // Its personal fields too, when they open; otherwise as it came.
+    let body = match vault.open_envelope(&stored) {
+        Ok(opened) => opened.into_owned(),
+        Err(_) => stored.into_owned(),
+    };
     let headers = match row.get::<Value, _>("headers") {
         Value::Object(fields) => fields
             .into_iter()
@@ -591,6 +599,38 @@ pub async fn replay(
     Ok(ReplaySummary { dry_run, reports })
 }
 
+/// Dead-letter codes given to a message refused for its sender or its
+/// signature: replayed, it keeps the signature it came with, and is judged
+/// as it was the first time.
+const REFUSED_FOR_SENDER: &[&str] = &["forbidden_sender", "unsigned", "bad_signature"];
+
+/// The replay's properties: a message refused for its sender or signature
+/// keeps what it came with; any other was admitted (its first sender's
+/// signature checked) before it was refused, so its first sender's
+/// signature is made again over the body as it goes back (its personal
+/// fields sealed afresh, a body refused for plaintext ones sealed now).
+fn vouched_for(
+    properties: lapin::BasicProperties,
+    code: &str,
+    body: &[u8],
+    keys: &autobook_broker::signing::MessageKeys,
+) -> lapin::BasicProperties {
+    use autobook_contracts::topology::headers;
+    if REFUSED_FOR_SENDER.contains(&code) {
+        return properties;
+    }
+    let Some(sender) = autobook_broker::properties::header_text(&properties, headers::SENDER)
+    else {
+        return properties;
+    };
+    let mut table = properties.headers().clone().unwrap_or_default();
+    table.insert(
+        headers::SIGNATURE.into(),
+        lapin::types::AMQPValue::LongString(keys.sign(&sender, body).into()),
+    );
+    properties.with_headers(table)
+}
+
 async fn replay_one(
     pool: &PgPool,
     vault: &Keyring,
@@ -601,7 +641,7 @@ async fn replay_one(
 ) -> anyhow::Result<ReplayReport> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
-        "SELECT id, role, source_queue, message_id, saga_id, message_type, headers, content_type, \
+        "SELECT id, role, source_queue, code, message_id, saga_id, message_type, headers, content_type, \
          properties, body, replayed_at, replay_note FROM dead_letters WHERE id = $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(id)
@@ -637,15 +677,23 @@ async fn replay_one(
     if let Some(at) = row.get::<Option<DateTime<Utc>>, _>("replayed_at") {
         return Ok(refused(format!("already replayed at {}", time(at))));
     }
-    let body = match vault.open_bytes(row.get::<&[u8], _>("body")) {
-        Ok(body) => body.into_owned(),
+    let stored =
+        match vault.open_bytes(row.get::<&[u8], _>("body"), &Place::dead_letter(id), "body") {
+            Ok(body) => body.into_owned(),
+            Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
+        };
+    // What goes back on the broker has its personal fields sealed (a body
+    // refused for plaintext ones is sealed now); what is judged, opened.
+    let body = vault.seal_envelope(&stored).into_owned();
+    let opened = match vault.open_envelope(&body) {
+        Ok(opened) => opened.into_owned(),
         Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
     };
     let role = match parse_role(row.get::<&str, _>("role")) {
         Ok(role) => role,
         Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
     };
-    let envelope = match Envelope::decode(&body) {
+    let envelope = match Envelope::decode(&opened) {
         Ok(envelope) => envelope,
         Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
     };
@@ -668,10 +716,13 @@ async fn replay_one(
         message_type.as_deref(),
         &row.get::<Value, _>("headers"),
     );
-    if let Err(error) = publisher
-        .publish_raw("", &queue, &body, for_replay(&original))
-        .await
-    {
+    let properties = vouched_for(
+        for_replay(&original),
+        row.get::<&str, _>("code"),
+        &body,
+        publisher.keys(),
+    );
+    if let Err(error) = publisher.publish_raw("", &queue, &body, properties).await {
         return Ok(report(ReplayOutcome::Failed {
             reason: format!("could not publish (the dead letter is kept as it was): {error}"),
         }));
@@ -711,7 +762,9 @@ async fn saga_view(
         .fetch_optional(&mut **tx)
         .await?;
     let saga = state.map(|state| {
-        let state = vault.open_json(state).map_err(|e| e.to_string())?;
+        let state = vault
+            .open_json(state, &Place::saga(envelope.saga_id))
+            .map_err(|e| e.to_string())?;
         serde_json::from_value::<Saga>(state).map_err(|e| e.to_string())
     });
     let cause = autobook_orchestrator::store::cause_of(&mut **tx, envelope).await?;

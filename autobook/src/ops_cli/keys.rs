@@ -1,11 +1,14 @@
 //! `autobook ops keys`: the keys travellers' personal data is sealed under.
 //!
 //! - `status`: per table, how many rows hold values sealed under each key
-//!   id, and how many still hold plaintext personal data;
+//!   id, how many still hold plaintext personal data, and how many hold
+//!   values sealed without their place (`pii:v1`);
 //! - `rotate`: re-seals under the active key (the first of
-//!   `AUTOBOOK_DATA_KEYS`) every value sealed under another key, and seals
-//!   leftover plaintext, across `sagas`, `passengers`, `outbox`,
-//!   `dead_letters` and `provider_calls`.
+//!   `AUTOBOOK_DATA_KEYS`), each for its place, every value sealed under
+//!   another key or without place, and seals leftover plaintext, across
+//!   `sagas`, `passengers`, `outbox`, `dead_letters` and `provider_calls`.
+//!   It opens unplaced values whatever `AUTOBOOK_DATA_UNPLACED` says: it is
+//!   what places them.
 //!
 //! Rotating a key: give every role `AUTOBOOK_DATA_KEYS=new:…,old:…` (they
 //! seal under `new`, open both), run `rotate` until it reports nothing
@@ -21,7 +24,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Unplaced};
 
 use super::output::{Render, table};
 use tables::{BLOB_TABLES, census_passengers, census_sagas, reseal_passengers, reseal_sagas};
@@ -65,6 +68,11 @@ impl KeyStatus {
     pub fn plaintext(&self) -> u64 {
         self.tables.iter().map(|t| t.census.plaintext).sum()
     }
+
+    /// Rows, in every table, holding values sealed without their place.
+    pub fn unplaced(&self) -> u64 {
+        self.tables.iter().map(|t| t.census.unplaced).sum()
+    }
 }
 
 impl Render for KeyStatus {
@@ -84,11 +92,15 @@ impl Render for KeyStatus {
                     t.table.to_owned(),
                     t.census.rows.to_string(),
                     t.census.plaintext.to_string(),
+                    t.census.unplaced.to_string(),
                     if keys.is_empty() { "-".into() } else { keys },
                 ]
             })
             .collect();
-        table(&["TABLE", "ROWS", "PLAINTEXT", "ROWS BY KEY ID"], &rows)
+        table(
+            &["TABLE", "ROWS", "PLAINTEXT", "UNPLACED", "ROWS BY KEY ID"],
+            &rows,
+        )
     }
 }
 
@@ -188,6 +200,8 @@ impl Render for RotationSummary {
 /// under it (at most a few passes).
 pub async fn rotate(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<RotationSummary> {
     let batch = batch.max(1);
+    // Placing the values sealed without place is part of the work.
+    let vault = &vault.clone().with_unplaced(Unplaced::Open);
     let mut tables = Vec::new();
     tables.push(repeat("sagas", || reseal_sagas(pool, vault, batch)).await?);
     tables.push(repeat("passengers", || reseal_passengers(pool, vault, batch)).await?);

@@ -2,7 +2,9 @@
 //! document: each trip (the request as stored, where it stands, its
 //! history), its passengers, the offers it committed to, its booking; the
 //! trips accepted but not yet started; erasures under way; per-user flag
-//! settings. Personal data is opened for its owner.
+//! settings. Personal data is opened for its owner, each value at its own
+//! place: a value copied in from another traveller's row does not open,
+//! and the export is refused rather than show it.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -10,7 +12,7 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use autobook_contracts::codes::UserId;
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use super::PrivacyError;
 use crate::gateway::db::as_user;
@@ -32,7 +34,7 @@ pub async fn export(
     .await?
     {
         let id: Uuid = row.get("id");
-        let state = vault.open_json(row.get("state"))?;
+        let state = vault.open_json(row.get("state"), &Place::saga(id))?;
         trips.push(json!({
             "trip_id": id,
             "status": row.get::<String, _>("status"),
@@ -112,15 +114,17 @@ async fn history(tx: &mut Tx, saga: Uuid) -> Result<Vec<Value>, sqlx::Error> {
 
 async fn passengers(tx: &mut Tx, vault: &Keyring, saga: Uuid) -> Result<Vec<Value>, PrivacyError> {
     let rows = sqlx::query(
-        "SELECT title, gender, given_name, family_name, born_on, email, phone_number, erased_at \
-         FROM passengers WHERE saga_id = $1 ORDER BY position",
+        "SELECT position, title, gender, given_name, family_name, born_on, email, phone_number, \
+         erased_at FROM passengers WHERE saga_id = $1 ORDER BY position",
     )
     .bind(saga)
     .fetch_all(&mut **tx)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let open = |column: &str| vault.open_str(row.get::<String, _>(column).as_str());
+        let place = Place::passenger(saga, row.get::<i16, _>("position"));
+        let open =
+            |column: &'static str| vault.open_str(row.get::<&str, _>(column), &place, column);
         out.push(json!({
             "title": row.get::<String, _>("title"),
             "gender": row.get::<String, _>("gender"),

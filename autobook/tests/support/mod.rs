@@ -99,6 +99,7 @@ impl System {
         let pool = autobook_orchestrator::db::connect(&database_url, 2)
             .await
             .unwrap();
+        let vault = Keyring::generate("k1").unwrap();
         let access = BrokerAccess::new(&amqp_url, MessageKeys::generate("m1").unwrap())
             .unwrap()
             .with_passwords_from(|name| std::env::var(name).ok());
@@ -106,11 +107,13 @@ impl System {
         let broker = access
             .connect(Identity::Ops, "process-test", topology.clone())
             .await
-            .unwrap();
+            .unwrap()
+            .with_vault(vault.clone());
         let submitter = access
             .connect(Identity::Publisher, "process-test-submitter", topology)
             .await
-            .unwrap();
+            .unwrap()
+            .with_vault(vault.clone());
         let publisher = Publisher::open(&submitter).await.unwrap();
         let system = System {
             server,
@@ -124,7 +127,7 @@ impl System {
             publisher,
             submitter,
             pool,
-            vault: Keyring::generate("k1").unwrap(),
+            vault,
             ops_ports: Default::default(),
         };
         assert!(system.command(&["migrate"]).status().unwrap().success());

@@ -190,8 +190,8 @@ impl SagaStore {
             previous.as_ref().map(|(saga, _)| &saga.phase),
             &decision.saga.phase,
         );
-        projections::write(&mut tx, &decision.saga, &changes, &|value| {
-            self.vault.seal_str(value)
+        projections::write(&mut tx, &decision.saga, &changes, &|value, place, field| {
+            self.vault.seal_str(value, place, field)
         })
         .await?;
         if decision.saga.phase.is_terminal() {

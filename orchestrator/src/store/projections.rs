@@ -11,6 +11,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use autobook_contracts::offer::OfferSummary;
+use autobook_vault::Place;
 
 use super::StoreError;
 use crate::saga::state::{Booking, Outcome, Phase, Saga};
@@ -93,13 +94,16 @@ fn cancelled_booking(phase: &Phase) -> Option<Option<i64>> {
     }
 }
 
+/// Turns a piece of personal data into the form stored at a field of a place.
+pub(super) type Seal<'a> = dyn Fn(&str, &Place, &'static str) -> String + Sync + 'a;
+
 /// Applies `changes` for `saga`; `seal` turns a piece of personal data into
 /// the form stored.
 pub(super) async fn write(
     tx: &mut Transaction<'_, Postgres>,
     saga: &Saga,
     changes: &[Change],
-    seal: &(dyn Fn(&str) -> String + Sync),
+    seal: &Seal<'_>,
 ) -> Result<(), StoreError> {
     for change in changes {
         match change {
@@ -121,29 +125,34 @@ pub(super) async fn write(
     Ok(())
 }
 
+/// Each passenger's values are sealed for their own row (saga and
+/// position) and column.
 async fn insert_passengers(
     tx: &mut Transaction<'_, Postgres>,
     saga: &Saga,
-    seal: &(dyn Fn(&str) -> String + Sync),
+    seal: &Seal<'_>,
 ) -> Result<(), StoreError> {
     let trip = &saga.trip;
     let travel_ends_on = trip.return_date.unwrap_or(trip.departure_date);
     for (position, passenger) in trip.passengers.iter().enumerate() {
+        let position = i16::try_from(position).unwrap_or(i16::MAX);
+        let place = Place::passenger(saga.id, position);
+        let seal = |value: &str, column: &'static str| seal(value, &place, column);
         sqlx::query(
             "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, family_name, \
              born_on, email, phone_number, travel_ends_on) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
         )
         .bind(saga.id)
-        .bind(i16::try_from(position).unwrap_or(i16::MAX))
+        .bind(position)
         .bind(trip.user_id.as_str())
         .bind(text(&passenger.title))
         .bind(text(&passenger.gender))
-        .bind(seal(passenger.given_name.expose()))
-        .bind(seal(passenger.family_name.expose()))
-        .bind(seal(&passenger.born_on.to_string()))
-        .bind(seal(passenger.email.expose()))
-        .bind(seal(passenger.phone_number.expose()))
+        .bind(seal(passenger.given_name.expose(), "given_name"))
+        .bind(seal(passenger.family_name.expose(), "family_name"))
+        .bind(seal(&passenger.born_on.to_string(), "born_on"))
+        .bind(seal(passenger.email.expose(), "email"))
+        .bind(seal(passenger.phone_number.expose(), "phone_number"))
         .bind(travel_ends_on)
         .execute(&mut **tx)
         .await?;

@@ -1,8 +1,9 @@
 //! The SQL of the executor: inbox, saga row, audit, outbox and timers.
 //!
 //! Personal data never reaches the database in plaintext: the saga's state
-//! is written with its personal fields sealed ([`Keyring::seal_json`]) and
-//! opened as it is read; outbox bodies are sealed whole.
+//! is written with its personal fields sealed ([`Keyring::seal_json`]) for
+//! the saga's row and opened as it is read; outbox bodies are sealed whole
+//! for their message's row.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use autobook_broker::propagation;
 use autobook_contracts::Envelope;
 use autobook_contracts::events::TimerFired;
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use super::{OUTBOX_CHANNEL, StoreError};
 use crate::saga::{DeadlineChange, Decision, Effect, Saga};
@@ -101,14 +102,14 @@ fn state_json(saga: &Saga, vault: &Keyring) -> Result<Value, StoreError> {
         saga_id: saga.id,
         detail: e.to_string(),
     })?;
-    Ok(vault.seal_json(&state))
+    Ok(vault.seal_json(&state, &Place::saga(saga.id)))
 }
 
 /// The saga from its stored state: opened, then parsed. The one decoder of
 /// `sagas.state`.
 pub(crate) fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
     let state = vault
-        .open_json(state)
+        .open_json(state, &Place::saga(id))
         .map_err(|source| StoreError::Sealed {
             saga_id: id,
             source,
@@ -316,7 +317,11 @@ pub(crate) async fn insert_outbox(
     .bind(envelope.message_id)
     .bind(envelope.saga_id)
     .bind(envelope.message_type().as_str())
-    .bind(vault.seal_bytes(&envelope.encode()))
+    .bind(vault.seal_bytes(
+        &envelope.encode(),
+        &Place::outbox(envelope.message_id),
+        "body",
+    ))
     .bind(&envelope.trace.traceparent)
     .bind(&envelope.trace.tracestate)
     .bind(envelope.occurred_at)

@@ -32,7 +32,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use autobook_contracts::{Envelope, IdempotencyKey};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 /// How long an `in_flight` claim is trusted without redelivery.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
@@ -221,7 +221,8 @@ fn judge(held: &Held, redelivered: bool) -> Decision {
     }
 }
 
-/// Stores the reply of a call this worker still owns, sealed with `vault`.
+/// Stores the reply of a call this worker still owns, sealed with `vault`
+/// for the call's row.
 /// Returns false when the claim was taken over (the fence moved): the
 /// caller must not publish.
 pub async fn complete(
@@ -238,7 +239,11 @@ pub async fn complete(
     )
     .bind(key.as_str())
     .bind(fence)
-    .bind(vault.seal_bytes(&reply.encode()))
+    .bind(vault.seal_bytes(
+        &reply.encode(),
+        &Place::provider_call(key.as_str()),
+        "reply",
+    ))
     .bind(outcome_unknown)
     .execute(pool)
     .await?;

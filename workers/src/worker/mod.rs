@@ -26,7 +26,7 @@ use sqlx::PgPool;
 use autobook_broker::propagation;
 use autobook_broker::{DeliveryContext, Disposition, Handler, Publisher};
 use autobook_contracts::{Envelope, Message, MessageType, QueueRole};
-use autobook_vault::Keyring;
+use autobook_vault::{Keyring, Place};
 
 use crate::metric_definitions::{DEFERRED_STEPS, DUPLICATE_COMMANDS, GAVE_UP_COMMANDS};
 pub use attempt::{Attempt, EffectLog};
@@ -187,7 +187,7 @@ impl<S: Service> Handler for CommandHandler<S> {
         match claim {
             Claim::Replay(stored) => match self
                 .vault
-                .open_bytes(&stored)
+                .open_bytes(&stored, &Place::provider_call(key.as_str()), "reply")
                 .map_err(|e| e.to_string())
                 .and_then(|opened| Envelope::decode(&opened).map_err(|e| e.to_string()))
             {

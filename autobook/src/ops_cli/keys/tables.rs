@@ -1,7 +1,9 @@
 //! The tables that hold personal data, and how each one is read and
 //! re-sealed in batches: `sagas.state` (sealed fields inside the JSON),
 //! `passengers` (one sealed value per column), and the sealed blobs of
-//! `outbox.body`, `dead_letters.body` and `provider_calls.reply`.
+//! `outbox.body`, `dead_letters.body` and `provider_calls.reply`. Each value
+//! is re-sealed for its own place (table, field, row), which also places
+//! the values sealed before values had places.
 //!
 //! Every batch is read in key order after the last key seen, and written
 //! back in one short transaction whose updates are guarded by what was
@@ -18,26 +20,30 @@ use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
 use uuid::Uuid;
 
 use autobook_contracts::personal::erased;
+use autobook_vault::place::tables;
 use autobook_vault::{
-    Keyring, blob_kid, blob_prefix, is_sealed, json_holds_plaintext_pii, json_kids, sealed_kid,
+    Keyring, Place, blob_kid, blob_prefix, is_sealed, is_unplaced, is_unplaced_blob,
+    json_holds_plaintext_pii, json_holds_unplaced, json_kids, sealed_kid,
 };
 
 /// Key ids found in one table: rows per key id, rows holding plaintext
-/// personal data.
+/// personal data, rows holding values sealed without their place.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Census {
     pub rows: u64,
     pub kids: BTreeMap<String, u64>,
     pub plaintext: u64,
+    pub unplaced: u64,
 }
 
 impl Census {
-    fn count(&mut self, kids: impl IntoIterator<Item = String>, plaintext: bool) {
+    fn count(&mut self, kids: impl IntoIterator<Item = String>, plaintext: bool, unplaced: bool) {
         self.rows += 1;
         for kid in kids {
             *self.kids.entry(kid).or_default() += 1;
         }
         self.plaintext += u64::from(plaintext);
+        self.unplaced += u64::from(unplaced);
     }
 }
 
@@ -62,26 +68,31 @@ pub struct BlobTable {
     pub table: &'static str,
     key: KeyKind,
     key_column: &'static str,
+    /// The column whose text is the row of a blob's place.
+    place_column: &'static str,
     column: &'static str,
 }
 
 pub const BLOB_TABLES: [BlobTable; 3] = [
     BlobTable {
-        table: "outbox",
+        table: tables::OUTBOX,
         key: KeyKind::Int,
         key_column: "id",
+        place_column: "message_id",
         column: "body",
     },
     BlobTable {
-        table: "dead_letters",
+        table: tables::DEAD_LETTERS,
         key: KeyKind::Uuid,
         key_column: "id",
+        place_column: "id",
         column: "body",
     },
     BlobTable {
-        table: "provider_calls",
+        table: tables::PROVIDER_CALLS,
         key: KeyKind::Text,
         key_column: "idempotency_key",
+        place_column: "idempotency_key",
         column: "reply",
     },
 ];
@@ -155,7 +166,7 @@ impl BlobTable {
                 let head: Vec<u8> = row.get("head");
                 let kid = blob_kid(&head).map(str::to_owned);
                 let plaintext = kid.is_none();
-                census.count(kid, plaintext);
+                census.count(kid, plaintext, is_unplaced_blob(&head));
             }
             match rows.last() {
                 Some(last) if rows.len() as i64 == batch => after = Key::read(self.key, last),
@@ -164,14 +175,15 @@ impl BlobTable {
         }
     }
 
-    /// Re-seals every blob not sealed under the active key.
+    /// Re-seals every blob not sealed with its place under the active key.
     pub async fn reseal(&self, pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
         let select = format!(
-            "SELECT {key} AS key, {col} AS blob FROM {table} \
+            "SELECT {key} AS key, {place}::text AS place, {col} AS blob FROM {table} \
              WHERE {key} > $1 AND {col} IS NOT NULL \
              AND substring({col} from 1 for $3) IS DISTINCT FROM $4 \
              ORDER BY {key} LIMIT $2",
             key = self.key_column,
+            place = self.place_column,
             col = self.column,
             table = self.table,
         );
@@ -197,7 +209,8 @@ impl BlobTable {
             for row in &rows {
                 pass.visited += 1;
                 let old: Vec<u8> = row.get("blob");
-                let new = match vault.reseal_bytes(&old) {
+                let place = Place::new(self.table, row.get::<&str, _>("place"));
+                let new = match vault.reseal_bytes(&old, &place, self.column) {
                     Ok(Some(new)) => new,
                     Ok(None) => continue,
                     Err(_) => {
@@ -241,7 +254,11 @@ pub async fn census_sagas(pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
             .await?;
         for row in &rows {
             let state: Value = row.get("state");
-            census.count(json_kids(&state), json_holds_plaintext_pii(&state));
+            census.count(
+                json_kids(&state),
+                json_holds_plaintext_pii(&state),
+                json_holds_unplaced(&state),
+            );
         }
         match rows.last() {
             Some(last) if rows.len() as i64 == batch => after = last.get("id"),
@@ -266,7 +283,8 @@ pub async fn reseal_sagas(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow:
         let mut tx = pool.begin().await?;
         for row in &rows {
             pass.visited += 1;
-            let new = match vault.reseal_json(row.get("state")) {
+            let place = Place::saga(row.get::<Uuid, _>("id"));
+            let new = match vault.reseal_json(row.get("state"), &place) {
                 Ok(Some(new)) => new,
                 Ok(None) => continue,
                 Err(_) => {
@@ -332,7 +350,7 @@ pub async fn census_passengers(pool: &PgPool, batch: i64) -> anyhow::Result<Cens
             let plaintext = values
                 .iter()
                 .any(|v| !is_sealed(v) && !erased::is_placeholder(v));
-            census.count(kids, plaintext);
+            census.count(kids, plaintext, values.iter().any(|v| is_unplaced(v)));
         }
         match rows.last() {
             Some(last) if rows.len() as i64 == batch => {
@@ -365,8 +383,12 @@ pub async fn reseal_passengers(pool: &PgPool, vault: &Keyring, batch: i64) -> an
         for row in &rows {
             pass.visited += 1;
             let old = passenger_values(row);
-            let resealed: Result<Vec<Option<String>>, _> =
-                old.iter().map(|v| vault.reseal_str(v)).collect();
+            let place = Place::passenger(row.get::<Uuid, _>("saga_id"), row.get("position"));
+            let resealed: Result<Vec<Option<String>>, _> = old
+                .iter()
+                .zip(PASSENGER_COLUMNS)
+                .map(|(v, column)| vault.reseal_str(v, &place, column))
+                .collect();
             let Ok(resealed) = resealed else {
                 pass.unreadable += 1;
                 continue;
