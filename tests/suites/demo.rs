@@ -72,14 +72,14 @@ async fn a_mixed_demo_run_with_a_hostile_publisher_refuses_every_forgery() {
         .clone()
         .expect("the hostile publisher's figures");
     assert!(hostile.all_refused(), "{hostile:?}");
-    // Six forgeries a saga: one on the commands exchange, which RabbitMQ
-    // refuses the notify worker; the rest dead-lettered for their sender
-    // or their missing signature.
-    assert_eq!(hostile.forged, 20 * 6, "{hostile:?}");
+    // Eight forgeries a saga: one on the commands exchange, which RabbitMQ
+    // refuses the notify worker; the rest (a replay among them)
+    // dead-lettered for their sender or their missing signature.
+    assert_eq!(hostile.forged, 20 * 8, "{hostile:?}");
     assert_eq!(hostile.refused_by_broker, 20, "{hostile:?}");
     assert_eq!(
         hostile.dead_lettered.get("unsigned"),
-        Some(&80),
+        Some(&120),
         "{hostile:?}"
     );
     assert_eq!(

@@ -4,7 +4,9 @@
 //! decline and an authorization carrying the saga's pending key, a hold
 //! for a saga that does not exist put straight onto the payment queue, a
 //! refund on the commands exchange, a refund claiming to be the
-//! orchestrator's passed on, a capture with a forced retry count. Then it
+//! orchestrator's passed on, a capture with a forced retry count, a Stripe
+//! intent update cancelling the saga's hold, and a replay (the forged
+//! decline sent again under the same message id). Then it
 //! counts how each was refused: dead-lettered (by code, from the archive)
 //! or refused by RabbitMQ. A forgery neither refused is counted as
 //! accepted, and fails the run.
@@ -50,6 +52,7 @@ impl HostileFigures {
 }
 
 /// One forged message, ready to publish.
+#[derive(Clone)]
 struct Forgery {
     message_id: Uuid,
     exchange: String,
@@ -127,11 +130,26 @@ fn forgeries(topology: &Topology, saga_id: Uuid) -> Vec<Forgery> {
     retried
         .headers
         .insert(headers::ATTEMPTS.into(), AMQPValue::LongUInt(99));
+    let decline = forged(
+        MessageType::PaymentDeclined,
+        saga_id,
+        json!({"idempotency_key": pending, "detail": "card declined"}),
+        None,
+    );
+    let replay = decline.clone();
     vec![
+        decline,
+        replay,
         forged(
-            MessageType::PaymentDeclined,
+            MessageType::PaymentIntentUpdated,
             saga_id,
-            json!({"idempotency_key": pending, "detail": "card declined"}),
+            json!({
+                "payment_intent_id": "pi_forged",
+                "status": "canceled",
+                "event_id": "evt_forged",
+                "authorize_key": pending,
+                "cancellation_reason": "automatic",
+            }),
             None,
         ),
         forged(
