@@ -8,6 +8,9 @@
 //!   `AUTOBOOK_UPDATE_DOCS=1 cargo test -p autobook --test docs_match_code`);
 //! - every `autobook <command> --flag` written in the README or `docs/`
 //!   names a command and flags that exist.
+//!
+//! It also checks the links between the pages: each names a file that
+//! exists and, with an anchor, a heading of that page.
 
 mod docs_check;
 
@@ -94,6 +97,15 @@ fn every_written_command_exists() {
 }
 
 #[test]
+fn every_link_between_the_pages_leads_somewhere() {
+    let broken: Vec<String> = pages()
+        .iter()
+        .flat_map(|(page, text)| docs_check::links::broken(page, text))
+        .collect();
+    assert!(broken.is_empty(), "broken links: {broken:?}");
+}
+
+#[test]
 fn the_checks_find_what_does_not_exist() {
     // Made up here, so that no source file names it.
     let made_up = ["AUTOBOOK", "NO_SUCH_SETTING"].join("_");
@@ -121,6 +133,24 @@ fn the_checks_find_what_does_not_exist() {
         "AUTOBOOK_BROKER_PASSWORD_<ROLE>"
     ));
     assert!(!configured("AUTOBOOK_PREFETCH_MAX", "AUTOBOOK_PREFETCH"));
+    assert_eq!(
+        docs_check::links::broken(
+            "docs/README.md",
+            "[a](saga.md#the-saga) [b](nowhere.md) [c](saga.md#no-such-heading) [d](../README.md)"
+        ),
+        vec![
+            "docs/README.md: nowhere.md (no such file)".to_owned(),
+            "docs/README.md: saga.md#no-such-heading (no such heading)".to_owned(),
+        ]
+    );
+    assert_eq!(
+        docs_check::links::anchor("Personal data at rest"),
+        "personal-data-at-rest"
+    );
+    assert_eq!(
+        docs_check::links::anchor("Travellers' data: export, erasure, retention"),
+        "travellers-data-export-erasure-retention"
+    );
     let without_flag = commands_page().replace("| `--prefetch ", "| `--prefech ");
     assert!(
         docs_check::missing_from_commands_page(&without_flag)

@@ -9,6 +9,8 @@ use clap::{ArgAction, Command, CommandFactory};
 
 use autobook::cli::Cli;
 
+pub mod links;
+
 /// Everything after this line of `docs/commands.md` is written by the test.
 pub const MARKER: &str = "<!-- Everything below is written from the binary's command tree by \
                           autobook/tests/docs_match_code.rs; do not edit it by hand. -->";
