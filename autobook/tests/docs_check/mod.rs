@@ -177,31 +177,59 @@ fn is_builtin(arg: &clap::Arg) -> bool {
     )
 }
 
+/// A command, its path, and the ids of the global flags it inherits.
+struct Node {
+    path: Vec<String>,
+    command: Command,
+    inherited: BTreeSet<String>,
+}
+
 /// Each command with its path, depth first, without clap's `help`.
-fn commands(command: &Command, path: Vec<String>, out: &mut Vec<(Vec<String>, Command)>) {
-    out.push((path.clone(), command.clone()));
+fn commands(
+    command: &Command,
+    path: Vec<String>,
+    inherited: BTreeSet<String>,
+    out: &mut Vec<Node>,
+) {
+    // After `build`, a command holds its ancestors' global flags too.
+    let globals: BTreeSet<String> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .map(|arg| arg.get_id().to_string())
+        .collect();
+    out.push(Node {
+        path: path.clone(),
+        command: command.clone(),
+        inherited,
+    });
     for sub in command
         .get_subcommands()
         .filter(|sub| sub.get_name() != "help")
     {
         let mut path = path.clone();
         path.push(sub.get_name().to_owned());
-        commands(sub, path, out);
+        commands(sub, path, globals.clone(), out);
     }
 }
 
-fn all_commands() -> Vec<(Vec<String>, Command)> {
+fn all_commands() -> Vec<Node> {
     let mut out = Vec::new();
-    commands(&command_tree(), vec!["autobook".to_owned()], &mut out);
+    commands(
+        &command_tree(),
+        vec!["autobook".to_owned()],
+        BTreeSet::new(),
+        &mut out,
+    );
     out
 }
 
-/// The arguments a command's section lists: its own (the root also lists
-/// the global ones), never clap's `--help` and `--version`.
-fn own_arguments(command: &Command, is_root: bool) -> Vec<&clap::Arg> {
-    command
+/// The arguments a command's section lists: its own, with the global ones
+/// it defines but not those it inherits; never clap's `--help` and
+/// `--version`.
+fn own_arguments(node: &Node) -> Vec<&clap::Arg> {
+    node.command
         .get_arguments()
-        .filter(|arg| !is_builtin(arg) && (is_root || !arg.is_global_set()))
+        .filter(|arg| !is_builtin(arg) && !node.inherited.contains(arg.get_id().as_str()))
         .collect()
 }
 
@@ -209,8 +237,8 @@ fn own_arguments(command: &Command, is_root: bool) -> Vec<&clap::Arg> {
 pub fn flag_variables() -> BTreeSet<String> {
     all_commands()
         .iter()
-        .flat_map(|(_, command)| {
-            command
+        .flat_map(|node| {
+            node.command
                 .get_arguments()
                 .filter_map(|arg| arg.get_env().map(|env| env.to_string_lossy().into_owned()))
                 .collect::<Vec<_>>()
@@ -293,9 +321,10 @@ fn argument_row(arg: &clap::Arg) -> String {
 /// The reference part of `docs/commands.md`, as the command tree says.
 pub fn commands_page() -> String {
     let mut out = String::new();
-    for (path, command) in all_commands() {
+    for node in all_commands() {
+        let command = &node.command;
         out.push('\n');
-        out.push_str(&heading(&path));
+        out.push_str(&heading(&node.path));
         out.push_str("\n\n");
         if let Some(about) = command.get_long_about().or(command.get_about()) {
             out.push_str(&about.to_string());
@@ -314,7 +343,7 @@ pub fn commands_page() -> String {
             out.push_str(&names.join(", "));
             out.push_str(".\n\n");
         }
-        let arguments = own_arguments(&command, path.len() == 1);
+        let arguments = own_arguments(&node);
         if !arguments.is_empty() {
             out.push_str(
                 "| flag or argument | environment | default | meaning |\n|---|---|---|---|\n",
@@ -332,8 +361,9 @@ pub fn commands_page() -> String {
 /// needs its heading, each flag its row in that section.
 pub fn missing_from_commands_page(page: &str) -> Vec<String> {
     let mut missing = Vec::new();
-    for (path, command) in all_commands() {
-        let heading = heading(&path);
+    for node in all_commands() {
+        let path = &node.path;
+        let heading = heading(path);
         let Some(start) = page.lines().position(|line| line == heading) else {
             missing.push(path.join(" "));
             continue;
@@ -343,7 +373,7 @@ pub fn missing_from_commands_page(page: &str) -> Vec<String> {
             .skip(start + 1)
             .take_while(|line| !line.starts_with("## "))
             .collect();
-        for arg in own_arguments(&command, path.len() == 1) {
+        for arg in own_arguments(&node) {
             let Some(long) = arg.get_long() else { continue };
             let row = section.iter().any(|line| {
                 line.starts_with(&format!("| `--{long}`"))
