@@ -16,9 +16,10 @@ mod docs_check;
 
 use std::collections::BTreeSet;
 
+use docs_check::written::{Finding, written_commands};
 use docs_check::{
-    Finding, commands_page, configured, documented_variables, pages, read, repo_root,
-    variables_in_code, variables_in_sources, written_commands,
+    commands_page, configured, documented_variables, pages, read, repo_root, variables_in_code,
+    variables_in_sources,
 };
 
 #[test]
@@ -133,6 +134,13 @@ fn the_checks_find_what_does_not_exist() {
         "AUTOBOOK_BROKER_PASSWORD_<ROLE>"
     ));
     assert!(!configured("AUTOBOOK_PREFETCH_MAX", "AUTOBOOK_PREFETCH"));
+    let in_a_test = ["AUTOBOOK", "READ_BY_A_TEST"].join("_");
+    let source = format!(
+        "let a = 1;\n#[cfg(test)]\nmod tests;\nlet b = \"{made_up}\";\n\
+         #[cfg(test)]\nmod more {{\n    let c = \"{in_a_test}\";\n}}\n"
+    );
+    let code = documented_variables(&docs_check::without_tests(&source));
+    assert!(code.contains(&made_up) && !code.contains(&in_a_test));
     assert_eq!(
         docs_check::links::broken(
             "docs/README.md",
