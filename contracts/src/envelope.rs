@@ -151,7 +151,7 @@ impl Envelope {
     }
 }
 
-/// The wire shape of an envelope. Documented in the README and in
+/// The wire shape of an envelope. Documented in `docs/publishing.md` and in
 /// `contracts/schemas/envelope.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WireEnvelope {

@@ -866,7 +866,7 @@ mod tests {
     }
 
     /// A saga waiting for its hold to be released; the trip comes from the
-    /// contracts' README example, so it is valid.
+    /// trip request example of `docs/publishing.md`, so it is valid.
     fn releasing(saga_id: Uuid) -> (Saga, IdempotencyKey) {
         let key = IdempotencyKey::derive(saga_id, Step::Void, 1);
         let saga: Saga = serde_json::from_value(serde_json::json!({
