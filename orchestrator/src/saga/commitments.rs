@@ -22,12 +22,11 @@ use autobook_contracts::notification::FailureReason;
 use autobook_contracts::offer::OfferSummary;
 use autobook_contracts::{IdempotencyKey, Step};
 
-use super::compensation::{self, stuck};
-use super::decide::{Decision, Effect};
-use super::forward;
+use super::decision::{Decision, Effect};
+use super::finish::{self, stuck};
 use super::policy::Policy;
 use super::state::{AfterRelease, Hold, Phase, Saga};
-use super::{finish, steps, watching};
+use super::{steps, watching};
 
 /// Whether an order on `offer` can still be placed and paid at `now`, with
 /// the policy's margin for authorizing and ordering.
@@ -89,71 +88,66 @@ pub fn search_again_or_give_up(saga: &Saga, policy: &Policy) -> Decision {
 
 /// Release the hold, then search again (or give up, as above).
 pub fn release_for_new_search(saga: &Saga, hold: Hold, policy: &Policy) -> Decision {
-    if saga.reprices + 1 < policy.max_searches {
-        let key = steps::key(saga, Step::Void);
-        let command = steps::void(key.clone(), &hold);
-        return Decision::new(
-            saga,
-            Phase::ReleasingHold {
-                key,
-                hold,
-                then: AfterRelease::Research,
+    let then = if saga.reprices + 1 < policy.max_searches {
+        AfterRelease::Research
+    } else {
+        AfterRelease::Fail {
+            reason: FailureReason::OffersKeptChanging {
+                searches: saga.reprices + 1,
             },
-            vec![Effect::Send(command.into())],
-        );
-    }
-    forward::release(
-        saga,
-        hold,
-        FailureReason::OffersKeptChanging {
-            searches: saga.reprices + 1,
-        },
-    )
+        }
+    };
+    steps::release_hold(saga, hold, then)
 }
 
-/// The selected offer can no longer be ordered. None: nothing to do (the
-/// saga moved on, or a step in flight will find out for itself).
-pub fn offer_expiring(saga: &Saga, policy: &Policy) -> Option<Decision> {
-    let Phase::Paused { waiting, .. } = &saga.phase else {
-        return None;
-    };
-    match waiting.as_ref() {
+/// The selected offer can no longer be ordered, while the saga is paused
+/// before `waiting`. None: nothing to do (no offer is waiting to be
+/// authorized or ordered).
+pub fn offer_expiring(saga: &Saga, waiting: &Phase, policy: &Policy) -> Option<Decision> {
+    match waiting {
         Phase::Authorizing { .. } => Some(search_again_or_give_up(saga, policy)),
         Phase::Ordering { hold, .. } => Some(release_for_new_search(saga, hold.clone(), policy)),
         _ => None,
     }
 }
 
-/// The hold is about to lapse. None: nothing to do (no hold, or a step in
-/// flight will capture or release it).
-pub fn hold_expiring(saga: &Saga, now: DateTime<Utc>) -> Option<Decision> {
-    match &saga.phase {
-        Phase::Paused { waiting, .. } => match waiting.as_ref() {
-            Phase::Ordering { hold, .. } => Some(forward::release(
-                saga,
-                hold.clone(),
-                FailureReason::HoldLapsing,
-            )),
-            Phase::Capturing { hold, order, .. } => Some(compensation::cancel_order(
-                saga,
-                hold.clone(),
-                order.clone(),
-                FailureReason::HoldLapsing,
-            )),
-            _ => None,
-        },
-        Phase::OutcomeUnknown { waiting, detail }
-            if matches!(
-                waiting.as_ref(),
-                Phase::Ordering { .. } | Phase::Capturing { .. }
-            ) =>
-        {
-            let problem = format!(
-                "the card hold lapses soon (checked {now}) and the {} outcome is still unknown: {detail}",
-                waiting.status()
-            );
-            Some(stuck(saga, problem, waiting))
-        }
+/// The hold is about to lapse while the saga is paused before `waiting`:
+/// release it, or cancel the order made on it and release it. None: no
+/// hold waits.
+pub fn hold_expiring_while_paused(saga: &Saga, waiting: &Phase) -> Option<Decision> {
+    match waiting {
+        Phase::Ordering { hold, .. } => Some(steps::release_hold(
+            saga,
+            hold.clone(),
+            AfterRelease::Fail {
+                reason: FailureReason::HoldLapsing,
+            },
+        )),
+        Phase::Capturing { hold, order, .. } => Some(steps::cancel_order(
+            saga,
+            hold.clone(),
+            order.clone(),
+            FailureReason::HoldLapsing,
+        )),
         _ => None,
     }
+}
+
+/// The hold is about to lapse while the outcome of `waiting` (an order or
+/// a capture on it) is unknown: an operator must settle it. None: the
+/// unknown step holds nothing that lapses.
+pub fn hold_expiring_while_unknown(
+    saga: &Saga,
+    waiting: &Phase,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Option<Decision> {
+    if !matches!(waiting, Phase::Ordering { .. } | Phase::Capturing { .. }) {
+        return None;
+    }
+    let problem = format!(
+        "the card hold lapses soon (checked {now}) and the {} outcome is still unknown: {detail}",
+        waiting.status()
+    );
+    Some(stuck(saga, problem, waiting))
 }

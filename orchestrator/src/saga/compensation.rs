@@ -1,17 +1,17 @@
 //! Compensating transitions: undo what was done, in reverse order, then
-//! either search again or fail. A compensation that cannot be completed
-//! parks the saga in `needs_attention` for a human.
+//! either search again or fail. The compensations themselves (void,
+//! cancel, refund) are built in [`super::steps`], next to the steps they
+//! undo; one that cannot be completed parks the saga as `stuck` for a
+//! human (see [`super::recovery`]).
 
 use chrono::{DateTime, Utc};
 
-use autobook_contracts::Step;
 use autobook_contracts::events::{OrderFailed, OrderFailureReason};
 use autobook_contracts::notification::FailureReason;
 
-use super::decide::{Decision, Effect};
-use super::forward;
+use super::decision::Decision;
 use super::policy::Policy;
-use super::state::{AfterRelease, Hold, OrderRef, Phase, Saga};
+use super::state::{AfterRelease, Hold, OrderRef, Saga};
 use super::{cancellation, commitments, finish, lost_hold, steps, watching};
 
 /// The order was not created. Expired or repriced offers lead back to
@@ -24,15 +24,19 @@ pub fn order_failed(saga: &Saga, hold: &Hold, event: &OrderFailed, policy: &Poli
         return lost_hold::order_failed(saga, event, policy);
     }
     if saga.cancel_requested {
-        return cancellation::release(saga, hold.clone());
+        return steps::release_hold(saga, hold.clone(), AfterRelease::Cancelled);
     }
     match event.reason {
         OrderFailureReason::OfferExpired | OrderFailureReason::PriceChanged => {
             commitments::release_for_new_search(saga, hold.clone(), policy)
         }
-        OrderFailureReason::Permanent => {
-            forward::release(saga, hold.clone(), FailureReason::OrderRejected)
-        }
+        OrderFailureReason::Permanent => steps::release_hold(
+            saga,
+            hold.clone(),
+            AfterRelease::Fail {
+                reason: FailureReason::OrderRejected,
+            },
+        ),
     }
 }
 
@@ -44,21 +48,7 @@ pub fn capture_failed(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
     } else {
         FailureReason::CaptureFailed
     };
-    cancel_order(saga, hold.clone(), order.clone(), reason)
-}
-
-/// An order exists that must not be paid for: cancel it; the hold is
-/// dealt with next, then the saga fails with `reason`.
-pub fn cancel_order(saga: &Saga, hold: Hold, order: OrderRef, reason: FailureReason) -> Decision {
-    let key = steps::key(saga, Step::Cancel);
-    let command = steps::cancel(key.clone(), &order);
-    let phase = Phase::CancellingOrder {
-        key,
-        hold,
-        order,
-        reason,
-    };
-    Decision::new(saga, phase, vec![Effect::Send(command.into())])
+    steps::cancel_order(saga, hold.clone(), order.clone(), reason)
 }
 
 /// The order is cancelled: release the hold next (a hold Stripe reported
@@ -74,9 +64,15 @@ pub fn order_cancelled(
         return lost_hold::order_cancelled(saga, reason, now, policy);
     }
     if saga.cancel_requested {
-        return cancellation::release(saga, hold.clone());
+        return steps::release_hold(saga, hold.clone(), AfterRelease::Cancelled);
     }
-    forward::release(saga, hold.clone(), reason.clone())
+    steps::release_hold(
+        saga,
+        hold.clone(),
+        AfterRelease::Fail {
+            reason: reason.clone(),
+        },
+    )
 }
 
 /// The hold is released: search again in a new epoch, fail, or (the
@@ -92,46 +88,5 @@ pub fn hold_released(saga: &Saga, then: &AfterRelease) -> Decision {
         }),
         AfterRelease::Fail { reason } => finish::fail(saga, reason.clone()),
         AfterRelease::Cancelled => cancellation::stop(saga),
-    }
-}
-
-/// Automation gives up: park the saga for an operator. `resume` is the
-/// phase `ops saga retry` goes back to.
-pub fn stuck(saga: &Saga, problem: String, resume: &Phase) -> Decision {
-    let (hold, order) = holdings(resume);
-    Decision::new(
-        saga,
-        Phase::Stuck {
-            problem,
-            hold,
-            order,
-            resume: Some(Box::new(resume.clone())),
-        },
-        Vec::new(),
-    )
-}
-
-/// What a phase holds at the providers: the hold and the order, if any.
-pub fn holdings(phase: &Phase) -> (Option<Hold>, Option<OrderRef>) {
-    match phase {
-        Phase::Ordering { hold, .. } | Phase::ReleasingHold { hold, .. } => {
-            (Some(hold.clone()), None)
-        }
-        Phase::Capturing { hold, order, .. } | Phase::CancellingOrder { hold, order, .. } => {
-            (Some(hold.clone()), Some(order.clone()))
-        }
-        Phase::OutcomeUnknown { waiting, .. } | Phase::Paused { waiting, .. } => holdings(waiting),
-        Phase::Stuck { hold, order, .. } => (hold.clone(), order.clone()),
-        Phase::CancellingBooking { booking, .. } | Phase::Refunding { booking, .. } => {
-            (None, Some(booking.order.clone()))
-        }
-        Phase::Searching { .. }
-        | Phase::Watching { .. }
-        | Phase::Cancelled { .. }
-        | Phase::Authorizing { .. }
-        | Phase::Notifying { .. }
-        | Phase::Booked { .. }
-        | Phase::Failed { .. }
-        | Phase::Aborted { .. } => (None, None),
     }
 }

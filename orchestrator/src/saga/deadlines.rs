@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use autobook_contracts::{IdempotencyKey, MessageKind, Step};
 
-use super::decide::{Decision, Effect};
+use super::decision::{Decision, Effect};
 use super::state::{Phase, Saga};
 
 /// How long each kind of step may wait for its reply.

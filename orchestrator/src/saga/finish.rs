@@ -1,11 +1,12 @@
 //! Ending a saga (booked, failed or cancelled): tell the traveller, then
 //! rest in a terminal phase. A failed email is recorded (`notified:
-//! false`) and never undoes a booking.
+//! false`) and never undoes a booking. Or automation gives up: the saga is
+//! stuck for an operator ([`stuck`]).
 
 use autobook_contracts::notification::FailureReason;
 use autobook_contracts::{Money, Step};
 
-use super::decide::{Decision, Effect};
+use super::decision::{Decision, Effect};
 use super::state::{Outcome, Phase, Saga};
 use super::steps;
 
@@ -67,5 +68,21 @@ pub fn cancelled(
         saga,
         Phase::Notifying { key, outcome },
         vec![Effect::Send(command.into())],
+    )
+}
+
+/// Automation gives up: park the saga for an operator. `resume` is the
+/// phase `ops saga retry` goes back to.
+pub fn stuck(saga: &Saga, problem: String, resume: &Phase) -> Decision {
+    let (hold, order) = resume.holdings();
+    Decision::new(
+        saga,
+        Phase::Stuck {
+            problem,
+            hold,
+            order,
+            resume: Some(Box::new(resume.clone())),
+        },
+        Vec::new(),
     )
 }

@@ -9,12 +9,10 @@ use autobook_contracts::events::{
 use autobook_contracts::notification::FailureReason;
 use autobook_contracts::offer::OfferSummary;
 
-use super::decide::{Decision, Effect};
+use super::decision::{Decision, Effect};
 use super::policy::Policy;
 use super::state::{AfterRelease, Booking, Hold, OrderRef, Outcome, Phase, Saga};
-use super::{
-    cancellation, commitments, compensation, lost_hold, offer_match, ranking, steps, watching,
-};
+use super::{commitments, lost_hold, offer_match, ranking, steps, watching};
 
 /// Offers arrived: hold the money for the best acceptable one, or give up.
 /// Offers that do not answer the trip count for nothing, not even as the
@@ -95,11 +93,17 @@ pub fn authorized(
         return lost_hold::hold_gone(saga, now, policy);
     }
     if saga.cancel_requested {
-        return cancellation::release(saga, hold);
+        return steps::release_hold(saga, hold, AfterRelease::Cancelled);
     }
     if event.amount != offer.total {
         // The worker held a different amount than asked: never order against it.
-        return release(saga, hold, FailureReason::PaymentFailed);
+        return steps::release_hold(
+            saga,
+            hold,
+            AfterRelease::Fail {
+                reason: FailureReason::PaymentFailed,
+            },
+        );
     }
     if !commitments::still_orderable(offer, now, policy) {
         return commitments::release_for_new_search(saga, hold, policy);
@@ -126,17 +130,17 @@ pub fn ordered(saga: &Saga, offer: &OfferSummary, hold: &Hold, event: &OrderCrea
         amount: event.amount,
     };
     if saga.cancel_requested {
-        return cancellation::cancel_order(saga, hold.clone(), order);
+        return steps::cancel_order(saga, hold.clone(), order, FailureReason::OrderRejected);
     }
     if order.amount.currency != hold.amount.currency
         || order.amount.amount_minor > hold.amount.amount_minor
     {
         // The airline charged more than the traveller's hold covers.
-        return compensation::cancel_order(saga, hold.clone(), order, FailureReason::OrderRejected);
+        return steps::cancel_order(saga, hold.clone(), order, FailureReason::OrderRejected);
     }
     if saga.has_lost(hold) {
         // Ordered without a valid hold: it cannot be paid for.
-        return compensation::cancel_order(saga, hold.clone(), order, FailureReason::HoldLapsing);
+        return steps::cancel_order(saga, hold.clone(), order, FailureReason::HoldLapsing);
     }
     let key = steps::key(saga, Step::Capture);
     let command = steps::capture(saga, key.clone(), hold, &order);
@@ -165,7 +169,7 @@ pub fn captured(
     };
     if saga.cancel_requested {
         // Booked while the cancel waited: undo the booking, no confirmation.
-        return cancellation::cancel_booking(saga, &booking);
+        return steps::cancel_booking(saga, &booking);
     }
     let key = steps::key(saga, Step::Notify);
     let command = steps::confirmation(saga, key.clone(), &booking);
@@ -179,16 +183,4 @@ pub fn captured(
         },
         vec![Effect::Send(command.into())],
     )
-}
-
-/// Release a hold, then fail with `reason`.
-pub fn release(saga: &Saga, hold: Hold, reason: FailureReason) -> Decision {
-    let key = steps::key(saga, Step::Void);
-    let command = steps::void(key.clone(), &hold);
-    let phase = Phase::ReleasingHold {
-        key,
-        hold,
-        then: AfterRelease::Fail { reason },
-    };
-    Decision::new(saga, phase, vec![Effect::Send(command.into())])
 }

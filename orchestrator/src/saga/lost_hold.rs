@@ -18,10 +18,10 @@ use chrono::{DateTime, Utc};
 use autobook_contracts::events::{OrderFailed, OrderFailureReason, PaymentIntentUpdated};
 use autobook_contracts::notification::FailureReason;
 
-use super::decide::{DecideError, Decision, Effect};
+use super::decision::{DecideError, Decision, Effect};
 use super::policy::Policy;
 use super::state::{Hold, OrderRef, Phase, Saga};
-use super::{cancellation, commitments, compensation, finish};
+use super::{cancellation, commitments, finish, steps};
 
 /// Stripe reported a change to one of the saga's payment intents.
 pub fn reported(saga: &Saga, event: &PaymentIntentUpdated) -> Result<Decision, DecideError> {
@@ -90,13 +90,13 @@ pub fn act_on_loss(decision: Decision, now: DateTime<Utc>, policy: &Policy) -> D
         Phase::Paused { waiting, .. } => match waiting.as_ref() {
             Phase::Ordering { hold, .. } if saga.has_lost(hold) => hold_gone(saga, now, policy),
             Phase::Capturing { hold, order, .. } if saga.has_lost(hold) => {
-                cancel_order(saga, hold, order)
+                unpayable(saga, hold, order)
             }
             _ => return decision,
         },
         Phase::OutcomeUnknown { waiting, .. } => match waiting.as_ref() {
             Phase::Capturing { hold, order, .. } if saga.has_lost(hold) => {
-                cancel_order(saga, hold, order)
+                unpayable(saga, hold, order)
             }
             _ => return decision,
         },
@@ -113,8 +113,9 @@ pub fn act_on_loss(decision: Decision, now: DateTime<Utc>, policy: &Policy) -> D
     }
 }
 
-fn cancel_order(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
-    compensation::cancel_order(
+/// The order made on the lost hold cannot be paid for: cancel it.
+fn unpayable(saga: &Saga, hold: &Hold, order: &OrderRef) -> Decision {
+    steps::cancel_order(
         saga,
         hold.clone(),
         order.clone(),

@@ -15,8 +15,7 @@ use chrono::{DateTime, Utc};
 
 use autobook_contracts::events::SagaTimer;
 
-use super::compensation::holdings;
-use super::decide::{Decision, Effect};
+use super::decision::{Decision, Effect};
 use super::policy::Policy;
 use super::state::{Phase, Saga};
 use super::{commitments, steps, watching};
@@ -26,7 +25,7 @@ use super::{commitments, steps, watching};
 pub fn pause(saga: &Saga, waiting: &Phase, reason: &str, now: DateTime<Utc>) -> Decision {
     let mut effects = Vec::new();
     if let (Some(deadline), (None, None), Some(key)) =
-        (saga.deadline, holdings(waiting), waiting.pending_key())
+        (saga.deadline, waiting.holdings(), waiting.pending_key())
     {
         effects.push(Effect::Schedule {
             timer: SagaTimer::Deadline {
@@ -47,7 +46,7 @@ pub fn pause(saga: &Saga, waiting: &Phase, reason: &str, now: DateTime<Utc>) -> 
 
 /// The flags allow the saga again: carry on with the step it paused before.
 pub fn resume(saga: &Saga, waiting: &Phase, now: DateTime<Utc>, policy: &Policy) -> Decision {
-    let nothing_held = matches!(holdings(waiting), (None, None));
+    let nothing_held = matches!(waiting.holdings(), (None, None));
     if nothing_held && saga.past_deadline(now) {
         return watching::deadline_passed(saga);
     }
@@ -72,5 +71,5 @@ pub fn resume(saga: &Saga, waiting: &Phase, now: DateTime<Utc>, policy: &Policy)
 
 /// The deadline came while paused with nothing held: end the trip.
 pub fn deadline(saga: &Saga, waiting: &Phase) -> Option<Decision> {
-    matches!(holdings(waiting), (None, None)).then(|| watching::deadline_passed(saga))
+    matches!(waiting.holdings(), (None, None)).then(|| watching::deadline_passed(saga))
 }

@@ -6,11 +6,11 @@
 
 use autobook_contracts::events::{AbortRequested, SagaTimer, StepOutcomeUnknown};
 
-use super::compensation::stuck;
-use super::decide::{Decision, Effect};
+use super::decision::{Decision, Effect};
+use super::finish::{self, stuck};
 use super::policy::Policy;
 use super::state::{Phase, Saga};
-use super::{finish, steps};
+use super::steps;
 
 /// A worker could not tell whether the step took effect: wait, then ask
 /// again. After `max_rechecks` the saga is stuck, never guessed.

@@ -333,4 +333,31 @@ impl Phase {
             | Phase::Aborted { .. } => None,
         }
     }
+
+    /// What the phase holds at the providers: the hold and the order, if any.
+    pub fn holdings(&self) -> (Option<Hold>, Option<OrderRef>) {
+        match self {
+            Phase::Ordering { hold, .. } | Phase::ReleasingHold { hold, .. } => {
+                (Some(hold.clone()), None)
+            }
+            Phase::Capturing { hold, order, .. } | Phase::CancellingOrder { hold, order, .. } => {
+                (Some(hold.clone()), Some(order.clone()))
+            }
+            Phase::OutcomeUnknown { waiting, .. } | Phase::Paused { waiting, .. } => {
+                waiting.holdings()
+            }
+            Phase::Stuck { hold, order, .. } => (hold.clone(), order.clone()),
+            Phase::CancellingBooking { booking, .. } | Phase::Refunding { booking, .. } => {
+                (None, Some(booking.order.clone()))
+            }
+            Phase::Searching { .. }
+            | Phase::Watching { .. }
+            | Phase::Cancelled { .. }
+            | Phase::Authorizing { .. }
+            | Phase::Notifying { .. }
+            | Phase::Booked { .. }
+            | Phase::Failed { .. }
+            | Phase::Aborted { .. } => (None, None),
+        }
+    }
 }

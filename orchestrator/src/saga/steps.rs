@@ -10,6 +10,12 @@
 //! | capture   | money taken                 | refund, when the traveller cancels |
 //! | notify    | email                       | none: never undone      |
 //!
+//! The effectful steps are declared once below ([`AUTHORIZE`], [`ORDER`],
+//! [`CAPTURE`]): the command that does, the step and command that undo.
+//! Each compensation is built here and only here ([`release_hold`],
+//! [`cancel_order`], [`cancel_booking`], [`refund_booking`]), keyed by its
+//! declared undo step.
+//!
 //! A capture is the last effect that can fail the booking; once it
 //! succeeds the saga is booked and a failed email does not undo it.
 
@@ -21,9 +27,108 @@ use autobook_contracts::commands::{
 use autobook_contracts::notification::{FailureReason, NotificationContent};
 use autobook_contracts::offer::OfferSummary;
 use autobook_contracts::trip::TripRequest;
-use autobook_contracts::{IdempotencyKey, Message, Step};
+use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
 
-use super::state::{Booking, Hold, OrderRef, Outcome, Phase, Saga};
+use super::decision::{Decision, Effect};
+use super::state::{AfterRelease, Booking, Hold, OrderRef, Outcome, Phase, Saga};
+
+/// A step that changes something at a provider, declared with its undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effectful {
+    pub step: Step,
+    /// The command that carries the step out.
+    pub command: MessageType,
+    /// The step that undoes it, and that step's command.
+    pub undo: Step,
+    pub undo_command: MessageType,
+}
+
+/// A hold on the card; undone by voiding it.
+pub const AUTHORIZE: Effectful = Effectful {
+    step: Step::Authorize,
+    command: MessageType::AuthorizePayment,
+    undo: Step::Void,
+    undo_command: MessageType::VoidHold,
+};
+
+/// The airline order; undone by cancelling it (before or after capture).
+pub const ORDER: Effectful = Effectful {
+    step: Step::Order,
+    command: MessageType::CreateOrder,
+    undo: Step::Cancel,
+    undo_command: MessageType::CancelOrder,
+};
+
+/// The money taken; undone, when the traveller cancels, by a refund of
+/// what the fare allows.
+pub const CAPTURE: Effectful = Effectful {
+    step: Step::Capture,
+    command: MessageType::CapturePayment,
+    undo: Step::Refund,
+    undo_command: MessageType::RefundPayment,
+};
+
+/// Every effectful step, in the order the saga takes them.
+pub const EFFECTFUL: [Effectful; 3] = [AUTHORIZE, ORDER, CAPTURE];
+
+/// Undo [`AUTHORIZE`]: void the hold, then go on as `then` says.
+pub fn release_hold(saga: &Saga, hold: Hold, then: AfterRelease) -> Decision {
+    let key = key(saga, AUTHORIZE.undo);
+    let command = void(key.clone(), &hold);
+    Decision::new(
+        saga,
+        Phase::ReleasingHold { key, hold, then },
+        vec![Effect::Send(command.into())],
+    )
+}
+
+/// Undo [`ORDER`] before anything was captured: cancel the order; the hold
+/// is dealt with next, then the saga ends with `reason` (or, the traveller
+/// having cancelled, as cancelled).
+pub fn cancel_order(saga: &Saga, hold: Hold, order: OrderRef, reason: FailureReason) -> Decision {
+    let key = key(saga, ORDER.undo);
+    let command = cancel(key.clone(), &order);
+    Decision::new(
+        saga,
+        Phase::CancellingOrder {
+            key,
+            hold,
+            order,
+            reason,
+        },
+        vec![Effect::Send(command.into())],
+    )
+}
+
+/// Undo [`ORDER`] of a booked, paid trip: cancel the airline order first;
+/// its answer says what the airline gives back.
+pub fn cancel_booking(saga: &Saga, booking: &Booking) -> Decision {
+    let key = key(saga, ORDER.undo);
+    let command = cancel(key.clone(), &booking.order);
+    Decision::new(
+        saga,
+        Phase::CancellingBooking {
+            key,
+            booking: booking.clone(),
+        },
+        vec![Effect::Send(command.into())],
+    )
+}
+
+/// Undo [`CAPTURE`]: give back `amount` of what was captured.
+pub fn refund_booking(saga: &Saga, booking: &Booking, amount: Money) -> Decision {
+    let key = key(saga, CAPTURE.undo);
+    let command = refund(key.clone(), booking, amount);
+    Decision::new(
+        saga,
+        Phase::Refunding {
+            key,
+            booking: booking.clone(),
+            amount,
+        },
+        vec![Effect::Send(command.into())],
+    )
+}
 
 /// The command a waiting phase sent, rebuilt from state with the same key
 /// (for re-checks and retries). None for phases that wait on nothing.

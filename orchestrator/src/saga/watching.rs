@@ -17,7 +17,7 @@ use autobook_contracts::events::SagaTimer;
 use autobook_contracts::notification::FailureReason;
 use autobook_contracts::offer::OfferSummary;
 
-use super::decide::{Decision, Effect};
+use super::decision::{Decision, Effect};
 use super::policy::{Policy, WatchPolicy};
 use super::state::{Phase, Saga};
 use super::{finish, steps};

@@ -7,7 +7,7 @@ use autobook_contracts::{Message, Step};
 
 use super::fixtures::*;
 use crate::saga::state::{AfterRelease, Outcome, Phase, Saga};
-use crate::saga::{Effect, Policy, decide};
+use crate::saga::{Effect, Policy, decide, steps};
 
 fn order_failed(saga: &Saga, reason: OrderFailureReason) -> crate::saga::Decision {
     let epoch = saga.epoch;
@@ -416,4 +416,61 @@ fn failure_notices_end_in_failed_even_when_the_email_fails() {
             notified: false
         }
     ));
+}
+
+#[test]
+fn each_effectful_step_sends_its_declared_command() {
+    for (saga, declared) in [
+        (authorizing(), steps::AUTHORIZE),
+        (ordering(), steps::ORDER),
+        (capturing(), steps::CAPTURE),
+    ] {
+        let command = steps::resend(&saga, &saga.phase).expect("a step in flight");
+        assert_eq!(command.message_type(), declared.command);
+        assert_eq!(
+            command.idempotency_key(),
+            Some(&steps::key(&saga, declared.step))
+        );
+    }
+}
+
+#[test]
+fn each_compensation_sends_the_undo_declared_for_its_step() {
+    let saga = capturing();
+    let Phase::Capturing { hold, order, .. } = saga.phase.clone() else {
+        panic!("capturing");
+    };
+    let Phase::Booked { booking, .. } = booked().phase else {
+        panic!("booked");
+    };
+    let built = [
+        (
+            steps::AUTHORIZE,
+            steps::release_hold(&saga, hold.clone(), AfterRelease::Research),
+        ),
+        (
+            steps::ORDER,
+            steps::cancel_order(&saga, hold, order, FailureReason::CaptureFailed),
+        ),
+        (steps::ORDER, steps::cancel_booking(&saga, &booking)),
+        (
+            steps::CAPTURE,
+            steps::refund_booking(&saga, &booking, booking.captured),
+        ),
+    ];
+    for (declared, decision) in built {
+        let [Effect::Send(command)] = decision.effects.as_slice() else {
+            panic!("one command: {:?}", decision.effects);
+        };
+        assert_eq!(command.message_type(), declared.undo_command);
+        assert_eq!(
+            command.idempotency_key(),
+            Some(&steps::key(&saga, declared.undo))
+        );
+        // A retry rebuilds exactly the same command from the state.
+        assert_eq!(
+            steps::resend(&decision.saga, &decision.saga.phase).as_ref(),
+            Some(command)
+        );
+    }
 }

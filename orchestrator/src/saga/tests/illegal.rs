@@ -1,7 +1,8 @@
-//! Every (phase, message) pair outside the transition table is refused
-//! with a typed error and leaves the saga unchanged; replies to another
-//! step are refused as stale, and timers that do not fit the phase are
-//! stale timers.
+//! Every (phase, message) pair, checked against the transition table at
+//! the head of `saga/decide.rs`: a pair outside it is refused with a typed
+//! error and leaves the saga unchanged; replies to another step are
+//! refused as stale (by the guards), and timers that do not fit the phase
+//! are stale timers.
 
 use autobook_contracts::{IdempotencyKey, Message, MessageType, Step};
 
