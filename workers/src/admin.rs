@@ -135,3 +135,56 @@ pub async fn reseal_replies(
         }
     }
 }
+
+/// A completed provider call: its step (from its idempotency key), when it
+/// was claimed and when its reply was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedCall {
+    pub step: String,
+    pub claimed_at: DateTime<Utc>,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// The completed provider calls of the sagas `saga_ids`.
+pub async fn completed_calls(
+    pool: &PgPool,
+    saga_ids: &[Uuid],
+) -> Result<Vec<CompletedCall>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT split_part(idempotency_key, ':', 2) AS step, claimed_at, completed_at \
+         FROM provider_calls WHERE completed_at IS NOT NULL AND saga_id = ANY($1)",
+    )
+    .bind(saga_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| CompletedCall {
+            step: row.get("step"),
+            claimed_at: row.get("claimed_at"),
+            completed_at: row.get("completed_at"),
+        })
+        .collect())
+}
+
+/// How many provider calls were claimed, and how many have their reply
+/// stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallCounts {
+    pub calls: i64,
+    pub replies: i64,
+}
+
+/// Counts over the whole ledger.
+pub async fn call_counts(pool: &PgPool) -> Result<CallCounts, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT count(*) AS calls, count(*) FILTER (WHERE reply IS NOT NULL) AS replies \
+         FROM provider_calls",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(CallCounts {
+        calls: row.get("calls"),
+        replies: row.get("replies"),
+    })
+}
