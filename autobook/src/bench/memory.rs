@@ -190,10 +190,12 @@ mod tests {
         let vault = Keyring::generate("k1").unwrap();
         let (id, user, state, timer) = parked(&trip, &vault, Utc::now()).expect("parks");
         assert!(!state.contains(trip.contact_email.expose()), "sealed");
-        let state = vault
-            .open_json(serde_json::from_str(&state).unwrap(), &Place::saga(id))
-            .unwrap();
-        let saga: autobook_orchestrator::saga::Saga = serde_json::from_value(state).expect("state");
+        let saga = autobook_orchestrator::store::decode_state(
+            &vault,
+            id,
+            serde_json::from_str(&state).expect("JSON"),
+        )
+        .expect("state");
         assert_eq!(saga.id, id);
         assert_eq!(saga.phase.status(), "watching");
         assert!(!saga.phase.is_terminal());

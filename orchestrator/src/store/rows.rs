@@ -117,7 +117,7 @@ pub(crate) fn open_state_json(
 
 /// The saga from its stored state: opened, then parsed. The one decoder of
 /// `sagas.state`.
-pub(crate) fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
+pub fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
     let state = open_state_json(vault, id, state).map_err(|source| StoreError::Sealed {
         saga_id: id,
         source,
