@@ -2,6 +2,8 @@
 //!
 //! Drives every booking as a persisted saga state machine:
 //!
+//! - [`admin`]: typed reads and changes of the orchestrator's tables for
+//!   operators' tools (ops commands, privacy export, key rotation);
 //! - [`saga`]: the pure core: `decide(saga, message, now) -> (saga', effects)`;
 //! - [`store`]: the executor: one PostgreSQL transaction per handled message
 //!   (saga row with optimistic concurrency, audit row, inbox, outbox, timers);
@@ -18,6 +20,7 @@
 //!
 //! The orchestrator never calls a provider itself.
 
+pub mod admin;
 pub mod clock;
 pub mod consumer;
 pub mod db;

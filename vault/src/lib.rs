@@ -31,7 +31,8 @@
 //!   is received: [`Keyring::seal_envelope`], [`Keyring::open_envelope`],
 //!   [`travels_sealed`].
 //! - `reseal_*`: a value under the active key with its place, or `None`
-//!   when it already is: what rotation writes back.
+//!   when it already is: what rotation writes back; [`rotation`]: what
+//!   a rotation counts ([`rotation::Census`], [`rotation::Pass`]).
 //! - Values sealed before values had places (`pii:v1`, no place in the
 //!   associated data) open while the keyring's [`Unplaced`] policy is
 //!   `open` (the default) and are refused under `refuse`
@@ -48,6 +49,7 @@ pub mod error;
 pub mod json;
 pub mod keyring;
 pub mod place;
+pub mod rotation;
 pub mod text;
 
 pub use blob::{blob_kid, blob_prefix, is_sealed_blob, is_unplaced_blob};

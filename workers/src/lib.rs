@@ -14,7 +14,10 @@
 //! confirmed. [`providers`] holds the HTTP clients; [`runtime`]
 //! runs the roles. [`lease`] grants singleton work to one holder at a time
 //! with fencing tokens; [`redis_client`] is how both connect to Redis.
+//! [`admin`] holds the typed reads of the provider-call ledger that
+//! operators' tools and the harness use.
 
+pub mod admin;
 pub mod lease;
 pub mod metric_definitions;
 pub mod notify;

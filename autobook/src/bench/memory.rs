@@ -108,31 +108,14 @@ pub async fn park(
             .map(|_| parked(trip, vault, now))
             .collect::<anyhow::Result<Vec<_>>>()?;
         left -= rows.len();
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-        let users: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-        let states: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
-        let timers: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO sagas (id, user_id, status, terminal, state, version) \
-             SELECT id, user_id, 'watching', false, state::jsonb, 2 \
-             FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS p(id, user_id, state)",
+        autobook_orchestrator::admin::figures::insert_parked(
+            pool,
+            &rows,
+            "watching",
+            2,
+            now + PARKED_FOR,
         )
-        .bind(&ids)
-        .bind(&users)
-        .bind(&states)
-        .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO saga_timers (saga_id, timer, due_at) \
-             SELECT id, timer::jsonb, $3 FROM UNNEST($1::uuid[], $2::text[]) AS p(id, timer)",
-        )
-        .bind(&ids)
-        .bind(&timers)
-        .bind(now + PARKED_FOR)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
     }
     Ok(())
 }
@@ -207,10 +190,12 @@ mod tests {
         let vault = Keyring::generate("k1").unwrap();
         let (id, user, state, timer) = parked(&trip, &vault, Utc::now()).expect("parks");
         assert!(!state.contains(trip.contact_email.expose()), "sealed");
-        let state = vault
-            .open_json(serde_json::from_str(&state).unwrap(), &Place::saga(id))
-            .unwrap();
-        let saga: autobook_orchestrator::saga::Saga = serde_json::from_value(state).expect("state");
+        let saga = autobook_orchestrator::store::decode_state(
+            &vault,
+            id,
+            serde_json::from_str(&state).expect("JSON"),
+        )
+        .expect("state");
         assert_eq!(saga.id, id);
         assert_eq!(saga.phase.status(), "watching");
         assert!(!saga.phase.is_terminal());

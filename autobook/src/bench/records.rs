@@ -12,6 +12,9 @@
 //! - **Provider calls**: `provider_calls.claimed_at` to `completed_at`: the
 //!   worker's share of the step (claim, provider HTTP call, reply stored).
 //!
+//! The rows are read through their owners' typed functions (the
+//! orchestrator's [`figures`], the workers' [`ledger`]).
+//!
 //! Timestamps are PostgreSQL's `now()`, the start of the writing
 //! transaction, on the same machine as the bench's clock.
 
@@ -19,8 +22,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
+
+use autobook_orchestrator::admin::figures;
+use autobook_workers::admin as ledger;
 
 use super::latency::{Grouped, Percentiles};
 use super::proc_stats::round;
@@ -55,54 +61,29 @@ pub async fn latencies(
 ) -> anyhow::Result<Latencies> {
     let ids: Vec<Uuid> = sagas.keys().copied().collect();
     let mut end_to_end = Vec::with_capacity(ids.len());
-    for row in sqlx::query("SELECT id, completed_at FROM sagas WHERE terminal AND id = ANY($1)")
-        .bind(&ids)
-        .fetch_all(pool)
-        .await?
-    {
-        let (id, completed): (Uuid, Option<DateTime<Utc>>) =
-            (row.get("id"), row.get("completed_at"));
+    for (id, completed) in figures::completions(pool, &ids).await? {
         if let (Some(submitted), Some(completed)) = (sagas.get(&id), completed) {
             end_to_end.push(ms(completed - *submitted));
         }
     }
     let mut steps = Grouped::default();
-    let transitions = sqlx::query(
-        "SELECT saga_id, version, to_status, recorded_at, \
-         lead(recorded_at) OVER (PARTITION BY saga_id ORDER BY version) AS left_at \
-         FROM saga_audit WHERE saga_id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(pool)
-    .await?;
-    for row in transitions {
-        let entered: DateTime<Utc> = row.get("recorded_at");
-        if row.get::<i64, _>("version") == 1
-            && let Some(submitted) = sagas.get(&row.get::<Uuid, _>("saga_id"))
+    for transition in figures::transitions(pool, &ids).await? {
+        let entered = transition.recorded_at;
+        if transition.version == 1
+            && let Some(submitted) = sagas.get(&transition.saga_id)
         {
             steps.add("intake", ms(entered - *submitted));
         }
-        let status: String = row.get("to_status");
-        let left: Option<DateTime<Utc>> = row.get("left_at");
-        if let (Some((_, step)), Some(left)) = (STEPS.iter().find(|(s, _)| *s == status), left) {
+        let status = transition.to_status.as_str();
+        if let (Some((_, step)), Some(left)) =
+            (STEPS.iter().find(|(s, _)| *s == status), transition.left_at)
+        {
             steps.add(step, ms(left - entered));
         }
     }
     let mut calls = Grouped::default();
-    for row in sqlx::query(
-        "SELECT split_part(idempotency_key, ':', 2) AS step, claimed_at, completed_at \
-         FROM provider_calls WHERE completed_at IS NOT NULL AND saga_id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(pool)
-    .await?
-    {
-        let (claimed, completed): (DateTime<Utc>, DateTime<Utc>) =
-            (row.get("claimed_at"), row.get("completed_at"));
-        calls.add(
-            row.get::<String, _>("step").as_str(),
-            ms(completed - claimed),
-        );
+    for call in ledger::completed_calls(pool, &ids).await? {
+        calls.add(call.step.as_str(), ms(call.completed_at - call.claimed_at));
     }
     let step_names: Vec<&str> = STEPS.iter().map(|(_, step)| *step).collect();
     let mut with_intake = vec!["intake"];
@@ -124,18 +105,12 @@ pub struct Outcomes {
 }
 
 pub async fn outcomes(pool: &PgPool) -> anyhow::Result<Outcomes> {
-    let row = sqlx::query(
-        "SELECT count(*) FILTER (WHERE status = 'booked') AS booked, \
-         count(*) FILTER (WHERE terminal AND status <> 'booked') AS not_booked, \
-         count(*) FILTER (WHERE NOT terminal) AS unfinished FROM sagas",
-    )
-    .fetch_one(pool)
-    .await?;
-    let count = |name: &str| usize::try_from(row.get::<i64, _>(name)).unwrap_or(0);
+    let outcomes = figures::outcomes(pool).await?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
     Ok(Outcomes {
-        booked: count("booked"),
-        not_booked: count("not_booked"),
-        unfinished: count("unfinished"),
+        booked: count(outcomes.booked),
+        not_booked: count(outcomes.not_booked),
+        unfinished: count(outcomes.unfinished),
     })
 }
 
@@ -162,34 +137,23 @@ pub struct WorkPerSaga {
 
 /// Counts over every finished saga in the database.
 pub async fn work_per_saga(pool: &PgPool) -> anyhow::Result<WorkPerSaga> {
-    let row = sqlx::query(
-        "SELECT \
-         (SELECT count(*) FROM sagas WHERE terminal) AS sagas, \
-         (SELECT count(*) FROM inbox) AS events, \
-         (SELECT count(*) FROM outbox) AS outbox, \
-         (SELECT coalesce(avg(length(body)), 0)::float8 FROM outbox) AS body_bytes, \
-         (SELECT count(DISTINCT published_at) FROM outbox) AS relay_batches, \
-         (SELECT count(*) FROM provider_calls) AS calls, \
-         (SELECT count(*) FROM provider_calls WHERE reply IS NOT NULL) AS replies, \
-         (SELECT count(DISTINCT fired_at) FROM saga_timers) AS timer_batches",
-    )
-    .fetch_one(pool)
-    .await?;
-    let count = |name: &str| row.get::<i64, _>(name) as f64;
-    let sagas = count("sagas").max(1.0);
+    let work = figures::work(pool).await?;
+    let ledger = ledger::call_counts(pool).await?;
+    let finished = work.finished_sagas as f64;
+    let sagas = finished.max(1.0);
     let per = |value: f64| round(value / sagas, 2);
-    let orchestrator = count("events");
-    let worker = 2.0 * count("calls");
-    let relay = count("relay_batches");
-    let timer = count("timer_batches");
+    let orchestrator = work.events as f64;
+    let worker = 2.0 * ledger.calls as f64;
+    let relay = work.relay_batches as f64;
+    let timer = work.timer_batches as f64;
     Ok(WorkPerSaga {
-        messages: per(count("sagas") + count("outbox") + count("replies")),
+        messages: per(finished + work.outbox as f64 + ledger.replies as f64),
         commits: per(orchestrator + worker + relay + timer),
         orchestrator_commits: per(orchestrator),
         worker_commits: per(worker),
         relay_commits: per(relay),
         timer_commits: per(timer),
-        message_bytes: round(row.get::<f64, _>("body_bytes"), 0),
+        message_bytes: round(work.body_bytes, 0),
     })
 }
 

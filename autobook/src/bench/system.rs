@@ -219,11 +219,7 @@ impl TripWorkload {
     async fn resync(&mut self) -> anyhow::Result<usize> {
         self.last_resync = Instant::now();
         let ids: Vec<Uuid> = self.in_flight.iter().copied().collect();
-        let done: Vec<Uuid> =
-            sqlx::query_scalar("SELECT id FROM sagas WHERE terminal AND id = ANY($1)")
-                .bind(&ids)
-                .fetch_all(&self.pool)
-                .await?;
+        let done = autobook_orchestrator::admin::figures::finished_among(&self.pool, &ids).await?;
         Ok(done.into_iter().map(|id| self.take(id)).sum())
     }
 }

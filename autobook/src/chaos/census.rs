@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use autobook_contracts::Topology;
@@ -36,11 +36,8 @@ pub fn unfinished(sagas: &[(Uuid, Finished)]) -> Vec<Unfinished> {
 /// Sagas in the database that the run never submitted (should be none).
 pub async fn extra_sagas(pool: &PgPool, submitted: &[Uuid]) -> anyhow::Result<usize> {
     let known: std::collections::HashSet<Uuid> = submitted.iter().copied().collect();
-    let rows = sqlx::query("SELECT id FROM sagas").fetch_all(pool).await?;
-    Ok(rows
-        .iter()
-        .filter(|row| !known.contains(&row.get::<Uuid, _>("id")))
-        .count())
+    let ids = autobook_orchestrator::admin::figures::saga_ids(pool).await?;
+    Ok(ids.iter().filter(|id| !known.contains(id)).count())
 }
 
 /// Archived dead letters by dead-letter queue, then `code/type`.
@@ -48,11 +45,7 @@ pub async fn archived_dead_letters(
     pool: &sqlx::PgPool,
     topology: &Topology,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<String, usize>>> {
-    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT role, code, message_type, count(*) FROM dead_letters GROUP BY 1, 2, 3",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = autobook_orchestrator::admin::figures::dead_letters_by_kind(pool).await?;
     let mut census: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for (role, code, kind, count) in rows {
         let queue = autobook_contracts::QueueRole::ALL

@@ -580,8 +580,7 @@ async fn print_status(
             () = tokio::time::sleep(STATUS_EVERY) => {}
             () = stop.cancelled() => return,
         }
-        let finished: i64 = sqlx::query_scalar("SELECT count(*) FROM sagas WHERE terminal")
-            .fetch_one(&pool)
+        let finished = autobook_orchestrator::admin::figures::finished_sagas(&pool)
             .await
             .unwrap_or(-1);
         let (kills, exits) = {

@@ -228,13 +228,9 @@ pub async fn forge(
 pub async fn judge(pool: &PgPool, sent: &Sent) -> anyhow::Result<HostileFigures> {
     let deadline = tokio::time::Instant::now() + ARCHIVE_WAIT;
     loop {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT code, count(*) FROM dead_letters WHERE message_id = ANY($1) GROUP BY code",
-        )
-        .bind(&sent.taken)
-        .fetch_all(pool)
-        .await
-        .context("counting the forgeries in the dead-letter archive")?;
+        let rows = autobook_orchestrator::admin::figures::dead_letter_codes(pool, &sent.taken)
+            .await
+            .context("counting the forgeries in the dead-letter archive")?;
         let dead_lettered: BTreeMap<String, usize> = rows
             .into_iter()
             .map(|(code, n)| (code, usize::try_from(n).unwrap_or(0)))

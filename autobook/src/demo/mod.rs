@@ -20,8 +20,8 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -29,10 +29,11 @@ use autobook_broker::BrokerAccess;
 use autobook_contracts::Topology;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
+use autobook_orchestrator::admin::figures;
 use autobook_orchestrator::saga::{Phase, Saga};
 use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
-use autobook_vault::{Keyring, Place};
+use autobook_vault::Keyring;
 
 use crate::cli::{DemoArgs, LogSettings, Scenario};
 use crate::ops;
@@ -268,13 +269,9 @@ pub(crate) async fn wait(
     );
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let row = sqlx::query(
-            "SELECT count(*) FILTER (WHERE terminal) AS done, count(*) FILTER (WHERE status = 'booked') AS booked FROM sagas",
-        )
-        .fetch_one(pool)
-        .await?;
-        let done = usize::try_from(row.get::<i64, _>("done")).unwrap_or(0);
-        let booked: i64 = row.get("booked");
+        let outcomes = figures::outcomes(pool).await?;
+        let done = usize::try_from(outcomes.finished).unwrap_or(0);
+        let booked = outcomes.booked;
         bar.set_position(done as u64);
         bar.set_message(format!("({booked} booked)"));
         if done >= trips || tokio::time::Instant::now() >= deadline {
@@ -294,18 +291,13 @@ pub(crate) async fn collect(
     vault: &Keyring,
     submitted: &HashMap<Uuid, DateTime<Utc>>,
 ) -> anyhow::Result<Vec<(Uuid, Finished)>> {
-    let rows = sqlx::query("SELECT id, state, completed_at, terminal FROM sagas")
-        .fetch_all(pool)
-        .await?;
-    let mut stored: HashMap<Uuid, (Saga, Option<DateTime<Utc>>, bool)> = HashMap::new();
-    for row in rows {
-        let id: Uuid = row.get("id");
-        let state = vault
-            .open_json(row.get("state"), &Place::saga(id))
-            .context("opening a saga")?;
-        let saga: Saga = serde_json::from_value(state).context("reading a saga")?;
-        stored.insert(id, (saga, row.get("completed_at"), row.get("terminal")));
-    }
+    let mut stored: HashMap<Uuid, (Saga, Option<DateTime<Utc>>, bool)> =
+        figures::every_saga(pool, vault)
+            .await
+            .context("reading the sagas")?
+            .into_iter()
+            .map(|row| (row.id, (row.saga, row.completed_at, row.terminal)))
+            .collect();
     Ok(submitted
         .iter()
         .map(|(id, submitted_at)| {

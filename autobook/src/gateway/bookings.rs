@@ -1,11 +1,11 @@
 //! `GET /v1/bookings/{id}`: the booking's flights, the airline's reference
 //! (PNR) and what was paid and refunded, from the `bookings` read model the
-//! orchestrator keeps. Row-level security shows only the caller's.
+//! orchestrator keeps (read through its [`trips`]). Row-level security
+//! shows only the caller's.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-use uuid::Uuid;
+
+use autobook_orchestrator::admin::trips;
 
 use super::db::as_user;
 use super::error::ApiError;
@@ -13,61 +13,31 @@ use super::middleware::{Caller, IdParam};
 use super::state::Gateway;
 use super::views::{Amount, BookingView};
 
-type BookingRow = (
-    Uuid,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Value,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
-
 pub async fn show(
     State(gateway): State<Gateway>,
     caller: Caller,
     IdParam(booking_id): IdParam,
 ) -> Result<axum::Json<BookingView>, ApiError> {
     let mut tx = as_user(&gateway.pool, &caller.user).await?;
-    let row: Option<BookingRow> = sqlx::query_as(
-        "SELECT saga_id, status, booking_reference, amount_minor, currency, refunded_minor, \
-                itinerary, booked_at, cancelled_at \
-         FROM bookings WHERE id = $1",
-    )
-    .bind(booking_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((
-        trip_id,
-        status,
-        reference,
-        amount,
-        currency,
-        refunded,
-        itinerary,
-        booked,
-        cancelled,
-    )) = row
-    else {
+    let Some(record) = trips::booking(&mut tx, booking_id).await? else {
         return Err(ApiError::not_found("booking"));
     };
+    let currency = record.currency;
     Ok(axum::Json(BookingView {
         booking_id,
-        trip_id,
-        status,
-        booking_reference: reference,
+        trip_id: record.saga_id,
+        status: record.status,
+        booking_reference: record.booking_reference,
         amount: Amount {
-            amount_minor: amount,
+            amount_minor: record.amount_minor,
             currency: currency.clone(),
         },
-        refunded: refunded.map(|amount_minor| Amount {
+        refunded: record.refunded_minor.map(|amount_minor| Amount {
             amount_minor,
             currency,
         }),
-        itinerary,
-        booked_at: booked,
-        cancelled_at: cancelled,
+        itinerary: record.itinerary,
+        booked_at: record.booked_at,
+        cancelled_at: record.cancelled_at,
     }))
 }

@@ -35,7 +35,7 @@ pub async fn submit(
     let trip = parse_trip(&body, &caller.user, gateway.clock.now())?;
     let hash = idempotency::request_hash(&trip);
     let mut tx = as_user(&gateway.pool, &caller.user).await?;
-    if erasure_pending(&mut tx).await? {
+    if autobook_orchestrator::admin::erasures::pending(&mut tx).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "erasure_pending",
@@ -68,10 +68,17 @@ pub async fn submit(
     Ok(accepted(trip_id, StatusCode::ACCEPTED))
 }
 
-async fn erasure_pending(tx: &mut Transaction<'static, Postgres>) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erasures WHERE status = 'pending')")
-        .fetch_one(&mut **tx)
-        .await
+/// The trip requests the connection sees, oldest first: each trip's id
+/// and what a traveller's export shows of it.
+pub(crate) async fn submissions(
+    conn: &mut sqlx::PgConnection,
+) -> Result<Vec<(Uuid, serde_json::Value)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT trip_id, jsonb_build_object('trip_id', trip_id, 'idempotency_key', idempotency_key, \
+         'submitted_at', submitted_at) FROM trip_submissions ORDER BY submitted_at",
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// The key was used before: the same request gets its trip back, another

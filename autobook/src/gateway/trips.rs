@@ -4,21 +4,23 @@
 //! before the orchestrator has taken it, its submission. Anyone else's
 //! trip, like one that does not exist, is a 404.
 //!
-//! The summary is cut out of the saga's state in SQL (places, dates, cabin,
-//! price, the number of passengers), so passengers' data never reaches the
-//! gateway; the state's personal fields may be sealed.
+//! The saga, its history and its booking are read through the
+//! orchestrator's [`trips`], which cuts the summary out of the saga's
+//! state in SQL (places, dates, cabin, price, the number of passengers),
+//! so passengers' data never reaches the gateway; the state's personal
+//! fields may be sealed. The submission is the gateway's own record.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use autobook_contracts::Envelope;
 use autobook_contracts::events::TripCancelRequested;
 use autobook_contracts::notification::FailureReason;
+use autobook_orchestrator::admin::trips;
 
 use super::db::as_user;
 use super::error::ApiError;
@@ -43,94 +45,63 @@ pub async fn show(
     Ok(axum::Json(view))
 }
 
-type SagaRow = (
-    String,
-    bool,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<Value>,
-    Option<Value>,
-    Option<Value>,
-    Option<Uuid>,
-);
-
 async fn saga_view(
     tx: &mut Transaction<'static, Postgres>,
     trip_id: Uuid,
 ) -> Result<Option<TripView>, sqlx::Error> {
-    let row: Option<SagaRow> = sqlx::query_as(
-        "SELECT s.status, s.terminal, s.created_at, s.updated_at, t.submitted_at, \
-                jsonb_strip_nulls(jsonb_build_object( \
-                    'origin', s.state->'trip'->'origin', \
-                    'destination', s.state->'trip'->'destination', \
-                    'departure_date', s.state->'trip'->'departure_date', \
-                    'return_date', s.state->'trip'->'return_date', \
-                    'cabin_class', s.state->'trip'->'cabin_class', \
-                    'max_price', s.state->'trip'->'max_price', \
-                    'max_stops', s.state->'trip'->'max_stops', \
-                    'passengers', CASE WHEN jsonb_typeof(s.state->'trip'->'passengers') = 'array' \
-                                       THEN jsonb_array_length(s.state->'trip'->'passengers') END)), \
-                CASE WHEN s.status = 'failed' THEN s.state->'phase'->'reason' END, \
-                CASE WHEN s.status = 'cancelled' THEN s.state->'phase' END, \
-                b.id \
-         FROM sagas s \
-         LEFT JOIN trip_submissions t ON t.trip_id = s.id \
-         LEFT JOIN bookings b ON b.saga_id = s.id \
-         WHERE s.id = $1",
-    )
-    .bind(trip_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((status, terminal, created, updated, submitted, summary, failure, cancelled, booking)) =
-        row
-    else {
+    let Some(record) = trips::trip(tx, trip_id).await? else {
         return Ok(None);
     };
+    let submitted = submitted_at(tx, trip_id).await?;
     let mut history = Vec::new();
     if let Some(at) = submitted {
         history.push(submitted_entry(at));
     }
-    history.extend(audit(tx, trip_id).await?);
+    history.extend(
+        trips::history(tx, trip_id)
+            .await?
+            .into_iter()
+            .map(|t| HistoryEntry {
+                from_status: t.from_status,
+                to_status: t.to_status,
+                message_type: Some(t.message_type),
+                at: t.recorded_at,
+            }),
+    );
+    let created = record.created_at;
     Ok(Some(TripView {
         trip_id,
-        status,
-        finished: terminal,
+        status: record.status,
+        finished: record.terminal,
         created_at: submitted.map_or(created, |s| s.min(created)),
-        updated_at: updated,
-        trip: summary.and_then(|s| serde_json::from_value::<TripSummary>(s).ok()),
-        booking_id: booking,
-        failure: failure
+        updated_at: record.updated_at,
+        trip: record
+            .summary
+            .and_then(|s| serde_json::from_value::<TripSummary>(s).ok()),
+        booking_id: record.booking_id,
+        failure: record
+            .failure
             .and_then(|f| serde_json::from_value::<FailureReason>(f).ok())
             .map(|reason| Failure {
                 code: reason.code().to_owned(),
                 message: reason.describe().to_owned(),
             }),
-        cancellation: cancelled.and_then(|c| serde_json::from_value::<Cancellation>(c).ok()),
+        cancellation: record
+            .cancelled
+            .and_then(|c| serde_json::from_value::<Cancellation>(c).ok()),
         history,
     }))
 }
 
-async fn audit(
+/// When the gateway recorded the request of `trip_id`, if it did.
+async fn submitted_at(
     tx: &mut Transaction<'static, Postgres>,
     trip_id: Uuid,
-) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    let rows: Vec<(Option<String>, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT from_status, to_status, message_type, recorded_at \
-         FROM saga_audit WHERE saga_id = $1 ORDER BY version",
-    )
-    .bind(trip_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(from_status, to_status, message_type, at)| HistoryEntry {
-            from_status,
-            to_status,
-            message_type: Some(message_type),
-            at,
-        })
-        .collect())
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT submitted_at FROM trip_submissions WHERE trip_id = $1")
+        .bind(trip_id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// A trip the orchestrator has not taken yet.
@@ -138,11 +109,7 @@ async fn submitted_view(
     tx: &mut Transaction<'static, Postgres>,
     trip_id: Uuid,
 ) -> Result<Option<TripView>, sqlx::Error> {
-    let submitted: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT submitted_at FROM trip_submissions WHERE trip_id = $1")
-            .bind(trip_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let submitted = submitted_at(tx, trip_id).await?;
     Ok(submitted.map(|at| TripView {
         trip_id,
         status: "submitted".into(),
@@ -173,13 +140,8 @@ pub async fn cancel(
     IdParam(trip_id): IdParam,
 ) -> Result<Response, ApiError> {
     let mut tx = as_user(&gateway.pool, &caller.user).await?;
-    let visible: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sagas WHERE id = $1) \
-             OR EXISTS (SELECT 1 FROM trip_submissions WHERE trip_id = $1)",
-    )
-    .bind(trip_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let visible = trips::saga_exists(&mut tx, trip_id).await?
+        || submitted_at(&mut tx, trip_id).await?.is_some();
     tx.rollback().await?;
     if !visible {
         return Err(ApiError::not_found(WHAT));

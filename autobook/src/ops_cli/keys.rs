@@ -7,6 +7,9 @@
 //!   `AUTOBOOK_DATA_KEYS`), each for its place, every value sealed under
 //!   another key or without place, and seals leftover plaintext, across
 //!   `sagas`, `passengers`, `outbox`, `dead_letters` and `provider_calls`.
+//!   Each owner re-seals its own columns: the orchestrator's
+//!   [`admin::keys`](autobook_orchestrator::admin::keys), the workers'
+//!   [`admin`](autobook_workers::admin) for provider-call replies.
 //!   It opens unplaced values whatever `AUTOBOOK_DATA_UNPLACED` says: it is
 //!   what places them.
 //!
@@ -17,8 +20,6 @@
 //! meanwhile is skipped and visited again in the next pass, and running it
 //! again changes nothing.
 
-mod tables;
-
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -27,8 +28,11 @@ use sqlx::PgPool;
 use autobook_vault::{Keyring, Unplaced};
 
 use super::output::{Render, table};
-use tables::{BLOB_TABLES, census_passengers, census_sagas, reseal_passengers, reseal_sagas};
-pub use tables::{Census, Pass};
+use autobook_orchestrator::admin::keys::SealedTable;
+use autobook_vault::place::tables::PROVIDER_CALLS;
+use autobook_workers::admin as ledger;
+
+pub use autobook_vault::rotation::{Census, Pass};
 
 /// Passes over a table while rows keep changing under the rotation.
 const MAX_PASSES: u32 = 5;
@@ -108,22 +112,17 @@ impl Render for KeyStatus {
 /// are read from the sealed values' tags).
 pub async fn status(pool: &PgPool, batch: i64) -> anyhow::Result<KeyStatus> {
     let batch = batch.max(1);
-    let mut tables = vec![
-        TableCensus {
-            table: "sagas",
-            census: census_sagas(pool, batch).await?,
-        },
-        TableCensus {
-            table: "passengers",
-            census: census_passengers(pool, batch).await?,
-        },
-    ];
-    for blobs in BLOB_TABLES {
+    let mut tables = Vec::new();
+    for sealed in SealedTable::ALL {
         tables.push(TableCensus {
-            table: blobs.table,
-            census: blobs.census(pool, batch).await?,
+            table: sealed.name(),
+            census: sealed.census(pool, batch).await?,
         });
     }
+    tables.push(TableCensus {
+        table: PROVIDER_CALLS,
+        census: ledger::census_replies(pool, batch).await?,
+    });
     Ok(KeyStatus { tables })
 }
 
@@ -203,11 +202,15 @@ pub async fn rotate(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Resul
     // Placing the values sealed without place is part of the work.
     let vault = &vault.clone().with_unplaced(Unplaced::Open);
     let mut tables = Vec::new();
-    tables.push(repeat("sagas", || reseal_sagas(pool, vault, batch)).await?);
-    tables.push(repeat("passengers", || reseal_passengers(pool, vault, batch)).await?);
-    for blobs in BLOB_TABLES {
-        tables.push(repeat(blobs.table, || blobs.reseal(pool, vault, batch)).await?);
+    for sealed in SealedTable::ALL {
+        tables.push(repeat(sealed.name(), || sealed.reseal(pool, vault, batch)).await?);
     }
+    tables.push(
+        repeat(PROVIDER_CALLS, || {
+            ledger::reseal_replies(pool, vault, batch)
+        })
+        .await?,
+    );
     Ok(RotationSummary {
         active_kid: vault.active_kid().to_owned(),
         tables,
@@ -217,7 +220,7 @@ pub async fn rotate(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Resul
 async fn repeat<F, Fut>(table: &'static str, mut pass: F) -> anyhow::Result<TableRotation>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<Pass>>,
+    Fut: Future<Output = Result<Pass, sqlx::Error>>,
 {
     let mut total = Pass::default();
     let mut passes = 0;

@@ -2,11 +2,10 @@
 //! done; an erasure names no one, only a hash), and a retention sweep run
 //! now with the orchestrator's settings.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Subcommand;
 use serde::Serialize;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use autobook_orchestrator::privacy::retention::{Swept, sweep};
 
@@ -37,17 +36,7 @@ pub async fn dispatch(pool: &PgPool, command: &PrivacyCommand, json: bool) -> an
     }
 }
 
-/// One erasure as operators see it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ErasureRow {
-    pub id: Uuid,
-    pub subject: String,
-    pub status: String,
-    pub requested_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub sagas_stopped: i32,
-    pub sagas_erased: i32,
-}
+pub use autobook_orchestrator::admin::erasures::ErasureRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Erasures {
@@ -55,13 +44,7 @@ pub struct Erasures {
 }
 
 pub async fn erasures(pool: &PgPool, limit: i64) -> Result<Erasures, sqlx::Error> {
-    let erasures = sqlx::query_as(
-        "SELECT id, subject, status, requested_at, completed_at, sagas_stopped, sagas_erased \
-         FROM erasures ORDER BY requested_at DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+    let erasures = autobook_orchestrator::admin::erasures::latest(pool, limit).await?;
     Ok(Erasures { erasures })
 }
 

@@ -155,8 +155,5 @@ async fn record(
 /// Whether the saga exists here (an intent made elsewhere may name one
 /// that does not: nothing to tell).
 async fn is_ours(tx: &mut Transaction<'_, Postgres>, saga_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sagas WHERE id = $1)")
-        .bind(saga_id)
-        .fetch_one(&mut **tx)
-        .await
+    autobook_orchestrator::admin::trips::saga_exists(tx, saga_id).await
 }

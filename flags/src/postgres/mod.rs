@@ -18,5 +18,6 @@ pub use changes::{
 pub use reader::{PgFlagReader, ReaderConfig};
 pub use snapshot::Snapshot;
 pub use store::{
-    FLAGS_CHANGED_CHANNEL, KILL_SWITCH, PIPELINE, RawValues, StoredValue, UserOverride, read_values,
+    FLAGS_CHANGED_CHANNEL, KILL_SWITCH, PIPELINE, RawValues, StoredValue, UserOverride,
+    UserSetting, read_values, user_settings,
 };

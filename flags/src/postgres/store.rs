@@ -1,6 +1,7 @@
 //! Reading the flag tables (see `migrations/..._feature_flags.sql`): the
 //! version, a consistent snapshot for the cached reader, and the raw values
-//! with who set them for `autobook ops flags get`.
+//! with who set them for `autobook ops flags get`, and a user's own
+//! settings for their data export.
 
 use std::collections::HashMap;
 
@@ -155,4 +156,31 @@ fn stored_value(row: &sqlx::postgres::PgRow) -> Result<StoredValue, sqlx::Error>
         updated_by: row.try_get("updated_by")?,
         reason: row.try_get("reason")?,
     })
+}
+
+/// One of a user's own flag settings, as their data export shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserSetting {
+    pub flag: String,
+    pub enabled: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every flag override set for `user_id`.
+pub async fn user_settings(pool: &PgPool, user_id: &str) -> Result<Vec<UserSetting>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT flag, enabled, updated_at FROM feature_flag_user_overrides WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(UserSetting {
+                flag: row.try_get("flag")?,
+                enabled: row.try_get("enabled")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .collect()
 }

@@ -33,7 +33,8 @@ use crate::saga_metrics;
 pub use causes::cause_of;
 pub use error::StoreError;
 pub(crate) use rows::insert_outbox as enqueue;
-pub(crate) use rows::open_state as decode_state;
+pub use rows::open_state as decode_state;
+pub(crate) use rows::open_state_json;
 pub use rows::{SagaRow, load_saga};
 
 /// Attempts at applying a message when other writers keep winning.

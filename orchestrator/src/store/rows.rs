@@ -105,15 +105,23 @@ fn state_json(saga: &Saga, vault: &Keyring) -> Result<Value, StoreError> {
     Ok(vault.seal_json(&state, &Place::saga(saga.id)))
 }
 
+/// The stored state with its personal data opened, still as JSON (what a
+/// traveller's export shows); [`open_state`] parses it.
+pub(crate) fn open_state_json(
+    vault: &Keyring,
+    id: Uuid,
+    state: Value,
+) -> Result<Value, autobook_vault::VaultError> {
+    vault.open_json(state, &Place::saga(id))
+}
+
 /// The saga from its stored state: opened, then parsed. The one decoder of
 /// `sagas.state`.
-pub(crate) fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
-    let state = vault
-        .open_json(state, &Place::saga(id))
-        .map_err(|source| StoreError::Sealed {
-            saga_id: id,
-            source,
-        })?;
+pub fn open_state(vault: &Keyring, id: Uuid, state: Value) -> Result<Saga, StoreError> {
+    let state = open_state_json(vault, id, state).map_err(|source| StoreError::Sealed {
+        saga_id: id,
+        source,
+    })?;
     serde_json::from_value(state).map_err(|e| StoreError::CorruptState {
         saga_id: id,
         detail: e.to_string(),

@@ -1,16 +1,14 @@
-//! The tables that hold personal data, and how each one is read and
-//! re-sealed in batches: `sagas.state` (sealed fields inside the JSON),
-//! `passengers` (one sealed value per column), and the sealed blobs of
-//! `outbox.body`, `dead_letters.body` and `provider_calls.reply`. Each value
-//! is re-sealed for its own place (table, field, row), which also places
-//! the values sealed before values had places.
+//! Key rotation of the orchestrator's sealed columns, in batches:
+//! `sagas.state` (sealed fields inside the JSON), `passengers` (one sealed
+//! value per column), and the sealed blobs of `outbox.body` and
+//! `dead_letters.body`. Each value is re-sealed for its own place (table,
+//! field, row), which also places the values sealed before values had
+//! places.
 //!
 //! Every batch is read in key order after the last key seen, and written
 //! back in one short transaction whose updates are guarded by what was
 //! read (the saga's `version`, the old value itself): a row that changed
 //! meanwhile is left alone and counted, for the next pass.
-
-use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -21,51 +19,71 @@ use uuid::Uuid;
 
 use autobook_contracts::personal::erased;
 use autobook_vault::place::tables;
+use autobook_vault::rotation::{Census, Pass};
 use autobook_vault::{
     Keyring, Place, blob_kid, blob_prefix, is_sealed, is_unplaced, is_unplaced_blob,
     json_holds_plaintext_pii, json_holds_unplaced, json_kids, sealed_kid,
 };
 
-/// Key ids found in one table: rows per key id, rows holding plaintext
-/// personal data, rows holding values sealed without their place.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Census {
-    pub rows: u64,
-    pub kids: BTreeMap<String, u64>,
-    pub plaintext: u64,
-    pub unplaced: u64,
+/// A table of the orchestrator holding sealed personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedTable {
+    Sagas,
+    Passengers,
+    Outbox,
+    DeadLetters,
 }
 
-impl Census {
-    fn count(&mut self, kids: impl IntoIterator<Item = String>, plaintext: bool, unplaced: bool) {
-        self.rows += 1;
-        for kid in kids {
-            *self.kids.entry(kid).or_default() += 1;
+impl SealedTable {
+    /// Every one, in the order a rotation visits them.
+    pub const ALL: [SealedTable; 4] = [
+        SealedTable::Sagas,
+        SealedTable::Passengers,
+        SealedTable::Outbox,
+        SealedTable::DeadLetters,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SealedTable::Sagas => tables::SAGAS,
+            SealedTable::Passengers => tables::PASSENGERS,
+            SealedTable::Outbox => tables::OUTBOX,
+            SealedTable::DeadLetters => tables::DEAD_LETTERS,
         }
-        self.plaintext += u64::from(plaintext);
-        self.unplaced += u64::from(unplaced);
     }
-}
 
-/// What one pass of re-sealing did to one table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Pass {
-    /// Rows read.
-    pub visited: u64,
-    /// Rows written back under the active key.
-    pub resealed: u64,
-    /// Rows that changed while they were being re-sealed: left for the
-    /// next pass.
-    pub changed: u64,
-    /// Rows that cannot be opened with this keyring (a key missing, a
-    /// tampered value): left as they are.
-    pub unreadable: u64,
+    /// Counts the rows under each key id (no key needed: key ids are read
+    /// from the sealed values' tags).
+    pub async fn census(self, pool: &PgPool, batch: i64) -> Result<Census, sqlx::Error> {
+        match self {
+            SealedTable::Sagas => census_sagas(pool, batch).await,
+            SealedTable::Passengers => census_passengers(pool, batch).await,
+            SealedTable::Outbox => OUTBOX_BODIES.census(pool, batch).await,
+            SealedTable::DeadLetters => DEAD_LETTER_BODIES.census(pool, batch).await,
+        }
+    }
+
+    /// One pass re-sealing every value not under the active key with its
+    /// place.
+    pub async fn reseal(
+        self,
+        pool: &PgPool,
+        vault: &Keyring,
+        batch: i64,
+    ) -> Result<Pass, sqlx::Error> {
+        match self {
+            SealedTable::Sagas => reseal_sagas(pool, vault, batch).await,
+            SealedTable::Passengers => reseal_passengers(pool, vault, batch).await,
+            SealedTable::Outbox => OUTBOX_BODIES.reseal(pool, vault, batch).await,
+            SealedTable::DeadLetters => DEAD_LETTER_BODIES.reseal(pool, vault, batch).await,
+        }
+    }
 }
 
 /// A table whose one column holds sealed bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct BlobTable {
-    pub table: &'static str,
+struct BlobTable {
+    table: &'static str,
     key: KeyKind,
     key_column: &'static str,
     /// The column whose text is the row of a blob's place.
@@ -73,35 +91,26 @@ pub struct BlobTable {
     column: &'static str,
 }
 
-pub const BLOB_TABLES: [BlobTable; 3] = [
-    BlobTable {
-        table: tables::OUTBOX,
-        key: KeyKind::Int,
-        key_column: "id",
-        place_column: "message_id",
-        column: "body",
-    },
-    BlobTable {
-        table: tables::DEAD_LETTERS,
-        key: KeyKind::Uuid,
-        key_column: "id",
-        place_column: "id",
-        column: "body",
-    },
-    BlobTable {
-        table: tables::PROVIDER_CALLS,
-        key: KeyKind::Text,
-        key_column: "idempotency_key",
-        place_column: "idempotency_key",
-        column: "reply",
-    },
-];
+const OUTBOX_BODIES: BlobTable = BlobTable {
+    table: tables::OUTBOX,
+    key: KeyKind::Int,
+    key_column: "id",
+    place_column: "message_id",
+    column: "body",
+};
+
+const DEAD_LETTER_BODIES: BlobTable = BlobTable {
+    table: tables::DEAD_LETTERS,
+    key: KeyKind::Uuid,
+    key_column: "id",
+    place_column: "id",
+    column: "body",
+};
 
 #[derive(Debug, Clone, Copy)]
 enum KeyKind {
     Int,
     Uuid,
-    Text,
 }
 
 /// A row's key, whatever its type, for paging and guarded updates.
@@ -109,7 +118,6 @@ enum KeyKind {
 enum Key {
     Int(i64),
     Uuid(Uuid),
-    Text(String),
 }
 
 impl Key {
@@ -117,7 +125,6 @@ impl Key {
         match kind {
             KeyKind::Int => Key::Int(i64::MIN),
             KeyKind::Uuid => Key::Uuid(Uuid::nil()),
-            KeyKind::Text => Key::Text(String::new()),
         }
     }
 
@@ -125,7 +132,6 @@ impl Key {
         match kind {
             KeyKind::Int => Key::Int(row.get("key")),
             KeyKind::Uuid => Key::Uuid(row.get("key")),
-            KeyKind::Text => Key::Text(row.get("key")),
         }
     }
 
@@ -136,7 +142,6 @@ impl Key {
         match self {
             Key::Int(key) => query.bind(*key),
             Key::Uuid(key) => query.bind(*key),
-            Key::Text(key) => query.bind(key.clone()),
         }
     }
 }
@@ -146,7 +151,7 @@ const HEAD_BYTES: i32 = 48;
 
 impl BlobTable {
     /// Key ids of the blobs (from their heads only).
-    pub async fn census(&self, pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
+    async fn census(&self, pool: &PgPool, batch: i64) -> Result<Census, sqlx::Error> {
         let sql = format!(
             "SELECT {key} AS key, substring({col} from 1 for {HEAD_BYTES}) AS head FROM {table} \
              WHERE {key} > $1 AND {col} IS NOT NULL ORDER BY {key} LIMIT $2",
@@ -176,7 +181,12 @@ impl BlobTable {
     }
 
     /// Re-seals every blob not sealed with its place under the active key.
-    pub async fn reseal(&self, pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
+    async fn reseal(
+        &self,
+        pool: &PgPool,
+        vault: &Keyring,
+        batch: i64,
+    ) -> Result<Pass, sqlx::Error> {
         let select = format!(
             "SELECT {key} AS key, {place}::text AS place, {col} AS blob FROM {table} \
              WHERE {key} > $1 AND {col} IS NOT NULL \
@@ -194,7 +204,7 @@ impl BlobTable {
             table = self.table,
         );
         let prefix = blob_prefix(vault.active_kid());
-        let prefix_len = i32::try_from(prefix.len())?;
+        let prefix_len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
         let mut pass = Pass::default();
         let mut after = Key::before_all(self.key);
         loop {
@@ -232,18 +242,8 @@ impl BlobTable {
     }
 }
 
-impl Pass {
-    fn record(&mut self, written: bool) {
-        if written {
-            self.resealed += 1;
-        } else {
-            self.changed += 1;
-        }
-    }
-}
-
 /// Key ids in `sagas.state`.
-pub async fn census_sagas(pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
+async fn census_sagas(pool: &PgPool, batch: i64) -> Result<Census, sqlx::Error> {
     let mut census = Census::default();
     let mut after = Uuid::nil();
     loop {
@@ -270,7 +270,7 @@ pub async fn census_sagas(pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
 /// Re-seals the personal fields of every saga state not wholly under the
 /// active key; an update applies only if the saga's version is the one
 /// read (the version itself is left alone: it numbers the saga's steps).
-pub async fn reseal_sagas(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
+async fn reseal_sagas(pool: &PgPool, vault: &Keyring, batch: i64) -> Result<Pass, sqlx::Error> {
     let mut pass = Pass::default();
     let mut after = Uuid::nil();
     loop {
@@ -330,7 +330,7 @@ fn passenger_select() -> String {
 }
 
 /// Key ids in `passengers`.
-pub async fn census_passengers(pool: &PgPool, batch: i64) -> anyhow::Result<Census> {
+async fn census_passengers(pool: &PgPool, batch: i64) -> Result<Census, sqlx::Error> {
     let select = passenger_select();
     let mut census = Census::default();
     let mut after = (Uuid::nil(), i16::MIN);
@@ -364,7 +364,11 @@ pub async fn census_passengers(pool: &PgPool, batch: i64) -> anyhow::Result<Cens
 /// Re-seals every passenger value not under the active key (erasure
 /// placeholders stay as they are); an update applies only if all five
 /// values are still the ones read.
-pub async fn reseal_passengers(pool: &PgPool, vault: &Keyring, batch: i64) -> anyhow::Result<Pass> {
+async fn reseal_passengers(
+    pool: &PgPool,
+    vault: &Keyring,
+    batch: i64,
+) -> Result<Pass, sqlx::Error> {
     let select = passenger_select();
     let update = "UPDATE passengers SET given_name = $3, family_name = $4, born_on = $5, \
                   email = $6, phone_number = $7 WHERE saga_id = $1 AND position = $2 \
