@@ -228,7 +228,7 @@ fn child_env(
 ) -> Vec<(String, String)> {
     // The sandbox is on the other end: limits that never bind, still
     // checked in Redis as in production.
-    let mut env = crate::chaos::children::role_env(
+    let mut env = crate::chaos::role_env::role_env(
         &args.connections,
         vault,
         database_url,

@@ -16,25 +16,24 @@
 //!   sagas with the sandbox ledger and runs the reconciliation job once,
 //!   like the demo ([`report`]).
 
+mod args;
 pub mod broker;
 pub mod census;
 pub mod children;
 pub mod gateway_child;
+mod period;
 pub mod provider_faults;
 pub mod report;
+pub mod role_env;
 pub mod schedule;
 pub mod submit;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 use chrono::Utc;
-use clap::Args;
-use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -46,90 +45,21 @@ use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Behaviour, Faults, Ports, SandboxConfig};
 use autobook_vault::Keyring;
 
-use crate::cli::Scenario;
 use crate::demo::summary::{Finished, summarize};
 use crate::reconcile::reconcile;
 use crate::services;
-use crate::settings::Connections;
 use census::{archived_dead_letters, extra_sagas, merge_counts, unfinished};
-use children::{Launcher, Order, SharedRecords, Slot};
+use children::{Launcher, Order, Slot};
 use gateway_child::GatewayChild;
+use period::{all_up, drive, print_status};
 use report::ChaosSummary;
-use schedule::{Plan, PlanConfig};
+
+pub use args::ChaosArgs;
+pub(crate) use period::migrate;
+use schedule::PlanConfig;
 
 /// Children get this long to drain after SIGTERM at the end.
 const STOP_GRACE: Duration = Duration::from_secs(30);
-/// Longest wait for `autobook migrate`.
-const MIGRATE_TIMEOUT: Duration = Duration::from_secs(180);
-/// Longest wait, after the chaos period, for every child to be up again.
-const ALL_UP_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often progress is printed (stderr) during the chaos period.
-const STATUS_EVERY: Duration = Duration::from_secs(10);
-
-/// Options of `autobook chaos`.
-#[derive(Debug, Args)]
-pub struct ChaosArgs {
-    /// How many trip requests to submit (paced over the first 60 % of the period).
-    #[arg(long, default_value_t = 200)]
-    pub trips: usize,
-    /// Length of the chaos period, in seconds.
-    #[arg(long, default_value_t = 120)]
-    pub duration: u64,
-    /// Seed of the trips, the sandbox and the kill plan.
-    #[arg(long, default_value_t = 2026)]
-    pub seed: u64,
-    /// Print one JSON object as the last line of stdout.
-    #[arg(long)]
-    pub json: bool,
-    /// happy or mixed.
-    #[arg(long, value_enum, default_value = "mixed")]
-    pub scenario: Scenario,
-    /// SIGKILLs per minute of the chaos period (spread over the whole period).
-    #[arg(long, default_value_t = 15.0)]
-    pub kills_per_minute: f64,
-    /// Do not restart the broker (rabbitmqctl stop_app/start_app) mid-run.
-    #[arg(long)]
-    pub no_broker_restart: bool,
-    /// The providers misbehave too: answers lost after the effect (500 and
-    /// timeout) on every call that has an effect, Stripe search lagging a
-    /// minute, slow calls, 429s, and webhooks (sent to a gateway child)
-    /// late, duplicated and out of order.
-    #[arg(long)]
-    pub provider_faults: bool,
-    /// After the chaos period, wait this long for every saga to finish;
-    /// sagas still open then count as lost.
-    #[arg(long, default_value_t = 120)]
-    pub settle_secs: u64,
-    /// Orchestrator processes.
-    #[arg(long, default_value_t = 2)]
-    pub orchestrators: usize,
-    /// Processes of each worker role (search, payment, order, notify).
-    #[arg(long, default_value_t = 2)]
-    pub workers: usize,
-    /// Database connections per child process (PostgreSQL's default
-    /// max_connections is 100; ten children share it).
-    #[arg(long, default_value_t = 4)]
-    pub db_pool: u32,
-    /// The children's AUTOBOOK_RETRY_DELAYS_MS: short, so transient
-    /// failures (broker or database down) come back quickly.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "200,500,1000,2000,5000,10000,20000"
-    )]
-    pub retry_delays_ms: Vec<u32>,
-    /// Directory for the children's logs (default: a new temporary directory).
-    #[arg(long)]
-    pub log_dir: Option<PathBuf>,
-    /// Database created afresh for the run, on the DATABASE_URL server.
-    #[arg(long, default_value = "autobook_chaos")]
-    pub database: String,
-    /// Broker namespace of the run; cleared before, and after a clean run.
-    #[arg(long, default_value = "autobook-chaos")]
-    pub namespace: String,
-    #[command(flatten)]
-    pub connections: Connections,
-}
 
 /// Runs the chaos, prints the summary (and the JSON line with `--json`),
 /// and fails unless every saga finished and the ledger reconciles.
@@ -484,7 +414,7 @@ fn child_env(
 ) -> Vec<(String, String)> {
     let delays: Vec<String> = args.retry_delays_ms.iter().map(u32::to_string).collect();
     // The sandbox, not a real provider, is on the other end.
-    let mut env = children::role_env(
+    let mut env = role_env::role_env(
         &args.connections,
         vault,
         database_url,
@@ -507,94 +437,4 @@ fn child_env(
         env.extend(gateway.env());
     }
     env
-}
-
-/// `autobook migrate` as a child (database, schema, topology).
-pub(crate) async fn migrate(launcher: &Launcher) -> anyhow::Result<()> {
-    let log = launcher.log_dir.join("migrate.log");
-    let mut process = children::Process::spawn(&mut launcher.command(&["migrate"], &log)?)
-        .context("starting autobook migrate")?;
-    let status = tokio::time::timeout(MIGRATE_TIMEOUT, process.wait())
-        .await
-        .context("autobook migrate timed out")??;
-    ensure!(
-        status.success(),
-        "autobook migrate failed ({status}); see {}",
-        log.display()
-    );
-    Ok(())
-}
-
-/// Sends the planned kills at their moments, then waits out the period.
-/// False if interrupted.
-async fn drive(
-    plan: &Plan,
-    keepers: &[children::Keeper],
-    launcher: &Launcher,
-    duration: Duration,
-    interrupt: &CancellationToken,
-) -> bool {
-    for kill in &plan.kills {
-        tokio::select! {
-            () = tokio::time::sleep_until(launcher.epoch + kill.at) => {}
-            () = interrupt.cancelled() => return false,
-        }
-        if let Some(keeper) = keepers.get(kill.slot) {
-            let _ = keeper.orders.send(Order::Kill {
-                restart_after: kill.restart_after,
-            });
-        }
-    }
-    tokio::select! {
-        () = tokio::time::sleep_until(launcher.epoch + duration) => true,
-        () = interrupt.cancelled() => false,
-    }
-}
-
-/// Waits until every child is up again after the chaos period.
-async fn all_up(keepers: &[children::Keeper], warnings: &mut Vec<String>) {
-    for keeper in keepers {
-        let mut running = keeper.running.clone();
-        let up = tokio::time::timeout(ALL_UP_TIMEOUT, running.wait_for(|up| *up)).await;
-        if !matches!(up, Ok(Ok(_))) {
-            warnings.push(format!(
-                "{} was not running {} s after the chaos period",
-                keeper.slot.name(),
-                ALL_UP_TIMEOUT.as_secs()
-            ));
-        }
-    }
-}
-
-/// Progress lines on stderr during the run.
-async fn print_status(
-    pool: PgPool,
-    launcher: Arc<Launcher>,
-    records: SharedRecords,
-    progress: Arc<submit::Progress>,
-    trips: usize,
-    stop: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(STATUS_EVERY) => {}
-            () = stop.cancelled() => return,
-        }
-        let finished = autobook_orchestrator::admin::figures::finished_sagas(&pool)
-            .await
-            .unwrap_or(-1);
-        let (kills, exits) = {
-            let records = records.borrow();
-            (records.kills.len(), records.self_exits.len())
-        };
-        eprintln!(
-            "chaos: [{:>4} s] {}/{} trips submitted, {} sagas finished, {} kills, {} self-exits",
-            launcher.epoch.elapsed().as_secs(),
-            progress.confirmed.load(Ordering::Relaxed),
-            trips,
-            finished,
-            kills,
-            exits
-        );
-    }
 }
