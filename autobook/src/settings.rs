@@ -10,10 +10,10 @@ use autobook_contracts::Topology;
 use autobook_flags::launchdarkly::{FlagKeys, SdkKey};
 use autobook_flags::postgres::ReaderConfig;
 use autobook_flags::{FlagConfig, ProviderKind};
+use autobook_throttle::{RateLimit, Throttle};
 use autobook_vault::{Keyring, Unplaced};
-use autobook_workers::providers::{ApiKey, ProviderConfig};
+use autobook_workers::providers::{ApiKey, ProviderConfig, RateLimits};
 use autobook_workers::worker::retry::RetryPolicy;
-use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 use autobook_workers::{WorkerConfig, WorkerKind};
 
 /// Where PostgreSQL, RabbitMQ and Redis are.
@@ -349,7 +349,7 @@ impl ProviderSettings {
         &self,
         prefetch: u16,
         instance: String,
-        throttle: Throttle,
+        throttle: Throttle<RateLimits>,
     ) -> WorkerConfig {
         let provider = |url: &str, key: &str| {
             let mut config = ProviderConfig::new(url, ApiKey::new(key));

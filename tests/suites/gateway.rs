@@ -19,7 +19,7 @@ use autobook_tests::gateway::{
     spawn_gateway, spawn_gateway_with, token, trip_body,
 };
 use autobook_tests::redis_url;
-use autobook_workers::worker::throttle::RateLimit;
+use autobook_throttle::RateLimit;
 
 /// A concrete path for a route template (`{id}`: a fresh UUID).
 fn concrete(path: &str) -> String {
