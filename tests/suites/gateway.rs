@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use autobook::gateway::rate_limit::UserRateLimiter;
-use autobook::gateway::routes::{Access, table};
+use autobook::gateway::route::Access;
+use autobook::gateway::routes::table;
 use autobook_contracts::codes::UserId;
 use autobook_orchestrator::saga::Phase;
 use autobook_tests::gateway::{
