@@ -13,32 +13,6 @@ use autobook_workers::WorkerKind;
 
 use crate::settings::Connections;
 
-/// `AUTOBOOK_MESSAGE_KEYS` as given, parsed by [`MessageKeysArg::keys`]
-/// so that a bad value is reported without being echoed. Never printed.
-#[derive(Clone)]
-pub struct MessageKeysArg(String);
-
-impl std::fmt::Debug for MessageKeysArg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MessageKeysArg(<redacted>)")
-    }
-}
-
-impl std::str::FromStr for MessageKeysArg {
-    type Err = std::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(MessageKeysArg(value.to_owned()))
-    }
-}
-
-impl MessageKeysArg {
-    /// The keys; an error naming the problem, never the keys.
-    pub fn keys(&self) -> anyhow::Result<MessageKeys> {
-        Ok(MessageKeys::parse(&self.0)?)
-    }
-}
-
 fn from_environment(connections: &Connections, keys: MessageKeys) -> anyhow::Result<BrokerAccess> {
     Ok(BrokerAccess::new(&connections.amqp_url, keys)
         .context("AMQP_URL")?

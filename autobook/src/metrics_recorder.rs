@@ -30,6 +30,7 @@ pub fn describe_all() {
     autobook_broker::metric_definitions::describe();
     autobook_orchestrator::metric_definitions::describe();
     autobook_workers::metric_definitions::describe();
+    autobook_throttle::metric_definitions::describe();
     crate::gateway::metric_definitions::describe();
     autobook_reconcile::metric_definitions::describe();
 }

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use clap::Args;
 
+use autobook_broker::MessageKeys;
 use autobook_contracts::Topology;
 use autobook_flags::launchdarkly::{FlagKeys, SdkKey};
 use autobook_flags::postgres::ReaderConfig;
 use autobook_flags::{FlagConfig, ProviderKind};
+use autobook_throttle::{RateLimit, Throttle};
 use autobook_vault::{Keyring, Unplaced};
-use autobook_workers::providers::{ApiKey, ProviderConfig};
+use autobook_workers::providers::{ApiKey, ProviderConfig, RateLimits};
 use autobook_workers::worker::retry::RetryPolicy;
-use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 use autobook_workers::{WorkerConfig, WorkerKind};
 
 /// Where PostgreSQL, RabbitMQ and Redis are.
@@ -50,7 +51,33 @@ pub struct Connections {
     /// Required by every role. Set it in the environment, not on the
     /// command line.
     #[arg(long, env = "AUTOBOOK_MESSAGE_KEYS", hide_env_values = true)]
-    pub message_keys: Option<crate::broker_access::MessageKeysArg>,
+    pub message_keys: Option<MessageKeysArg>,
+}
+
+/// `AUTOBOOK_MESSAGE_KEYS` as given, parsed by [`MessageKeysArg::keys`]
+/// so that a bad value is reported without being echoed. Never printed.
+#[derive(Clone)]
+pub struct MessageKeysArg(String);
+
+impl std::fmt::Debug for MessageKeysArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageKeysArg(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for MessageKeysArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(MessageKeysArg(value.to_owned()))
+    }
+}
+
+impl MessageKeysArg {
+    /// The keys; an error naming the problem, never the keys.
+    pub fn keys(&self) -> anyhow::Result<MessageKeys> {
+        Ok(MessageKeys::parse(&self.0)?)
+    }
 }
 
 /// The services, the topology namespace and the pool size of a role.
@@ -349,7 +376,7 @@ impl ProviderSettings {
         &self,
         prefetch: u16,
         instance: String,
-        throttle: Throttle,
+        throttle: Throttle<RateLimits>,
     ) -> WorkerConfig {
         let provider = |url: &str, key: &str| {
             let mut config = ProviderConfig::new(url, ApiKey::new(key));

@@ -25,11 +25,12 @@ use autobook_flags::{FlagConfig, FlagSource};
 use autobook_orchestrator::clock::Clock;
 use autobook_orchestrator::runtime::OrchestratorConfig;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
+use autobook_throttle::{RateLimit, Throttle};
 use autobook_vault::Keyring;
 use autobook_workers::WorkerKind;
+use autobook_workers::providers::RateLimits;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
-use autobook_workers::worker::throttle::{RateLimit, RateLimits, Throttle};
 
 use crate::broker_access::worker_identity;
 use crate::gateway::{Gateway, GatewayConfig};
@@ -453,7 +454,7 @@ async fn start_gateway(
 fn worker_config(
     sandbox: &RunningSandbox,
     config: &StackConfig,
-    throttle: Throttle,
+    throttle: Throttle<RateLimits>,
     instance: String,
 ) -> autobook_workers::WorkerConfig {
     let provider = |url: &str, key: &str| {

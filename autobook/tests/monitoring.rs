@@ -11,6 +11,7 @@ use autobook::gateway::metric_definitions as gateway;
 use autobook_broker::metric_definitions as broker;
 use autobook_orchestrator::metric_definitions as orchestrator;
 use autobook_reconcile::metric_definitions as reconcile;
+use autobook_throttle::metric_definitions as throttle;
 use autobook_workers::metric_definitions as workers;
 
 fn repo_file(path: &str) -> String {
@@ -52,6 +53,7 @@ impl Defined {
                 broker::COUNTERS,
                 orchestrator::COUNTERS,
                 workers::COUNTERS,
+                throttle::COUNTERS,
                 gateway::COUNTERS,
                 reconcile::COUNTERS,
             ]
@@ -60,6 +62,7 @@ impl Defined {
                 broker::GAUGES,
                 orchestrator::GAUGES,
                 workers::GAUGES,
+                throttle::GAUGES,
                 gateway::GAUGES,
                 reconcile::GAUGES,
             ]
@@ -68,6 +71,7 @@ impl Defined {
                 broker::HISTOGRAMS,
                 orchestrator::HISTOGRAMS,
                 workers::HISTOGRAMS,
+                throttle::HISTOGRAMS,
                 gateway::HISTOGRAMS,
                 reconcile::HISTOGRAMS,
             ]
@@ -117,7 +121,7 @@ fn every_metric_in_alerts_and_the_dashboard_is_defined() {
 
 #[test]
 fn the_lists_hold_exactly_the_names_each_file_defines() {
-    let crates: [(&str, Vec<&str>); 5] = [
+    let crates: [(&str, Vec<&str>); 6] = [
         (
             "broker/src/metric_definitions.rs",
             [broker::COUNTERS, broker::GAUGES, broker::HISTOGRAMS].concat(),
@@ -134,6 +138,10 @@ fn the_lists_hold_exactly_the_names_each_file_defines() {
         (
             "workers/src/metric_definitions.rs",
             [workers::COUNTERS, workers::GAUGES, workers::HISTOGRAMS].concat(),
+        ),
+        (
+            "throttle/src/metric_definitions.rs",
+            [throttle::COUNTERS, throttle::GAUGES, throttle::HISTOGRAMS].concat(),
         ),
         (
             "autobook/src/gateway/metric_definitions.rs",

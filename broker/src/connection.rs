@@ -28,8 +28,8 @@ use autobook_contracts::Topology;
 use autobook_contracts::senders::Identity;
 use autobook_vault::Keyring;
 
+use crate::declarations::declare_on;
 use crate::error::BrokerError;
-use crate::identity::BrokerAccess;
 use crate::signing::MessageKeys;
 
 /// The first pause after a failed connection attempt.
@@ -103,20 +103,21 @@ async fn open(uri: &AMQPUri, name: &str) -> Result<Connection, BrokerError> {
 }
 
 impl Broker {
-    /// Connects once as `identity` (see [`BrokerAccess::connect`]).
+    /// Connects once to `uri`, which logs in as `identity` (see
+    /// `BrokerAccess::connect`), signing with `keys`.
     pub(crate) async fn connect(
-        access: &BrokerAccess,
+        uri: AMQPUri,
         identity: Identity,
+        keys: MessageKeys,
         connection_name: &str,
         topology: Topology,
     ) -> Result<Broker, BrokerError> {
-        let uri = access.uri(identity);
         let connection = open(&uri, connection_name).await?;
         Ok(Broker {
             shared: Arc::new(Shared {
                 uri,
                 identity,
-                keys: access.keys().clone(),
+                keys,
                 name: connection_name.to_owned(),
                 current: Mutex::new(Arc::new(connection)),
                 reconnecting: tokio::sync::Mutex::new(Attempts::default()),
@@ -219,7 +220,7 @@ impl Broker {
         let fresh = Arc::new(open(&self.shared.uri, &self.shared.name).await?);
         if self.shared.identity.declares_topology() {
             let channel = fresh.create_channel().await.map_err(BrokerError::Channel)?;
-            match crate::declare::declare_on(&channel, &self.topology).await {
+            match declare_on(&channel, &self.topology).await {
                 Ok(()) => {
                     let _ = channel.close(200, "declared".into()).await;
                 }

@@ -4,16 +4,16 @@
 //! (orchestrator, ops) declare; the others wait until what they use
 //! exists ([`check_topology`]).
 
+use lapin::ExchangeKind;
 use lapin::options::{
-    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
-    QueueDeleteOptions,
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
-use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Channel, ExchangeKind};
+use lapin::types::FieldTable;
 
-use autobook_contracts::topology::{ExchangeDecl, ExchangeType, QueueDecl};
+use autobook_contracts::topology::ExchangeDecl;
 
 use crate::connection::Broker;
+use crate::declarations::{declare_exchange, declare_on};
 use crate::error::BrokerError;
 
 /// Declares every exchange, queue and binding of the broker's namespace,
@@ -26,25 +26,6 @@ pub async fn declare_topology(broker: &Broker) -> Result<(), BrokerError> {
     declare_on(&channel, broker.topology()).await?;
     let _ = channel.close(200, "declared".into()).await;
     Ok(())
-}
-
-async fn declare_exchange(channel: &Channel, exchange: &ExchangeDecl) -> lapin::Result<()> {
-    let options = ExchangeDeclareOptions {
-        durable: true,
-        ..ExchangeDeclareOptions::default()
-    };
-    let kind = match exchange.kind {
-        ExchangeType::Direct => ExchangeKind::Direct,
-        ExchangeType::Topic => ExchangeKind::Topic,
-    };
-    channel
-        .exchange_declare(
-            exchange.name.clone().into(),
-            kind,
-            options,
-            FieldTable::default(),
-        )
-        .await
 }
 
 /// Declares `exchange`; if it exists with another type (a namespace an
@@ -83,73 +64,6 @@ async fn replace_if_retyped(broker: &Broker, exchange: &ExchangeDecl) -> Result<
 
 fn precondition_failed(error: &lapin::Error) -> bool {
     matches!(error.kind(), lapin::ErrorKind::ProtocolError(e) if e.get_id() == 406)
-}
-
-/// Declares the topology through `channel`.
-pub(crate) async fn declare_on(
-    channel: &Channel,
-    topology: &autobook_contracts::Topology,
-) -> Result<(), BrokerError> {
-    let declarations = topology.declarations();
-    for exchange in &declarations.exchanges {
-        declare_exchange(channel, exchange)
-            .await
-            .map_err(|source| BrokerError::Declare {
-                what: format!("exchange {}", exchange.name),
-                source,
-            })?;
-    }
-    for queue in &declarations.queues {
-        declare_queue(channel, queue).await?;
-    }
-    Ok(())
-}
-
-async fn declare_queue(channel: &Channel, queue: &QueueDecl) -> Result<(), BrokerError> {
-    let mut arguments = FieldTable::default();
-    if let Some((exchange, routing_key)) = &queue.dead_letter {
-        arguments.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString(exchange.clone().into()),
-        );
-        arguments.insert(
-            "x-dead-letter-routing-key".into(),
-            AMQPValue::LongString(routing_key.clone().into()),
-        );
-    }
-    if let Some(ms) = queue.expires_ms {
-        arguments.insert("x-expires".into(), AMQPValue::LongUInt(ms));
-    }
-    if let Some(ms) = queue.message_ttl_ms {
-        arguments.insert("x-message-ttl".into(), AMQPValue::LongUInt(ms));
-    }
-    let options = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
-    channel
-        .queue_declare(queue.name.clone().into(), options, arguments)
-        .await
-        .map_err(|source| BrokerError::Declare {
-            what: format!("queue {}", queue.name),
-            source,
-        })?;
-    for (exchange, routing_key) in &queue.bindings {
-        channel
-            .queue_bind(
-                queue.name.clone().into(),
-                exchange.clone().into(),
-                routing_key.clone().into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(|source| BrokerError::Declare {
-                what: format!("binding {exchange} -> {}", queue.name),
-                source,
-            })?;
-    }
-    Ok(())
 }
 
 /// Checks that what `broker`'s identity uses exists: the events exchange

@@ -134,7 +134,15 @@ impl BrokerAccess {
         connection_name: &str,
         topology: Topology,
     ) -> Result<Broker, BrokerError> {
-        Broker::connect(self, identity, connection_name, topology).await
+        let keys = self.keys.clone();
+        Broker::connect(
+            self.uri(identity),
+            identity,
+            keys,
+            connection_name,
+            topology,
+        )
+        .await
     }
 }
 

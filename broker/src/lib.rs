@@ -8,8 +8,9 @@
 //!   [`admission`]: what every message says about its sender and what a
 //!   consumer checks before handling one;
 //! - [`declare`]: declaring (and, for tests, deleting) the topology that
-//!   `autobook_contracts::topology` describes;
-//! - [`publisher`]: publishing with publisher confirms and `mandatory`, so
+//!   `autobook_contracts::topology` describes (`declarations`: through one
+//!   channel, as a new connection does again);
+//! - [`outgoing`]: a message ready to publish, and [`publisher`]: publishing with publisher confirms and `mandatory`, so
 //!   a message counts as sent only once the broker has routed and stored it;
 //! - [`consumer`]: a consumer loop with a prefetch limit that decodes each
 //!   delivery, hands it to a [`consumer::Handler`], and acks only after the
@@ -28,10 +29,12 @@ pub mod admission;
 pub mod connection;
 pub mod consumer;
 pub mod crash;
+mod declarations;
 pub mod declare;
 pub mod error;
 pub mod identity;
 pub mod metric_definitions;
+pub mod outgoing;
 pub mod propagation;
 pub mod properties;
 pub mod publisher;
@@ -44,5 +47,6 @@ pub use connection::Broker;
 pub use consumer::{DeliveryContext, Disposition, Handler, run_consumer};
 pub use error::{BrokerError, PublishError};
 pub use identity::{BrokerAccess, Password};
-pub use publisher::{OutgoingMessage, Publisher};
+pub use outgoing::OutgoingMessage;
+pub use publisher::Publisher;
 pub use signing::MessageKeys;

@@ -60,6 +60,14 @@ pub fn insert_headers(table: &mut FieldTable, trace: &TraceContext) {
     }
 }
 
+/// `properties` with `trace` (the publishing span's context) added to
+/// their headers.
+pub fn with_trace(properties: BasicProperties, trace: &TraceContext) -> BasicProperties {
+    let mut table = properties.headers().clone().unwrap_or_default();
+    insert_headers(&mut table, trace);
+    properties.with_headers(table)
+}
+
 /// Makes the span that `trace` names the parent of `span`, which must not
 /// have been entered yet. Does nothing when spans are not exported.
 pub fn set_remote_parent(span: &Span, trace: &TraceContext) {
@@ -117,6 +125,7 @@ fn span_context(trace: &TraceContext) -> Option<SpanContext> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::properties;
 
     const PARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -141,12 +150,32 @@ mod tests {
     }
 
     #[test]
+    fn trace_headers_are_added_to_properties() {
+        let trace = TraceContext::parse(PARENT, Some("vendor=1".into())).unwrap();
+        let properties = with_headers(&[("schema_version", "1")]);
+        let traced = with_trace(properties, &trace);
+        assert_eq!(from_headers(&traced), Some(trace));
+        assert_eq!(header_text(&traced, "schema_version").as_deref(), Some("1"));
+    }
+
+    #[test]
     fn headers_are_read_back_as_written() {
         let trace = TraceContext::parse(PARENT, Some("vendor=1,other=2".into())).unwrap();
         let mut table = FieldTable::default();
         insert_headers(&mut table, &trace);
         let properties = BasicProperties::default().with_headers(table);
         assert_eq!(from_headers(&properties), Some(trace));
+    }
+
+    #[test]
+    fn retries_dead_letters_and_replays_keep_the_trace_headers() {
+        let trace = TraceContext::parse(PARENT, Some("vendor=1".into())).unwrap();
+        let original = with_trace(BasicProperties::default(), &trace);
+        let dead = properties::for_dead_letter(&original, "q", "code", "reason");
+        let retried = properties::for_retry(&original, 2, "code", "reason");
+        for passed_on in [&dead, &retried, &properties::for_replay(&dead)] {
+            assert_eq!(from_headers(passed_on), Some(trace.clone()));
+        }
     }
 
     #[test]

@@ -7,22 +7,16 @@ use lapin::types::{AMQPValue, FieldTable};
 
 use autobook_contracts::topology::{CONTENT_TYPE, headers};
 
-use autobook_contracts::trace::TraceContext;
+use crate::outgoing::OutgoingMessage;
 
-use crate::propagation;
-use crate::publisher::OutgoingMessage;
-
-/// Properties for publishing `message` persistently, with `trace` (the
-/// publishing span's context) in the W3C headers.
-pub fn for_message(message: &OutgoingMessage, trace: Option<&TraceContext>) -> BasicProperties {
+/// Properties for publishing `message` persistently. The publisher adds
+/// the W3C trace headers (`propagation::with_trace`).
+pub fn for_message(message: &OutgoingMessage) -> BasicProperties {
     let mut table = FieldTable::default();
     table.insert(
         headers::SCHEMA_VERSION.into(),
         AMQPValue::ShortUInt(message.message_type.schema_version()),
     );
-    if let Some(trace) = trace {
-        propagation::insert_headers(&mut table, trace);
-    }
     BasicProperties::default()
         .with_content_type(CONTENT_TYPE.into())
         .with_delivery_mode(2)
@@ -124,23 +118,6 @@ pub fn header_text(properties: &BasicProperties, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retries_dead_letters_and_replays_keep_the_trace_headers() {
-        let trace = TraceContext::parse(
-            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-            Some("vendor=1".into()),
-        )
-        .unwrap();
-        let mut table = FieldTable::default();
-        propagation::insert_headers(&mut table, &trace);
-        let original = BasicProperties::default().with_headers(table);
-        let dead = for_dead_letter(&original, "q", "code", "reason");
-        let retried = for_retry(&original, 2, "code", "reason");
-        for properties in [&dead, &retried, &for_replay(&dead)] {
-            assert_eq!(propagation::from_headers(properties), Some(trace.clone()));
-        }
-    }
 
     #[test]
     fn replays_keep_the_sender_and_signature_and_drop_the_bookkeeping() {

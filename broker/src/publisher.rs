@@ -11,12 +11,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
 use tracing::Instrument;
-use uuid::Uuid;
 
 use autobook_contracts::topology::headers;
 use autobook_contracts::trace::TraceContext;
@@ -25,33 +23,8 @@ use autobook_contracts::{Envelope, MessageType, QueueRole, Topology};
 use crate::connection::Broker;
 use crate::error::{BrokerError, PublishError};
 use crate::metric_definitions::{MESSAGES_PUBLISHED, PUBLISH_FAILURES};
+use crate::outgoing::OutgoingMessage;
 use crate::{admission, propagation, properties, sealing, spans};
-
-/// An encoded message ready to publish (from an envelope or the outbox).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutgoingMessage {
-    pub message_id: Uuid,
-    pub saga_id: Uuid,
-    pub message_type: MessageType,
-    pub occurred_at: DateTime<Utc>,
-    /// The trace context of the span that created the message; the
-    /// publish span is its child.
-    pub trace: Option<TraceContext>,
-    pub body: Vec<u8>,
-}
-
-impl OutgoingMessage {
-    pub fn from_envelope(envelope: &Envelope) -> Self {
-        OutgoingMessage {
-            message_id: envelope.message_id,
-            saga_id: envelope.saga_id,
-            message_type: envelope.message_type(),
-            occurred_at: envelope.occurred_at,
-            trace: Some(envelope.trace.clone()),
-            body: envelope.encode(),
-        }
-    }
-}
 
 /// How long a publish waits for the broker's confirm before counting as
 /// failed (its fate unknown; publishing again is safe).
@@ -297,7 +270,7 @@ impl Publisher {
                 routing_key.into(),
                 mandatory(),
                 body,
-                self.stamp(properties::for_message(message, trace), body),
+                self.stamp(properties_of(message, trace), body),
             )
             .await?)
     }
@@ -327,6 +300,16 @@ impl Publisher {
             }
         }
         result
+    }
+}
+
+/// The properties `message` is published with: its own, and the trace
+/// headers of `trace` (the `publish` span's context).
+fn properties_of(message: &OutgoingMessage, trace: Option<&TraceContext>) -> BasicProperties {
+    let properties = properties::for_message(message);
+    match trace {
+        Some(trace) => propagation::with_trace(properties, trace),
+        None => properties,
     }
 }
 

@@ -15,8 +15,8 @@ use tracing::field::Empty;
 use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, QueueRole};
 
+use crate::outgoing::OutgoingMessage;
 use crate::propagation;
-use crate::publisher::OutgoingMessage;
 
 /// The span of handling one delivery from `queue`, child of the span that
 /// published it. `envelope` is None when the body could not be decoded.

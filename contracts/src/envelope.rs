@@ -6,13 +6,12 @@
 //! does not match its type is a [`DecodeError`], never a panic or a guess.
 
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::message::{Message, MessageType};
 use crate::refusal;
 use crate::trace::TraceContext;
+use crate::wire::WireEnvelope;
 
 /// Largest message body accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -129,12 +128,11 @@ impl Envelope {
             });
         }
         let message =
-            Message::from_payload_json(message_type, wire.payload).map_err(|refused| {
-                DecodeError::InvalidPayload {
+            Message::from_payload_json(message_type, wire.payload, &refusal::PayloadRefusals)
+                .map_err(|refused| DecodeError::InvalidPayload {
                     message_type,
                     detail: refused.under("payload").to_string(),
-                }
-            })?;
+                })?;
         let trace = wire
             .traceparent
             .as_deref()
@@ -149,32 +147,6 @@ impl Envelope {
             message,
         })
     }
-}
-
-/// The wire shape of an envelope. Documented in `docs/publishing.md` and in
-/// `contracts/schemas/envelope.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct WireEnvelope {
-    /// UUIDv7, unique per message. Re-publishing the same message must reuse it.
-    pub message_id: Uuid,
-    /// The saga (booking) id; for `trip.requested` the publisher chooses it.
-    pub saga_id: Uuid,
-    /// The message that caused this one, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub causation_id: Option<Uuid>,
-    /// One of the registered message types, e.g. "trip.requested".
-    pub message_type: String,
-    /// Version of the payload schema; newer than this build understands is refused.
-    pub schema_version: u16,
-    /// RFC 3339 timestamp.
-    pub occurred_at: DateTime<Utc>,
-    /// W3C traceparent; a missing or invalid one starts a new trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traceparent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracestate: Option<String>,
-    /// The message itself; its schema depends on `message_type`.
-    pub payload: serde_json::Value,
 }
 
 /// Why a message body could not be decoded. All of these are permanent:

@@ -3,9 +3,11 @@
 //! Everything the roles of autobook agree on, with no I/O:
 //!
 //! - [`envelope`]: the versioned envelope and its strict JSON codec;
+//!   [`wire`]: its JSON shape;
 //! - [`refusal`]: why a value was refused (field path, what was expected),
 //!   never quoting it;
-//! - [`message`]: the registry of every command and event;
+//! - [`message`]: the registry of every command and event, and the queue
+//!   that consumes each;
 //! - [`commands`], [`events`], [`notification`]: the payloads;
 //! - [`trip`], [`personal`], [`codes`], [`money`], [`offer`]: domain types
 //!   that can only be built by parsing;
@@ -37,9 +39,10 @@ pub mod stripe_webhook;
 pub mod topology;
 pub mod trace;
 pub mod trip;
+pub mod wire;
 
 pub use envelope::{DecodeError, Envelope};
 pub use idempotency::{IdempotencyKey, Step};
-pub use message::{Message, MessageKind, MessageType};
+pub use message::{Message, MessageKind, MessageType, QueueRole};
 pub use money::{Currency, Money};
-pub use topology::{QueueRole, Topology};
+pub use topology::Topology;

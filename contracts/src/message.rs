@@ -4,13 +4,12 @@
 //! disagree.
 
 use schemars::Schema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::IdempotencyKey;
 use crate::commands::*;
 use crate::events::*;
-use crate::refusal::{self, Refusal};
-use crate::topology::QueueRole;
 use crate::trip::TripRequest;
 
 /// Whether a message asks for work or reports a fact.
@@ -19,6 +18,54 @@ use crate::trip::TripRequest;
 pub enum MessageKind {
     Command,
     Event,
+}
+
+/// A consumer queue, by the role that consumes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueueRole {
+    Orchestrator,
+    Search,
+    Payment,
+    Order,
+    Notify,
+}
+
+impl QueueRole {
+    pub const ALL: &'static [QueueRole] = &[
+        QueueRole::Orchestrator,
+        QueueRole::Search,
+        QueueRole::Payment,
+        QueueRole::Order,
+        QueueRole::Notify,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            QueueRole::Orchestrator => "orchestrator",
+            QueueRole::Search => "search",
+            QueueRole::Payment => "payment",
+            QueueRole::Order => "order",
+            QueueRole::Notify => "notify",
+        }
+    }
+
+    /// The message types this queue receives.
+    pub fn message_types(&self) -> impl Iterator<Item = MessageType> + '_ {
+        MessageType::ALL
+            .iter()
+            .copied()
+            .filter(move |t| t.consumer() == *self)
+    }
+}
+
+/// Decodes one payload type whichever it is: [`Message::from_payload_json`]
+/// picks the type, the decoder says how a payload is read and refused
+/// ([`crate::refusal::PayloadRefusals`]), so the registry knows nothing of
+/// refusals.
+pub(crate) trait DecodePayload {
+    type Error;
+
+    fn decode<T: DeserializeOwned>(&self, payload: serde_json::Value) -> Result<T, Self::Error>;
 }
 
 macro_rules! messages {
@@ -76,9 +123,10 @@ macro_rules! messages {
                 match self { $( Message::$variant(p) => serde_json::to_value(p), )* }
             }
 
-            /// The payload of `message_type`, or where and why it is refused.
-            pub(crate) fn from_payload_json(message_type: MessageType, payload: serde_json::Value) -> Result<Message, Refusal> {
-                match message_type { $( MessageType::$variant => refusal::from_value(payload).map(Message::$variant), )* }
+            /// The payload of `message_type`, decoded by `decoder`, or its
+            /// refusal.
+            pub(crate) fn from_payload_json<D: DecodePayload>(message_type: MessageType, payload: serde_json::Value, decoder: &D) -> Result<Message, D::Error> {
+                match message_type { $( MessageType::$variant => decoder.decode(payload).map(Message::$variant), )* }
             }
         }
 

@@ -12,8 +12,8 @@
 //! two equal, and `infra/rabbitmq-users.sh` applies the file.
 
 use crate::message::MessageKind;
+use crate::message::QueueRole;
 use crate::senders::Identity;
-use crate::topology::QueueRole;
 
 /// A namespace: what [`crate::Topology::new`] accepts.
 const NAMESPACE: &str = "[a-z0-9._-]+";

@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
-use crate::envelope::WireEnvelope;
-use crate::message::MessageType;
+use crate::message::{DecodePayload, MessageType};
+use crate::wire::WireEnvelope;
 
 /// Longest field path and longest text kept from a parser.
 const MAX_CHARS: usize = 200;
@@ -196,6 +196,18 @@ impl Refusal {
 /// `T` from a JSON value, or why not.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Refusal> {
     serde_path_to_error::deserialize(value).map_err(refusal)
+}
+
+/// Reads message payloads for [`crate::message::Message::from_payload_json`]
+/// with [`from_value`].
+pub(crate) struct PayloadRefusals;
+
+impl DecodePayload for PayloadRefusals {
+    type Error = Refusal;
+
+    fn decode<T: DeserializeOwned>(&self, payload: Value) -> Result<T, Refusal> {
+        from_value(payload)
+    }
 }
 
 /// `T` from JSON text (trailing characters refused), or why not.

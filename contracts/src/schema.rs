@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 
-use crate::envelope::WireEnvelope;
 use crate::message::MessageType;
+use crate::wire::WireEnvelope;
 
 /// Every schema file: `envelope.json` and one `<message type>.json` each.
 pub fn schema_files() -> Vec<(String, Value)> {

@@ -24,8 +24,7 @@
 //! names the original sender in a header; [`Identity::relays_to`] says who
 //! may relay onto which queue.
 
-use crate::message::{MessageKind, MessageType};
-use crate::topology::QueueRole;
+use crate::message::{MessageKind, MessageType, QueueRole};
 
 /// The prefix of every identity's broker user name.
 pub const USER_PREFIX: &str = "autobook-";

@@ -12,45 +12,7 @@
 //! - queues `autobook.<role>` for orchestrator, search, payment, order,
 //!   notify, each with `autobook.<role>.dead-letter`
 
-use crate::message::{MessageKind, MessageType};
-
-/// A consumer queue, by the role that consumes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum QueueRole {
-    Orchestrator,
-    Search,
-    Payment,
-    Order,
-    Notify,
-}
-
-impl QueueRole {
-    pub const ALL: &'static [QueueRole] = &[
-        QueueRole::Orchestrator,
-        QueueRole::Search,
-        QueueRole::Payment,
-        QueueRole::Order,
-        QueueRole::Notify,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            QueueRole::Orchestrator => "orchestrator",
-            QueueRole::Search => "search",
-            QueueRole::Payment => "payment",
-            QueueRole::Order => "order",
-            QueueRole::Notify => "notify",
-        }
-    }
-
-    /// The message types this queue receives.
-    pub fn message_types(&self) -> impl Iterator<Item = MessageType> + '_ {
-        MessageType::ALL
-            .iter()
-            .copied()
-            .filter(move |t| t.consumer() == *self)
-    }
-}
+use crate::message::{MessageKind, MessageType, QueueRole};
 
 /// Header and property names on AMQP messages.
 pub mod headers {

@@ -9,7 +9,6 @@ use tokio::sync::watch;
 
 use crate::decision::{FlagDecision, fail_closed};
 use crate::error::FlagError;
-use crate::postgres::reader::Refreshes;
 
 /// Where the kill switch and the `auto_booking_pipeline_enabled` flag come
 /// from.
@@ -33,6 +32,14 @@ pub trait FlagSource: Send + Sync {
     fn refreshes(&self) -> Option<watch::Receiver<Refreshes>> {
         None
     }
+}
+
+/// How many refreshes a provider's background task has attempted, and how
+/// many read the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshes {
+    pub attempted: u64,
+    pub succeeded: u64,
 }
 
 /// Waits until the decision for `user_id` satisfies `wanted`, looking again

@@ -32,6 +32,13 @@ pub const DEAD_LETTERS_ARCHIVED: &str = "autobook_dead_letters_archived_total";
 pub const DEAD_LETTERS_PENDING: &str = "autobook_dead_letters_pending";
 pub const SAMPLER_ERRORS: &str = "autobook_metrics_sampler_errors_total";
 
+/// Values of the `compensation` label.
+pub mod compensation {
+    pub const VOID_HOLD: &str = "void_hold";
+    pub const CANCEL_ORDER: &str = "cancel_order";
+    pub const ALL: &[&str] = &[VOID_HOLD, CANCEL_ORDER];
+}
+
 /// Every counter this crate records.
 pub const COUNTERS: &[&str] = &[
     SAGAS_STARTED,
@@ -177,9 +184,9 @@ pub fn register_series() {
     for status in TERMINAL_STATUSES {
         metrics::counter!(SAGAS_FINISHED, "status" => *status).increment(0);
     }
-    for compensation in crate::saga_metrics::COMPENSATIONS {
-        metrics::counter!(COMPENSATIONS_STARTED, "compensation" => *compensation).increment(0);
-        metrics::counter!(COMPENSATIONS_FAILED, "compensation" => *compensation).increment(0);
+    for label in compensation::ALL {
+        metrics::counter!(COMPENSATIONS_STARTED, "compensation" => *label).increment(0);
+        metrics::counter!(COMPENSATIONS_FAILED, "compensation" => *label).increment(0);
     }
     for mismatch in crate::saga::offer_match::Mismatch::ALL {
         metrics::counter!(OFFERS_MISMATCHED, "mismatch" => mismatch.as_str()).increment(0);

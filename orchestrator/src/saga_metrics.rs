@@ -17,17 +17,13 @@ use std::time::Duration;
 use autobook_contracts::Message;
 use autobook_contracts::trip::TripRequest;
 
+use crate::metric_definitions::compensation::{CANCEL_ORDER, VOID_HOLD};
 use crate::metric_definitions::{
     COMPENSATIONS_FAILED, COMPENSATIONS_STARTED, OFFERS_MISMATCHED, SAGA_SECONDS,
     SAGA_STEP_SECONDS, SAGA_TRANSITIONS, SAGAS_FINISHED, SAGAS_STARTED, SAGAS_STUCK,
 };
 use crate::saga::Phase;
 use crate::saga::offer_match::{self, Mismatch};
-
-/// Values of the `compensation` label.
-pub const COMPENSATIONS: &[&str] = &[VOID_HOLD, CANCEL_ORDER];
-const VOID_HOLD: &str = "void_hold";
-const CANCEL_ORDER: &str = "cancel_order";
 
 /// How long the saga had been in its status, and in existence, when the
 /// message was applied (measured by the database clock).

@@ -5,9 +5,11 @@
 
 use std::future::Future;
 
-use autobook_workers::providers::{DuffelClient, Provider, ProviderError, StripeClient};
+use autobook_throttle::Throttle;
+use autobook_workers::providers::{
+    DuffelClient, Provider, ProviderError, RateLimits, StripeClient,
+};
 use autobook_workers::worker::retry::{Caller, Repeatable, RetryPolicy};
-use autobook_workers::worker::throttle::Throttle;
 
 /// The clients of the providers, and how they are called.
 #[derive(Clone)]
@@ -16,7 +18,7 @@ pub struct Providers {
     pub duffel: DuffelClient,
     pub retry: RetryPolicy,
     /// The rate limit the workers share (disabled for a local run).
-    pub throttle: Throttle,
+    pub throttle: Throttle<RateLimits>,
 }
 
 impl Providers {

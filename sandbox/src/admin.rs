@@ -32,8 +32,8 @@ use crate::behaviour::Behaviour;
 use crate::config::WebhookEndpoint;
 use crate::faults::Faults;
 use crate::price_motion::PriceMotion;
+use crate::providers::Sandbox;
 use crate::script::FaultScript;
-use crate::server::Sandbox;
 
 pub(crate) fn router(sandbox: Arc<Sandbox>) -> Router {
     Router::new()

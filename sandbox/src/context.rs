@@ -2,7 +2,7 @@
 //! behaviours, the price motion, the script queues, the counts of injected
 //! faults, the instance that marks ids, the clock and the shutdown signal.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -13,6 +13,7 @@ use crate::config::SandboxConfig;
 use crate::faults::Faults;
 use crate::ids::Instance;
 use crate::injected::Injections;
+use crate::lock::locked;
 use crate::price_motion::PriceMotion;
 use crate::script::ScriptQueues;
 
@@ -107,10 +108,4 @@ impl Context {
             _ = self.shutdown_signal() => {}
         }
     }
-}
-
-/// Locks a mutex; a poisoned lock (a panic elsewhere) still yields the data,
-/// which every handler leaves consistent between statements.
-pub(crate) fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

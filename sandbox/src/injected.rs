@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::context::locked;
 use crate::faults::{AnswerLoss, RequestDraw, Transient};
 use crate::ledger::Ledger;
+use crate::lock::locked;
 
 /// The call name of webhook deliveries.
 pub(crate) const WEBHOOK_CALL: &str = "stripe webhook";

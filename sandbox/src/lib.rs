@@ -19,8 +19,9 @@
 //! - [`ledger`]: the reconciliation snapshot (with each API's traffic);
 //! - `rate_limit`: the per-key request limits of the provider APIs;
 //! - `server`: starting and stopping; `admin`: the admin JSON API;
+//!   `providers`: what both hold, every provider of one sandbox;
 //! - `duffel`, `stripe`, `email`: the providers;
-//! - `context`, `clock`, `idempotency`, `ids`, `injected`: shared
+//! - `context`, `clock`, `idempotency`, `ids`, `lock`, `injected`: shared
 //!   machinery (the last counts every injected fault).
 
 mod admin;
@@ -35,7 +36,9 @@ mod idempotency;
 mod ids;
 mod injected;
 pub mod ledger;
+mod lock;
 pub mod price_motion;
+mod providers;
 mod rate_limit;
 pub mod script;
 mod server;

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::context::locked;
 use crate::ledger::LedgerTraffic;
+use crate::lock::locked;
 
 const WINDOW: Duration = Duration::from_secs(1);
 

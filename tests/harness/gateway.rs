@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use autobook::gateway::{AuthConfig, GatewayConfig, JwtSecret};
 use autobook::stack::StackConfig;
 use autobook_contracts::stripe_webhook::WebhookSecret;
-use autobook_workers::worker::throttle::RateLimit;
+use autobook_throttle::RateLimit;
 
 use crate::{TestSystem, redis_url, spawn_with};
 

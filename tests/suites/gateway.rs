@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use autobook::gateway::rate_limit::UserRateLimiter;
-use autobook::gateway::routes::{Access, table};
+use autobook::gateway::route::Access;
+use autobook::gateway::routes::table;
 use autobook_contracts::codes::UserId;
 use autobook_orchestrator::saga::Phase;
 use autobook_tests::gateway::{
@@ -19,7 +20,7 @@ use autobook_tests::gateway::{
     spawn_gateway, spawn_gateway_with, token, trip_body,
 };
 use autobook_tests::redis_url;
-use autobook_workers::worker::throttle::RateLimit;
+use autobook_throttle::RateLimit;
 
 /// A concrete path for a route template (`{id}`: a fresh UUID).
 fn concrete(path: &str) -> String {

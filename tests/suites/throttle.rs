@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use autobook_throttle::{RateLimit, Reservation, Source, Throttle};
 use autobook_workers::providers::Provider;
-use autobook_workers::worker::throttle::{RateLimit, RateLimits, Reservation, Source, Throttle};
+use autobook_workers::providers::RateLimits;
 
 fn limits() -> RateLimits {
     RateLimits {
@@ -22,11 +23,16 @@ fn namespace() -> String {
     format!("t-throttle-{}", Uuid::new_v4().simple())
 }
 
-fn shared(namespace: &str) -> Throttle {
+fn shared(namespace: &str) -> Throttle<RateLimits> {
     Throttle::redis(&autobook_tests::redis_url(), namespace, limits()).unwrap()
 }
 
-async fn waits(throttle: &Throttle, provider: Provider, n: usize, source: Source) -> Vec<Duration> {
+async fn waits(
+    throttle: &Throttle<RateLimits>,
+    provider: Provider,
+    n: usize,
+    source: Source,
+) -> Vec<Duration> {
     let mut waits = Vec::new();
     for _ in 0..n {
         let reservation = throttle.reserve(provider).await.unwrap();

@@ -110,7 +110,7 @@ impl Leases {
     /// lazily.
     pub fn redis(url: &str, namespace: &str) -> redis::RedisResult<Self> {
         Ok(Leases {
-            redis: crate::redis_client::connect_lazily(url)?,
+            redis: autobook_throttle::redis_client::connect_lazily(url)?,
             prefix: format!("{namespace}:lease"),
             acquire: Script::new(ACQUIRE),
             renew_or_release: Script::new(RENEW_OR_RELEASE),

@@ -8,14 +8,15 @@
 //! - [`notify`]: emails to the traveller (Resend-style API), rendered by [`render`].
 //!
 //! [`worker`] holds the shared core: the provider-call ledger that turns
-//! duplicate commands into replays, retries with backoff, the shared rate
-//! limit, the flag gate that defers a money-moving call the flags deny,
-//! and the handler that acks a command only after its reply is stored and
-//! confirmed. [`providers`] holds the HTTP clients; [`runtime`]
-//! runs the roles. [`lease`] grants singleton work to one holder at a time
-//! with fencing tokens; [`redis_client`] is how both connect to Redis.
-//! [`admin`] holds the typed reads of the provider-call ledger that
-//! operators' tools and the harness use.
+//! duplicate commands into replays, retries with backoff behind the shared
+//! rate limit (`autobook_throttle`), the flag gate that defers a
+//! money-moving call the flags deny, and the handler that acks a command
+//! only after its reply is stored and confirmed. [`providers`] holds the
+//! HTTP clients and each provider's rate limit; [`runtime`] runs the roles.
+//! [`lease`] grants singleton work to one holder at a time with fencing
+//! tokens, connecting to Redis as the rate limiter does
+//! (`autobook_throttle::redis_client`). [`admin`] holds the typed reads of
+//! the provider-call ledger that operators' tools and the harness use.
 
 pub mod admin;
 pub mod lease;
@@ -24,7 +25,6 @@ pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod providers;
-pub mod redis_client;
 pub mod render;
 pub mod runtime;
 pub mod search;

@@ -1,4 +1,5 @@
-//! Metric names of the workers, with their descriptions and units.
+//! Metric names of the workers, with their descriptions and units (the
+//! rate limiter's are `autobook_throttle::metric_definitions`).
 //!
 //! Labels are bounded: `queue` is a worker role, `handling` is `replayed`,
 //! `in_flight` or `waiting`, `step` a gated saga step (authorize, order, capture),
@@ -14,8 +15,6 @@ use metrics::{Unit, describe_counter, describe_histogram};
 pub const DUPLICATE_COMMANDS: &str = "autobook_worker_duplicate_commands_total";
 pub const DEFERRED_STEPS: &str = "autobook_worker_deferred_steps_total";
 pub const GAVE_UP_COMMANDS: &str = "autobook_worker_gave_up_total";
-pub const THROTTLED_CALLS: &str = "autobook_provider_throttled_total";
-pub const RATE_LIMITER_UNAVAILABLE: &str = "autobook_rate_limiter_unavailable_total";
 pub const PROVIDER_REQUESTS: &str = "autobook_provider_requests_total";
 pub const PROVIDER_REQUEST_SECONDS: &str = "autobook_provider_request_duration_seconds";
 
@@ -24,8 +23,6 @@ pub const COUNTERS: &[&str] = &[
     DUPLICATE_COMMANDS,
     DEFERRED_STEPS,
     GAVE_UP_COMMANDS,
-    THROTTLED_CALLS,
-    RATE_LIMITER_UNAVAILABLE,
     PROVIDER_REQUESTS,
 ];
 /// Every gauge this crate records.
@@ -46,14 +43,6 @@ pub fn describe() {
     describe_counter!(
         GAVE_UP_COMMANDS,
         "Commands still unresolved when their retries ran out, answered step.outcome_unknown so the saga asks again, by queue."
-    );
-    describe_counter!(
-        THROTTLED_CALLS,
-        "Provider calls that waited for a rate-limit token, by provider."
-    );
-    describe_counter!(
-        RATE_LIMITER_UNAVAILABLE,
-        "Provider calls limited by the per-process fallback bucket because Redis was unreachable."
     );
     describe_counter!(
         PROVIDER_REQUESTS,

@@ -12,16 +12,17 @@ use autobook_broker::consumer::ConsumerOptions;
 use autobook_broker::{Broker, BrokerError, Publisher, run_consumer};
 use autobook_contracts::QueueRole;
 use autobook_flags::FlagSource;
+use autobook_throttle::Throttle;
 use autobook_vault::Keyring;
 
 use crate::notify::NotifyService;
 use crate::order::OrderService;
 use crate::payment::PaymentService;
-use crate::providers::Provider;
-use crate::providers::{DuffelClient, EmailClient, ProviderConfig, ProviderError, StripeClient};
+use crate::providers::{
+    DuffelClient, EmailClient, Provider, ProviderConfig, ProviderError, RateLimits, StripeClient,
+};
 use crate::search::SearchService;
 use crate::worker::retry::{Caller, RetryPolicy};
-use crate::worker::throttle::Throttle;
 use crate::worker::{CommandHandler, Service};
 
 /// A worker role.
@@ -62,7 +63,7 @@ pub struct WorkerConfig {
     pub prefetch: u16,
     pub retry: RetryPolicy,
     /// The shared rate limit on provider calls.
-    pub throttle: Throttle,
+    pub throttle: Throttle<RateLimits>,
     pub supplier_timeout: Duration,
     /// Pages of recent orders scanned when an order is looked up.
     pub order_lookup_pages: u32,

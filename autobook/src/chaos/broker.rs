@@ -14,9 +14,10 @@ use serde::Serialize;
 use super::children::Process;
 use autobook_broker::BrokerAccess;
 use autobook_broker::properties::header_text;
+use autobook_contracts::QueueRole;
 use autobook_contracts::Topology;
 use autobook_contracts::senders::Identity;
-use autobook_contracts::topology::{QueueRole, headers};
+use autobook_contracts::topology::headers;
 
 /// How long the broker stays stopped.
 pub const BROKER_DOWN: Duration = Duration::from_secs(2);

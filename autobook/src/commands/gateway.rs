@@ -7,7 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use autobook_contracts::senders::Identity;
 use autobook_orchestrator::clock::Clock;
-use autobook_workers::worker::throttle::RateLimit;
+use autobook_throttle::RateLimit;
 
 use super::{Role, instance_name};
 use crate::cli::LogSettings;

@@ -12,9 +12,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use autobook_orchestrator::clock::Clock;
 use autobook_reconcile::schedule::{run_every, run_leased};
 use autobook_reconcile::{Job, Limits, Settings};
+use autobook_throttle::Throttle;
 use autobook_workers::lease::Leases;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
-use autobook_workers::worker::throttle::Throttle;
 
 use super::instance_name;
 use crate::cli::LogSettings;

@@ -4,7 +4,7 @@
 use anyhow::{Context, anyhow};
 use futures_util::future::join_all;
 
-use autobook_workers::worker::throttle::Throttle;
+use autobook_throttle::Throttle;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::{Role, instance_name};

@@ -13,7 +13,8 @@ use autobook_contracts::Money;
 use autobook_contracts::notification::FailureReason;
 use autobook_orchestrator::saga::{Phase, WatchPolicy};
 use autobook_sandbox::{ApiRateLimits, Ledger, PriceMotion};
-use autobook_workers::worker::throttle::{RateLimit, RateLimits};
+use autobook_throttle::RateLimit;
+use autobook_workers::providers::RateLimits;
 
 use crate::stack::StackConfig;
 

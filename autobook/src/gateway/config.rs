@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use autobook_workers::worker::throttle::RateLimit;
+use autobook_throttle::RateLimit;
 
 /// Largest request body accepted by default (64 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;

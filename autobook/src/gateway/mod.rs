@@ -1,9 +1,9 @@
 //! `autobook gateway`: the HTTP API through which travellers submit trip
 //! requests and see and control their own trips.
 //!
-//! - [`routes`]: the route table, which builds both the router and the
-//!   OpenAPI document ([`openapi`]; the trip body's schema in
-//!   [`trip_schema`]);
+//! - [`routes`]: the route table (each [`route`] with its handler and
+//!   documentation), which builds both the router and the OpenAPI document
+//!   ([`openapi`]; the trip body's schema in [`trip_schema`]);
 //! - [`auth`]: bearer JWTs (HS256, RS256), the caller is the subject;
 //!   [`rate_limit`]: a token bucket per traveller, shared through Redis;
 //!   [`middleware`]: both of them in front of the traveller's routes, and
@@ -32,6 +32,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
 pub mod rejections;
+pub mod route;
 pub mod routes;
 pub mod state;
 pub mod stripe;

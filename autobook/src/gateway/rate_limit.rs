@@ -1,12 +1,13 @@
 //! Per-traveller request limits: a token bucket per user id, refused (429
 //! with `Retry-After`) rather than waited for.
 //!
-//! The bucket is the workers' GCRA arithmetic
-//! ([`autobook_workers::worker::throttle::bucket`]). With Redis, every
+//! The bucket is the rate limiter's GCRA arithmetic
+//! ([`autobook_throttle::bucket`]), as the workers' is. With Redis, every
 //! gateway instance shares one bucket per user (`<namespace>:gateway:rl:<user>`,
 //! taken by a Lua script on Redis's clock, expiring once full again); while
 //! Redis is unreachable each instance keeps its own buckets with the same
-//! limit and asks Redis again after the workers' backoff ([`Reconnect`]).
+//! limit and asks Redis again after the rate limiter's backoff
+//! ([`Reconnect`]).
 //! Redis protects capacity, never correctness: its failure lets requests
 //! through at the local limit, it does not refuse them.
 
@@ -18,8 +19,7 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 
 use autobook_contracts::codes::UserId;
-use autobook_workers::worker::throttle::reconnect::Reconnect;
-use autobook_workers::worker::throttle::{Bucket, RateLimit};
+use autobook_throttle::{Bucket, RateLimit, Reconnect};
 
 /// KEYS[1]: the user's bucket. ARGV: interval µs, tolerance µs. Returns 0
 /// when a token was taken, else the wait in µs until one is (nothing taken).
@@ -69,7 +69,7 @@ impl UserRateLimiter {
     ) -> redis::RedisResult<Self> {
         let shared = match redis_url {
             Some(url) => Some(Shared {
-                redis: autobook_workers::redis_client::connect_lazily(url)?,
+                redis: autobook_throttle::redis_client::connect_lazily(url)?,
                 prefix: format!("{namespace}:gateway:rl"),
                 script: Script::new(TAKE_SCRIPT),
             }),

@@ -1,126 +1,30 @@
 //! The route table: every route of the gateway once, with its handler and
 //! what the OpenAPI document says about it. [`api_router`] mounts the
-//! table and [`super::openapi::document`] describes it, so the two cannot
-//! drift apart. A traveller's route gets the bearer-token check and the
-//! rate limit from its [`Access`], not from its handler.
+//! table and [`super::openapi::document`] describes it (served by this
+//! table's `/openapi.json`), so the two cannot drift apart. A traveller's
+//! route gets the bearer-token check and the rate limit from its
+//! [`Access`], not from its handler.
+
+use std::sync::LazyLock;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
-use axum::http::Method;
-use axum::routing::{MethodFilter, MethodRouter, on};
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars::{Schema, SchemaGenerator};
+use serde_json::Value;
 
-use super::error::ErrorBody;
 use super::middleware::authenticate;
+use super::route::{Access, HeaderParam, RETRY_AFTER, Route, SchemaFn, Verb, schema_of, text};
 use super::state::Gateway;
 use super::views::{
     BookingView, CancelAccepted, Health, Readiness, Submitted, TripView, WebhookReceived,
 };
 use super::{bookings, health, me, openapi, stripe, submit, trip_schema, trips};
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    /// A bearer token is required; the caller is its subject.
-    Traveller,
-}
-
-/// The methods the gateway answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Get,
-    Post,
-    Delete,
-}
-
-impl Verb {
-    pub fn method(&self) -> Method {
-        match self {
-            Verb::Get => Method::GET,
-            Verb::Post => Method::POST,
-            Verb::Delete => Method::DELETE,
-        }
-    }
-
-    fn filter(&self) -> MethodFilter {
-        match self {
-            Verb::Get => MethodFilter::GET,
-            Verb::Post => MethodFilter::POST,
-            Verb::Delete => MethodFilter::DELETE,
-        }
-    }
-
-    /// The key of the operation in an OpenAPI path item.
-    pub fn openapi_key(&self) -> &'static str {
-        match self {
-            Verb::Get => "get",
-            Verb::Post => "post",
-            Verb::Delete => "delete",
-        }
-    }
-}
-
-/// A schema for the document, generated on demand.
-pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
-
-/// The schema of `T`, as a reference into the document's components.
-pub fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
-    generator.subschema_for::<T>()
-}
-
-/// One documented answer of a route.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub description: &'static str,
-    /// The JSON body; `None` for an open-ended document.
-    pub schema: Option<SchemaFn>,
-    /// The headers it carries.
-    pub headers: Vec<HeaderParam>,
-}
-
-/// A request header a route reads, or a header of an answer.
-#[derive(Debug, Clone, Copy)]
-pub struct HeaderParam {
-    pub name: &'static str,
-    pub description: &'static str,
-    /// Always sent (an answer), or the request is refused without it.
-    pub required: bool,
-    /// The JSON Schema of its value.
-    pub schema: fn() -> serde_json::Value,
-}
-
-/// A header value: any text.
-fn text() -> serde_json::Value {
-    serde_json::json!({"type": "string", "minLength": 1})
-}
-
-/// A header value: whole seconds.
-fn seconds() -> serde_json::Value {
-    serde_json::json!({"type": "string", "pattern": "^[0-9]+$"})
-}
-
 /// `Idempotency-Key`: 1 to 255 printable ASCII characters.
 fn idempotency_key() -> serde_json::Value {
     serde_json::json!({"type": "string", "minLength": 1, "maxLength": super::idempotency::MAX_KEY_LEN,
                        "pattern": "^[ -~]+$"})
 }
-
-const WWW_AUTHENTICATE: HeaderParam = HeaderParam {
-    name: "WWW-Authenticate",
-    description: "Bearer error=\"invalid_token\"",
-    required: true,
-    schema: text,
-};
-
-const RETRY_AFTER: HeaderParam = HeaderParam {
-    name: "Retry-After",
-    description: "Seconds to wait before trying again",
-    required: true,
-    schema: seconds,
-};
 
 const LOCATION: HeaderParam = HeaderParam {
     name: "Location",
@@ -129,101 +33,11 @@ const LOCATION: HeaderParam = HeaderParam {
     schema: text,
 };
 
-/// One route: method, path template, handler and documentation.
-pub struct Route {
-    pub verb: Verb,
-    /// axum's path syntax, which is also OpenAPI's (`/v1/bookings/{id}`).
-    pub path: &'static str,
-    pub operation_id: &'static str,
-    pub summary: &'static str,
-    pub access: Access,
-    pub body: Option<SchemaFn>,
-    /// A request body that is accepted, for the document's example.
-    pub body_example: Option<fn() -> serde_json::Value>,
-    pub headers: Vec<HeaderParam>,
-    pub replies: Vec<Reply>,
-    handler: MethodRouter<Gateway>,
-}
+static DOCUMENT: LazyLock<Value> = LazyLock::new(|| openapi::document(&table()));
 
-impl Route {
-    fn new<H, T>(
-        verb: Verb,
-        path: &'static str,
-        operation_id: &'static str,
-        summary: &'static str,
-        handler: H,
-    ) -> Route
-    where
-        H: Handler<T, Gateway>,
-        T: 'static,
-    {
-        Route {
-            verb,
-            path,
-            operation_id,
-            summary,
-            access: Access::Public,
-            body: None,
-            body_example: None,
-            headers: Vec::new(),
-            replies: Vec::new(),
-            handler: on(verb.filter(), handler),
-        }
-    }
-
-    /// For travellers only: 401 without a valid token, 429 over the limit.
-    fn traveller(mut self) -> Route {
-        self.access = Access::Traveller;
-        self.errors(&[
-            (
-                401,
-                "No token, a bad signature, an expired token, no valid subject, or a \
-                 subject that is an erased user's pseudonym",
-            ),
-            (
-                429,
-                "Too many requests from this traveller; see Retry-After",
-            ),
-        ])
-        .answer_header(401, WWW_AUTHENTICATE)
-        .answer_header(429, RETRY_AFTER)
-    }
-
-    fn body(mut self, schema: SchemaFn, example: Option<fn() -> serde_json::Value>) -> Route {
-        self.body = Some(schema);
-        self.body_example = example;
-        self
-    }
-
-    fn header(mut self, header: HeaderParam) -> Route {
-        self.headers.push(header);
-        self
-    }
-
-    fn reply(mut self, status: u16, description: &'static str, schema: Option<SchemaFn>) -> Route {
-        self.replies.push(Reply {
-            status,
-            description,
-            schema,
-            headers: Vec::new(),
-        });
-        self
-    }
-
-    /// `header` on the answer with `status` (documented before).
-    fn answer_header(mut self, status: u16, header: HeaderParam) -> Route {
-        for reply in self.replies.iter_mut().filter(|r| r.status == status) {
-            reply.headers.push(header);
-        }
-        self
-    }
-
-    fn errors(mut self, errors: &[(u16, &'static str)]) -> Route {
-        for (status, description) in errors {
-            self = self.reply(*status, description, Some(schema_of::<ErrorBody>));
-        }
-        self
-    }
+/// `GET /openapi.json`: the document describing this table.
+pub async fn serve_openapi() -> axum::Json<Value> {
+    axum::Json(DOCUMENT.clone())
 }
 
 /// Every route of the gateway.
@@ -350,7 +164,7 @@ pub fn table() -> Vec<Route> {
             "/openapi.json",
             "openapi",
             "This document",
-            openapi::serve,
+            serve_openapi,
         )
         .reply(200, "The OpenAPI 3.1 document", None),
     ]

@@ -6,9 +6,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::*;
-use crate::envelope::{Envelope, WireEnvelope};
+use crate::envelope::Envelope;
 use crate::idempotency::{IdempotencyKey, Step};
 use crate::message::MessageType;
+use crate::wire::WireEnvelope;
 
 /// What the hostile values contain: none may be in any reason.
 const NEEDLES: [&str; 7] = [
@@ -320,7 +321,11 @@ fn reason_field(wire: &Value, message_type: MessageType) -> Option<String> {
     if wire["schema_version"] != 1 {
         return Some("schema_version".into());
     }
-    match crate::message::Message::from_payload_json(message_type, wire["payload"].clone()) {
+    match crate::message::Message::from_payload_json(
+        message_type,
+        wire["payload"].clone(),
+        &PayloadRefusals,
+    ) {
         Err(refused) => Some(refused.under("payload").field),
         // Refused after decoding: a v4 message id, the nil saga.
         Ok(_) => ["message_id", "saga_id"]

@@ -18,7 +18,7 @@ use super::snapshot::Cache;
 use super::store::{FLAGS_CHANGED_CHANNEL, load_snapshot, version};
 use crate::decision::FlagDecision;
 use crate::error::FlagError;
-use crate::source::FlagSource;
+use crate::source::{FlagSource, Refreshes};
 
 /// How often the reader checks the store, and how old a copy may get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,14 +140,6 @@ impl FlagSource for PgFlagReader {
     fn refreshes(&self) -> Option<watch::Receiver<Refreshes>> {
         Some(self.refreshes.clone())
     }
-}
-
-/// How many refreshes the background task has attempted, and how many read
-/// the store.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Refreshes {
-    pub attempted: u64,
-    pub succeeded: u64,
 }
 
 /// Why the refresher woke up.

@@ -60,7 +60,13 @@ pub(crate) fn book(
         .ok_or_else(DuffelError::not_found)?;
     check_passengers(offer, &request)?;
     laps::check(offer, &request)?;
-    documents::check(offer, &request)?;
+    documents::check(
+        offer,
+        request
+            .passengers
+            .iter()
+            .map(|passenger| passenger.identity_documents.as_slice()),
+    )?;
     let currency = Currency::parse(&request.payment_currency)
         .ok()
         .filter(|currency| *currency == offer.currency)

@@ -19,7 +19,6 @@ use serde_json::Value;
 
 use super::errors::DuffelError;
 use super::model::Offer;
-use super::order_request::OrderRequest;
 use super::request::{Fields, element};
 use super::schedule::Itinerary;
 use crate::ids::stable_hash;
@@ -116,9 +115,13 @@ fn parse_one(value: &Value, path: &str) -> Result<DocumentInput, DuffelError> {
     })
 }
 
-/// The order rule: when the offer requires documents, every passenger has
-/// a passport that expires after the last flight's departure day.
-pub(crate) fn check(offer: &Offer, request: &OrderRequest) -> Result<(), DuffelError> {
+/// The order rule: when the offer requires documents, every passenger (the
+/// documents of each, in the order's order) has a passport that expires
+/// after the last flight's departure day.
+pub(crate) fn check<'a>(
+    offer: &Offer,
+    passengers: impl IntoIterator<Item = &'a [DocumentInput]>,
+) -> Result<(), DuffelError> {
     if !offer.documents_required {
         return Ok(());
     }
@@ -128,9 +131,9 @@ pub(crate) fn check(offer: &Offer, request: &OrderRequest) -> Result<(), DuffelE
         .flat_map(|slice| slice.itinerary.segments.iter())
         .map(|segment| segment.departing_at.date())
         .max();
-    for (index, passenger) in request.passengers.iter().enumerate() {
+    for (index, documents) in passengers.into_iter().enumerate() {
         let field = format!("passengers[{index}].identity_documents");
-        let Some(document) = passenger.identity_documents.first() else {
+        let Some(document) = documents.first() else {
             return Err(DuffelError::required_because(
                 &field,
                 format!(

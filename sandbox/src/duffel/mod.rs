@@ -5,8 +5,9 @@
 //!   latency and transient faults for every request;
 //! - [`search`]: offer requests and offers; [`orders`]: orders;
 //!   [`cancellations`]: order cancellations;
-//! - [`schedule`], [`geo`], [`pricing`], [`payment_terms`]: which flights
-//!   exist, what they cost and when they must be paid; [`model`], [`state`]:
+//! - [`schedule`], [`geo`], [`pricing`] (a [`fare`] each),
+//!   [`payment_terms`]: which flights exist, what they cost and when they
+//!   must be paid; [`model`], [`state`]:
 //!   what is remembered; [`render`], [`places`]: JSON;
 //! - [`request`], [`search_request`], [`order_request`]: reading
 //!   `{"data":{..}}` bodies; [`listing`]: pagination; [`errors`]: error bodies;
@@ -18,6 +19,7 @@ mod booking;
 mod cancellations;
 pub(crate) mod documents;
 mod errors;
+mod fare;
 mod gate;
 mod geo;
 mod laps;
@@ -44,7 +46,8 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::config::SandboxConfig;
-use crate::context::{Context, locked};
+use crate::context::Context;
+use crate::lock::locked;
 use crate::rate_limit::Limiter;
 use errors::DuffelError;
 use state::DuffelState;

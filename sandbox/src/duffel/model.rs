@@ -9,7 +9,7 @@ use autobook_contracts::catalogue::Airline;
 use autobook_contracts::trip::CabinClass;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::pricing::Fare;
+use super::fare::Fare;
 use super::schedule::Itinerary;
 
 /// Duffel passenger types, derived from age when an age is given.

@@ -10,34 +10,10 @@
 use autobook_contracts::Currency;
 use autobook_contracts::trip::CabinClass;
 
+use super::fare::Fare;
 use super::model::{Condition, PassengerKind};
 use super::schedule::Itinerary;
 use crate::ids::stable_hash;
-
-/// An offer's price in minor units of its currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fare {
-    pub(crate) total: i64,
-    pub(crate) base: i64,
-    pub(crate) tax: i64,
-}
-
-impl Fare {
-    fn from_total(total: i64) -> Fare {
-        let base = (total as f64 / 1.18).round() as i64;
-        Fare {
-            total,
-            base,
-            tax: total - base,
-        }
-    }
-
-    /// The same fare raised by `factor` (e.g. 1.07).
-    pub(crate) fn raised(&self, factor: f64) -> Fare {
-        let raised = (self.total as f64 * factor).round() as i64;
-        Fare::from_total(raised.max(self.total + 1))
-    }
-}
 
 fn cabin_factor(cabin: CabinClass) -> f64 {
     match cabin {

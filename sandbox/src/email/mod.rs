@@ -20,9 +20,10 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::context::{Context, locked};
+use crate::context::Context;
 use crate::faults::Transient;
 use crate::injected::call_name;
+use crate::lock::locked;
 use crate::rate_limit::{Admission, Limiter};
 use errors::EmailError;
 use state::EmailState;

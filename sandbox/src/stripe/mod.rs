@@ -7,7 +7,8 @@
 //! - [`intent_create`], [`intent_routes`], [`listing`], [`refunds`],
 //!   [`refund_routes`], [`search`]: the endpoints; [`pagination`]: the
 //!   list filters and cursors they share;
-//! - [`intents`]: the PaymentIntent state machine; [`form`]: bracket-key
+//! - [`intents`]: the PaymentIntent state machine; [`refund`]: a refund
+//!   as remembered; [`form`]: bracket-key
 //!   form bodies; [`errors`]: error bodies; [`state`]: what is remembered;
 //!   [`search_index`]: what search has seen, which lags writes;
 //! - [`events`]: the event each change makes; [`webhooks`]: their log and
@@ -25,6 +26,7 @@ mod intent_routes;
 mod intents;
 mod listing;
 mod pagination;
+mod refund;
 mod refund_routes;
 mod refunds;
 mod search;
@@ -40,7 +42,8 @@ use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
-use crate::context::{Context, locked};
+use crate::context::Context;
+use crate::lock::locked;
 use crate::rate_limit::Limiter;
 use errors::StripeError;
 use serde_json::Value;

@@ -6,45 +6,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::errors::StripeError;
 use super::events;
 use super::form::Form;
 use super::intents::Status;
+use super::refund::Refund;
 use super::state::StripeState;
 
 const PARAMS: &[&str] = &["payment_intent", "amount", "reason", "metadata", "expand"];
 const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Refund {
-    pub(crate) id: String,
-    pub(crate) payment_intent: String,
-    pub(crate) charge: Option<String>,
-    pub(crate) amount: i64,
-    pub(crate) currency: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) metadata: BTreeMap<String, String>,
-    pub(crate) created: i64,
-}
-
-impl Refund {
-    pub(crate) fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "object": "refund",
-            "amount": self.amount,
-            "currency": self.currency,
-            "payment_intent": self.payment_intent,
-            "charge": self.charge,
-            "status": "succeeded",
-            "reason": self.reason,
-            "metadata": self.metadata,
-            "created": self.created,
-        })
-    }
-}
 
 /// A validated `POST /v1/refunds`.
 pub(crate) struct Draft {

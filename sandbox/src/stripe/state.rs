@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use super::errors::StripeError;
 use super::events::{self, Events};
 use super::intents::PaymentIntent;
-use super::refunds::Refund;
+use super::refund::Refund;
 use super::search_index::SearchIndex;
 use super::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, watch};
 use autobook_contracts::stripe_webhook::StripeEvent;
 
 use crate::config::WebhookEndpoint;
-use crate::context::locked;
 use crate::ledger::{LedgerWebhook, WebhookStatus};
+use crate::lock::locked;
 
 /// An event waiting for dispatch, with its place in the log.
 pub(crate) type Queued = (usize, StripeEvent);

@@ -18,8 +18,8 @@ use super::OrderService;
 use crate::providers::{ApiKey, DuffelClient, Provider, ProviderConfig};
 use crate::worker::gate::Deferral;
 use crate::worker::retry::{Caller, RetryPolicy};
-use crate::worker::throttle::Throttle;
 use crate::worker::{Failure, Service};
+use autobook_throttle::Throttle;
 
 async fn sandbox() -> RunningSandbox {
     autobook_sandbox::start(SandboxConfig::default(), Ports::ephemeral())

@@ -43,9 +43,6 @@ pub const LOOKUP_PAGES: u32 = 20;
 /// been created (clocks differ).
 const CLOCK_MARGIN_SECS: i64 = 600;
 
-/// The decline code reported when the card asks for the traveller.
-pub const AUTHENTICATION_REQUIRED: &str = "authentication_required";
-
 /// Where the search for the call's intent ended.
 enum Found {
     Intent(PaymentIntent),

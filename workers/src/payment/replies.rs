@@ -9,9 +9,11 @@ use autobook_contracts::events::{
 use autobook_contracts::money::Money;
 use autobook_contracts::{IdempotencyKey, Step};
 
-use super::authorize::AUTHENTICATION_REQUIRED;
 use crate::providers::{ErrorClass, PaymentIntent, PaymentIntentStatus, ProviderError};
 use crate::worker::Reply;
+
+/// The decline code reported when the card asks for the traveller.
+pub const AUTHENTICATION_REQUIRED: &str = "authentication_required";
 
 /// A card error (HTTP 402): the card said no.
 pub fn is_card_error(error: &ProviderError) -> bool {

@@ -8,7 +8,8 @@
 //! retry, look the outcome up, or answer with a failure.
 //!
 //! Layout: [`config`] (URL, key, timeouts), [`error`], `transport` (shared
-//! HTTP plumbing, metrics and logs), [`rate_limit`] (429 waits), then one
+//! HTTP plumbing, metrics and logs), [`rate_limit`] (429 waits),
+//! [`limits`] (how fast each provider may be called), then one
 //! module per provider, each split into client, wire types, pure request
 //! building and pure response mapping.
 
@@ -16,6 +17,7 @@ pub mod config;
 pub mod duffel;
 pub mod email;
 pub mod error;
+pub mod limits;
 pub mod rate_limit;
 pub mod stripe;
 pub mod telemetry;
@@ -25,6 +27,7 @@ pub use config::{ApiKey, ConfigError, ProviderConfig};
 pub use duffel::{Cancellation, DuffelClient, DuffelOrder, NewOrder, SearchResult};
 pub use email::{EmailClient, OutgoingEmail};
 pub use error::{ErrorClass, Provider, ProviderError};
+pub use limits::RateLimits;
 pub use stripe::{
     CancellationReason, NewPaymentIntent, NewRefund, PaymentIntent, PaymentIntentStatus, Refund,
     StripeClient,

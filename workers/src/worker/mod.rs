@@ -16,7 +16,6 @@ pub mod attempt;
 pub mod calls;
 pub mod gate;
 pub mod retry;
-pub mod throttle;
 
 use std::future::Future;
 use std::sync::Arc;

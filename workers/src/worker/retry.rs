@@ -15,11 +15,10 @@
 use std::future::Future;
 use std::time::Duration;
 
+use autobook_throttle::Throttle;
 use backon::{ExponentialBuilder, Retryable};
 
-use crate::providers::{ErrorClass, Provider, ProviderError};
-
-use super::throttle::Throttle;
+use crate::providers::{ErrorClass, Provider, ProviderError, RateLimits};
 
 /// The pause after a 429 that announced no reset.
 pub const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
@@ -62,7 +61,7 @@ pub enum Repeatable {
 pub struct Caller {
     pub provider: Provider,
     pub policy: RetryPolicy,
-    pub throttle: Throttle,
+    pub throttle: Throttle<RateLimits>,
 }
 
 impl Caller {

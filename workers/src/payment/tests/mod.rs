@@ -23,8 +23,8 @@ use super::PaymentService;
 use crate::providers::{ApiKey, Provider, ProviderConfig, StripeClient};
 use crate::worker::attempt::MemoryLog;
 use crate::worker::retry::{Caller, RetryPolicy};
-use crate::worker::throttle::Throttle;
 use crate::worker::{Attempt, Reply, Service};
+use autobook_throttle::Throttle;
 
 /// Retries after the first attempt, in these tests.
 const RETRIES: usize = 2;

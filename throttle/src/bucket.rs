@@ -12,15 +12,16 @@
 //! callers never overlap. Over any span of `t` seconds at most
 //! `burst + per_second * t` calls go out.
 //!
-//! The shared bucket in Redis runs the same arithmetic in a Lua script
-//! (`script.rs`); this copy serves the per-process fallback and the tests.
+//! The shared buckets in Redis run the same arithmetic in Lua scripts (the
+//! providers' in `shared.rs`, the gateway's per traveller); this copy
+//! serves the per-process fallbacks and the tests.
 //! Times are microseconds on whichever clock the bucket lives by.
 
 use std::time::Duration;
 
 const MICROS_PER_SECOND: f64 = 1_000_000.0;
 
-/// A provider's limit: `per_second` calls a second on average, at most
+/// A limit: `per_second` calls a second on average, at most
 /// `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {

@@ -1,10 +1,8 @@
-//! The provider rate limit: one token bucket per provider, shared by every
-//! worker of every process through Redis, with a conservative local
-//! fallback while Redis is unreachable.
-//!
-//! - [`bucket`]: the bucket's arithmetic (pure);
-//! - `shared`: the buckets in Redis, taken by a Lua script;
-//! - [`reconnect`]: when to ask Redis again after a failure (pure).
+//! The provider rate limit: one token bucket per provider (per kind of
+//! call, [`Limited`]), shared by every worker of every process through
+//! Redis, with a conservative local fallback while Redis is unreachable.
+//! The arithmetic is [`crate::bucket`]'s, the buckets in Redis are
+//! `crate::shared`'s, and when to ask Redis again is [`crate::reconnect`]'s.
 //!
 //! Before each provider call a worker takes a token ([`Throttle::acquire`]):
 //! the bucket answers how long the caller must wait for its slot, and the
@@ -14,45 +12,37 @@
 //!
 //! Redis protects the providers, not correctness. While it is unreachable
 //! each process limits itself with its own bucket at
-//! [`RateLimits::fallback_share`] of every provider's rate and burst (a
+//! [`Limits::fallback_share`] of every provider's rate and burst (a
 //! quarter by default: four worker processes stay within the shared
 //! limit), and asks Redis again after a pause that doubles from 200 ms to
 //! 5 s; the first answer puts it back on the shared bucket.
 
-pub mod bucket;
-pub mod reconnect;
-mod shared;
-
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use bucket::{Bucket, RateLimit};
-use reconnect::Reconnect;
-use shared::SharedBuckets;
-
+use crate::bucket::{Bucket, RateLimit};
 use crate::metric_definitions::{RATE_LIMITER_UNAVAILABLE, THROTTLED_CALLS};
-use crate::providers::Provider;
+use crate::reconnect::Reconnect;
+use crate::shared::SharedBuckets;
 
-/// The limit of each provider (`None`: unlimited) and the share of it a
-/// process allows itself while Redis is unreachable.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimits {
-    pub duffel: Option<RateLimit>,
-    pub stripe: Option<RateLimit>,
-    pub email: Option<RateLimit>,
-    pub fallback_share: f64,
+/// A kind of call with a bucket of its own: a provider.
+pub trait Limited: Copy + Eq + Hash + fmt::Display + Send + Sync + 'static {
+    /// Its name: the `provider` label of the metrics, and the last part of
+    /// its bucket's key in Redis.
+    fn label(&self) -> &'static str;
 }
 
-impl RateLimits {
-    pub const DEFAULT_FALLBACK_SHARE: f64 = 0.25;
+/// The limit of each kind of call (`None`: unlimited) and the share of it
+/// a process allows itself while Redis is unreachable.
+pub trait Limits: Copy + fmt::Debug + Send + Sync + 'static {
+    type Key: Limited;
 
-    pub fn of(&self, provider: Provider) -> Option<RateLimit> {
-        match provider {
-            Provider::Duffel => self.duffel,
-            Provider::Stripe => self.stripe,
-            Provider::Email => self.email,
-        }
-    }
+    fn of(&self, key: Self::Key) -> Option<RateLimit>;
+
+    fn fallback_share(&self) -> f64;
 }
 
 /// Which bucket a token came from.
@@ -71,24 +61,30 @@ pub struct Reservation {
     pub source: Source,
 }
 
-/// The limiter; cheap to clone (clones share the buckets).
-#[derive(Clone)]
-pub struct Throttle {
-    inner: Option<Arc<Inner>>,
+/// The limiter of the calls `L` limits; cheap to clone (clones share the
+/// buckets).
+pub struct Throttle<L: Limits> {
+    inner: Option<Arc<Inner<L>>>,
 }
 
-struct Inner {
+impl<L: Limits> Clone for Throttle<L> {
+    fn clone(&self) -> Self {
+        Throttle {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<L: Limits> {
     shared: SharedBuckets,
-    limits: RateLimits,
-    local: Mutex<Local>,
+    limits: L,
+    local: Mutex<Local<L::Key>>,
 }
 
 /// This process's fallback buckets and its view of Redis.
-struct Local {
+struct Local<K> {
     epoch: Instant,
-    duffel: ProviderState,
-    stripe: ProviderState,
-    email: ProviderState,
+    providers: HashMap<K, ProviderState>,
     reconnect: Reconnect,
 }
 
@@ -102,16 +98,12 @@ struct ProviderState {
     block: Option<(Instant, Instant)>,
 }
 
-impl Local {
-    fn provider(&mut self, provider: Provider) -> &mut ProviderState {
-        match provider {
-            Provider::Duffel => &mut self.duffel,
-            Provider::Stripe => &mut self.stripe,
-            Provider::Email => &mut self.email,
-        }
+impl<K: Limited> Local<K> {
+    fn provider(&mut self, provider: K) -> &mut ProviderState {
+        self.providers.entry(provider).or_default()
     }
 
-    fn bucket(&mut self, provider: Provider) -> &mut Bucket {
+    fn bucket(&mut self, provider: K) -> &mut Bucket {
         &mut self.provider(provider).bucket
     }
 
@@ -120,14 +112,14 @@ impl Local {
     }
 }
 
-impl std::fmt::Debug for Throttle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<L: Limits> fmt::Debug for Throttle<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let limits = self.inner.as_ref().map(|i| i.limits);
         f.debug_struct("Throttle").field("limits", &limits).finish()
     }
 }
 
-impl Throttle {
+impl<L: Limits> Throttle<L> {
     /// No limit at all.
     pub fn disabled() -> Self {
         Throttle { inner: None }
@@ -135,7 +127,7 @@ impl Throttle {
 
     /// Buckets in Redis at `url`, keyed under `namespace`. Connects lazily,
     /// so a worker starts (on its local limit) even while Redis is down.
-    pub fn redis(url: &str, namespace: &str, limits: RateLimits) -> redis::RedisResult<Self> {
+    pub fn redis(url: &str, namespace: &str, limits: L) -> redis::RedisResult<Self> {
         let redis = crate::redis_client::connect_lazily(url)?;
         Ok(Throttle {
             inner: Some(Arc::new(Inner {
@@ -143,9 +135,7 @@ impl Throttle {
                 limits,
                 local: Mutex::new(Local {
                     epoch: Instant::now(),
-                    duffel: ProviderState::default(),
-                    stripe: ProviderState::default(),
-                    email: ProviderState::default(),
+                    providers: HashMap::new(),
                     reconnect: Reconnect::default(),
                 }),
             })),
@@ -155,7 +145,7 @@ impl Throttle {
     /// Waits for a token for a call to `provider`. A caller whose slot was
     /// reserved before this process saw a 429 that still holds takes a new
     /// slot (after the block) instead of calling into the refusal.
-    pub async fn acquire(&self, provider: Provider) {
+    pub async fn acquire(&self, provider: L::Key) {
         loop {
             let reserved_at = Instant::now();
             let Some(reservation) = self.reserve(provider).await else {
@@ -164,7 +154,7 @@ impl Throttle {
             if reservation.wait.is_zero() {
                 return;
             }
-            metrics::counter!(THROTTLED_CALLS, "provider" => provider.as_str()).increment(1);
+            metrics::counter!(THROTTLED_CALLS, "provider" => provider.label()).increment(1);
             tokio::time::sleep(reservation.wait).await;
             if !self.blocked_since(provider, reserved_at) {
                 return;
@@ -173,7 +163,7 @@ impl Throttle {
     }
 
     /// Whether a 429 seen after `since` still holds `provider`'s calls.
-    fn blocked_since(&self, provider: Provider, since: Instant) -> bool {
+    fn blocked_since(&self, provider: L::Key, since: Instant) -> bool {
         let Some(inner) = &self.inner else {
             return false;
         };
@@ -187,11 +177,11 @@ impl Throttle {
 
     /// Takes a token for a call to `provider` without waiting for it;
     /// `None` when `provider` is not limited.
-    pub async fn reserve(&self, provider: Provider) -> Option<Reservation> {
+    pub async fn reserve(&self, provider: L::Key) -> Option<Reservation> {
         let inner = self.inner.as_ref()?;
         let limit = inner.limits.of(provider)?;
         if inner.should_try_redis() {
-            let answer = inner.shared.reserve(provider, &limit).await;
+            let answer = inner.shared.reserve(provider.label(), &limit).await;
             if let Some(wait) = inner.settle(answer) {
                 return Some(Reservation {
                     wait,
@@ -200,7 +190,7 @@ impl Throttle {
             }
         }
         metrics::counter!(RATE_LIMITER_UNAVAILABLE).increment(1);
-        let fallback = limit.scaled(inner.limits.fallback_share);
+        let fallback = limit.scaled(inner.limits.fallback_share());
         let mut local = inner.lock();
         let now = local.now_us();
         let wait = local.bucket(provider).reserve(&fallback, now);
@@ -213,7 +203,7 @@ impl Throttle {
     /// `provider` refused calls (429) for `pause`: holds this process's
     /// calls, and every worker's through the shared bucket. False when
     /// `provider` has no bucket to hold them (the caller must pause itself).
-    pub async fn block(&self, provider: Provider, pause: Duration) -> bool {
+    pub async fn block(&self, provider: L::Key, pause: Duration) -> bool {
         let Some(inner) = &self.inner else {
             return false;
         };
@@ -221,7 +211,7 @@ impl Throttle {
             return false;
         };
         {
-            let fallback = limit.scaled(inner.limits.fallback_share);
+            let fallback = limit.scaled(inner.limits.fallback_share());
             let mut local = inner.lock();
             let now = local.now_us();
             local.bucket(provider).block(&fallback, now, pause);
@@ -229,7 +219,7 @@ impl Throttle {
             local.provider(provider).block = Some((seen, seen + pause));
         }
         if inner.should_try_redis() {
-            let answer = inner.shared.block(provider, &limit, pause).await;
+            let answer = inner.shared.block(provider.label(), &limit, pause).await;
             inner.settle(answer);
         }
         tracing::info!(
@@ -241,8 +231,8 @@ impl Throttle {
     }
 }
 
-impl Inner {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Local> {
+impl<L: Limits> Inner<L> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Local<L::Key>> {
         self.local
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -265,7 +255,7 @@ impl Inner {
             }
             Err(error) => {
                 if !local.reconnect.is_down() {
-                    tracing::warn!(%error, share = self.limits.fallback_share, "rate limiter unreachable; limiting this process locally");
+                    tracing::warn!(%error, share = self.limits.fallback_share(), "rate limiter unreachable; limiting this process locally");
                 }
                 local.reconnect.failed(Instant::now());
                 None

@@ -1,4 +1,5 @@
-//! How the rate limiter and the leases connect to Redis: lazily (a worker
+//! How the rate limiters (the providers' and the gateway's) and the
+//! workers' leases connect to Redis: lazily (a worker
 //! starts while Redis is down) and with short timeouts (Redis guards the
 //! providers and singleton work, never correctness, so a slow Redis must
 //! not hold calls up).

@@ -1,9 +1,10 @@
 //! The buckets every worker shares, in Redis: one key per namespace and
-//! provider (`<namespace>:ratelimit:<provider>`) holding the bucket's
+//! provider (`<namespace>:ratelimit:<provider>`, the provider's
+//! [`crate::Limited::label`]) holding the bucket's
 //! theoretical arrival time in microseconds, updated by one Lua script so
 //! that concurrent callers in any process never take the same token.
 //!
-//! The script runs the arithmetic of [`super::bucket`] on Redis's own clock
+//! The script runs the arithmetic of [`crate::bucket`] on Redis's own clock
 //! (`TIME`), so the workers' clocks never need to agree, and answers with
 //! the caller's wait in microseconds. A key expires a second after its
 //! bucket is full again: an idle provider leaves nothing behind.
@@ -13,8 +14,7 @@ use std::time::Duration;
 use redis::Script;
 use redis::aio::ConnectionManager;
 
-use super::bucket::RateLimit;
-use crate::providers::Provider;
+use crate::bucket::RateLimit;
 
 /// KEYS[1]: the bucket. ARGV: interval µs, tolerance µs, and a pause in µs
 /// to block for (0: take a token instead). Returns the wait in µs.
@@ -60,7 +60,7 @@ impl SharedBuckets {
     /// Takes a token from `provider`'s bucket: how long to wait for it.
     pub(crate) async fn reserve(
         &self,
-        provider: Provider,
+        provider: &str,
         limit: &RateLimit,
     ) -> redis::RedisResult<Duration> {
         let wait_us = self.run(provider, limit, Duration::ZERO).await?;
@@ -70,7 +70,7 @@ impl SharedBuckets {
     /// Holds every worker's calls to `provider` for `pause`.
     pub(crate) async fn block(
         &self,
-        provider: Provider,
+        provider: &str,
         limit: &RateLimit,
         pause: Duration,
     ) -> redis::RedisResult<()> {
@@ -80,7 +80,7 @@ impl SharedBuckets {
 
     async fn run(
         &self,
-        provider: Provider,
+        provider: &str,
         limit: &RateLimit,
         pause: Duration,
     ) -> redis::RedisResult<u64> {
