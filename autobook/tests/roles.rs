@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use autobook::services;
 use autobook_broker::{BrokerAccess, MessageKeys, Publisher};
+use autobook_contracts::fixtures;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::watch::until_finished;
@@ -48,23 +49,15 @@ impl Drop for Processes {
     }
 }
 
+/// The shared sample trip, from SFO to SEA 45 days ahead, for the
+/// caller of the gateway's token (`usr_roles`).
 fn trip() -> autobook_contracts::trip::TripRequest {
-    let departure = chrono::Utc::now().date_naive() + chrono::Days::new(45);
-    serde_json::from_value(serde_json::json!({
-        "user_id": "usr_roles",
-        "origin": "SFO",
-        "destination": "SEA",
-        "departure_date": departure,
-        "passengers": [{
-            "title": "mr", "gender": "m", "given_name": "Alan", "family_name": "Turing",
-            "born_on": "1970-06-23", "email": "alan@example.com", "phone_number": "+447700900123"
-        }],
-        "cabin_class": "economy",
-        "max_price": {"amount_minor": 500000, "currency": "USD"},
-        "payment": {"payment_method": "pm_card_visa"},
-        "contact_email": "alan@example.com"
-    }))
-    .unwrap()
+    fixtures::trip_with(|t| {
+        t["user_id"] = "usr_roles".into();
+        t["origin"] = "SFO".into();
+        t["destination"] = "SEA".into();
+        t["departure_date"] = serde_json::json!(fixtures::days_ahead(45));
+    })
 }
 
 /// One test's roles: a database, a namespace, sandbox ports and keys of

@@ -18,13 +18,16 @@
 //! - [`catalogue`]: real airports, cities and airlines;
 //! - [`schema`]: JSON Schemas generated from these types;
 //! - [`trace`]: W3C trace context;
-//! - [`stripe_webhook`]: the events Stripe posts to us and their signatures.
+//! - [`stripe_webhook`]: the events Stripe posts to us and their signatures;
+//! - `fixtures` (tests, or the `fixtures` feature): sample trip requests.
 
 pub mod catalogue;
 pub mod codes;
 pub mod commands;
 pub mod envelope;
 pub mod events;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod idempotency;
 pub mod message;
 pub mod money;

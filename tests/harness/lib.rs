@@ -16,6 +16,7 @@ pub mod commands;
 pub mod control;
 pub mod forger;
 pub mod gateway;
+pub mod hostile_stream;
 pub mod legacy;
 pub mod people;
 pub mod tables;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use autobook::reconcile::reconcile;
 use autobook::services;
 use autobook_broker::{Broker, BrokerAccess, MessageKeys, Publisher};
+use autobook_contracts::fixtures;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::store::load_saga;
@@ -26,24 +27,16 @@ pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
+/// The `n`th trip of a run: the shared sample trip from SFO, for a user,
+/// a destination and a departure of its own.
 pub fn trip(n: usize) -> autobook_contracts::trip::TripRequest {
-    let departure = chrono::Utc::now().date_naive() + chrono::Days::new(30 + (n % 200) as u64);
     let destinations = ["SEA", "LAX", "ORD", "BOS", "DEN", "MIA", "ATL", "JFK"];
-    serde_json::from_value(serde_json::json!({
-        "user_id": format!("usr_proc_{n}"),
-        "origin": "SFO",
-        "destination": destinations[n % destinations.len()],
-        "departure_date": departure,
-        "passengers": [{
-            "title": "ms", "gender": "f", "given_name": "Grace", "family_name": "Hopper",
-            "born_on": "1976-12-09", "email": "grace@example.com", "phone_number": "+447700900456"
-        }],
-        "cabin_class": "economy",
-        "max_price": {"amount_minor": 500000, "currency": "USD"},
-        "payment": {"payment_method": "pm_card_visa"},
-        "contact_email": "grace@example.com"
-    }))
-    .unwrap()
+    fixtures::trip_with(|t| {
+        t["user_id"] = format!("usr_proc_{n}").into();
+        t["origin"] = "SFO".into();
+        t["destination"] = destinations[n % destinations.len()].into();
+        t["departure_date"] = serde_json::json!(fixtures::days_ahead(30 + (n % 200) as u64));
+    })
 }
 
 /// One role process; killed when dropped.

@@ -10,20 +10,12 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
 }
 
+/// The shared sample trip on 2027-03-14, at most 250.00 USD, for `usr_1`.
 fn base() -> Value {
-    json!({
-        "user_id": "usr_1",
-        "origin": "JFK",
-        "destination": "LAX",
-        "departure_date": "2027-03-14",
-        "passengers": [{
-            "title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
-            "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"
-        }],
-        "cabin_class": "economy",
-        "max_price": {"amount_minor": 25000, "currency": "USD"},
-        "payment": {"payment_method": "pm_card_visa"},
-        "contact_email": "amelia@example.com"
+    crate::fixtures::trip_json_with(|v| {
+        v["user_id"] = json!("usr_1");
+        v["departure_date"] = json!("2027-03-14");
+        v["max_price"]["amount_minor"] = json!(25000);
     })
 }
 

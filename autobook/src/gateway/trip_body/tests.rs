@@ -3,23 +3,10 @@ use serde_json::{Value, json};
 
 use super::*;
 
+/// The shared sample trip as a caller sends it: without a user.
 fn body() -> Value {
-    let departure = Utc::now()
-        .date_naive()
-        .checked_add_days(Days::new(60))
-        .unwrap();
-    json!({
-        "origin": "JFK",
-        "destination": "LAX",
-        "departure_date": departure,
-        "passengers": [{
-            "title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
-            "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"
-        }],
-        "cabin_class": "economy",
-        "max_price": {"amount_minor": 500000, "currency": "USD"},
-        "payment": {"payment_method": "pm_card_visa"},
-        "contact_email": "amelia@example.com"
+    autobook_contracts::fixtures::trip_json_with(|v| {
+        v.as_object_mut().unwrap().remove("user_id");
     })
 }
 

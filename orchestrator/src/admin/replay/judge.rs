@@ -198,6 +198,7 @@ mod tests {
     use autobook_contracts::{IdempotencyKey, Step};
 
     use super::*;
+    use autobook_contracts::fixtures;
 
     fn hold() -> Hold {
         Hold {
@@ -206,8 +207,7 @@ mod tests {
         }
     }
 
-    /// A saga waiting for its hold to be released; the trip comes from the
-    /// trip request example of `docs/publishing.md`, so it is valid.
+    /// A saga waiting for its hold to be released, for a valid trip.
     fn releasing(saga_id: Uuid) -> (Saga, IdempotencyKey) {
         let key = IdempotencyKey::derive(saga_id, Step::Void, 1);
         let saga: Saga = serde_json::from_value(serde_json::json!({
@@ -220,21 +220,13 @@ mod tests {
         (saga, key)
     }
 
+    /// The shared sample trip, 40 days ahead, at most 900.00 USD, for
+    /// `usr_ops`.
     fn trip_json() -> Value {
-        let departure = Utc::now().date_naive() + chrono::Days::new(40);
-        serde_json::json!({
-            "user_id": "usr_ops",
-            "origin": "JFK",
-            "destination": "LAX",
-            "departure_date": departure,
-            "passengers": [{
-                "title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
-                "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"
-            }],
-            "cabin_class": "economy",
-            "max_price": {"amount_minor": 90000, "currency": "USD"},
-            "payment": {"payment_method": "pm_card_visa"},
-            "contact_email": "amelia@example.com"
+        fixtures::trip_json_with(|t| {
+            t["user_id"] = "usr_ops".into();
+            t["departure_date"] = serde_json::json!(fixtures::days_ahead(40));
+            t["max_price"]["amount_minor"] = 90000.into();
         })
     }
 

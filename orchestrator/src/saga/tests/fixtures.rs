@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use autobook_contracts::commands::*;
 use autobook_contracts::events::*;
+use autobook_contracts::fixtures;
 use autobook_contracts::money::{Currency, Money};
 use autobook_contracts::notification::NotificationContent;
 use autobook_contracts::offer::{OfferSlice, OfferSummary};
@@ -25,22 +26,14 @@ pub fn saga_id() -> Uuid {
     Uuid::parse_str("01937a2e-0000-7000-8000-000000000001").unwrap()
 }
 
+/// The shared sample trip for two passengers (an adult and a child) on
+/// 2027-03-14, at most 600.00 USD, for `usr_1`.
 pub fn trip_json() -> serde_json::Value {
-    json!({
-        "user_id": "usr_1",
-        "origin": "JFK",
-        "destination": "LAX",
-        "departure_date": "2027-03-14",
-        "passengers": [
-            {"title": "ms", "gender": "f", "given_name": "Amelia", "family_name": "Earhart",
-             "born_on": "1987-07-24", "email": "amelia@example.com", "phone_number": "+14155550100"},
-            {"title": "mr", "gender": "m", "given_name": "Charles", "family_name": "Lindbergh",
-             "born_on": "2015-02-04", "email": "charles@example.com", "phone_number": "+14155550101"}
-        ],
-        "cabin_class": "economy",
-        "max_price": {"amount_minor": 60000, "currency": "USD"},
-        "payment": {"payment_method": "pm_card_visa"},
-        "contact_email": "amelia@example.com"
+    fixtures::trip_json_with(|t| {
+        t["user_id"] = json!("usr_1");
+        t["departure_date"] = json!("2027-03-14");
+        t["passengers"] = json!([fixtures::amelia(), fixtures::charles()]);
+        t["max_price"]["amount_minor"] = json!(60000);
     })
 }
 
