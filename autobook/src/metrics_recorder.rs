@@ -31,6 +31,6 @@ pub fn describe_all() {
     autobook_orchestrator::metric_definitions::describe();
     autobook_workers::metric_definitions::describe();
     autobook_throttle::metric_definitions::describe();
-    crate::gateway::metric_definitions::describe();
+    autobook_gateway::metric_definitions::describe();
     autobook_reconcile::metric_definitions::describe();
 }

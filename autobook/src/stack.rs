@@ -33,7 +33,7 @@ use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 
 use crate::broker_access::worker_identity;
-use crate::gateway::{Gateway, GatewayConfig};
+use autobook_gateway::{Gateway, GatewayConfig};
 
 /// How to start a stack.
 #[derive(Debug, Clone)]
@@ -235,7 +235,7 @@ impl Stack {
                 // The sandbox's Stripe sends its webhooks to the gateway.
                 if let Some(secret) = &gateway.stripe_webhook_secret {
                     sandbox.set_webhook_endpoint(Some(autobook_sandbox::WebhookEndpoint {
-                        url: format!("{url}{}", crate::webhooks::PATH),
+                        url: format!("{url}{}", autobook_gateway::webhooks::PATH),
                         secret: secret.clone(),
                     }));
                 }
@@ -441,11 +441,11 @@ async fn start_gateway(
     )
     .await
     .context("starting the gateway")?;
-    let listener = crate::gateway::bind(gateway.addr).await?;
+    let listener = autobook_gateway::bind(gateway.addr).await?;
     let addr = listener.local_addr()?;
     let shutdown = shutdown.clone();
     roles.spawn(
-        async move { Ok(crate::gateway::serve(listener, state, shutdown).await?) }
+        async move { Ok(autobook_gateway::serve(listener, state, shutdown).await?) }
             .instrument(tracing::info_span!("role", role = "gateway")),
     );
     Ok(format!("http://{addr}"))

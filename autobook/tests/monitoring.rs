@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use autobook::gateway::metric_definitions as gateway;
 use autobook_broker::metric_definitions as broker;
+use autobook_gateway::metric_definitions as gateway;
 use autobook_orchestrator::metric_definitions as orchestrator;
 use autobook_reconcile::metric_definitions as reconcile;
 use autobook_throttle::metric_definitions as throttle;
@@ -144,7 +144,7 @@ fn the_lists_hold_exactly_the_names_each_file_defines() {
             [throttle::COUNTERS, throttle::GAUGES, throttle::HISTOGRAMS].concat(),
         ),
         (
-            "autobook/src/gateway/metric_definitions.rs",
+            "gateway/src/metric_definitions.rs",
             [gateway::COUNTERS, gateway::GAUGES, gateway::HISTOGRAMS].concat(),
         ),
         (

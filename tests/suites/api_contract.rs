@@ -86,7 +86,7 @@ async fn every_answer_of_the_gateway_matches_its_openapi_document() {
     // It tested every operation, and a body the document gives as an
     // example was accepted.
     // (All but `GET /openapi.json`, the document itself.)
-    let operations = autobook::gateway::routes::table().len() - 1;
+    let operations = autobook_gateway::routes::table().len() - 1;
     assert!(
         stdout.contains(&format!("Tested: {operations}")),
         "not every one of the {operations} operations was tested:\n{stdout}"

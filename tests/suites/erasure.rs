@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use autobook::privacy::request_erasure;
 use autobook_contracts::codes::UserId;
+use autobook_gateway::privacy::request_erasure;
 use autobook_tests::control::settled_records;
 use autobook_tests::trips::trip_with;
 use autobook_tests::{TestSystem, spawn};
@@ -151,7 +151,7 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
             assert!(orders.iter().all(|o| o.cancelled), "{id}: no live ticket");
         }
         let [given, family, email, phone, born, passport] = personal(*n);
-        let exported = autobook::privacy::export(
+        let exported = autobook_gateway::privacy::export(
             &pool,
             &system.stack().vault,
             &UserId::parse(&format!("usr_erase_{n}")).unwrap(),

@@ -10,10 +10,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use autobook::gateway::rate_limit::UserRateLimiter;
-use autobook::gateway::route::Access;
-use autobook::gateway::routes::table;
 use autobook_contracts::codes::UserId;
+use autobook_gateway::rate_limit::UserRateLimiter;
+use autobook_gateway::route::Access;
+use autobook_gateway::routes::table;
 use autobook_orchestrator::saga::Phase;
 use autobook_tests::gateway::{
     HS256_SECRET, OTHER_RS256_PRIVATE, RS256_PRIVATE, claims, gateway_config, hs256, rs256, sign,

@@ -10,8 +10,8 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, PgPool};
 use uuid::Uuid;
 
-use autobook::gateway::db::as_user;
 use autobook_contracts::codes::UserId;
+use autobook_gateway::db::as_user;
 use autobook_tests::gateway::{spawn_gateway, token, trip_body};
 use autobook_tests::spawn;
 

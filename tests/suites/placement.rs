@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use autobook::ops_cli::dlq::{self, ReplayOutcome, Selection};
 use autobook::ops_cli::keys;
-use autobook::privacy::PrivacyError;
 use autobook_contracts::codes::UserId;
 use autobook_contracts::trip::TripRequest;
+use autobook_gateway::privacy::PrivacyError;
 use autobook_orchestrator::store::{StoreError, load_saga};
 use autobook_tests::gateway::{spawn_gateway, token, trip_body};
 use autobook_tests::legacy::{seal_bytes_v1, seal_json_v1, seal_str_v1};
@@ -89,7 +89,7 @@ async fn a_travellers_value_copied_into_another_travellers_rows_opens_nowhere() 
         refused.text
     );
     let thief_id = UserId::parse("usr_thief").unwrap();
-    let error = autobook::privacy::export(&pool, &vault, &thief_id, Utc::now())
+    let error = autobook_gateway::privacy::export(&pool, &vault, &thief_id, Utc::now())
         .await
         .unwrap_err();
     assert!(

@@ -13,13 +13,13 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use autobook::webhooks::{self, MAX_BODY_BYTES, WebhookContext, message_id};
 use autobook_broker::Publisher;
 use autobook_contracts::Topology;
 use autobook_contracts::events::PaymentIntentUpdated;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::stripe_webhook::{StripeEvent, WebhookSecret, sign};
 use autobook_contracts::{Envelope, Message};
+use autobook_gateway::webhooks::{self, MAX_BODY_BYTES, WebhookContext, message_id};
 use autobook_orchestrator::saga::Phase;
 use autobook_tests::broker::Observer;
 use autobook_tests::control::{belongs, throw_switch};

@@ -26,7 +26,7 @@ impl GatewayChild {
             token_secret: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
         };
         sandbox.set_webhook_endpoint(Some(autobook_sandbox::WebhookEndpoint {
-            url: format!("http://{addr}{}", crate::webhooks::PATH),
+            url: format!("http://{addr}{}", autobook_gateway::webhooks::PATH),
             secret: autobook_contracts::stripe_webhook::WebhookSecret::new(
                 gateway.webhook_secret.clone(),
             ),

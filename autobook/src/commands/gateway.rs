@@ -1,4 +1,4 @@
-//! `autobook gateway`: the travellers' HTTP API ([`crate::gateway`]).
+//! `autobook gateway`: the travellers' HTTP API ([`autobook_gateway`]).
 
 use std::net::SocketAddr;
 
@@ -11,10 +11,10 @@ use autobook_throttle::RateLimit;
 
 use super::{Role, instance_name};
 use crate::cli::LogSettings;
-use crate::gateway::auth::Verifier;
-use crate::gateway::config::DEFAULT_BODY_LIMIT;
-use crate::gateway::{self, AuthConfig, Gateway, GatewayConfig, JwtSecret};
 use crate::settings::ServiceSettings;
+use autobook_gateway::auth::Verifier;
+use autobook_gateway::config::DEFAULT_BODY_LIMIT;
+use autobook_gateway::{self as gateway, AuthConfig, Gateway, GatewayConfig, JwtSecret};
 
 #[derive(Debug, Args)]
 pub struct GatewayArgs {

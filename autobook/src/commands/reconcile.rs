@@ -20,8 +20,8 @@ use super::instance_name;
 use crate::cli::LogSettings;
 use crate::reconcile::job::providers;
 use crate::settings::{ProviderSettings, ServiceSettings};
-use crate::webhooks::recent::RecordedEvents;
 use crate::{ops, shutdown};
+use autobook_gateway::webhooks::recent::RecordedEvents;
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {

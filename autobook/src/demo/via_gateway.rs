@@ -19,8 +19,8 @@ use uuid::Uuid;
 use autobook_contracts::stripe_webhook::WebhookSecret;
 use autobook_contracts::trip::TripRequest;
 
-use crate::gateway::{AuthConfig, GatewayConfig, JwtSecret};
 use crate::stack::StackConfig;
+use autobook_gateway::{AuthConfig, GatewayConfig, JwtSecret};
 
 /// Requests in flight at once.
 const CONCURRENCY: usize = 16;

@@ -13,7 +13,7 @@ use autobook_reconcile::{Job, Limits, Providers, Report, Settings};
 use autobook_vault::Keyring;
 use autobook_workers::providers::{ApiKey, DuffelClient, ProviderConfig, StripeClient};
 
-use crate::webhooks::recent::RecordedEvents;
+use autobook_gateway::webhooks::recent::RecordedEvents;
 
 /// The clients of the providers at these settings.
 pub fn providers(stripe: ProviderConfig, duffel: ProviderConfig) -> anyhow::Result<Providers> {

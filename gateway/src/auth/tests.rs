@@ -2,12 +2,12 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::gateway::config::JwtSecret;
+use crate::config::JwtSecret;
 
 const SECRET: &str = "unit-test-secret-of-at-least-32-bytes";
-const RSA_PRIVATE: &str = include_str!("../../../../tests/keys/gateway_rs256_private.pem");
-const RSA_PUBLIC: &str = include_str!("../../../../tests/keys/gateway_rs256_public.pem");
-const OTHER_RSA_PRIVATE: &str = include_str!("../../../../tests/keys/other_rs256_private.pem");
+const RSA_PRIVATE: &str = include_str!("../../../tests/keys/gateway_rs256_private.pem");
+const RSA_PUBLIC: &str = include_str!("../../../tests/keys/gateway_rs256_public.pem");
+const OTHER_RSA_PRIVATE: &str = include_str!("../../../tests/keys/other_rs256_private.pem");
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()

@@ -1,5 +1,9 @@
-//! `autobook gateway`: the HTTP API through which travellers submit trip
-//! requests and see and control their own trips.
+//! # autobook-gateway
+//!
+//! The HTTP API through which travellers submit trip requests and see and
+//! control their own trips (served by `autobook gateway`), with their data
+//! export and erasure ([`privacy`]) and the receiver of the events Stripe
+//! posts ([`webhooks`]), which passes those about a saga's payment on to it.
 //!
 //! - [`routes`]: the route table (each [`route`] with its handler and
 //!   documentation), which builds both the router and the OpenAPI document
@@ -30,6 +34,7 @@ pub mod me;
 pub mod metric_definitions;
 pub mod middleware;
 pub mod openapi;
+pub mod privacy;
 pub mod rate_limit;
 pub mod rejections;
 pub mod route;
@@ -41,6 +46,7 @@ pub mod trip_body;
 pub mod trip_schema;
 pub mod trips;
 pub mod views;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 

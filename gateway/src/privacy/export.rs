@@ -21,7 +21,7 @@ use autobook_orchestrator::admin::export::{self as trips, ExportError};
 use autobook_vault::Keyring;
 
 use super::PrivacyError;
-use crate::gateway::db::as_user;
+use crate::db::as_user;
 
 impl From<ExportError> for PrivacyError {
     fn from(error: ExportError) -> Self {
@@ -42,7 +42,7 @@ pub async fn export(
     let mut tx = as_user(pool, user).await?;
     let exported = trips::trips(&mut tx, vault).await?;
     let started: HashSet<Uuid> = exported.iter().map(|t| t.id).collect();
-    let submissions: Vec<Value> = crate::gateway::submit::submissions(&mut tx)
+    let submissions: Vec<Value> = crate::submit::submissions(&mut tx)
         .await?
         .into_iter()
         .filter(|(trip_id, _)| !started.contains(trip_id))

@@ -3,7 +3,7 @@
 //! headers and bodies, and the trip body's shape.
 
 use super::*;
-use crate::gateway::routes::table;
+use crate::routes::table;
 
 #[test]
 fn every_route_is_documented_once_with_its_parameters() {

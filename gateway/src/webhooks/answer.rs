@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use autobook_broker::PublishError;
 use autobook_contracts::stripe_webhook::{EventError, SignatureError};
 
-use crate::gateway::error::ApiError;
+use crate::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {

@@ -12,7 +12,7 @@ use autobook_contracts::codes::UserId;
 use autobook_orchestrator::admin::erasures;
 
 use super::PrivacyError;
-use crate::gateway::db::as_user;
+use crate::db::as_user;
 
 /// The answer to an erasure request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -126,7 +126,7 @@ const _: () = assert!(MAX_DAYS_AHEAD == 361);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::trip_body::parse_trip;
+    use crate::trip_body::parse_trip;
     use autobook_contracts::codes::UserId;
 
     #[test]

@@ -19,7 +19,7 @@ use autobook_contracts::stripe_webhook::{IntentChange, StripeEvent, verify};
 
 use super::answer::WebhookError;
 use super::{MAX_BODY_BYTES, WebhookContext, message};
-use crate::gateway::views::WebhookReceived;
+use crate::views::WebhookReceived;
 
 /// What became of a verified event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

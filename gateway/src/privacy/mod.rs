@@ -2,7 +2,7 @@
 //! an export of everything held on them, and erasure.
 //!
 //! Both read and write through the gateway's database role with the
-//! user's id set for the transaction ([`crate::gateway::db::as_user`]):
+//! user's id set for the transaction ([`crate::db::as_user`]):
 //! row-level security shows them only that user's rows. The erasure itself is carried
 //! out by the orchestrators (`autobook_orchestrator::privacy::erasure`).
 
