@@ -17,6 +17,7 @@
 //! [`bench`] measures throughput, latency, CPU per saga and memory of the
 //! system, and the floor the machine allows.
 
+pub mod args;
 pub mod bench;
 pub mod broker_access;
 pub mod chaos;

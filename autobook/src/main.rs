@@ -2,7 +2,8 @@
 
 use clap::Parser;
 
-use autobook::cli::{Cli, Command, LogFormat};
+use autobook::args::LogFormat;
+use autobook::cli::{Cli, Command};
 use autobook::traces::TraceExport;
 use autobook::{bench, chaos, commands, demo, logging, telemetry};
 

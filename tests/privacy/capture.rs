@@ -20,7 +20,7 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use autobook::cli::LogFormat;
+use autobook::args::LogFormat;
 
 use crate::scan::Piece;
 

@@ -26,7 +26,7 @@ use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
-use autobook::cli::Scenario;
+use autobook::args::Scenario;
 use autobook::demo::trips::{Intent, generate};
 use autobook_contracts::trip::TripRequest;
 use autobook_sandbox::{

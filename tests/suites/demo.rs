@@ -4,7 +4,7 @@
 //! rest; a mixed run with a hostile publisher alongside refuses every
 //! forgery and still reconciles.
 
-use autobook::cli::{DemoArgs, Scenario};
+use autobook::args::{DemoArgs, Scenario};
 use autobook::settings::Connections;
 use uuid::Uuid;
 

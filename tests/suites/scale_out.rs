@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use autobook::cli::{DemoArgs, Scenario};
+use autobook::args::{DemoArgs, Scenario};
 use autobook::reconcile::reconcile;
 use autobook::settings::Connections;
 use autobook_tests::spawn_with;

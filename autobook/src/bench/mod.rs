@@ -48,8 +48,8 @@ use autobook_contracts::trip::TripRequest;
 use autobook_sandbox::{Faults, Ports, RunningSandbox, SandboxConfig};
 use autobook_vault::Keyring;
 
+use crate::args::Scenario;
 use crate::chaos::children::Launcher;
-use crate::cli::Scenario;
 use crate::services;
 use crate::settings::Connections;
 use driver::{Window, drive};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::Scenario;
+use crate::args::Scenario;
 use crate::settings::Connections;
 
 /// Options of `autobook chaos`.

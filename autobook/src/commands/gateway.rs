@@ -10,7 +10,7 @@ use autobook_orchestrator::clock::Clock;
 use autobook_throttle::RateLimit;
 
 use super::{Role, instance_name};
-use crate::cli::LogSettings;
+use crate::args::LogSettings;
 use crate::settings::ServiceSettings;
 use autobook_gateway::auth::Verifier;
 use autobook_gateway::config::DEFAULT_BODY_LIMIT;

@@ -3,7 +3,7 @@
 
 use autobook_contracts::senders::Identity;
 
-use crate::cli::MigrateArgs;
+use crate::args::MigrateArgs;
 use crate::services;
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {

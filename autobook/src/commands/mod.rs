@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use autobook_broker::Broker;
 use autobook_contracts::senders::Identity;
 
-use crate::cli::LogSettings;
+use crate::args::LogSettings;
 use crate::settings::ServiceSettings;
 use crate::{ops, services, shutdown};
 

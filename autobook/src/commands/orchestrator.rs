@@ -10,7 +10,7 @@ use autobook_orchestrator::runtime::{self, OrchestratorConfig};
 use autobook_orchestrator::sampler::SamplerConfig;
 
 use super::{Role, instance_name};
-use crate::cli::{LogSettings, OrchestratorArgs};
+use crate::args::{LogSettings, OrchestratorArgs};
 
 pub async fn run(
     args: OrchestratorArgs,

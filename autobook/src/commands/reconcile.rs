@@ -17,7 +17,7 @@ use autobook_workers::lease::Leases;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 
 use super::instance_name;
-use crate::cli::LogSettings;
+use crate::args::LogSettings;
 use crate::reconcile::job::providers;
 use crate::settings::{ProviderSettings, ServiceSettings};
 use crate::{ops, shutdown};

@@ -11,7 +11,7 @@ use autobook_sandbox::{
     ApiRateLimits, Behaviour, Faults, Ports, PriceMotion, SandboxConfig, WebhookEndpoint,
 };
 
-use crate::cli::{LogSettings, SandboxArgs};
+use crate::args::{LogSettings, SandboxArgs};
 use crate::{ops, shutdown};
 
 pub async fn run(

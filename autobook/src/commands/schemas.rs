@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use crate::cli::SchemasArgs;
+use crate::args::SchemasArgs;
 
 pub fn run(args: SchemasArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)

@@ -8,8 +8,8 @@ use autobook_throttle::Throttle;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::{Role, instance_name};
+use crate::args::{LogSettings, WorkerArgs};
 use crate::broker_access::worker_identity;
-use crate::cli::{LogSettings, WorkerArgs};
 use crate::settings::worker_kinds;
 
 pub async fn run(

@@ -35,7 +35,7 @@ use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
 use autobook_vault::Keyring;
 
-use crate::cli::{DemoArgs, LogSettings, Scenario};
+use crate::args::{DemoArgs, LogSettings, Scenario};
 use crate::ops;
 use crate::reconcile::reconcile;
 use crate::services;

@@ -16,7 +16,7 @@ use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, QueueRole};
 
 use super::log_layer;
-use crate::cli::{LogFormat, Scenario};
+use crate::args::{LogFormat, Scenario};
 
 /// Collects what the log layer writes.
 #[derive(Clone, Default)]
