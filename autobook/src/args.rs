@@ -1,47 +1,11 @@
-//! The options of each subcommand and the global ones (logs, the ops
-//! endpoint), as clap reads them; [`crate::cli`] assembles them into the
-//! command line, and the code that runs each subcommand takes its own.
+//! The options of each role's subcommand, as clap reads them;
+//! [`crate::cli`] assembles them with the global ones (logs, the ops
+//! endpoint: `autobook_roles::log_settings`) and the options of the demo,
+//! chaos and bench runs (beside them in `autobook_harness`).
 
-use std::net::SocketAddr;
+use clap::Args;
 
-use clap::{Args, ValueEnum};
-
-use crate::settings::{Connections, ProviderSettings, ServiceSettings};
-
-#[derive(Debug, Clone, Args)]
-pub struct LogSettings {
-    /// Log format: json (structured, for production), text, or auto: text
-    /// when stderr is a terminal, json otherwise.
-    #[arg(
-        long,
-        env = "AUTOBOOK_LOG_FORMAT",
-        global = true,
-        default_value = "auto"
-    )]
-    pub log_format: LogFormat,
-    /// Serve /health, /ready and /metrics on this address (off when unset).
-    #[arg(long, env = "AUTOBOOK_OPS_ADDR", global = true)]
-    pub ops_addr: Option<SocketAddr>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Text on a terminal, JSON otherwise.
-    Auto,
-    Json,
-    Text,
-}
-
-impl LogFormat {
-    /// The format to write: `Auto` becomes text on a terminal, else JSON.
-    pub fn resolve(self, stderr_is_terminal: bool) -> LogFormat {
-        match self {
-            LogFormat::Auto if stderr_is_terminal => LogFormat::Text,
-            LogFormat::Auto => LogFormat::Json,
-            chosen => chosen,
-        }
-    }
-}
+use autobook_roles::settings::{ProviderSettings, ServiceSettings};
 
 #[derive(Debug, Args)]
 pub struct OrchestratorArgs {
@@ -65,7 +29,7 @@ pub struct OrchestratorArgs {
     /// bytes, the same for every orchestrator. Required. Set it in the
     /// environment, not on the command line.
     #[arg(long, env = "AUTOBOOK_PSEUDONYM_KEY", hide_env_values = true)]
-    pub pseudonym_key: Option<crate::settings::SecretText>,
+    pub pseudonym_key: Option<autobook_roles::settings::SecretText>,
 }
 
 /// How long offers and travellers' personal data are kept.
@@ -298,72 +262,6 @@ pub struct SandboxArgs {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub services: ServiceSettings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scenario {
-    /// Valid cards, generous prices, no injected faults.
-    Happy,
-    /// A real share of trips takes each failure path.
-    Mixed,
-    /// Watched trips while fares move: each is booked once its fare comes
-    /// within its limit, or released at its deadline.
-    Watch,
-}
-
-impl Scenario {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Scenario::Happy => "happy",
-            Scenario::Mixed => "mixed",
-            Scenario::Watch => "watch",
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// How many trip requests to submit.
-    #[arg(long, default_value_t = 200)]
-    pub trips: usize,
-    /// happy, mixed or watch.
-    #[arg(long, value_enum, default_value = "mixed")]
-    pub scenario: Scenario,
-    /// Print one JSON object as the last line of stdout.
-    #[arg(long)]
-    pub json: bool,
-    /// Give up waiting after this many seconds; sagas still open count as lost.
-    #[arg(long, default_value_t = 300)]
-    pub timeout_secs: u64,
-    /// watch: how long each trip is watched (its deadline); searches come
-    /// five times in that span, fares change fifteen times.
-    #[arg(long, default_value_t = 60)]
-    pub watch_secs: u64,
-    /// Seed of the trip generator and the sandbox.
-    #[arg(long, default_value_t = 2026)]
-    pub seed: u64,
-    /// Submit the trips over HTTP through the gateway (a bearer token per
-    /// traveller) instead of publishing them to the broker directly.
-    #[arg(long)]
-    pub via_gateway: bool,
-    /// Run a hostile publisher alongside: with the notify worker's broker
-    /// credentials (not the message keys) it forges replies and commands
-    /// for every saga; the run fails unless every forgery is refused.
-    #[arg(long)]
-    pub hostile: bool,
-    /// Database created afresh for the run, on the DATABASE_URL server.
-    #[arg(long, default_value = "autobook_demo")]
-    pub database: String,
-    /// Broker namespace of the run; its queues are cleared before and after.
-    #[arg(long, default_value = "autobook-demo")]
-    pub namespace: String,
-    /// The demo database is created on this PostgreSQL server.
-    #[command(flatten)]
-    pub connections: Connections,
-    /// The keys personal data is sealed under (as for the roles); a fresh
-    /// random key when unset (the demo database is new on every run).
-    #[arg(long, env = "AUTOBOOK_DATA_KEYS", hide_env_values = true)]
-    pub data_keys: Option<crate::settings::DataKeys>,
 }
 
 #[derive(Debug, Args)]

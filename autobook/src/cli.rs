@@ -3,9 +3,13 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::args::{
-    DemoArgs, LogSettings, MigrateArgs, OrchestratorArgs, SandboxArgs, SchemasArgs, WorkerArgs,
-};
+use crate::args::MigrateArgs;
+use crate::args::OrchestratorArgs;
+use crate::args::SandboxArgs;
+use crate::args::SchemasArgs;
+use crate::args::WorkerArgs;
+use autobook_harness::demo::args::DemoArgs;
+use autobook_roles::log_settings::LogSettings;
 
 /// autobook: books flights for travellers, end to end, without losing or
 /// doubling their money.
@@ -35,11 +39,11 @@ pub enum Command {
     /// Write the JSON Schemas of every message to a directory.
     Schemas(SchemasArgs),
     /// Run the system as separate processes, kill and restart them at random, and check nothing was lost.
-    Chaos(crate::chaos::ChaosArgs),
+    Chaos(autobook_harness::chaos::ChaosArgs),
     /// Inspect and repair sagas and dead letters.
     Ops(crate::ops_cli::OpsArgs),
     /// Compare what Stripe and Duffel say with the sagas' records, every interval (or --once); release orphaned holds.
     Reconcile(crate::commands::reconcile::ReconcileArgs),
     /// Measure throughput, latency, CPU per saga and memory against what the machine allows.
-    Bench(crate::bench::BenchArgs),
+    Bench(autobook_harness::bench::BenchArgs),
 }

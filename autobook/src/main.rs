@@ -2,10 +2,12 @@
 
 use clap::Parser;
 
-use autobook::args::LogFormat;
 use autobook::cli::{Cli, Command};
-use autobook::traces::TraceExport;
-use autobook::{bench, chaos, commands, demo, logging, telemetry};
+use autobook::commands;
+use autobook_harness::{bench, chaos, demo};
+use autobook_roles::log_settings::LogFormat;
+use autobook_roles::traces::TraceExport;
+use autobook_roles::{logging, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -169,7 +169,7 @@ fn a_tiny_bench_reports_sane_figures_and_cleans_up() {
         "postgres://postgres:postgres@127.0.0.1:5432/autobook",
     );
     let left = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let url = autobook::services::replace_database(&server, "postgres");
+        let url = autobook_roles::services::replace_database(&server, "postgres");
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use uuid::Uuid;
 
-use autobook::services;
+use autobook_roles::services;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())

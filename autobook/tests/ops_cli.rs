@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use autobook::services;
 use autobook_flags::postgres::{PgFlagReader, ReaderConfig};
 use autobook_flags::{DenyReason, FlagDecision, FlagSource};
+use autobook_roles::services;
 use autobook_vault::Keyring;
 
 fn env_or(name: &str, default: &str) -> String {

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use autobook::services;
 use autobook_broker::{BrokerAccess, MessageKeys, Publisher};
 use autobook_contracts::fixtures;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Topology};
 use autobook_orchestrator::watch::until_finished;
+use autobook_roles::services;
 use autobook_vault::Keyring;
 use scrape::Check;
 

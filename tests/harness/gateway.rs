@@ -11,9 +11,9 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use autobook::stack::StackConfig;
 use autobook_contracts::stripe_webhook::WebhookSecret;
 use autobook_gateway::{AuthConfig, GatewayConfig, JwtSecret};
+use autobook_harness::stack::StackConfig;
 use autobook_throttle::RateLimit;
 
 use crate::{TestSystem, redis_url, spawn_with};

@@ -26,14 +26,14 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use autobook::services;
-use autobook::stack::{Stack, StackConfig};
 use autobook_broker::{BrokerAccess, MessageKeys};
 use autobook_contracts::Topology;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
+use autobook_harness::stack::{Stack, StackConfig};
 use autobook_orchestrator::store::{SagaRow, load_saga};
 use autobook_orchestrator::watch::until_finished;
+use autobook_roles::services;
 use autobook_sandbox::{FaultScript, Faults, Ledger, SandboxConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 pub use tables::{dump_tables, erasure_completed, listen_archive, until_archived};

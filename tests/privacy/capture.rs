@@ -20,7 +20,7 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use autobook::args::LogFormat;
+use autobook_roles::log_settings::LogFormat;
 
 use crate::scan::Piece;
 
@@ -65,8 +65,12 @@ impl Capture {
             uuid::Uuid::new_v4().simple()
         ));
         let file = std::fs::File::create(&log_file).unwrap();
-        let logs =
-            autobook::logging::log_layer(LogFormat::Json, EnvFilter::new(LOG_FILTER), false, file);
+        let logs = autobook_roles::logging::log_layer(
+            LogFormat::Json,
+            EnvFilter::new(LOG_FILTER),
+            false,
+            file,
+        );
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone())
@@ -75,9 +79,10 @@ impl Capture {
             .with_max_attributes_per_event(SPAN_LIMIT)
             .with_max_links_per_span(SPAN_LIMIT)
             .build();
-        let spans = autobook::traces::layer(provider.tracer("autobook"));
-        autobook::logging::subscriber(vec![logs, spans]).init();
-        let metrics = autobook::metrics_recorder::install().expect("no recorder installed yet");
+        let spans = autobook_roles::traces::layer(provider.tracer("autobook"));
+        autobook_roles::logging::subscriber(vec![logs, spans]).init();
+        let metrics =
+            autobook_roles::metrics_recorder::install().expect("no recorder installed yet");
         Capture {
             log_file,
             provider,

@@ -26,9 +26,9 @@ use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
-use autobook::args::Scenario;
-use autobook::demo::trips::{Intent, generate};
 use autobook_contracts::trip::TripRequest;
+use autobook_harness::demo::args::Scenario;
+use autobook_harness::demo::trips::{Intent, generate};
 use autobook_sandbox::{
     AuthorizationFault, CancellationFault, CaptureFault, EmailFault, FaultScript, Faults,
     OrderFault, RefundFault, VoidFault,

@@ -196,7 +196,7 @@ async fn cancels_racing_bookings_each_end_in_one_consistent_outcome() {
         assert!(orders.iter().all(|o| o.cancelled), "{id}: no live ticket");
         phases.push((*id, row.saga.phase));
     }
-    let report = autobook::reconcile::reconcile(&phases, &ledger);
+    let report = autobook_harness::reconcile::reconcile(&phases, &ledger);
     assert!(report.ok, "{report:?}");
     system.teardown().await;
 }

@@ -2,7 +2,7 @@
 //! the same queues; every saga still finishes once, and the ledger
 //! reconciles.
 
-use autobook::reconcile::reconcile;
+use autobook_harness::reconcile::reconcile;
 use autobook_tests::spawn_with;
 use autobook_tests::trips::trip_with;
 

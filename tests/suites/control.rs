@@ -97,7 +97,7 @@ async fn the_kill_switch_thrown_mid_run_moves_no_money_after_it_and_its_release_
         assert_eq!(row.status, "booked", "{id} resumed and booked");
         phases.push((*id, row.saga.phase));
     }
-    let report = autobook::reconcile::reconcile(&phases, &system.ledger());
+    let report = autobook_harness::reconcile::reconcile(&phases, &system.ledger());
     assert!(report.ok, "{report:?}");
     system.teardown().await;
 }
@@ -192,7 +192,7 @@ async fn a_hold_about_to_lapse_is_dealt_with_before_it_lapses() {
         ledger.orders.iter().all(|o| o.cancelled),
         "the order is cancelled"
     );
-    let report = autobook::reconcile::reconcile(&[(id, row.saga.phase)], &ledger);
+    let report = autobook_harness::reconcile::reconcile(&[(id, row.saga.phase)], &ledger);
     assert!(report.ok, "{report:?}");
     system.teardown().await;
 }
@@ -252,7 +252,7 @@ async fn a_cancel_racing_the_order_cancels_what_the_order_made() {
         .unwrap();
     assert_eq!(intent.status, "canceled");
     assert_eq!(intent.amount_received, 0);
-    let report = autobook::reconcile::reconcile(&[(id, row.saga.phase)], &ledger);
+    let report = autobook_harness::reconcile::reconcile(&[(id, row.saga.phase)], &ledger);
     assert!(report.ok, "{report:?}");
     system.teardown().await;
 }

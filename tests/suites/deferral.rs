@@ -64,9 +64,10 @@ async fn a_thrown_kill_switch_defers_a_hold_without_calling_stripe_or_storing_a_
         "autobook_flags_{}",
         &Uuid::new_v4().simple().to_string()[..16]
     );
-    let flags_url = autobook::services::recreate_database(&autobook_tests::database_url(), &name)
-        .await
-        .unwrap();
+    let flags_url =
+        autobook_roles::services::recreate_database(&autobook_tests::database_url(), &name)
+            .await
+            .unwrap();
     let store = autobook_orchestrator::db::connect(&flags_url, 2)
         .await
         .unwrap();
@@ -124,7 +125,7 @@ async fn a_thrown_kill_switch_defers_a_hold_without_calling_stripe_or_storing_a_
         "{again:?}"
     );
     system.teardown().await;
-    autobook::services::drop_database(&autobook_tests::database_url(), &name)
+    autobook_roles::services::drop_database(&autobook_tests::database_url(), &name)
         .await
         .unwrap();
 }

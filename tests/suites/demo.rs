@@ -4,8 +4,9 @@
 //! rest; a mixed run with a hostile publisher alongside refuses every
 //! forgery and still reconciles.
 
-use autobook::args::{DemoArgs, Scenario};
-use autobook::settings::Connections;
+use autobook_harness::demo::args::DemoArgs;
+use autobook_harness::demo::args::Scenario;
+use autobook_roles::settings::Connections;
 use uuid::Uuid;
 
 /// A run of `trips` in a database and namespace of its own.
@@ -35,7 +36,7 @@ fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> De
 #[tokio::test]
 async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
     let args = demo_args(40, Scenario::Mixed, 11, 60);
-    let summary = autobook::demo::execute(&args).await.unwrap();
+    let summary = autobook_harness::demo::execute(&args).await.unwrap();
     assert_eq!(summary.trips, 40);
     assert_eq!(summary.lost, 0);
     assert!(
@@ -55,7 +56,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
         summary.failures
     );
     assert_eq!(summary.booked + summary.failed + summary.stuck, 40);
-    autobook::services::drop_database(&args.connections.database_url, &args.database)
+    autobook_roles::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }
@@ -64,7 +65,7 @@ async fn a_mixed_demo_run_loses_nothing_and_reconciles() {
 async fn a_mixed_demo_run_with_a_hostile_publisher_refuses_every_forgery() {
     let mut args = demo_args(20, Scenario::Mixed, 13, 60);
     args.hostile = true;
-    let summary = autobook::demo::execute(&args).await.unwrap();
+    let summary = autobook_harness::demo::execute(&args).await.unwrap();
     assert_eq!(summary.lost, 0, "{summary:?}");
     assert!(summary.reconciled(), "{summary:?}");
     let hostile = summary
@@ -87,7 +88,7 @@ async fn a_mixed_demo_run_with_a_hostile_publisher_refuses_every_forgery() {
         Some(&20),
         "{hostile:?}"
     );
-    autobook::services::drop_database(&args.connections.database_url, &args.database)
+    autobook_roles::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }
@@ -95,7 +96,7 @@ async fn a_mixed_demo_run_with_a_hostile_publisher_refuses_every_forgery() {
 #[tokio::test]
 async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest() {
     let args = demo_args(60, Scenario::Watch, 5, 8);
-    let summary = autobook::demo::execute(&args).await.unwrap();
+    let summary = autobook_harness::demo::execute(&args).await.unwrap();
     assert_eq!(summary.lost, 0, "{summary:?}");
     assert!(
         summary.reconciliation.ok,
@@ -115,7 +116,7 @@ async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest
         watch.searches > 60,
         "trips were searched again while watched: {watch:?}"
     );
-    autobook::services::drop_database(&args.connections.database_url, &args.database)
+    autobook_roles::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }
@@ -124,7 +125,7 @@ async fn a_watch_demo_run_books_what_came_within_its_limit_and_releases_the_rest
 async fn a_demo_run_through_the_gateway_takes_every_trip_over_http() {
     let mut args = demo_args(30, Scenario::Mixed, 13, 60);
     args.via_gateway = true;
-    let summary = autobook::demo::execute(&args).await.unwrap();
+    let summary = autobook_harness::demo::execute(&args).await.unwrap();
     assert_eq!(summary.via, "gateway");
     let gateway = summary.gateway.as_ref().expect("gateway figures");
     assert_eq!(gateway.accepted, 30, "{summary:?}");
@@ -144,7 +145,7 @@ async fn a_demo_run_through_the_gateway_takes_every_trip_over_http() {
         gateway.webhooks_recorded > 0,
         "the sandbox's Stripe webhooks reached the gateway: {summary:?}"
     );
-    autobook::services::drop_database(&args.connections.database_url, &args.database)
+    autobook_roles::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }

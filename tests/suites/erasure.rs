@@ -171,7 +171,7 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
         cancelled >= 1,
         "trips erased before their booking are stopped, not all booked"
     );
-    let report = autobook::reconcile::reconcile(&phases, &ledger);
+    let report = autobook_harness::reconcile::reconcile(&phases, &ledger);
     assert!(report.ok, "{report:?}");
 
     // No table holds any of the travellers' personal data, in clear or sealed.

@@ -28,7 +28,7 @@ async fn database() -> Db {
         "autobook_test_{}",
         &Uuid::new_v4().simple().to_string()[..16]
     );
-    let url = autobook::services::recreate_database(&autobook_tests::database_url(), &name)
+    let url = autobook_roles::services::recreate_database(&autobook_tests::database_url(), &name)
         .await
         .unwrap();
     let pool = autobook_orchestrator::db::connect(&url, 8).await.unwrap();
@@ -43,7 +43,7 @@ async fn database() -> Db {
 impl Db {
     async fn drop(self) {
         self.pool.close().await;
-        autobook::services::drop_database(&autobook_tests::database_url(), &self.name)
+        autobook_roles::services::drop_database(&autobook_tests::database_url(), &self.name)
             .await
             .unwrap();
     }

@@ -327,7 +327,7 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
         expected_counts,
         "good messages were dead-lettered"
     );
-    let report = autobook::reconcile::reconcile(&phases, &system.ledger());
+    let report = autobook_harness::reconcile::reconcile(&phases, &system.ledger());
     assert!(report.ok, "{:?}", report.mismatches);
     // Stopping fails if a role died.
     system.teardown().await;

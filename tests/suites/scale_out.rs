@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use autobook::args::{DemoArgs, Scenario};
-use autobook::reconcile::reconcile;
-use autobook::settings::Connections;
+use autobook_harness::demo::args::DemoArgs;
+use autobook_harness::demo::args::Scenario;
+use autobook_harness::reconcile::reconcile;
+use autobook_roles::settings::Connections;
 use autobook_tests::spawn_with;
 use autobook_tests::trips::trip_with;
 use uuid::Uuid;
@@ -37,7 +38,7 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
 #[tokio::test]
 async fn two_orchestrators_and_two_of_each_worker_finish_300_mixed_sagas() {
     let args = demo_args(300, 23);
-    let summary = autobook::demo::execute_with(&args, |config| {
+    let summary = autobook_harness::demo::execute_with(&args, |config| {
         config.orchestrators = 2;
         config.worker_instances = 2;
     })
@@ -52,7 +53,7 @@ async fn two_orchestrators_and_two_of_each_worker_finish_300_mixed_sagas() {
         summary.reconciliation.mismatches
     );
     assert!(summary.booked > 0 && summary.failed > 0, "{summary:?}");
-    autobook::services::drop_database(&args.connections.database_url, &args.database)
+    autobook_roles::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }
@@ -60,7 +61,7 @@ async fn two_orchestrators_and_two_of_each_worker_finish_300_mixed_sagas() {
 #[tokio::test]
 async fn every_message_delivered_twice_in_a_mixed_run_still_reconciles() {
     let args = demo_args(120, 29);
-    let summary = autobook::demo::execute_with(&args, |config| {
+    let summary = autobook_harness::demo::execute_with(&args, |config| {
         config.duplicate_deliveries = true;
         config.worker_instances = 2;
     })
@@ -73,7 +74,7 @@ async fn every_message_delivered_twice_in_a_mixed_run_still_reconciles() {
         "{:?}",
         summary.reconciliation.mismatches
     );
-    autobook::services::drop_database(&args.connections.database_url, &args.database)
+    autobook_roles::services::drop_database(&args.connections.database_url, &args.database)
         .await
         .unwrap();
 }

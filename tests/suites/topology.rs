@@ -86,7 +86,12 @@ async fn a_worker_started_before_the_topology_waits_for_it() {
     // The payment worker may not declare: it waits for its queue.
     let early = tokio::time::timeout(
         std::time::Duration::from_millis(500),
-        autobook::services::connect_broker(&access, Identity::Payment, "test-early", &topology),
+        autobook_roles::services::connect_broker(
+            &access,
+            Identity::Payment,
+            "test-early",
+            &topology,
+        ),
     )
     .await;
     assert!(early.is_err(), "the worker went on without its queue");
@@ -95,10 +100,14 @@ async fn a_worker_started_before_the_topology_waits_for_it() {
         .await
         .unwrap();
     declare_topology(&ops).await.unwrap();
-    let worker =
-        autobook::services::connect_broker(&access, Identity::Payment, "test-late", &topology)
-            .await
-            .unwrap();
+    let worker = autobook_roles::services::connect_broker(
+        &access,
+        Identity::Payment,
+        "test-late",
+        &topology,
+    )
+    .await
+    .unwrap();
     assert_eq!(worker.identity(), Identity::Payment);
     worker.close().await;
     ops.close().await;

@@ -332,7 +332,7 @@ async fn the_sandbox_s_signed_events_of_a_booking_arrive_and_reach_the_saga() {
     }
     let after = system.saga(id).await.unwrap();
     assert_eq!(after.saga, row.saga, "the booked saga is unchanged");
-    let report = autobook::reconcile::reconcile(&[(id, after.saga.phase)], &ledger);
+    let report = autobook_harness::reconcile::reconcile(&[(id, after.saga.phase)], &ledger);
     assert!(report.ok, "{report:?}");
     system.teardown().await;
 }
@@ -456,7 +456,7 @@ async fn a_hold_cancelled_outside_while_paused_before_capture_is_dropped_and_the
         unreachable!()
     };
     assert_ne!(booking.payment_intent_id, hold.payment_intent_id);
-    let report = autobook::reconcile::reconcile(&[(id, row.saga.phase.clone())], &ledger);
+    let report = autobook_harness::reconcile::reconcile(&[(id, row.saga.phase.clone())], &ledger);
     assert!(report.ok, "{report:?}");
     system.teardown().await;
 }

@@ -25,7 +25,7 @@ fn collect_spans() -> (SdkTracerProvider, InMemorySpanExporter) {
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
-    let layer = autobook::traces::layer(provider.tracer("autobook"));
+    let layer = autobook_roles::traces::layer(provider.tracer("autobook"));
     tracing_subscriber::registry().with(vec![layer]).init();
     (provider, exporter)
 }

@@ -10,11 +10,11 @@ use autobook_orchestrator::clock::Clock;
 use autobook_throttle::RateLimit;
 
 use super::{Role, instance_name};
-use crate::args::LogSettings;
-use crate::settings::ServiceSettings;
 use autobook_gateway::auth::Verifier;
 use autobook_gateway::config::DEFAULT_BODY_LIMIT;
 use autobook_gateway::{self as gateway, AuthConfig, Gateway, GatewayConfig, JwtSecret};
+use autobook_roles::log_settings::LogSettings;
+use autobook_roles::settings::ServiceSettings;
 
 #[derive(Debug, Args)]
 pub struct GatewayArgs {

@@ -4,7 +4,7 @@
 use autobook_contracts::senders::Identity;
 
 use crate::args::MigrateArgs;
-use crate::services;
+use autobook_roles::services;
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     services::ensure_database(&args.services.connections.database_url).await?;

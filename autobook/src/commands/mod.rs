@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 use autobook_broker::Broker;
 use autobook_contracts::senders::Identity;
 
-use crate::args::LogSettings;
-use crate::settings::ServiceSettings;
-use crate::{ops, services, shutdown};
+use autobook_roles::log_settings::LogSettings;
+use autobook_roles::settings::ServiceSettings;
+use autobook_roles::{ops, services, shutdown};
 
 /// A broker/instance name: role, host and process id.
 pub fn instance_name(role: &str, configured: Option<&str>) -> String {

@@ -10,7 +10,8 @@ use autobook_orchestrator::runtime::{self, OrchestratorConfig};
 use autobook_orchestrator::sampler::SamplerConfig;
 
 use super::{Role, instance_name};
-use crate::args::{LogSettings, OrchestratorArgs};
+use crate::args::OrchestratorArgs;
+use autobook_roles::log_settings::LogSettings;
 
 pub async fn run(
     args: OrchestratorArgs,
@@ -19,7 +20,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let instance = instance_name("orchestrator", args.instance.as_deref());
     let vault = args.services.vault()?;
-    let pseudonym_key = crate::settings::pseudonym_key(args.pseudonym_key.as_ref())?;
+    let pseudonym_key = autobook_roles::settings::pseudonym_key(args.pseudonym_key.as_ref())?;
     let role = Role::start(
         &args.services,
         &[Identity::Orchestrator],

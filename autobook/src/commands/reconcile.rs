@@ -17,11 +17,11 @@ use autobook_workers::lease::Leases;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 
 use super::instance_name;
-use crate::args::LogSettings;
-use crate::reconcile::job::providers;
-use crate::settings::{ProviderSettings, ServiceSettings};
-use crate::{ops, shutdown};
 use autobook_gateway::webhooks::recent::RecordedEvents;
+use autobook_harness::reconcile::job::providers;
+use autobook_roles::log_settings::LogSettings;
+use autobook_roles::settings::{ProviderSettings, ServiceSettings};
+use autobook_roles::{ops, shutdown};
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {

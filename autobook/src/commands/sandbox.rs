@@ -11,8 +11,9 @@ use autobook_sandbox::{
     ApiRateLimits, Behaviour, Faults, Ports, PriceMotion, SandboxConfig, WebhookEndpoint,
 };
 
-use crate::args::{LogSettings, SandboxArgs};
-use crate::{ops, shutdown};
+use crate::args::SandboxArgs;
+use autobook_roles::log_settings::LogSettings;
+use autobook_roles::{ops, shutdown};
 
 pub async fn run(
     args: SandboxArgs,

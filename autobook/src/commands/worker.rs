@@ -8,9 +8,10 @@ use autobook_throttle::Throttle;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::{Role, instance_name};
-use crate::args::{LogSettings, WorkerArgs};
-use crate::broker_access::worker_identity;
-use crate::settings::worker_kinds;
+use crate::args::WorkerArgs;
+use autobook_roles::broker_access::worker_identity;
+use autobook_roles::log_settings::LogSettings;
+use autobook_roles::settings::worker_kinds;
 
 pub async fn run(
     args: WorkerArgs,

@@ -18,7 +18,7 @@ use autobook_flags::postgres::{self, Change, ChangeNote, RawValues};
 use autobook_flags::{FlagDecision, FlagSource, ProviderKind};
 
 use super::output::{Render, one_line, table, time, truncate};
-use crate::settings::FlagSettings;
+use autobook_roles::settings::FlagSettings;
 
 /// Changes shown by `get`.
 const HISTORY_SHOWN: i64 = 10;

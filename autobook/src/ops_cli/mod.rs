@@ -34,7 +34,7 @@ use autobook_contracts::QueueRole;
 use autobook_contracts::senders::Identity;
 use autobook_vault::Keyring;
 
-use crate::settings::ServiceSettings;
+use autobook_roles::settings::ServiceSettings;
 use output::emit;
 use saga::OperatorAction;
 

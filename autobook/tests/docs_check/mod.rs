@@ -17,19 +17,25 @@ pub mod written;
 pub const MARKER: &str = "<!-- Everything below is written from the binary's command tree by \
                           autobook/tests/docs_match_code.rs; do not edit it by hand. -->";
 
-/// The crates whose `src/` trees are the code (the `tests/` package is
-/// test code only).
-const CRATES: &[&str] = &[
-    "contracts",
-    "broker",
-    "flags",
-    "vault",
-    "orchestrator",
-    "workers",
-    "sandbox",
-    "reconcile",
-    "autobook",
-];
+/// The crates whose `src/` trees are the code: the workspace's members
+/// (read from the root `Cargo.toml`, so a new crate is checked too) but the
+/// `tests/` package, which is test code only.
+fn crates() -> Vec<String> {
+    let manifest = read("Cargo.toml");
+    let members = manifest
+        .lines()
+        .find(|line| line.trim_start().starts_with("members"))
+        .expect("the workspace's members");
+    let crates: Vec<String> = members
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| *name != "tests")
+        .map(str::to_owned)
+        .collect();
+    assert!(crates.len() > 5, "the workspace's members: {crates:?}");
+    crates
+}
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -121,7 +127,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `#[cfg(test)]` in a file).
 pub fn variables_in_code() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for krate in CRATES {
+    for krate in crates() {
         let mut files = Vec::new();
         rust_files(&repo_root().join(krate).join("src"), &mut files);
         for file in files {
@@ -163,7 +169,7 @@ pub fn without_tests(text: &str) -> String {
 pub fn variables_in_sources() -> String {
     let root = repo_root();
     let mut files = Vec::new();
-    for dir in CRATES.iter().copied().chain(["tests"]) {
+    for dir in crates().into_iter().chain(["tests".to_owned()]) {
         rust_files(&root.join(dir), &mut files);
     }
     for dir in ["infra", ".ci"] {

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use autobook::reconcile::reconcile;
-use autobook::services;
 use autobook_broker::{Broker, BrokerAccess, MessageKeys, Publisher};
 use autobook_contracts::fixtures;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, Topology};
+use autobook_harness::reconcile::reconcile;
 use autobook_orchestrator::store::load_saga;
 use autobook_orchestrator::watch::until_finished;
+use autobook_roles::services;
 use autobook_sandbox::{Ports, RunningSandbox, SandboxConfig};
 use autobook_vault::Keyring;
 

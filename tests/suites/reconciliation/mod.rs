@@ -16,13 +16,13 @@ use axum::http::HeaderMap;
 use serde_json::json;
 use uuid::Uuid;
 
-use autobook::reconcile::job::providers;
 use autobook_contracts::Message;
 use autobook_contracts::events::{PaymentAuthorized, PaymentCaptured};
 use autobook_contracts::senders::Identity;
 use autobook_contracts::stripe_webhook::{StripeEvent, WebhookSecret, sign};
 use autobook_gateway::webhooks::recent::RecordedEvents;
 use autobook_gateway::webhooks::{self, WebhookContext};
+use autobook_harness::reconcile::job::providers;
 use autobook_orchestrator::saga::Phase;
 use autobook_reconcile::history;
 use autobook_reconcile::store::{RunRow, record_run};

@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -16,7 +15,7 @@ use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, QueueRole};
 
 use super::log_layer;
-use crate::args::{LogFormat, Scenario};
+use crate::log_settings::LogFormat;
 
 /// Collects what the log layer writes.
 #[derive(Clone, Default)]
@@ -40,11 +39,7 @@ impl<'w> MakeWriter<'w> for Captured {
 }
 
 fn trip_request() -> Envelope {
-    let today = Utc::now().date_naive();
-    let (_, trip) = crate::demo::trips::generate(1, Scenario::Happy, 1, today)
-        .pop()
-        .unwrap();
-    Envelope::new(Uuid::now_v7(), trip)
+    Envelope::new(Uuid::now_v7(), autobook_contracts::fixtures::trip())
 }
 
 /// Logs what a handler would while handling `envelope` (nested in a

@@ -7,6 +7,7 @@
 //! `--hostile` a publisher with another role's credentials forges replies
 //! and commands for every saga alongside ([`hostile`]).
 
+pub mod args;
 pub mod hostile;
 pub mod summary;
 pub mod trips;
@@ -35,11 +36,13 @@ use autobook_orchestrator::store::SAGA_FINISHED_CHANNEL;
 use autobook_sandbox::{Faults, SandboxConfig};
 use autobook_vault::Keyring;
 
-use crate::args::{DemoArgs, LogSettings, Scenario};
-use crate::ops;
+use crate::demo::args::DemoArgs;
+use crate::demo::args::Scenario;
 use crate::reconcile::reconcile;
-use crate::services;
 use crate::stack::{Stack, StackConfig};
+use autobook_roles::log_settings::LogSettings;
+use autobook_roles::ops;
+use autobook_roles::services;
 use summary::{Finished, summarize};
 use watch::WatchScenario;
 

@@ -32,8 +32,8 @@ use autobook_workers::providers::RateLimits;
 use autobook_workers::providers::{ApiKey, ProviderConfig};
 use autobook_workers::worker::retry::RetryPolicy;
 
-use crate::broker_access::worker_identity;
 use autobook_gateway::{Gateway, GatewayConfig};
+use autobook_roles::broker_access::worker_identity;
 
 /// How to start a stack.
 #[derive(Debug, Clone)]
@@ -187,7 +187,8 @@ impl Stack {
         let gateway_publisher = Publisher::open(&connection(Identity::Gateway))
             .await?
             .with_origin("submitter");
-        let flags = crate::flag_store::open(&config.flags, config.flag_store_url()).await?;
+        let flags =
+            autobook_roles::flag_store::open(&config.flags, config.flag_store_url()).await?;
         let throttle = match &config.redis_url {
             Some(url) => Throttle::redis(url, config.topology.namespace(), config.rate_limits)
                 .context("REDIS_URL")?,

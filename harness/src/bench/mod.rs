@@ -48,10 +48,10 @@ use autobook_contracts::trip::TripRequest;
 use autobook_sandbox::{Faults, Ports, RunningSandbox, SandboxConfig};
 use autobook_vault::Keyring;
 
-use crate::args::Scenario;
 use crate::chaos::children::Launcher;
-use crate::services;
-use crate::settings::Connections;
+use crate::demo::args::Scenario;
+use autobook_roles::services;
+use autobook_roles::settings::Connections;
 use driver::{Window, drive};
 use floor::{FloorShape, FloorWorkload};
 use latency::Percentiles;
@@ -116,7 +116,7 @@ impl BenchArgs {
 /// Runs the bench and prints the report; fails unless every measured
 /// trip was booked.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let interrupt = crate::shutdown::on_signal();
+    let interrupt = autobook_roles::shutdown::on_signal();
     // An interrupted run drops its role processes, which kills them.
     let report = tokio::select! {
         report = execute(&args) => report?,

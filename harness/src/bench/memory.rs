@@ -181,7 +181,7 @@ mod tests {
     fn a_parked_saga_watches_for_its_next_search() {
         let (_, trip) = crate::demo::trips::generate(
             1,
-            crate::args::Scenario::Happy,
+            crate::demo::args::Scenario::Happy,
             1,
             Utc::now().date_naive(),
         )

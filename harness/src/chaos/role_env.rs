@@ -8,7 +8,7 @@
 /// (`AUTOBOOK_PSEUDONYM_KEY`). The caller adds the message keys; the
 /// broker passwords, if set, come with the inherited environment.
 pub fn role_env(
-    connections: &crate::settings::Connections,
+    connections: &autobook_roles::settings::Connections,
     vault: &autobook_vault::Keyring,
     database_url: &str,
     namespace: &str,

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::args::Scenario;
-use crate::settings::Connections;
+use crate::demo::args::Scenario;
+use autobook_roles::settings::Connections;
 
 /// Options of `autobook chaos`.
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::args::LogFormat;
+use crate::log_settings::LogFormat;
 
 /// A layer of the global subscriber.
 pub type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;

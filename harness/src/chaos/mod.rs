@@ -47,7 +47,7 @@ use autobook_vault::Keyring;
 
 use crate::demo::summary::{Finished, summarize};
 use crate::reconcile::reconcile;
-use crate::services;
+use autobook_roles::services;
 use census::{archived_dead_letters, extra_sagas, merge_counts, unfinished};
 use children::{Launcher, Order, Slot};
 use gateway_child::GatewayChild;
@@ -91,7 +91,7 @@ pub async fn execute(args: &ChaosArgs) -> anyhow::Result<ChaosSummary> {
         args.orchestrators > 0 && args.workers > 0,
         "at least one orchestrator and one of each worker"
     );
-    let interrupt = crate::shutdown::on_signal();
+    let interrupt = autobook_roles::shutdown::on_signal();
     let duration = Duration::from_secs(args.duration);
     let log_dir = match &args.log_dir {
         Some(dir) => dir.clone(),

@@ -17,7 +17,7 @@ use serde_json::json;
 use autobook_contracts::catalogue;
 use autobook_contracts::trip::TripRequest;
 
-use crate::args::Scenario;
+use crate::demo::args::Scenario;
 
 const AIRPORTS: &[&str] = &[
     "ATL", "LAX", "ORD", "DFW", "DEN", "JFK", "SFO", "SEA", "LAS", "MCO", "MIA", "BOS", "EWR",
