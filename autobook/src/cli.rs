@@ -41,7 +41,7 @@ pub enum Command {
     /// Run the system as separate processes, kill and restart them at random, and check nothing was lost.
     Chaos(autobook_harness::chaos::ChaosArgs),
     /// Inspect and repair sagas and dead letters.
-    Ops(crate::ops_cli::OpsArgs),
+    Ops(autobook_ops::OpsArgs),
     /// Compare what Stripe and Duffel say with the sagas' records, every interval (or --once); release orphaned holds.
     Reconcile(crate::commands::reconcile::ReconcileArgs),
     /// Measure throughput, latency, CPU per saga and memory against what the machine allows.

@@ -52,7 +52,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo::run(args, &cli.logging, metrics).await,
         Command::Schemas(args) => commands::schemas::run(args),
         Command::Chaos(args) => chaos::run(args).await,
-        Command::Ops(args) => autobook::ops_cli::run(args).await,
+        Command::Ops(args) => autobook_ops::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Reconcile(args) => commands::reconcile::run(args, &cli.logging, metrics).await,
     };

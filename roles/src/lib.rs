@@ -15,6 +15,7 @@ pub mod log_settings;
 pub mod logging;
 pub mod metrics_recorder;
 pub mod ops;
+pub mod retention;
 pub mod services;
 pub mod settings;
 pub mod shutdown;

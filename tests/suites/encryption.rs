@@ -13,8 +13,8 @@ use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use autobook::ops_cli::keys;
 use autobook_contracts::Envelope;
+use autobook_ops::keys;
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, StoreError, load_saga};
 use autobook_tests::trips::{trip_json, trip_with};

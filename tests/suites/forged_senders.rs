@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use lapin::BasicProperties;
 use uuid::Uuid;
 
-use autobook::ops_cli::dlq::{self, ReplayOutcome, Selection};
 use autobook_broker::admission::stamp;
 use autobook_broker::{BrokerAccess, Password};
 use autobook_contracts::commands::RefundPayment;
@@ -25,6 +24,7 @@ use autobook_contracts::events::{NotificationSent, PaymentAuthorized, PaymentDec
 use autobook_contracts::permissions::topic_permissions;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, IdempotencyKey, Message, MessageType, QueueRole, Step};
+use autobook_ops::dlq::{self, ReplayOutcome, Selection};
 use autobook_sandbox::Ledger;
 use autobook_tests::broker::DeadLetter;
 use autobook_tests::forger::{Hostile, Signed, rabbitmqctl};

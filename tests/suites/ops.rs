@@ -22,13 +22,13 @@ use std::time::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use autobook::ops_cli::dlq::{self, Filter, ReplayOutcome, Selection};
-use autobook::ops_cli::output::Render;
-use autobook::ops_cli::saga::{self as ops_saga, OperatorAction, RequestResult};
 use autobook_contracts::events::{HoldVoided, SagaTimer, TimerFired, VoidFailed};
 use autobook_contracts::notification::FailureReason;
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, IdempotencyKey, QueueRole, Step};
+use autobook_ops::dlq::{self, Filter, ReplayOutcome, Selection};
+use autobook_ops::output::Render;
+use autobook_ops::saga::{self as ops_saga, OperatorAction, RequestResult};
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::store::SagaRow;
 use autobook_sandbox::FaultScript;

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use autobook::ops_cli::dlq::{self, ReplayOutcome, Selection};
-use autobook::ops_cli::keys;
 use autobook_contracts::codes::UserId;
 use autobook_contracts::trip::TripRequest;
 use autobook_gateway::privacy::PrivacyError;
+use autobook_ops::dlq::{self, ReplayOutcome, Selection};
+use autobook_ops::keys;
 use autobook_orchestrator::store::{StoreError, load_saga};
 use autobook_tests::gateway::{spawn_gateway, token, trip_body};
 use autobook_tests::legacy::{seal_bytes_v1, seal_json_v1, seal_str_v1};

@@ -10,9 +10,9 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use autobook::ops_cli::dlq::{self, ReplayOutcome, Selection};
 use autobook_contracts::trip::TripRequest;
 use autobook_contracts::{Envelope, QueueRole};
+use autobook_ops::dlq::{self, ReplayOutcome, Selection};
 use autobook_tests::broker_files::{data_dir, find};
 use autobook_tests::people::Person;
 use autobook_tests::trips::trip_json;

@@ -95,7 +95,7 @@ pub async fn run(
     let instance = instance_name("reconcile", args.instance.as_deref());
     let settings = args.settings(instance)?;
     let vault = args.services.vault()?;
-    let pool = crate::ops_cli::connect_database(&args.services).await?;
+    let pool = autobook_ops::connect_database(&args.services).await?;
     let leases = Leases::redis(
         &args.services.connections.redis_url,
         &args.services.namespace,

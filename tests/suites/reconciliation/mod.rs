@@ -287,9 +287,9 @@ async fn every_mismatch_class_is_found_and_only_the_old_orphaned_hold_is_release
         "resolved by the run that no longer found it"
     );
     // What operators see.
-    let shown = autobook::ops_cli::reconcile::report(
+    let shown = autobook_ops::reconcile::report(
         pool,
-        &autobook::ops_cli::reconcile::ReconcileArgs {
+        &autobook_ops::reconcile::ReconcileArgs {
             limit: 100,
             days: 7,
         },

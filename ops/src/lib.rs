@@ -1,5 +1,8 @@
-//! `autobook ops`: tools for people to inspect and repair sagas and dead
-//! letters, and to set the feature flags and the kill switch.
+//! # autobook-ops
+//!
+//! The operators' commands (`autobook ops`): tools for people to inspect
+//! and repair sagas and dead letters, and to set the feature flags and the
+//! kill switch, over the typed functions of each table's owner.
 //!
 //! - [`saga`]: `show`, `list`, `retry`, `abort`;
 //! - [`dlq`]: the dead-letter archive: `list`, `show`, `replay`, `purge`;

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use autobook_orchestrator::privacy::retention::{Swept, sweep};
 
 use super::output::{Render, emit, time};
-use crate::args::RetentionArgs;
+use autobook_roles::retention::RetentionArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum PrivacyCommand {

@@ -11,7 +11,7 @@ use autobook_orchestrator::admin::sagas::{self, PendingMessage, PendingTimer};
 use autobook_workers::admin::ProviderCall;
 
 use super::details::{Detail, effect_text};
-use crate::ops_cli::output::{Render, one_line, table, time};
+use crate::output::{Render, one_line, table, time};
 
 /// One transition from the audit trail.
 #[derive(Debug, Clone, Serialize)]

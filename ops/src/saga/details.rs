@@ -9,7 +9,7 @@ use serde_json::Value;
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::saga::state::{AfterRelease, Hold, OrderRef, Outcome};
 
-use crate::ops_cli::output::one_line;
+use crate::output::one_line;
 
 /// One line of a saga's phase, for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
