@@ -30,6 +30,13 @@ pub async fn intents_named_since(
     Ok((intents, all))
 }
 
+/// How many verified events have been recorded in all.
+pub async fn recorded_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events")
+        .fetch_one(pool)
+        .await
+}
+
 /// The recorded events, as the reconciliation job reads them.
 #[derive(Debug, Clone)]
 pub struct RecordedEvents(pub PgPool);

@@ -182,9 +182,7 @@ pub async fn execute_with(
             .webhooks_settled(Duration::from_secs(10))
             .await;
         figures.webhooks_recorded =
-            sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events")
-                .fetch_one(&stack.pool)
-                .await?;
+            autobook_gateway::webhooks::recent::recorded_count(&stack.pool).await?;
     }
     let hostile = match &forged {
         Some(sent) => Some(hostile::judge(&stack.pool, sent).await?),
