@@ -62,7 +62,7 @@ async fn forged_answers_to_a_pending_hold_are_dead_lettered_and_the_trip_books()
         .steal_first(QueueRole::Payment, MessageType::AuthorizePayment)
         .await;
     let id = system.submit(trip()).await;
-    let authorize = thief.stolen(Duration::from_secs(15)).await;
+    let authorize = thief.stolen(Duration::from_secs(60)).await;
     let before = system.saga(id).await.unwrap();
     assert_eq!(before.status, "authorizing");
     let key = authorize.message.idempotency_key().unwrap().clone();
@@ -164,7 +164,7 @@ async fn a_stored_answer_replayed_after_a_re_send_past_the_deadline_is_taken() {
         .steal_first(QueueRole::Orchestrator, MessageType::PaymentAuthorized)
         .await;
     let id = system.submit(trip()).await;
-    let lost = thief.stolen(Duration::from_secs(15)).await;
+    let lost = thief.stolen(Duration::from_secs(60)).await;
     let row = system.finished(id).await;
     booked_once(&system, &row);
     let authorizes = sent(&system, id, MessageType::AuthorizePayment).await;

@@ -89,7 +89,7 @@ async fn waiting_on_a_hold(archive: bool) -> (TestSystem, Uuid, Envelope) {
         .steal_first(QueueRole::Payment, MessageType::AuthorizePayment)
         .await;
     let id = system.submit(trip()).await;
-    let authorize = thief.stolen(Duration::from_secs(30)).await;
+    let authorize = thief.stolen(Duration::from_secs(60)).await;
     assert_eq!(authorize.saga_id, id);
     assert_eq!(system.saga(id).await.unwrap().status, "authorizing");
     (system, id, authorize)

@@ -74,7 +74,7 @@ async fn a_command_lost_from_its_queue_is_sent_again_after_its_deadline() {
         .steal_first(QueueRole::Payment, MessageType::AuthorizePayment)
         .await;
     let id = system.submit(trip()).await;
-    let lost = thief.stolen(Duration::from_secs(15)).await;
+    let lost = thief.stolen(Duration::from_secs(60)).await;
     assert_eq!(lost.saga_id, id);
     let row = system.finished(id).await;
     booked_once(&system, &row);
@@ -95,7 +95,7 @@ async fn a_reply_lost_on_its_way_back_is_replayed_after_the_deadline() {
         .steal_first(QueueRole::Orchestrator, MessageType::PaymentAuthorized)
         .await;
     let id = system.submit(trip()).await;
-    let lost = thief.stolen(Duration::from_secs(15)).await;
+    let lost = thief.stolen(Duration::from_secs(60)).await;
     assert_eq!(lost.saga_id, id);
     let row = system.finished(id).await;
     booked_once(&system, &row);

@@ -128,7 +128,7 @@ async fn a_forged_last_attempt_at_worst_brings_an_early_re_check() {
         .steal_first(QueueRole::Order, MessageType::CreateOrder)
         .await;
     let id = system.submit(trip()).await;
-    let order = thief.stolen(Duration::from_secs(30)).await;
+    let order = thief.stolen(Duration::from_secs(60)).await;
     drop(thief);
     let slow = |on: bool| {
         system.stack().sandbox.set_faults(Faults {

@@ -126,12 +126,16 @@ async fn replay_one(
         } else {
             format!("there is no dead letter {id}")
         };
-        return Ok(ReplayReport {
-            id,
-            message_type: None,
-            saga_id: None,
-            outcome: ReplayOutcome::Refused { reason },
-        });
+        return release(
+            tx,
+            ReplayReport {
+                id,
+                message_type: None,
+                saga_id: None,
+                outcome: ReplayOutcome::Refused { reason },
+            },
+        )
+        .await;
     };
     let message_type: Option<String> = row.get("message_type");
     let saga_id: Option<Uuid> = row.get("saga_id");
@@ -143,35 +147,35 @@ async fn replay_one(
     };
     let refused = |reason: String| report(ReplayOutcome::Refused { reason });
     if let Some(at) = row.get::<Option<DateTime<Utc>>, _>("replayed_at") {
-        return Ok(refused(format!("already replayed at {}", time(at))));
+        return release(tx, refused(format!("already replayed at {}", time(at)))).await;
     }
     let stored =
         match vault.open_bytes(row.get::<&[u8], _>("body"), &Place::dead_letter(id), "body") {
             Ok(body) => body.into_owned(),
-            Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
+            Err(e) => return release(tx, refused(format!("cannot replay: {e}"))).await,
         };
     // What goes back on the broker has its personal fields sealed (a body
     // refused for plaintext ones is sealed now); what is judged, opened.
     let body = vault.seal_envelope(&stored).into_owned();
     let opened = match vault.open_envelope(&body) {
         Ok(opened) => opened.into_owned(),
-        Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
+        Err(e) => return release(tx, refused(format!("cannot replay: {e}"))).await,
     };
     let role = match parse_role(row.get::<&str, _>("role")) {
         Ok(role) => role,
-        Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
+        Err(e) => return release(tx, refused(format!("cannot replay: {e}"))).await,
     };
     let envelope = match Envelope::decode(&opened) {
         Ok(envelope) => envelope,
-        Err(e) => return Ok(refused(format!("cannot replay: {e}"))),
+        Err(e) => return release(tx, refused(format!("cannot replay: {e}"))).await,
     };
     let view = saga_view(&mut tx, vault, &envelope).await?;
     if let Err(reason) = judge(&envelope, role, &view, Utc::now()) {
-        return Ok(refused(reason));
+        return release(tx, refused(reason)).await;
     }
     let queue: String = row.get("source_queue");
     if dry_run {
-        return Ok(report(ReplayOutcome::WouldReplay { queue }));
+        return release(tx, report(ReplayOutcome::WouldReplay { queue })).await;
     }
     let Some(publisher) = publisher else {
         return Err(ReplayError::NoBroker);
@@ -191,9 +195,13 @@ async fn replay_one(
         publisher.keys(),
     );
     if let Err(error) = publisher.publish_raw("", &queue, &body, properties).await {
-        return Ok(report(ReplayOutcome::Failed {
-            reason: format!("could not publish (the dead letter is kept as it was): {error}"),
-        }));
+        return release(
+            tx,
+            report(ReplayOutcome::Failed {
+                reason: format!("could not publish (the dead letter is kept as it was): {error}"),
+            }),
+        )
+        .await;
     }
     let note = format!("replayed to {queue} by {operator}");
     let marked =
@@ -213,6 +221,17 @@ async fn replay_one(
             reason: format!("published, but not marked replayed: {error}"),
         })),
     }
+}
+
+/// Ends a replay that changed nothing: the dead letter's row lock is
+/// released now (a dropped transaction would keep it until its connection
+/// is next used, and a replay right after would find the row locked).
+async fn release(
+    tx: Transaction<'_, Postgres>,
+    report: ReplayReport,
+) -> Result<ReplayReport, ReplayError> {
+    tx.rollback().await?;
+    Ok(report)
 }
 
 /// What the inbox, the saga and its sent commands say about `envelope`.
