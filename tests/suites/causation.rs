@@ -17,7 +17,7 @@ use autobook_orchestrator::saga::{Phase, StepDeadlines};
 use autobook_orchestrator::store::SagaRow;
 use autobook_sandbox::Faults;
 use autobook_tests::trips::trip;
-use autobook_tests::{TestSystem, spawn, spawn_with};
+use autobook_tests::{TestSystem, spawn_with};
 use autobook_workers::WorkerKind;
 
 /// Booked, with one hold captured and one order.
@@ -54,11 +54,14 @@ async fn in_inbox(system: &TestSystem, message_id: Uuid) -> bool {
 }
 
 #[tokio::test]
-#[ignore = "races the running payment worker for the hold's command: the thief misses it about half the time under CI load"]
 async fn forged_answers_to_a_pending_hold_are_dead_lettered_and_the_trip_books() {
-    let system = spawn().await;
-    // The hold's command is held back, so the saga waits in `authorizing`
-    // while the forgeries arrive.
+    // No payment worker yet: the thief is the only consumer of the hold's
+    // command, so the saga waits in `authorizing` while the forgeries
+    // arrive.
+    let system = spawn_with(|config| {
+        config.worker_kinds = vec![WorkerKind::Search, WorkerKind::Order, WorkerKind::Notify];
+    })
+    .await;
     let mut thief = system
         .steal_first(QueueRole::Payment, MessageType::AuthorizePayment)
         .await;
@@ -146,6 +149,7 @@ async fn forged_answers_to_a_pending_hold_are_dead_lettered_and_the_trip_books()
     assert!(system.ledger().payment_intents.is_empty(), "no hold yet");
 
     // The real command goes through, as the relay sending it again would.
+    let _payment = system.stack().start_workers(&[WorkerKind::Payment]);
     system.stack().publisher.publish(&authorize).await.unwrap();
     let row = system.finished(id).await;
     booked_once(&system, &row);

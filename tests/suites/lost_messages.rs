@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use autobook_contracts::{MessageType, QueueRole};
+use autobook_harness::stack::StackConfig;
 use autobook_orchestrator::saga::{Phase, StepDeadlines};
 use autobook_sandbox::Faults;
 use autobook_tests::control::held;
@@ -25,12 +26,15 @@ use autobook_workers::WorkerKind;
 /// again, whose transient failures are retried quickly, and whose provider
 /// calls time out after 300 ms.
 async fn spawn_short_deadlines() -> TestSystem {
-    spawn_with(|config| {
-        config.orchestrator.policy.step_deadlines = StepDeadlines::uniform(Duration::from_secs(2));
-        config.topology = config.topology.clone().with_retry_delays_ms(vec![50, 100]);
-        config.provider_timeout = Duration::from_millis(300);
-    })
-    .await
+    spawn_with(short_deadlines).await
+}
+
+/// Steps answered within 2 s, retried after 50 and 100 ms, providers
+/// timed out after 300 ms.
+fn short_deadlines(config: &mut StackConfig) {
+    config.orchestrator.policy.step_deadlines = StepDeadlines::uniform(Duration::from_secs(2));
+    config.topology = config.topology.clone().with_retry_delays_ms(vec![50, 100]);
+    config.provider_timeout = Duration::from_millis(300);
 }
 
 /// The sandbox's answers slower than the client's timeout (or back to
@@ -69,13 +73,20 @@ fn booked_once(system: &TestSystem, row: &autobook_orchestrator::store::SagaRow)
 
 #[tokio::test]
 async fn a_command_lost_from_its_queue_is_sent_again_after_its_deadline() {
-    let system = spawn_short_deadlines().await;
+    // No payment worker until the command is lost: the thief is the only
+    // consumer of the first hold's command.
+    let system = spawn_with(|config| {
+        short_deadlines(config);
+        config.worker_kinds = vec![WorkerKind::Search, WorkerKind::Order, WorkerKind::Notify];
+    })
+    .await;
     let mut thief = system
         .steal_first(QueueRole::Payment, MessageType::AuthorizePayment)
         .await;
     let id = system.submit(trip()).await;
     let lost = thief.stolen(Duration::from_secs(60)).await;
     assert_eq!(lost.saga_id, id);
+    let _payment = system.stack().start_workers(&[WorkerKind::Payment]);
     let row = system.finished(id).await;
     booked_once(&system, &row);
     let statuses = system.audit_statuses(id).await;
