@@ -4,8 +4,14 @@
 //! Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several relays (one
 //! per orchestrator) share the work without publishing the same row
 //! concurrently. A crash between confirm and commit publishes a row again;
-//! consumers de-duplicate by message id. The relay sleeps until a NOTIFY on
-//! [`OUTBOX_CHANNEL`] or the polling interval, whichever comes first.
+//! consumers de-duplicate by message id. The relay sleeps until it is woken
+//! or the polling interval passes, whichever comes first. The executor of
+//! the same process wakes it in-process ([`RelayWake`]) after each commit
+//! that wrote commands, so the saga's transactions send no NOTIFY (a
+//! notifying commit takes a database-wide lock through its WAL flush and
+//! cannot share an fsync with others); writers in other processes
+//! (operators' commands, timers, erasures) still wake it with a NOTIFY on
+//! [`OUTBOX_CHANNEL`].
 //! Each row is published in a `publish` span (publisher `relay`), child of
 //! the span that wrote the row, whose context goes into the message's
 //! `traceparent` header. Bodies are stored sealed and opened here, just
@@ -58,15 +64,34 @@ pub enum RelayError {
     Publish(#[from] PublishError),
 }
 
-/// Publishes the outbox until `shutdown`.
+/// Wakes the relay of this process: rows were committed to the outbox.
+/// Cheap and never blocks; wake-ups while the relay is busy coalesce into
+/// one more batch.
+#[derive(Debug, Clone, Default)]
+pub struct RelayWake(Arc<Notify>);
+
+impl RelayWake {
+    pub fn new() -> Self {
+        RelayWake::default()
+    }
+
+    /// Rows are waiting: run another batch.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Publishes the outbox until `shutdown`, woken by `wake` (this process's
+/// writers) or a NOTIFY (other processes').
 pub async fn run_relay(
     pool: PgPool,
     publisher: Publisher,
     vault: Keyring,
     config: RelayConfig,
+    wake: RelayWake,
     shutdown: CancellationToken,
 ) {
-    let wake = Arc::new(Notify::new());
+    let wake = wake.0;
     let listener = tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
     let mut failures: u32 = 0;
     while !shutdown.is_cancelled() {

@@ -19,7 +19,7 @@ use crate::consumer::EventHandler;
 use crate::dead_letters::{ArchiverConfig, run_archiver};
 use crate::privacy::erasure::{ErasureConfig, run_erasures};
 use crate::privacy::retention::{RetentionConfig, run_retention};
-use crate::relay::{RelayConfig, run_relay};
+use crate::relay::{RelayConfig, RelayWake, run_relay};
 use crate::resumer::{ResumerConfig, run_resumer};
 use crate::saga::Policy;
 use crate::sampler::{SamplerConfig, run_sampler};
@@ -82,11 +82,13 @@ pub async fn run(
     let broker = broker.with_vault(vault.clone());
     let publisher = Publisher::open(&broker).await?;
     crate::metric_definitions::register_series();
+    let wake = RelayWake::new();
     let relay = tokio::spawn(run_relay(
         pool.clone(),
         publisher.clone().with_origin("relay"),
         vault.clone(),
         config.relay.clone(),
+        wake.clone(),
         shutdown.clone(),
     ));
     let timers = tokio::spawn(run_timers(
@@ -135,7 +137,9 @@ pub async fn run(
         ))
     });
     let handler = Arc::new(EventHandler::new(
-        SagaStore::new(pool, config.policy.clone(), vault).with_flags(flags),
+        SagaStore::new(pool, config.policy.clone(), vault)
+            .with_flags(flags)
+            .with_relay_wake(wake),
         config.clock.clone(),
     ));
     let options = ConsumerOptions {

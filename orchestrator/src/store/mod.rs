@@ -9,12 +9,17 @@
 //! not one of the saga's commands for its step is rejected before the
 //! decision ([`saga::causation`]). If another
 //! writer changed the saga first, the whole transaction is retried on the
-//! fresh state. Nothing is published here: the relay does that after commit.
+//! fresh state. The reads are one statement and the writes another
+//! ([`step`]), so a message costs three round trips and a commit. Nothing
+//! is published here: the relay does that after commit, woken in-process
+//! ([`with_relay_wake`](SagaStore::with_relay_wake)) or, for a store without
+//! a relay in its process, by a NOTIFY in the transaction.
 
 mod causes;
 mod error;
 pub mod projections;
 mod rows;
+mod step;
 
 use std::sync::Arc;
 
@@ -27,6 +32,7 @@ use tracing::field::Empty;
 
 use autobook_contracts::{Envelope, Message};
 
+use crate::relay::RelayWake;
 use crate::saga::{self, Decision, Policy, Saga};
 use crate::saga_metrics;
 
@@ -80,6 +86,18 @@ pub struct SagaStore {
     flags: Option<Arc<dyn FlagSource>>,
     /// Seals the personal data of states and outbox bodies.
     vault: Keyring,
+    /// How the relay learns of new outbox rows.
+    wake: Wake,
+}
+
+/// How the relay learns that a transaction wrote commands.
+#[derive(Clone)]
+enum Wake {
+    /// A NOTIFY in the transaction: the relay is in another process.
+    Notify,
+    /// In-process, after commit: no NOTIFY, so the commit can share its
+    /// WAL flush with others.
+    Relay(RelayWake),
 }
 
 impl SagaStore {
@@ -91,7 +109,15 @@ impl SagaStore {
             policy,
             flags: None,
             vault,
+            wake: Wake::Notify,
         }
+    }
+
+    /// Wake the relay of this process after each commit that wrote
+    /// commands, instead of sending a NOTIFY in the transaction.
+    pub fn with_relay_wake(mut self, wake: RelayWake) -> Self {
+        self.wake = Wake::Relay(wake);
+        self
     }
 
     /// Consult `flags` as each trip arrives: a trip the flags deny (or that
@@ -143,19 +169,16 @@ impl SagaStore {
         now: DateTime<Utc>,
     ) -> Result<Attempt, StoreError> {
         let mut tx = self.pool.begin().await?;
-        if !rows::record_in_inbox(&mut tx, envelope).await? {
+        let with_cause = saga::causation::must_answer_a_command(envelope.message_type());
+        let Some(step::Fresh {
+            stored: current,
+            cause,
+        }) = step::read(&mut tx, envelope, with_cause, &self.vault).await?
+        else {
             return Ok(Attempt::Done(Handled::Duplicate));
-        }
-        let current = rows::read_saga(&mut tx, envelope.saga_id, &self.vault).await?;
+        };
         let timings = current.as_ref().map(|stored| stored.timings);
         let current = current.map(|stored| (stored.saga, stored.version));
-        let cause = match (
-            &current,
-            saga::causation::must_answer_a_command(envelope.message_type()),
-        ) {
-            (Some(_), true) => Some(causes::cause_of(&mut *tx, envelope).await?),
-            (Some(_), false) | (None, _) => None,
-        };
         let (decision, previous) = match self.decide(envelope, current, cause.as_ref(), now) {
             Ok(found) => found,
             Err(ignored @ Handled::Ignored { .. }) => {
@@ -174,19 +197,23 @@ impl SagaStore {
             ),
             now,
         );
-        let written = match &previous {
-            None => rows::insert_saga(&mut tx, &decision.saga, &self.vault, &deadline).await?,
-            Some((_, version)) => {
-                rows::update_saga(&mut tx, &decision.saga, *version, &self.vault, &deadline).await?
-            }
+        let from = previous.as_ref().map(|(saga, _)| saga.phase.status());
+        let step = step::Step {
+            cause: envelope,
+            decision: &decision,
+            expected: previous.as_ref().map(|(_, version)| *version),
+            from,
+            deadline: &deadline,
+            now,
         };
-        if !written {
+        let written = step::write(&mut tx, &step, &self.vault).await?;
+        if !written.saga {
             return Ok(Attempt::Conflict);
         }
-        let from = previous.as_ref().map(|(saga, _)| saga.phase.status());
-        let version = previous.as_ref().map_or(1, |(_, v)| v + 1);
-        rows::append_audit(&mut tx, envelope, &decision, from, version).await?;
-        rows::write_effects(&mut tx, envelope, &decision.effects, now, &self.vault).await?;
+        let sent = written.sent;
+        if sent && matches!(self.wake, Wake::Notify) {
+            rows::announce_outbox(&mut tx).await?;
+        }
         let changes = projections::changes(
             previous.as_ref().map(|(saga, _)| &saga.phase),
             &decision.saga.phase,
@@ -205,6 +232,9 @@ impl SagaStore {
         autobook_broker::crash::point("orchestrator.before_commit");
         tx.commit().await?;
         autobook_broker::crash::point("orchestrator.after_commit");
+        if let (true, Wake::Relay(wake)) = (sent, &self.wake) {
+            wake.wake();
+        }
         let to = decision.saga.phase.status();
         let before = previous
             .as_ref()

@@ -5,21 +5,16 @@
 //! the saga's row and opened as it is read; outbox bodies are sealed whole
 //! for their message's row.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
-use autobook_broker::propagation;
 use autobook_contracts::Envelope;
-use autobook_contracts::events::TimerFired;
 use autobook_vault::{Keyring, Place};
 
 use super::{OUTBOX_CHANNEL, StoreError};
-use crate::saga::{DeadlineChange, Decision, Effect, Saga};
-use crate::saga_metrics::Timings;
+use crate::saga::{DeadlineChange, Saga};
 
 type Tx<'a> = Transaction<'a, Postgres>;
 
@@ -37,67 +32,8 @@ pub struct SagaRow {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// Records the message id; false when it was recorded before (a duplicate).
-pub(super) async fn record_in_inbox(
-    tx: &mut Tx<'_>,
-    envelope: &Envelope,
-) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO inbox (message_id, saga_id, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind(envelope.message_id)
-    .bind(envelope.saga_id)
-    .bind(envelope.message_type().as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
-}
-
-/// A stored saga as the executor reads it.
-pub(super) struct Stored {
-    /// An unreadable state is an error value so the caller can reject the
-    /// message, not crash.
-    pub saga: Result<Saga, StoreError>,
-    pub version: i64,
-    pub timings: Timings,
-}
-
-/// The saga, its version and its timings (by the database clock), if it exists.
-pub(super) async fn read_saga(
-    tx: &mut Tx<'_>,
-    id: Uuid,
-    vault: &Keyring,
-) -> Result<Option<Stored>, StoreError> {
-    let row = sqlx::query(
-        "SELECT state, version, \
-         EXTRACT(EPOCH FROM now() - status_since)::float8 AS in_status, \
-         EXTRACT(EPOCH FROM now() - created_at)::float8 AS since_start \
-         FROM sagas WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map(|row| {
-        let saga = open_state(vault, id, row.get("state"));
-        Stored {
-            saga,
-            version: row.get("version"),
-            timings: Timings {
-                in_status: seconds(row.get("in_status")),
-                since_start: seconds(row.get("since_start")),
-            },
-        }
-    }))
-}
-
-/// A non-negative duration from seconds (clocks never run backwards here,
-/// but a negative or odd value must not panic).
-fn seconds(value: f64) -> Duration {
-    Duration::try_from_secs_f64(value.max(0.0)).unwrap_or_default()
-}
-
 /// The state as stored: JSON with its personal data sealed.
-fn state_json(saga: &Saga, vault: &Keyring) -> Result<Value, StoreError> {
+pub(super) fn state_json(saga: &Saga, vault: &Keyring) -> Result<Value, StoreError> {
     let state = serde_json::to_value(saga).map_err(|e| StoreError::CorruptState {
         saga_id: saga.id,
         detail: e.to_string(),
@@ -158,143 +94,12 @@ impl DeadlineColumns {
     }
 }
 
-/// Inserts a new saga at version 1; false if another writer created it first.
-pub(super) async fn insert_saga(
-    tx: &mut Tx<'_>,
-    saga: &Saga,
-    vault: &Keyring,
-    deadline: &DeadlineColumns,
-) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO sagas (id, user_id, status, terminal, state, version, step_deadline_at, step_deadline_key) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(saga.id)
-    .bind(saga.trip.user_id.as_str())
-    .bind(saga.phase.status())
-    .bind(saga.phase.is_terminal())
-    .bind(state_json(saga, vault)?)
-    .bind(deadline.at)
-    .bind(&deadline.key)
-    .execute(&mut **tx)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
-}
-
-/// Writes the new state if the version is still `expected`; false otherwise.
-pub(super) async fn update_saga(
-    tx: &mut Tx<'_>,
-    saga: &Saga,
-    expected: i64,
-    vault: &Keyring,
-    deadline: &DeadlineColumns,
-) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "UPDATE sagas SET status = $2, terminal = $3, state = $4, version = version + 1, updated_at = now(), \
-         status_since = CASE WHEN status = $2 THEN status_since ELSE now() END, \
-         completed_at = CASE WHEN $3 THEN now() ELSE NULL END, \
-         step_deadline_at = CASE WHEN $6 THEN step_deadline_at ELSE $7 END, \
-         step_deadline_key = CASE WHEN $6 THEN step_deadline_key ELSE $8 END \
-         WHERE id = $1 AND version = $5",
-    )
-    .bind(saga.id)
-    .bind(saga.phase.status())
-    .bind(saga.phase.is_terminal())
-    .bind(state_json(saga, vault)?)
-    .bind(expected)
-    .bind(deadline.keep)
-    .bind(deadline.at)
-    .bind(&deadline.key)
-    .execute(&mut **tx)
-    .await?;
-    Ok(updated.rows_affected() == 1)
-}
-
-/// One audit row per transition. Effects are summarized by type and key:
-/// no personal data enters the audit trail.
-pub(super) async fn append_audit(
-    tx: &mut Tx<'_>,
-    envelope: &Envelope,
-    decision: &Decision,
-    from: Option<&str>,
-    version: i64,
-) -> Result<(), StoreError> {
-    let effects: Vec<Value> = decision.effects.iter().map(effect_summary).collect();
-    sqlx::query(
-        "INSERT INTO saga_audit (saga_id, version, message_id, message_type, from_status, to_status, effects) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(envelope.saga_id)
-    .bind(version)
-    .bind(envelope.message_id)
-    .bind(envelope.message_type().as_str())
-    .bind(from)
-    .bind(decision.saga.phase.status())
-    .bind(Value::Array(effects))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn effect_summary(effect: &Effect) -> Value {
-    match effect {
-        Effect::Send(message) => json!({
-            "send": message.message_type().as_str(),
-            "idempotency_key": message.idempotency_key().map(|k| k.as_str()),
-        }),
-        Effect::Schedule { timer, after } => json!({
-            "schedule": TimerFired { timer: timer.clone() },
-            "after_ms": u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
-        }),
-    }
-}
-
-/// Commands go to the outbox (and wake the relay); timers to saga_timers.
-/// Both carry the trace context of the current (handling) span.
-pub(super) async fn write_effects(
-    tx: &mut Tx<'_>,
-    cause: &Envelope,
-    effects: &[Effect],
-    now: DateTime<Utc>,
-    vault: &Keyring,
-) -> Result<(), StoreError> {
-    let mut sent = false;
-    let trace = propagation::current_or(cause.trace.child());
-    for effect in effects {
-        match effect {
-            Effect::Send(message) => {
-                let mut command = Envelope::caused_by(cause, message.clone());
-                command.trace = trace.clone();
-                insert_outbox(tx, &command, vault).await?;
-                super::causes::record_sent(tx, &command).await?;
-                sent = true;
-            }
-            Effect::Schedule { timer, after } => {
-                let due_at = now + chrono::Duration::from_std(*after).unwrap_or_default();
-                let timer = serde_json::to_value(timer).map_err(|e| StoreError::CorruptState {
-                    saga_id: cause.saga_id,
-                    detail: e.to_string(),
-                })?;
-                sqlx::query(
-                    "INSERT INTO saga_timers (saga_id, timer, due_at, traceparent, tracestate) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(cause.saga_id)
-                .bind(timer)
-                .bind(due_at)
-                .bind(&trace.traceparent)
-                .bind(&trace.tracestate)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-    }
-    if sent {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(OUTBOX_CHANNEL)
-            .execute(&mut **tx)
-            .await?;
-    }
+/// Wakes the relays of every process (after commit).
+pub(super) async fn announce_outbox(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(OUTBOX_CHANNEL)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
