@@ -63,7 +63,7 @@ const CROSSINGS: &[(&str, &str, &str)] = &[
     (
         "orchestrator/src/privacy/scrub.rs",
         "trip_submissions",
-        "scrubbing a trip forgets its submission in the same transaction",
+        "an erasure's scrub of a trip forgets its submission in the same transaction",
     ),
 ];
 
