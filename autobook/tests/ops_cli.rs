@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 use autobook_flags::postgres::{PgFlagReader, ReaderConfig};
 use autobook_flags::{DenyReason, FlagDecision, FlagSource};
+use autobook_orchestrator::testing::passengers::{self, StoredPassenger};
+use autobook_orchestrator::testing::records::{self, PlantedErasure};
+use autobook_orchestrator::testing::sagas::{self, PlantedSaga};
 use autobook_roles::services;
 use autobook_vault::Keyring;
 
@@ -438,41 +441,40 @@ async fn ops_privacy_lists_erasures_and_sweeps_retention_once() {
         .await
         .unwrap();
     let saga = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO sagas (id, user_id, status, terminal, state, version) VALUES \
-         ($1, 'usr_ops', 'booked', true, \
-          '{\"trip\": {\"user_id\": \"usr_ops\", \"contact_email\": \"pii:v1:k:x\"}}', 3)",
-    )
-    .bind(saga)
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, \
-         family_name, born_on, email, phone_number, travel_ends_on) VALUES \
-         ($1, 0, 'usr_ops', 'ms', 'f', 'pii:v1:k:a', 'pii:v1:k:b', 'pii:v1:k:c', \
-          'pii:v1:k:d', 'pii:v1:k:e', current_date - 100)",
-    )
-    .bind(saga)
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO offers (saga_id, offer_id, user_id, summary, total_minor, currency, expires_at) \
-         VALUES ($1, 'off_1', 'usr_ops', '{}', 100, 'USD', now() - interval '40 days')",
-    )
-    .bind(saga)
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO erasures (id, subject, status, completed_at, sagas_erased) \
-         VALUES ($1, 'feedbeef', 'completed', now(), 2)",
-    )
-    .bind(Uuid::now_v7())
-    .execute(&pool)
-    .await
-    .unwrap();
+    let booked = PlantedSaga {
+        id: saga,
+        user_id: "usr_ops",
+        status: "booked",
+        terminal: true,
+        state: serde_json::json!({"trip": {"user_id": "usr_ops", "contact_email": "pii:v1:k:x"}}),
+        version: 3,
+    };
+    sagas::plant(&pool, &booked).await.unwrap();
+    let passenger = StoredPassenger {
+        saga_id: saga,
+        position: 0,
+        user_id: "usr_ops".into(),
+        given_name: "pii:v1:k:a".into(),
+        family_name: "pii:v1:k:b".into(),
+        born_on: "pii:v1:k:c".into(),
+        email: "pii:v1:k:d".into(),
+        phone_number: "pii:v1:k:e".into(),
+        travel_ends_on: chrono::Utc::now().date_naive() - chrono::Days::new(100),
+    };
+    passengers::plant(&pool, &passenger).await.unwrap();
+    let forty_days = 40.0 * 24.0 * 3600.0;
+    records::plant_offer(&pool, saga, "off_1", "usr_ops", 100, -forty_days)
+        .await
+        .unwrap();
+    let done = PlantedErasure {
+        id: Uuid::now_v7(),
+        subject: "feedbeef",
+        user_id: None,
+        status: "completed",
+        completed_now: true,
+        sagas_erased: 2,
+    };
+    records::plant_erasure(&pool, &done).await.unwrap();
 
     let retention = [
         "privacy",
@@ -487,11 +489,7 @@ async fn ops_privacy_lists_erasures_and_sweeps_retention_once() {
     let again = json_of(&ops(&database_url, &retention));
     let listed = json_of(&ops(&database_url, &["privacy", "erasures", "--json"]));
     let text = text_of(&ops(&database_url, &["privacy", "erasures"]));
-    let state: serde_json::Value = sqlx::query_scalar("SELECT state FROM sagas WHERE id = $1")
-        .bind(saga)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let state = sagas::raw_state(&pool, saga).await.unwrap();
     pool.close().await;
     services::drop_database(&server, &database).await.unwrap();
 

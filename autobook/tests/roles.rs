@@ -396,20 +396,14 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
     let pool = autobook_orchestrator::db::connect(&roles.database_url, 4)
         .await
         .unwrap();
-    sqlx::raw_sql(
-        "CREATE FUNCTION test_webhook_announce() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN PERFORM pg_notify('test_webhook_recorded', NEW.event_id); RETURN NEW; END $$; \
-         CREATE TRIGGER test_webhook_announce AFTER INSERT ON stripe_webhook_events \
-         FOR EACH ROW EXECUTE FUNCTION test_webhook_announce();",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    autobook_gateway::testing::announce_recorded_events(&pool)
+        .await
+        .unwrap();
     let mut recorded_events = sqlx::postgres::PgListener::connect(&roles.database_url)
         .await
         .unwrap();
     recorded_events
-        .listen("test_webhook_recorded")
+        .listen(autobook_gateway::testing::WEBHOOK_RECORDED_CHANNEL)
         .await
         .unwrap();
     let mut gateway_process = roles
@@ -489,8 +483,7 @@ async fn a_gateway_process_takes_a_trip_and_the_sandboxs_signed_webhooks() {
     assert!(sent >= 2, "the hold and the capture were reported: {sent}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events")
-            .fetch_one(&pool)
+        let recorded = autobook_gateway::webhooks::recent::recorded_count(&pool)
             .await
             .unwrap();
         if recorded as usize >= sent {

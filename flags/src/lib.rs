@@ -35,6 +35,8 @@ pub mod launchdarkly;
 pub mod postgres;
 pub mod provider;
 pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use decision::{DenyReason, FlagDecision, decide, fail_closed};
 pub use error::FlagError;

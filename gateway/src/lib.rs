@@ -42,6 +42,8 @@ pub mod routes;
 pub mod state;
 pub mod stripe;
 pub mod submit;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trip_body;
 pub mod trip_schema;
 pub mod trips;

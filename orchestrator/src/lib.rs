@@ -35,5 +35,7 @@ pub mod saga;
 pub mod saga_metrics;
 pub mod sampler;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod timers;
 pub mod watch;

@@ -34,6 +34,8 @@ pub mod release;
 pub mod report;
 pub mod schedule;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::JobError;
 pub use finding::{Action, Finding, FindingClass, Handled};

@@ -2,25 +2,22 @@
 //! data keys), for tests that answer one as its worker would: the answer
 //! names the command as its cause, or the orchestrator refuses it.
 
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use autobook_contracts::{Envelope, Message, MessageKind};
+use autobook_orchestrator::testing::outbox;
 use autobook_vault::{Keyring, Place};
 
 use crate::TestSystem;
 
 /// The commands `saga_id` sent, oldest first.
 pub async fn sent(pool: &PgPool, vault: &Keyring, saga_id: Uuid) -> Vec<Envelope> {
-    let rows = sqlx::query("SELECT message_id, body FROM outbox WHERE saga_id = $1 ORDER BY id")
-        .bind(saga_id)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let rows = outbox::of_saga(pool, saga_id).await.unwrap();
     rows.iter()
         .map(|row| {
-            let place = Place::outbox(row.get::<Uuid, _>("message_id"));
-            let body = vault.open_bytes(row.get("body"), &place, "body").unwrap();
+            let place = Place::outbox(row.message_id);
+            let body = vault.open_bytes(&row.body, &place, "body").unwrap();
             Envelope::decode(&body).unwrap()
         })
         .filter(|envelope| envelope.message_type().kind() == MessageKind::Command)

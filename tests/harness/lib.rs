@@ -32,6 +32,7 @@ use autobook_contracts::senders::Identity;
 use autobook_contracts::trip::TripRequest;
 use autobook_harness::stack::{Stack, StackConfig};
 use autobook_orchestrator::store::{SagaRow, load_saga};
+use autobook_orchestrator::testing::{self, announce as inbox_announce};
 use autobook_orchestrator::watch::until_finished;
 use autobook_roles::services;
 use autobook_sandbox::{FaultScript, Faults, Ledger, SandboxConfig};
@@ -145,29 +146,15 @@ impl TestSystem {
     /// the test database gets a trigger that does.
     pub async fn handled(&self, message_id: Uuid) {
         let pool = &self.stack().pool;
-        sqlx::raw_sql(
-            "CREATE OR REPLACE FUNCTION test_inbox_announce() RETURNS trigger \
-             LANGUAGE plpgsql AS $$ BEGIN \
-             PERFORM pg_notify('test_inbox', NEW.message_id::text); RETURN NEW; END $$; \
-             CREATE OR REPLACE TRIGGER test_inbox_announce AFTER INSERT ON inbox \
-             FOR EACH ROW EXECUTE FUNCTION test_inbox_announce();",
-        )
-        .execute(pool)
-        .await
-        .unwrap();
+        inbox_announce::inbox_rows(pool).await.unwrap();
         let mut listener = sqlx::postgres::PgListener::connect_with(pool)
             .await
             .unwrap();
-        listener.listen("test_inbox").await.unwrap();
-        let in_inbox = || async {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM inbox WHERE message_id = $1)",
-            )
-            .bind(message_id)
-            .fetch_one(pool)
+        listener
+            .listen(inbox_announce::INBOX_CHANNEL)
             .await
-            .unwrap()
-        };
+            .unwrap();
+        let in_inbox = || async { testing::inbox::holds(pool, message_id).await.unwrap() };
         if in_inbox().await {
             return;
         }
@@ -252,11 +239,12 @@ impl TestSystem {
 
     /// Statuses the saga passed through, from its audit trail.
     pub async fn audit_statuses(&self, id: Uuid) -> Vec<String> {
-        sqlx::query_scalar("SELECT to_status FROM saga_audit WHERE saga_id = $1 ORDER BY version")
-            .bind(id)
-            .fetch_all(&self.stack().pool)
+        autobook_orchestrator::admin::sagas::history(&self.stack().pool, id)
             .await
             .unwrap()
+            .into_iter()
+            .map(|entry| entry.to_status)
+            .collect()
     }
 
     /// Stops the roles and removes the database and the broker topology.

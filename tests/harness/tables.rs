@@ -7,6 +7,8 @@ use std::time::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use autobook_orchestrator::testing::{announce, dead_letters, records};
+
 /// Every row of every table of the public schema, one per line, as
 /// PostgreSQL renders the row as text (bytea in hex).
 pub async fn dump_tables(pool: &PgPool) -> String {
@@ -42,29 +44,14 @@ pub async fn erasure_completed(pool: &PgPool, erasure: Uuid) {
         .listen(autobook_orchestrator::privacy::erasure::ERASURE_COMPLETED_CHANNEL)
         .await
         .unwrap();
-    let done = || async {
-        sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM erasures WHERE id = $1 AND status = 'completed')",
-        )
-        .bind(erasure)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-    };
+    let done = || async { records::erasure_completed(pool, erasure).await.unwrap() };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !done().await {
         if tokio::time::timeout_at(deadline, listener.recv())
             .await
             .is_err()
         {
-            let sagas: Vec<(Uuid, String)> = sqlx::query_as(
-                "SELECT s.id, s.status FROM sagas s JOIN erasures e ON e.user_id = s.user_id \
-                 WHERE e.id = $1",
-            )
-            .bind(erasure)
-            .fetch_all(pool)
-            .await
-            .unwrap();
+            let sagas = records::sagas_of_erasure(pool, erasure).await.unwrap();
             panic!("erasure {erasure} did not complete within 60 s; its user's sagas: {sagas:?}");
         }
     }
@@ -75,20 +62,14 @@ pub async fn erasure_completed(pool: &PgPool, erasure: Uuid) {
 /// [`until_archived`]; drop it before the teardown (the database is
 /// dropped only once no connection is left).
 pub async fn listen_archive(pool: &PgPool) -> sqlx::postgres::PgListener {
-    sqlx::raw_sql(
-        "CREATE OR REPLACE FUNCTION test_dead_letter_announce() RETURNS trigger \
-         LANGUAGE plpgsql AS $$ BEGIN \
-         PERFORM pg_notify('test_dead_letter', COALESCE(NEW.saga_id::text, '')); RETURN NEW; END $$; \
-         CREATE OR REPLACE TRIGGER test_dead_letter_announce AFTER INSERT ON dead_letters \
-         FOR EACH ROW EXECUTE FUNCTION test_dead_letter_announce();",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    announce::archived_dead_letters(pool).await.unwrap();
     let mut listener = sqlx::postgres::PgListener::connect_with(pool)
         .await
         .unwrap();
-    listener.listen("test_dead_letter").await.unwrap();
+    listener
+        .listen(announce::DEAD_LETTER_CHANNEL)
+        .await
+        .unwrap();
     listener
 }
 
@@ -101,13 +82,8 @@ pub async fn until_archived(
 ) -> Uuid {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let archived: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM dead_letters WHERE saga_id = $1 LIMIT 1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .unwrap();
-        if let Some(archived) = archived {
+        let archived = dead_letters::of_saga(pool, id).await.unwrap();
+        if let Some(&archived) = archived.first() {
             return archived;
         }
         // Any archived dead letter wakes the check; its own ends the wait.

@@ -46,9 +46,7 @@ async fn sent(system: &TestSystem, id: Uuid, message_type: MessageType) -> Vec<E
 }
 
 async fn in_inbox(system: &TestSystem, message_id: Uuid) -> bool {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM inbox WHERE message_id = $1)")
-        .bind(message_id)
-        .fetch_one(&system.stack().pool)
+    autobook_orchestrator::testing::inbox::holds(&system.stack().pool, message_id)
         .await
         .unwrap()
 }

@@ -48,13 +48,10 @@ async fn deferred_hold(system: &TestSystem) -> (Envelope, Envelope) {
 /// The hold's key in the provider-call ledger: its status and whether a
 /// reply is stored.
 async fn ledger_row(system: &TestSystem, key: &IdempotencyKey) -> (String, bool) {
-    sqlx::query_as(
-        "SELECT status, reply IS NOT NULL FROM provider_calls WHERE idempotency_key = $1",
-    )
-    .bind(key.as_str())
-    .fetch_one(&system.stack().pool)
-    .await
-    .unwrap()
+    let call = autobook_workers::testing::call(&system.stack().pool, key.as_str())
+        .await
+        .unwrap();
+    (call.status, call.reply.is_some())
 }
 
 #[tokio::test]

@@ -4,17 +4,16 @@
 
 use std::time::Duration;
 
-use sqlx::Row;
-
 use autobook_contracts::senders::Identity;
 use autobook_contracts::topology::headers;
 use autobook_contracts::{Envelope, QueueRole};
+use autobook_orchestrator::testing::outbox;
 use autobook_tests::spawn_with;
 use autobook_tests::trips::trip;
 use autobook_vault::Place;
+use autobook_workers::testing as ledger;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable};
-use uuid::Uuid;
 
 #[tokio::test]
 async fn the_same_command_delivered_twice_produces_one_effect() {
@@ -33,30 +32,24 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
         "notification.sent",
     ];
     let mut observer = system.observe(&replies).await;
-    let commands = sqlx::query(
-        "SELECT message_id, message_type, body FROM outbox WHERE saga_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(&system.stack().pool)
-    .await
-    .unwrap();
+    let commands = outbox::of_saga(&system.stack().pool, id).await.unwrap();
     assert_eq!(
         commands.len(),
         5,
         "search, authorize, order, capture, notify"
     );
     for row in &commands {
-        let message_type: String = row.get("message_type");
+        let message_type = &row.message_type;
         // Stored sealed: published as the relay would, opened (and its
         // personal fields sealed for the broker by `publish_raw`).
-        let place = Place::outbox(row.get::<Uuid, _>("message_id"));
+        let place = Place::outbox(row.message_id);
         let body = system
             .stack()
             .vault
-            .open_bytes(row.get("body"), &place, "body")
+            .open_bytes(&row.body, &place, "body")
             .unwrap();
         system
-            .publish_raw(&system.topology.commands_exchange(), &message_type, &body)
+            .publish_raw(&system.topology.commands_exchange(), message_type, &body)
             .await;
     }
     let mut replayed = Vec::new();
@@ -86,13 +79,13 @@ async fn the_same_command_delivered_twice_produces_one_effect() {
 
     // The replayed replies reached the orchestrator before this probe: it
     // is dead-lettered only after they were handled (as duplicates).
-    let (probe_id, probe) = sqlx::query_as::<_, (Uuid, Vec<u8>)>(
-        "SELECT message_id, body FROM outbox WHERE saga_id = $1 ORDER BY id LIMIT 1",
-    )
-    .bind(id)
-    .fetch_one(&system.stack().pool)
-    .await
-    .unwrap();
+    let first = outbox::of_saga(&system.stack().pool, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the saga sent its search");
+    let (probe_id, probe) = (first.message_id, first.body);
     let probe = system
         .stack()
         .vault
@@ -147,21 +140,16 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
     let id = system.submit(trip()).await;
     system.finished(id).await;
     let before = system.ledger();
-    let notify = sqlx::query(
-        "SELECT message_id, message_type, body FROM outbox WHERE saga_id = $1 AND message_type = 'notification.send'",
-    )
-    .bind(id)
-    .fetch_one(&system.stack().pool)
-    .await
-    .unwrap();
+    let notify = outbox::of_type(&system.stack().pool, id, "notification.send")
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the saga sent its notification");
     let body = system
         .stack()
         .vault
-        .open_bytes(
-            notify.get("body"),
-            &Place::outbox(notify.get::<Uuid, _>("message_id")),
-            "body",
-        )
+        .open_bytes(&notify.body, &Place::outbox(notify.message_id), "body")
         .unwrap()
         .into_owned();
     let command = Envelope::decode(&body).unwrap();
@@ -169,17 +157,11 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
     // The state a handler leaves behind when storing its reply and
     // releasing its claim failed, its lease running out in a second.
     let lease = autobook_workers::worker::calls::CLAIM_LEASE.as_secs_f64();
-    let lease_end: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "UPDATE provider_calls SET status = 'in_flight', reply = NULL, completed_at = NULL, \
-         claimed_at = now() - make_interval(secs => $2) WHERE idempotency_key = $1 \
-         RETURNING claimed_at + make_interval(secs => $3)",
-    )
-    .bind(key.as_str())
-    .bind(lease - 1.0)
-    .bind(lease)
-    .fetch_one(&system.stack().pool)
-    .await
-    .unwrap();
+    let reopened = ledger::reopen_claim(&system.stack().pool, key.as_str(), lease - 1.0)
+        .await
+        .unwrap();
+    let lease_end = reopened.claimed_at
+        + chrono::TimeDelta::from_std(autobook_workers::worker::calls::CLAIM_LEASE).unwrap();
 
     let mut observer = system.observe(&["notification.sent"]).await;
     let mut attempts = FieldTable::default();
@@ -207,13 +189,10 @@ async fn a_retried_command_takes_over_the_claim_its_handler_left_once_its_lease_
         .expect("the retried command is answered");
     assert_eq!(reply.saga_id, id);
 
-    let (status, fence, claimed_at): (String, i32, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
-        "SELECT status, fence, claimed_at FROM provider_calls WHERE idempotency_key = $1",
-    )
-    .bind(key.as_str())
-    .fetch_one(&system.stack().pool)
-    .await
-    .unwrap();
+    let call = ledger::call(&system.stack().pool, key.as_str())
+        .await
+        .unwrap();
+    let (status, fence, claimed_at) = (call.status, call.fence, call.claimed_at);
     assert_eq!(status, "completed");
     assert_eq!(fence, 2, "the retried copy took the claim over");
     assert!(

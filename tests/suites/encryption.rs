@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use autobook_contracts::Envelope;
 use autobook_ops::keys;
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, StoreError, load_saga};
+use autobook_orchestrator::testing::{self, passengers::StoredPassenger};
 use autobook_tests::trips::{trip_json, trip_with};
 use autobook_tests::{TestSystem, spawn_with};
 use autobook_vault::{Keyring, Place, VaultError, sealed_kid};
@@ -72,18 +73,14 @@ async fn book_three(system: &TestSystem) -> [Uuid; 3] {
 /// its dead letter is archived; returns its saga id.
 async fn dead_lettered(system: &TestSystem) -> Uuid {
     let pool = &system.stack().pool;
-    sqlx::raw_sql(
-        "CREATE OR REPLACE FUNCTION test_dead_letter_announce() RETURNS trigger \
-         LANGUAGE plpgsql AS $$ BEGIN \
-         PERFORM pg_notify('test_dead_letter', NEW.saga_id::text); RETURN NEW; END $$; \
-         CREATE OR REPLACE TRIGGER test_dead_letter_announce AFTER INSERT ON dead_letters \
-         FOR EACH ROW EXECUTE FUNCTION test_dead_letter_announce();",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    testing::announce::archived_dead_letters(pool)
+        .await
+        .unwrap();
     let mut listener = PgListener::connect_with(pool).await.unwrap();
-    listener.listen("test_dead_letter").await.unwrap();
+    listener
+        .listen(testing::announce::DEAD_LETTER_CHANNEL)
+        .await
+        .unwrap();
     let mut past = trip_json();
     traveller(&mut past);
     past["departure_date"] = json!("2020-01-01");
@@ -188,38 +185,28 @@ async fn passenger_row(pool: &PgPool, saga_id: Uuid, position: i16, seal: Option
     let value = |text: &str, column: &'static str| {
         seal.map_or_else(|| text.to_owned(), |k| k.seal_str(text, &place, column))
     };
-    sqlx::query(
-        "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, \
-         family_name, born_on, email, phone_number, travel_ends_on) \
-         VALUES ($1, $2, 'usr_test', 'ms', 'f', $3, $4, $5, $6, $7, current_date + 60) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(saga_id)
-    .bind(position)
-    .bind(value(GIVEN, "given_name"))
-    .bind(value(FAMILY, "family_name"))
-    .bind(value(BORN_ON, "born_on"))
-    .bind(value(EMAIL, "email"))
-    .bind(value(PHONE, "phone_number"))
-    .execute(pool)
-    .await
-    .unwrap();
+    let row = StoredPassenger {
+        saga_id,
+        position,
+        user_id: "usr_test".into(),
+        given_name: value(GIVEN, "given_name"),
+        family_name: value(FAMILY, "family_name"),
+        born_on: value(BORN_ON, "born_on"),
+        email: value(EMAIL, "email"),
+        phone_number: value(PHONE, "phone_number"),
+        travel_ends_on: Utc::now().date_naive() + chrono::Days::new(60),
+    };
+    testing::passengers::plant(pool, &row).await.unwrap();
 }
 
-/// Every sealed blob of `table`.`column`, opened with `vault` at its place
-/// (whose row is the text of `row`).
-async fn open_blobs(
-    pool: &PgPool,
+/// Every sealed blob of `table`.`column` (with the text of its row's key),
+/// opened with `vault` at its place.
+fn open_blobs(
     vault: &Keyring,
     table: &'static str,
-    row: &str,
     column: &'static str,
+    blobs: Vec<(String, Vec<u8>)>,
 ) -> Vec<Vec<u8>> {
-    let sql = format!("SELECT {row}::text, {column} FROM {table} WHERE {column} IS NOT NULL");
-    let blobs: Vec<(String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .fetch_all(pool)
-        .await
-        .unwrap();
     assert!(!blobs.is_empty(), "{table} is empty");
     blobs
         .iter()
@@ -248,24 +235,12 @@ async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
     // Left from before encryption: a passenger row and an outbox body in
     // plaintext.
     passenger_row(&pool, declined, 101, None).await;
-    let first: i64 = sqlx::query_scalar("SELECT min(id) FROM outbox")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let (message_id, plain): (Uuid, Vec<u8>) =
-        sqlx::query_as("SELECT message_id, body FROM outbox WHERE id = $1")
-            .bind(first)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    sqlx::query("UPDATE outbox SET body = $2 WHERE id = $1")
-        .bind(first)
-        .bind(
-            k1.open_bytes(&plain, &Place::outbox(message_id), "body")
-                .unwrap()
-                .into_owned(),
-        )
-        .execute(&pool)
+    let first = testing::outbox::first(&pool).await.unwrap();
+    let plain = k1
+        .open_bytes(&first.body, &Place::outbox(first.message_id), "body")
+        .unwrap()
+        .into_owned();
+    testing::outbox::overwrite_body(&pool, first.message_id, &plain)
         .await
         .unwrap();
 
@@ -304,22 +279,23 @@ async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
             ..
         })
     ));
-    for body in open_blobs(&pool, &k2, "outbox", "message_id", "body").await {
+    let bodies = testing::outbox::all(&pool).await.unwrap();
+    let bodies = bodies
+        .into_iter()
+        .map(|m| (m.message_id.to_string(), m.body));
+    for body in open_blobs(&k2, "outbox", "body", bodies.collect()) {
         Envelope::decode(&body).unwrap();
     }
-    for body in open_blobs(&pool, &k2, "dead_letters", "id", "body").await {
+    let letters = testing::dead_letters::all(&pool).await.unwrap();
+    let letters = letters.into_iter().map(|l| (l.id.to_string(), l.body));
+    for body in open_blobs(&k2, "dead_letters", "body", letters.collect()) {
         Envelope::decode(&body).unwrap();
     }
-    for reply in open_blobs(&pool, &k2, "provider_calls", "idempotency_key", "reply").await {
+    let replies = autobook_workers::testing::replies(&pool).await.unwrap();
+    for reply in open_blobs(&k2, "provider_calls", "reply", replies) {
         Envelope::decode(&reply).unwrap();
     }
-    let passengers = sqlx::query(
-        "SELECT saga_id, position, given_name, family_name, born_on, email, phone_number \
-         FROM passengers",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let passengers = testing::passengers::all(&pool).await.unwrap();
     assert!(passengers.len() >= 2);
     let columns = [
         "given_name",
@@ -329,8 +305,14 @@ async fn a_rotation_reseals_every_table_and_then_the_old_key_can_go() {
         "phone_number",
     ];
     for passenger in &passengers {
-        let place = Place::passenger(passenger.get::<Uuid, _>(0), passenger.get(1));
-        let values: Vec<String> = (2..7).map(|i| passenger.get(i)).collect();
+        let place = Place::passenger(passenger.saga_id, passenger.position);
+        let values = [
+            &passenger.given_name,
+            &passenger.family_name,
+            &passenger.born_on,
+            &passenger.email,
+            &passenger.phone_number,
+        ];
         for ((sealed, plain), column) in values
             .iter()
             .zip([GIVEN, FAMILY, BORN_ON, EMAIL, PHONE])
@@ -417,25 +399,14 @@ async fn a_saga_that_moves_while_it_is_resealed_is_left_alone_and_taken_next_pas
 
     // A writer holds the saga's row: the rotation's update waits on it.
     let mut writer = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM sagas WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *writer)
-        .await
-        .unwrap();
+    testing::sagas::lock_row(&mut writer, id).await.unwrap();
     let rotation = tokio::spawn({
         let (pool, rotating) = (pool.clone(), k2.followed_by(&k1));
         async move { keys::rotate(&pool, &rotating, 10).await.unwrap() }
     });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let waiting: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND query LIKE 'UPDATE sagas SET state%')",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        if waiting {
+        if testing::sagas::reseal_waits_on_lock(&pool).await.unwrap() {
             break;
         }
         assert!(
@@ -447,13 +418,11 @@ async fn a_saga_that_moves_while_it_is_resealed_is_left_alone_and_taken_next_pas
     // The writer moves the saga on (a new version, sealed under k1 by a
     // role not yet given k2) and commits: the rotation's update no longer
     // applies, and the next pass re-seals the new state.
-    sqlx::query("UPDATE sagas SET version = version + 1, state = $2 WHERE id = $1")
-        .bind(id)
-        .bind(k1.seal_json(
-            &serde_json::to_value(&booked.saga).unwrap(),
-            &Place::saga(id),
-        ))
-        .execute(&mut *writer)
+    let moved = k1.seal_json(
+        &serde_json::to_value(&booked.saga).unwrap(),
+        &Place::saga(id),
+    );
+    testing::sagas::write_next_version(&mut writer, id, &moved)
         .await
         .unwrap();
     writer.commit().await.unwrap();

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use autobook_contracts::codes::UserId;
 use autobook_gateway::privacy::request_erasure;
+use autobook_orchestrator::testing::{passengers, records, sagas};
 use autobook_tests::control::settled_records;
 use autobook_tests::trips::trip_with;
 use autobook_tests::{TestSystem, spawn};
@@ -77,14 +78,9 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
     for n in 0..12 {
         // Accepted as the gateway accepts a trip: recorded, then published.
         let id = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO trip_submissions (trip_id, user_id, request_hash) VALUES ($1, $2, 'test')",
-        )
-        .bind(id)
-        .bind(format!("usr_erase_{n}"))
-        .execute(&pool)
-        .await
-        .unwrap();
+        autobook_gateway::testing::record_submission(&pool, id, &format!("usr_erase_{n}"))
+            .await
+            .unwrap();
         system.stack().submit(id, trip_of(n)).await.unwrap();
         ids.push((id, n));
         match ERASE_AFTER.get(n % (ERASE_AFTER.len() + 1)) {
@@ -139,13 +135,8 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
         if row.status == "booked" {
             // The flight stays booked; our copy keeps the financial record.
             assert!(orders.iter().all(|o| !o.cancelled), "{id}: ticket kept");
-            let booking: (String, i64) = sqlx::query_as(
-                "SELECT booking_reference, amount_minor FROM bookings WHERE saga_id = $1",
-            )
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+            let booking = records::booking_of_saga(&pool, *id).await.unwrap();
+            let booking = (booking.booking_reference, booking.amount_minor);
             assert!(!booking.0.is_empty() && booking.1 > 0, "{id}: {booking:?}");
         } else {
             assert!(orders.iter().all(|o| o.cancelled), "{id}: no live ticket");
@@ -181,19 +172,14 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
             assert!(!everything.contains(&value), "{value} is still stored");
         }
     }
-    let sealed_left: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sagas WHERE state::text LIKE '%pii:v1:%' \
-         OR id IN (SELECT saga_id FROM passengers WHERE erased_at IS NULL)",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let sealed_left = sagas::holding_sealed_personal_data(&pool).await.unwrap();
     assert_eq!(sealed_left, 0, "no sealed personal data is left either");
-    let erasure_rows: Vec<(Option<String>, String)> =
-        sqlx::query_as("SELECT user_id, status FROM erasures")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let erasure_rows: Vec<(Option<String>, String)> = records::erasures(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user_id, e.status))
+        .collect();
     assert_eq!(erasure_rows.len(), erasures.len());
     assert!(
         erasure_rows
@@ -245,18 +231,12 @@ async fn erasure_of_a_watched_and_a_paused_trip_stops_them_and_forgets_the_flags
         system.ledger().payment_intents.is_empty(),
         "nothing was ever held"
     );
-    let overrides: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM feature_flag_user_overrides WHERE user_id = 'usr_erase_101'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    let audit_naming: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM feature_flag_audit WHERE user_id = 'usr_erase_101'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let overrides = autobook_flags::testing::overrides_of_user(&pool, "usr_erase_101")
+        .await
+        .unwrap();
+    let audit_naming = autobook_flags::testing::audit_entries_of_user(&pool, "usr_erase_101")
+        .await
+        .unwrap();
     assert_eq!(
         (overrides, audit_naming),
         (0, 0),
@@ -312,43 +292,25 @@ async fn an_erasure_from_before_keyed_pseudonyms_is_rekeyed_exactly() {
     // As the records of such an erasure were left.
     let plain = subject_of(user);
     let legacy = legacy_pseudonym(&plain);
-    sqlx::query("UPDATE erasures SET subject = $2 WHERE id = $1")
-        .bind(receipt.erasure_id)
-        .bind(&plain)
-        .execute(&pool)
+    records::overwrite_erasure_subject(&pool, receipt.erasure_id, &plain)
         .await
         .unwrap();
-    sqlx::query(
-        "UPDATE sagas SET user_id = $2, state = jsonb_set(state, '{trip,user_id}', to_jsonb($2::text)) \
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&legacy)
-    .execute(&pool)
-    .await
-    .unwrap();
-    for table in ["bookings", "passengers"] {
-        let update = match table {
-            "bookings" => "UPDATE bookings SET user_id = $2 WHERE saga_id = $1",
-            _ => "UPDATE passengers SET user_id = $2 WHERE saga_id = $1",
-        };
-        sqlx::query(update)
-            .bind(id)
-            .bind(&legacy)
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    sagas::overwrite_user(&pool, id, &legacy).await.unwrap();
+    records::overwrite_booking_user(&pool, id, &legacy)
+        .await
+        .unwrap();
+    passengers::overwrite_user(&pool, id, &legacy)
+        .await
+        .unwrap();
 
     // The orchestrators' next erasure pass re-keys it (within 15 s).
     let rekeyed = key.subject(user);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
-        let subject: String = sqlx::query_scalar("SELECT subject FROM erasures WHERE id = $1")
-            .bind(receipt.erasure_id)
-            .fetch_one(&pool)
+        let subject = records::erasure(&pool, receipt.erasure_id)
             .await
-            .unwrap();
+            .unwrap()
+            .subject;
         if subject == rekeyed {
             break;
         }
@@ -359,32 +321,22 @@ async fn an_erasure_from_before_keyed_pseudonyms_is_rekeyed_exactly() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let expected = key.pseudonym(user);
-    let (saga_user, state_user): (String, String) =
-        sqlx::query_as("SELECT user_id, state #>> '{trip,user_id}' FROM sagas WHERE id = $1")
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (saga_user, state_user) = sagas::users(&pool, id).await.unwrap();
     assert_eq!(
         (saga_user.as_str(), state_user.as_str()),
         (expected.as_str(), expected.as_str())
     );
-    for query in [
-        "SELECT user_id FROM bookings WHERE saga_id = $1",
-        "SELECT DISTINCT user_id FROM passengers WHERE saga_id = $1",
-    ] {
-        let kept: String = sqlx::query_scalar(query)
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(kept, expected, "{query}");
+    let booking = records::booking_of_saga(&pool, id).await.unwrap();
+    assert_eq!(booking.user_id, expected, "bookings");
+    let kept = passengers::of_saga(&pool, id).await.unwrap();
+    assert!(!kept.is_empty(), "passengers");
+    for passenger in kept {
+        assert_eq!(passenger.user_id, expected, "passengers");
     }
-    let subject: String = sqlx::query_scalar("SELECT subject FROM erasures WHERE id = $1")
-        .bind(receipt.erasure_id)
-        .fetch_one(&pool)
+    let subject = records::erasure(&pool, receipt.erasure_id)
         .await
-        .unwrap();
+        .unwrap()
+        .subject;
     assert_eq!(subject, key.subject(user));
     assert_eq!(rekey_legacy(&pool, &key).await.unwrap(), 0, "done once");
     let everything = dump(&system).await;

@@ -14,6 +14,7 @@ use autobook_contracts::trace::TraceContext;
 use autobook_contracts::{Envelope, IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
+use autobook_orchestrator::testing::{self, sagas::StoredRows};
 use autobook_tests::trips::{trip, trip_with};
 use autobook_vault::Keyring;
 
@@ -53,10 +54,9 @@ impl Db {
         autobook_tests::commands::answer(&self.pool, &self.vault, saga, reply).await
     }
 
-    async fn count(&self, sql: &'static str, saga: Uuid) -> i64 {
-        sqlx::query_scalar(sql)
-            .bind(saga)
-            .fetch_one(&self.pool)
+    /// The rows of the store's tables that belong to `saga`.
+    async fn stored(&self, saga: Uuid) -> StoredRows {
+        testing::sagas::stored_rows(&self.pool, Some(saga))
             .await
             .unwrap()
     }
@@ -90,17 +90,8 @@ async fn a_redelivered_message_is_recognised_and_changes_nothing() {
     );
     let row = load_saga(&db.pool, &db.vault, saga).await.unwrap().unwrap();
     assert_eq!(row.version, 1);
-    assert_eq!(
-        db.count("SELECT count(*) FROM outbox WHERE saga_id = $1", saga)
-            .await,
-        1,
-        "one search command"
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM saga_audit WHERE saga_id = $1", saga)
-            .await,
-        1
-    );
+    assert_eq!(db.stored(saga).await.outbox, 1, "one search command");
+    assert_eq!(db.stored(saga).await.audit, 1);
 
     let again = Envelope::new(saga, trip());
     assert!(matches!(
@@ -148,17 +139,8 @@ async fn concurrent_events_for_one_saga_are_serialised_by_version() {
     assert_eq!((applied, refused), (1, 1), "{results:?}");
     let row = load_saga(&db.pool, &db.vault, saga).await.unwrap().unwrap();
     assert_eq!(row.version, 2);
-    assert_eq!(
-        db.count("SELECT count(*) FROM saga_audit WHERE saga_id = $1", saga)
-            .await,
-        2
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM inbox WHERE saga_id = $1", saga)
-            .await,
-        2,
-        "the loser is not recorded"
-    );
+    assert_eq!(db.stored(saga).await.audit, 2);
+    assert_eq!(db.stored(saga).await.inbox, 2, "the loser is not recorded");
     db.drop().await;
 }
 
@@ -188,12 +170,13 @@ async fn rejected_messages_leave_no_trace() {
             if reason.contains("payload.departure_date") && !reason.contains("2020-02-02")),
         "{result:?}"
     );
-    for table in [
-        "SELECT count(*) FROM sagas WHERE id = $1",
-        "SELECT count(*) FROM inbox WHERE saga_id = $1",
-        "SELECT count(*) FROM outbox WHERE saga_id = $1",
+    let stored = db.stored(orphan).await;
+    for (table, rows) in [
+        ("sagas", stored.sagas),
+        ("inbox", stored.inbox),
+        ("outbox", stored.outbox),
     ] {
-        assert_eq!(db.count(table, orphan).await, 0, "{table}");
+        assert_eq!(rows, 0, "{table}");
     }
     db.drop().await;
 }
@@ -267,12 +250,7 @@ async fn a_reply_that_answers_none_of_the_sagas_commands_is_rejected() {
     );
     let row = load_saga(&db.pool, &db.vault, saga).await.unwrap().unwrap();
     assert_eq!((row.version, row.status.as_str()), (1, "searching"));
-    assert_eq!(
-        db.count("SELECT count(*) FROM inbox WHERE saga_id = $1", saga)
-            .await,
-        1,
-        "only the trip request"
-    );
+    assert_eq!(db.stored(saga).await.inbox, 1, "only the trip request");
     // The real answer to the search goes through.
     let answered = store
         .handle(&Envelope::caused_by(search, offers(saga)), Utc::now())
@@ -295,22 +273,12 @@ async fn commands_sent_before_the_record_existed_still_cause_their_answers() {
         .await
         .unwrap();
     // As before the migration: no record; then the migration runs.
-    sqlx::raw_sql("DROP TABLE saga_commands")
-        .execute(&db.pool)
+    testing::commands::rerun_command_record_migration(&db.pool)
         .await
         .unwrap();
-    sqlx::raw_sql(include_str!(
-        "../../migrations/20261207000002_saga_commands.sql"
-    ))
-    .execute(&db.pool)
-    .await
-    .unwrap();
-    let recorded: Option<String> =
-        sqlx::query_scalar("SELECT idempotency_key FROM saga_commands WHERE saga_id = $1")
-            .bind(saga)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let recorded = testing::commands::recorded_key(&db.pool, saga)
+        .await
+        .unwrap();
     assert_eq!(recorded, None, "recorded without its step");
     let forged = Envelope {
         causation_id: Some(Uuid::now_v7()),
@@ -384,22 +352,17 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
     let unknown = db.answer(saga, unknown).await;
     store.handle(&unknown, now).await.unwrap();
     assert_eq!(
-        db.count(
-            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL \
-             AND timer->>'kind' = 'recheck_step'",
-            saga
-        )
-        .await,
+        testing::timers::unfired_count(&db.pool, saga, Some("recheck_step"))
+            .await
+            .unwrap(),
         1
     );
     // The offer's expiry (in 29 minutes) and the hold's lapse guard (in six
     // days) are timers too, not yet due.
     assert_eq!(
-        db.count(
-            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND fired_at IS NULL",
-            saga
-        )
-        .await,
+        testing::timers::unfired_count(&db.pool, saga, None)
+            .await
+            .unwrap(),
         3
     );
 
@@ -414,20 +377,14 @@ async fn an_unknown_step_outcome_sets_a_durable_timer_that_fires_into_the_outbox
         0,
         "a timer fires once"
     );
-    let timer_messages = db
-        .count(
-            "SELECT count(*) FROM outbox WHERE saga_id = $1 AND message_type = 'saga.timer_fired'",
-            saga,
-        )
-        .await;
-    assert_eq!(timer_messages, 1);
-    let timer_trace: String = sqlx::query_scalar(
-        "SELECT traceparent FROM outbox WHERE saga_id = $1 AND message_type = 'saga.timer_fired'",
-    )
-    .bind(saga)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let timer_messages = testing::outbox::of_type(&db.pool, saga, "saga.timer_fired")
+        .await
+        .unwrap();
+    assert_eq!(timer_messages.len(), 1);
+    let timer_trace = timer_messages[0]
+        .traceparent
+        .clone()
+        .expect("the timer's message carries its trace");
     let timer_trace = TraceContext::parse(&timer_trace, None).unwrap();
     assert_eq!(
         timer_trace.trace_id(),
@@ -454,16 +411,9 @@ async fn fired_timers_are_purged_once_old_in_batches_and_only_them() {
         .chain([Some(1), None])
         .map(|days: Option<i64>| days.map(|d| now - chrono::Duration::days(d)))
     {
-        sqlx::query(
-            "INSERT INTO saga_timers (saga_id, timer, due_at, fired_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(saga)
-        .bind(&timer)
-        .bind(now)
-        .bind(fired)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+        testing::timers::plant(&db.pool, saga, &timer, now, fired)
+            .await
+            .unwrap();
     }
     let week_ago = now - chrono::Duration::days(7);
     let purged = autobook_orchestrator::timers::purge_fired(&db.pool, week_ago, 2)
@@ -477,12 +427,9 @@ async fn fired_timers_are_purged_once_old_in_batches_and_only_them() {
         0,
         "purging again finds nothing"
     );
-    let left = db
-        .count(
-            "SELECT count(*) FROM saga_timers WHERE saga_id = $1 AND timer->>'idempotency_key' = 'k'",
-            saga,
-        )
-        .await;
+    let left = testing::timers::count_with_key(&db.pool, saga, "k")
+        .await
+        .unwrap();
     assert_eq!(left, 2, "the recent fired timer and the pending one stay");
     db.drop().await;
 }

@@ -326,14 +326,10 @@ async fn archived(system: &TestSystem, saga_id: Uuid, code: &str, count: usize) 
     let mut listener = autobook_tests::listen_archive(pool).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let ids: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM dead_letters WHERE saga_id = $1 AND code = $2 ORDER BY dead_lettered_at",
-        )
-        .bind(saga_id)
-        .bind(code)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        let ids =
+            autobook_orchestrator::testing::dead_letters::of_saga_with_code(pool, saga_id, code)
+                .await
+                .unwrap();
         if ids.len() >= count {
             return ids;
         }

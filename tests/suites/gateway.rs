@@ -14,7 +14,10 @@ use autobook_contracts::codes::UserId;
 use autobook_gateway::rate_limit::UserRateLimiter;
 use autobook_gateway::route::Access;
 use autobook_gateway::routes::table;
+use autobook_gateway::testing::submission_count;
 use autobook_orchestrator::saga::Phase;
+use autobook_orchestrator::testing::records::{self, PlantedErasure};
+use autobook_orchestrator::testing::sagas::{self, PlantedSaga};
 use autobook_tests::gateway::{
     HS256_SECRET, OTHER_RS256_PRIVATE, RS256_PRIVATE, claims, gateway_config, hs256, rs256, sign,
     spawn_gateway, spawn_gateway_with, token, trip_body,
@@ -275,11 +278,10 @@ async fn a_trip_submitted_over_http_is_booked_shown_and_cancelled() {
 /// The booking's read model row, written by the orchestrator in the
 /// transaction that booked: its id.
 async fn booking_row(system: &autobook_tests::TestSystem, trip_id: Uuid) -> Uuid {
-    sqlx::query_scalar("SELECT id FROM bookings WHERE saga_id = $1")
-        .bind(trip_id)
-        .fetch_one(&system.stack().pool)
+    records::booking_of_saga(&system.stack().pool, trip_id)
         .await
         .unwrap()
+        .id
 }
 
 #[tokio::test]
@@ -347,10 +349,7 @@ async fn a_retry_under_the_same_idempotency_key_returns_the_same_trip_and_publis
             elsewhere.body["trip_id"].as_str().unwrap()
         ]
     );
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM trip_submissions")
-        .fetch_one(&system.stack().pool)
-        .await
-        .unwrap();
+    let rows = submission_count(&system.stack().pool).await.unwrap();
     assert_eq!(rows, 2);
     system.teardown().await;
 }
@@ -377,10 +376,7 @@ async fn a_publish_the_broker_refuses_stores_nothing_and_answers_503() {
     assert_eq!(answer.code(), "unavailable");
     assert!(answer.text.contains("broker"), "{}", answer.text);
     assert!(answer.headers.contains_key("retry-after"));
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM trip_submissions")
-        .fetch_one(&system.stack().pool)
-        .await
-        .unwrap();
+    let rows = submission_count(&system.stack().pool).await.unwrap();
     assert_eq!(rows, 0, "the submission was rolled back");
     // Once the broker takes messages again, so does the gateway.
     autobook_broker::declare::declare_topology(&system.stack().broker)
@@ -445,29 +441,28 @@ async fn no_trip_request_is_taken_while_the_travellers_erasure_is_pending() {
     let api = system.api();
     let pool = &system.stack().pool;
     // A stuck saga (waiting for an operator) keeps the erasure pending.
-    sqlx::query(
-        "INSERT INTO sagas (id, user_id, status, terminal, state, version) \
-         VALUES ($1, 'usr_leaving', 'stuck', true, '{}', 1)",
-    )
-    .bind(Uuid::now_v7())
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO erasures (id, subject, user_id, status) \
-         VALUES ($1, 'subject', 'usr_leaving', 'pending')",
-    )
-    .bind(Uuid::now_v7())
-    .execute(pool)
-    .await
-    .unwrap();
+    let stuck = PlantedSaga {
+        id: Uuid::now_v7(),
+        user_id: "usr_leaving",
+        status: "stuck",
+        terminal: true,
+        state: json!({}),
+        version: 1,
+    };
+    sagas::plant(pool, &stuck).await.unwrap();
+    let pending = PlantedErasure {
+        id: Uuid::now_v7(),
+        subject: "subject",
+        user_id: Some("usr_leaving"),
+        status: "pending",
+        completed_now: false,
+        sagas_erased: 0,
+    };
+    records::plant_erasure(pool, &pending).await.unwrap();
     let answer = api.submit(&token("usr_leaving"), &trip_body()).await;
     assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
     assert_eq!(answer.code(), "erasure_pending");
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM trip_submissions")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let rows = submission_count(pool).await.unwrap();
     assert_eq!(rows, 0);
     // Someone else's erasure holds nobody else back.
     let answer = api.submit(&token("usr_staying"), &trip_body()).await;

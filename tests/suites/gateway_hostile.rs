@@ -381,12 +381,21 @@ async fn hostile_requests_are_refused_by_name_and_leave_nothing_behind() {
 
     // Nothing was stored.
     let pool = &system.stack().pool;
-    for table in ["trip_submissions", "sagas", "inbox", "outbox"] {
-        let query = format!("SELECT count(*) FROM {table}");
-        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    let submissions = autobook_gateway::testing::submission_count(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        submissions, 0,
+        "trip_submissions holds rows from refused requests"
+    );
+    let stored = autobook_orchestrator::testing::sagas::stored_rows(pool, None)
+        .await
+        .unwrap();
+    for (table, rows) in [
+        ("sagas", stored.sagas),
+        ("inbox", stored.inbox),
+        ("outbox", stored.outbox),
+    ] {
         assert_eq!(rows, 0, "{table} holds rows from refused requests");
     }
     // Nothing was published: the first trip request the broker routes is

@@ -12,61 +12,27 @@ use uuid::Uuid;
 
 use autobook_contracts::codes::UserId;
 use autobook_gateway::db::as_user;
+use autobook_orchestrator::testing::row_security::{self, PlantedRows};
+use autobook_orchestrator::testing::sagas;
 use autobook_tests::gateway::{spawn_gateway, token, trip_body};
 use autobook_tests::spawn;
 
-/// One user's rows in every table holding user data, written as the owner.
-struct Planted {
-    saga: Uuid,
-    booking: Uuid,
-}
-
-async fn plant(pool: &PgPool, user: &str) -> Planted {
-    let (saga, booking) = (Uuid::now_v7(), Uuid::now_v7());
-    let statements = [
-        "INSERT INTO sagas (id, user_id, status, terminal, state, version) \
-         VALUES ($1, $2, 'booked', true, '{}', 3)",
-        "INSERT INTO saga_audit (saga_id, version, message_id, message_type, from_status, to_status, effects) \
-         VALUES ($1, 1, gen_random_uuid(), 'trip.requested', NULL, 'searching', '[]')",
-        "INSERT INTO passengers (saga_id, position, user_id, title, gender, given_name, family_name, \
-         born_on, email, phone_number, travel_ends_on) \
-         VALUES ($1, 0, $2, 'ms', 'f', 'pii:v1:k1:x', 'pii:v1:k1:y', 'pii:v1:k1:z', 'pii:v1:k1:e', \
-         'pii:v1:k1:p', '2027-03-14')",
-        "INSERT INTO offers (saga_id, offer_id, user_id, summary, total_minor, currency, expires_at) \
-         VALUES ($1, 'off_' || $2, $2, '{}', 24500, 'USD', now() + interval '1 hour')",
-        "INSERT INTO bookings (id, saga_id, user_id, status, order_id, booking_reference, \
-         payment_intent_id, amount_minor, currency, itinerary) \
-         VALUES ($3, $1, $2, 'confirmed', 'ord_1', 'PNR' || upper(substr($2, 5, 3)), 'pi_1', 24500, 'USD', '[]')",
-        "INSERT INTO trip_submissions (trip_id, user_id, idempotency_key, request_hash) \
-         VALUES ($1, $2, 'key-1', 'hash')",
-        "INSERT INTO erasures (id, subject, user_id, status) VALUES ($3, 'subject-' || $2, $2, 'completed')",
-    ];
-    for statement in statements {
-        let mut query = sqlx::query(statement).bind(saga);
-        if statement.contains("$2") {
-            query = query.bind(user);
-        }
-        if statement.contains("$3") {
-            query = query.bind(booking);
-        }
-        query.execute(pool).await.unwrap();
-    }
-    Planted { saga, booking }
+/// One user's rows in every table holding user data, written as the
+/// tables' owners.
+async fn plant(pool: &PgPool, user: &str) -> PlantedRows {
+    let planted = row_security::plant_user_rows(pool, user).await.unwrap();
+    autobook_gateway::testing::plant_user_submission(pool, planted.saga, user)
+        .await
+        .unwrap();
+    planted
 }
 
 /// Every table with user data, and how to tell whose a row is.
-const USER_TABLES: &[(&str, &str)] = &[
-    ("sagas", "user_id"),
-    ("passengers", "user_id"),
-    ("offers", "user_id"),
-    ("bookings", "user_id"),
-    ("trip_submissions", "user_id"),
-    ("erasures", "user_id"),
-    (
-        "saga_audit",
-        "(SELECT s.user_id FROM sagas s WHERE s.id = saga_audit.saga_id)",
-    ),
-];
+fn user_tables() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    row_security::USER_TABLES
+        .iter()
+        .chain(autobook_gateway::testing::USER_TABLES)
+}
 
 async fn owners(pool: &PgPool, user: &str, sql: &str) -> Result<Vec<Option<String>>, sqlx::Error> {
     let mut tx = as_user(pool, &UserId::parse(user).unwrap()).await?;
@@ -84,7 +50,7 @@ async fn through_the_gateway_role_a_user_sees_only_their_own_rows() {
     let a = plant(pool, "usr_alice").await;
     let b = plant(pool, "usr_bob").await;
 
-    for (table, owner) in USER_TABLES {
+    for (table, owner) in user_tables() {
         // Everything, as a careless query would ask.
         let seen = owners(pool, "usr_alice", &format!("SELECT {owner} FROM {table}"))
             .await
@@ -110,13 +76,9 @@ async fn through_the_gateway_role_a_user_sees_only_their_own_rows() {
         assert_eq!(seen, vec![Some("usr_bob".to_owned())], "{table}");
     }
     // By id, through every join: nothing of Bob's.
-    let sql = format!(
-        "SELECT s.user_id FROM sagas s JOIN bookings b ON b.saga_id = s.id \
-         JOIN passengers p ON p.saga_id = s.id WHERE s.id = '{}' OR b.id = '{}'",
-        b.saga, b.booking
-    );
+    let sql = row_security::owner_across_joins(b.saga, b.booking);
     assert!(owners(pool, "usr_alice", &sql).await.unwrap().is_empty());
-    let sql = format!("SELECT user_id FROM bookings WHERE id = '{}'", a.booking);
+    let sql = row_security::booking_owner(a.booking);
     assert_eq!(owners(pool, "usr_alice", &sql).await.unwrap().len(), 1);
 
     // Without a user id set, the role sees nobody's rows.
@@ -125,7 +87,7 @@ async fn through_the_gateway_role_a_user_sees_only_their_own_rows() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    for (table, _) in USER_TABLES {
+    for (table, _) in user_tables() {
         let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(&mut *tx)
             .await
@@ -141,7 +103,7 @@ async fn the_gateway_role_cannot_read_the_systems_tables_or_write_others_rows() 
     let system = spawn().await;
     let pool = &system.stack().pool;
     let b = plant(pool, "usr_bob").await;
-    let granted: Vec<&str> = USER_TABLES.iter().map(|(table, _)| *table).collect();
+    let granted: Vec<&str> = user_tables().map(|(table, _)| *table).collect();
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     )
@@ -175,16 +137,9 @@ async fn the_gateway_role_cannot_read_the_systems_tables_or_write_others_rows() 
         );
     }
     let alice = UserId::parse("usr_alice").unwrap();
-    let writes = [
-        format!("UPDATE sagas SET status = 'failed' WHERE id = '{}'", b.saga),
-        format!("DELETE FROM bookings WHERE id = '{}'", b.booking),
-        "INSERT INTO trip_submissions (trip_id, user_id, request_hash) \
-         VALUES (gen_random_uuid(), 'usr_bob', 'h')"
-            .to_owned(),
-        "INSERT INTO erasures (id, subject, user_id, status) \
-         VALUES (gen_random_uuid(), 's', 'usr_bob', 'pending')"
-            .to_owned(),
-    ];
+    let writes = row_security::writes_to_others_rows(b.saga, b.booking, "usr_bob")
+        .into_iter()
+        .chain(autobook_gateway::testing::writes_to_others_rows("usr_bob"));
     for write in writes {
         let mut tx = as_user(pool, &alice).await.unwrap();
         let result = sqlx::query(AssertSqlSafe(write.clone()))
@@ -192,11 +147,7 @@ async fn the_gateway_role_cannot_read_the_systems_tables_or_write_others_rows() 
             .await;
         assert!(result.is_err(), "{write} was allowed");
     }
-    let status: String = sqlx::query_scalar("SELECT status FROM sagas WHERE id = $1")
-        .bind(b.saga)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let status = sagas::status(pool, b.saga).await.unwrap();
     assert_eq!(status, "booked");
     system.teardown().await;
 }

@@ -15,12 +15,12 @@ use lapin::BasicProperties;
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
 use serde_json::{Value, json};
-use sqlx::Row;
 use uuid::Uuid;
 
 use autobook_contracts::senders::Identity;
 use autobook_contracts::{Envelope, QueueRole};
 use autobook_orchestrator::saga::Phase;
+use autobook_orchestrator::testing::dead_letters;
 use autobook_orchestrator::watch::until_finished;
 use autobook_tests::hostile_stream::{
     Bad, COMMAND_TYPES, DESTINATIONS, EVENT_TYPES, Kind, Rng, SEED, Signers, archived_form,
@@ -43,14 +43,11 @@ const TRIP_DEADLINE: Duration = Duration::from_secs(180);
 const PERSONAL: &[&str] = &["Amelia", "Earhart", "amelia@", "+14155550100"];
 
 async fn archived_by_queue(system: &TestSystem) -> BTreeMap<String, i64> {
-    sqlx::query_as::<_, (String, i64)>(
-        "SELECT source_queue, count(*) FROM dead_letters GROUP BY source_queue",
-    )
-    .fetch_all(&system.stack().pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect()
+    dead_letters::count_by_source_queue(&system.stack().pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
 }
 
 /// (messages ready, consumers) of a queue.
@@ -212,30 +209,21 @@ async fn ten_thousand_hostile_messages_are_dead_lettered_while_good_trips_book()
     );
 
     // Each one is the message sent, with the expected code and its reason.
-    let rows = sqlx::query(
-        "SELECT id, source_queue, role, code, reason, headers, dead_lettered_at, body FROM dead_letters",
-    )
-    .fetch_all(&system.stack().pool)
-    .await
-    .unwrap();
+    let rows = dead_letters::all(&system.stack().pool).await.unwrap();
     let mut problems = Vec::new();
     let mut codes: BTreeMap<(String, String), usize> = BTreeMap::new();
     for row in &rows {
-        let source: String = row.get("source_queue");
-        let role: String = row.get("role");
-        let code: String = row.get("code");
-        let reason: String = row.get("reason");
-        let headers: Value = row.get("headers");
-        let at: DateTime<Utc> = row.get("dead_lettered_at");
+        let source = row.source_queue.clone();
+        let role = row.role.clone();
+        let code = row.code.clone();
+        let reason = row.reason.clone();
+        let headers = &row.headers;
+        let at: DateTime<Utc> = row.dead_lettered_at;
         // Archived sealed: compared with what was sent once opened.
         let body = system
             .stack()
             .vault
-            .open_bytes(
-                row.get("body"),
-                &Place::dead_letter(row.get::<Uuid, _>("id")),
-                "body",
-            )
+            .open_bytes(&row.body, &Place::dead_letter(row.id), "body")
             .unwrap()
             .into_owned();
         *codes.entry((role.clone(), code.clone())).or_default() += 1;
@@ -381,10 +369,12 @@ async fn a_nul_in_a_header_does_not_block_the_archive() {
     signers.close().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let archived = loop {
-        let bodies: Vec<(Uuid, Vec<u8>)> = sqlx::query_as("SELECT id, body FROM dead_letters")
-            .fetch_all(&system.stack().pool)
+        let bodies: Vec<(Uuid, Vec<u8>)> = dead_letters::all(&system.stack().pool)
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|letter| (letter.id, letter.body))
+            .collect();
         if bodies.len() == stream.len() || Instant::now() > deadline {
             let vault = &system.stack().vault;
             break bodies

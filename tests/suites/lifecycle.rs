@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use autobook_orchestrator::privacy::PseudonymKey;
 use autobook_orchestrator::saga::WatchPolicy;
+use autobook_orchestrator::testing::records;
 use autobook_sandbox::FaultScript;
 use autobook_tests::gateway::{spawn_gateway_with, token, trip_body};
 
@@ -87,12 +88,9 @@ async fn file_watch_book_export_and_erase() {
             .webhooks_settled(Duration::from_secs(15))
             .await
     );
-    let events: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM stripe_webhook_events WHERE saga_id = $1")
-            .bind(trip_id)
-            .fetch_one(&system.stack().pool)
-            .await
-            .unwrap();
+    let events = autobook_gateway::testing::recorded_for_saga(&system.stack().pool, trip_id)
+        .await
+        .unwrap();
     assert!(events >= 2, "webhooks recorded: {events}");
     // Someone else sees none of it.
     let stranger = token("usr_someone_else");
@@ -140,23 +138,20 @@ async fn file_watch_book_export_and_erase() {
     // The flight stays booked with the airline; our financial record stays.
     let ledger = system.ledger();
     assert!(ledger.orders.iter().all(|o| !o.cancelled));
-    let kept: (String, String) =
-        sqlx::query_as("SELECT booking_reference, user_id FROM bookings WHERE saga_id = $1")
-            .bind(trip_id)
-            .fetch_one(&system.stack().pool)
-            .await
-            .unwrap();
+    let kept = records::booking_of_saga(&system.stack().pool, trip_id)
+        .await
+        .unwrap();
+    let kept = (kept.booking_reference, kept.user_id);
     assert_eq!(kept.0, pnr);
     // Kept under the keyed pseudonym, which without the key says nothing
     // of whose it is, and which no token may claim.
     assert_eq!(kept.1, key.pseudonym(USER));
     let plain = autobook_orchestrator::privacy::subject_of(USER);
     assert!(!kept.1.contains(&plain[..16]), "{}", kept.1);
-    let subject: String = sqlx::query_scalar("SELECT subject FROM erasures WHERE id = $1")
-        .bind(erasure)
-        .fetch_one(&system.stack().pool)
+    let subject = records::erasure(&system.stack().pool, erasure)
         .await
-        .unwrap();
+        .unwrap()
+        .subject;
     assert_eq!(subject, key.subject(USER));
     let as_pseudonym = api.get("/v1/me/export", &token(&kept.1)).await;
     assert_eq!(
@@ -186,9 +181,8 @@ async fn file_watch_book_export_and_erase() {
 }
 
 async fn booking_id_of(system: &autobook_tests::TestSystem, trip_id: Uuid) -> Uuid {
-    sqlx::query_scalar("SELECT id FROM bookings WHERE saga_id = $1")
-        .bind(trip_id)
-        .fetch_one(&system.stack().pool)
+    records::booking_of_saga(&system.stack().pool, trip_id)
         .await
         .unwrap()
+        .id
 }

@@ -29,12 +29,15 @@ use autobook_contracts::{Envelope, IdempotencyKey, QueueRole, Step};
 use autobook_ops::dlq::{self, Filter, ReplayOutcome, Selection};
 use autobook_ops::output::Render;
 use autobook_ops::saga::{self as ops_saga, OperatorAction, RequestResult};
+use autobook_orchestrator::admin::dead_letters::DeadLetterSummary;
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::store::SagaRow;
+use autobook_orchestrator::testing::{dead_letters, inbox};
 use autobook_sandbox::FaultScript;
 use autobook_sandbox::script::{OrderFault, VoidFault};
 use autobook_tests::trips::trip;
 use autobook_tests::{TestSystem, spawn_with};
+use autobook_workers::testing as ledger;
 
 /// Calls the worker makes for one void before it gives up (the harness'
 /// retry policy: 4 retries; a call ending on a 429 does not start over),
@@ -91,23 +94,27 @@ async fn archived(pool: &PgPool, saga_id: Uuid, code: &str) -> Uuid {
     eventually(
         &format!("a {code} dead letter of saga {saga_id}"),
         || async move {
-            sqlx::query_scalar("SELECT id FROM dead_letters WHERE saga_id = $1 AND code = $2")
-                .bind(saga_id)
-                .bind(code)
-                .fetch_optional(pool)
+            dead_letters::of_saga_with_code(pool, saga_id, code)
                 .await
                 .unwrap()
+                .into_iter()
+                .next()
         },
     )
     .await
 }
 
-async fn replayed_at(pool: &PgPool, id: Uuid) -> Option<chrono::DateTime<chrono::Utc>> {
-    sqlx::query_scalar("SELECT replayed_at FROM dead_letters WHERE id = $1")
-        .bind(id)
-        .fetch_one(pool)
+/// The archived dead letter `id`'s summary.
+async fn letter(pool: &PgPool, id: Uuid) -> DeadLetterSummary {
+    autobook_orchestrator::admin::dead_letters::fetch(pool, id)
         .await
         .unwrap()
+        .unwrap_or_else(|| panic!("dead letter {id} is archived"))
+        .summary
+}
+
+async fn replayed_at(pool: &PgPool, id: Uuid) -> Option<chrono::DateTime<chrono::Utc>> {
+    letter(pool, id).await.replayed_at
 }
 
 /// The void step of a saga releasing its hold, directly or while its
@@ -142,14 +149,14 @@ async fn start_failing_void(system: &TestSystem, saga_id: Uuid) -> IdempotencyKe
         || async move {
             let row = system.saga(saga_id).await?;
             let (key, _) = void_step(&row)?;
-            let dead: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM dead_letters WHERE saga_id = $1 AND code = $2)",
+            let dead = !dead_letters::of_saga_with_code(
+                pool,
+                saga_id,
+                "retries_exhausted:provider_unavailable",
             )
-            .bind(saga_id)
-            .bind("retries_exhausted:provider_unavailable")
-            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap()
+            .is_empty();
             (dead || row.status == "outcome_unknown").then_some(key)
         },
     )
@@ -186,15 +193,9 @@ async fn provider_back(system: &TestSystem) {
 async fn start_unclaimable_void(system: &TestSystem, saga_id: Uuid) -> Uuid {
     let pool = &system.stack().pool;
     let name = trigger_name(saga_id);
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE OR REPLACE FUNCTION refuse_call() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN RAISE EXCEPTION 'the ledger is offline'; END $$; \
-         CREATE TRIGGER {name} BEFORE INSERT ON provider_calls FOR EACH ROW \
-         WHEN (NEW.saga_id = '{saga_id}' AND NEW.step = 'payment.void') EXECUTE FUNCTION refuse_call();"
-    )))
-    .execute(pool)
-    .await
-    .unwrap();
+    ledger::refuse_claims(pool, &name, saga_id, "payment.void")
+        .await
+        .unwrap();
     system.script(FaultScript {
         orders: vec![OrderFault::Rejected],
         ..FaultScript::default()
@@ -211,13 +212,9 @@ fn trigger_name(saga_id: Uuid) -> String {
 
 /// Drops the trigger of [`start_unclaimable_void`]: the ledger is back.
 async fn restore_ledger(system: &TestSystem, saga_id: Uuid) {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP TRIGGER {} ON provider_calls",
-        trigger_name(saga_id)
-    )))
-    .execute(&system.stack().pool)
-    .await
-    .unwrap();
+    ledger::allow_claims(&system.stack().pool, &trigger_name(saga_id))
+        .await
+        .unwrap();
 }
 
 /// Reports the void failed twice, as the payment worker would: the saga
@@ -502,12 +499,10 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
     // once it is back, the replayed command releases the hold for real.
     let fixed = Uuid::now_v7();
     let void = start_unclaimable_void(&system, fixed).await;
-    let void_message_id: Uuid =
-        sqlx::query_scalar("SELECT message_id FROM dead_letters WHERE id = $1")
-            .bind(void)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let void_message_id = letter(&pool, void)
+        .await
+        .message_id
+        .expect("the void command's message id");
     let dry = dlq::replay(
         &pool,
         &vault,
@@ -567,24 +562,16 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
         "{:?}",
         done.saga.phase
     );
-    let (command_message_id, fence): (Uuid, i32) = sqlx::query_as(
-        "SELECT command_message_id, fence FROM provider_calls WHERE saga_id = $1 AND step = 'payment.void'",
-    )
-    .bind(fixed)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let call = ledger::call_of_step(&pool, fixed, "payment.void")
+        .await
+        .unwrap();
+    let (command_message_id, fence) = (call.command_message_id, call.fence);
     assert_eq!(
         (command_message_id, fence),
         (void_message_id, 1),
         "the replayed command kept its message id"
     );
-    let note: Option<String> =
-        sqlx::query_scalar("SELECT replay_note FROM dead_letters WHERE id = $1")
-            .bind(void)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let note = letter(&pool, void).await.replay_note;
     assert_eq!(
         note,
         Some(format!(
@@ -720,12 +707,7 @@ async fn dead_letters_are_archived_and_replayed_only_when_they_can_succeed() {
         "{:?}",
         done.saga.phase
     );
-    let handled: Option<String> =
-        sqlx::query_scalar("SELECT message_type FROM inbox WHERE message_id = $1")
-            .bind(early.message_id)
-            .fetch_optional(&pool)
-            .await
-            .unwrap();
+    let handled = inbox::message_type(&pool, early.message_id).await.unwrap();
     assert_eq!(handled.as_deref(), Some("saga.timer_fired"));
     // Now the dead-lettered void of that saga is stale; replaying the
     // event again finds it handled.

@@ -9,7 +9,7 @@
 use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use autobook_contracts::codes::UserId;
@@ -18,6 +18,7 @@ use autobook_gateway::privacy::PrivacyError;
 use autobook_ops::dlq::{self, ReplayOutcome, Selection};
 use autobook_ops::keys;
 use autobook_orchestrator::store::{StoreError, load_saga};
+use autobook_orchestrator::testing::{dead_letters, outbox, passengers, sagas};
 use autobook_tests::gateway::{spawn_gateway, token, trip_body};
 use autobook_tests::legacy::{seal_bytes_v1, seal_json_v1, seal_str_v1};
 use autobook_tests::people::Person;
@@ -62,23 +63,9 @@ async fn a_travellers_value_copied_into_another_travellers_rows_opens_nowhere() 
     assert!(!before.text.contains(&victim.given_name));
 
     // The victim's given name copied into the thief's passenger row.
-    let original: String =
-        sqlx::query_scalar("SELECT given_name FROM passengers WHERE saga_id = $1 AND position = 0")
-            .bind(thiefs)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let set_name = "UPDATE passengers SET given_name = $2 WHERE saga_id = $1 AND position = 0";
-    let copied: String =
-        sqlx::query_scalar("SELECT given_name FROM passengers WHERE saga_id = $1 AND position = 0")
-            .bind(victims)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    sqlx::query(set_name)
-        .bind(thiefs)
-        .bind(&copied)
-        .execute(&pool)
+    let original = passengers::given_name(&pool, thiefs, 0).await.unwrap();
+    let copied = passengers::given_name(&pool, victims, 0).await.unwrap();
+    passengers::overwrite_given_name(&pool, thiefs, 0, &copied)
         .await
         .unwrap();
     let refused = export().await;
@@ -104,10 +91,7 @@ async fn a_travellers_value_copied_into_another_travellers_rows_opens_nowhere() 
         "{error:?}"
     );
     assert!(!error.to_string().contains(&victim.given_name));
-    sqlx::query(set_name)
-        .bind(thiefs)
-        .bind(&original)
-        .execute(&pool)
+    passengers::overwrite_given_name(&pool, thiefs, 0, &original)
         .await
         .unwrap();
     assert_eq!(
@@ -117,15 +101,9 @@ async fn a_travellers_value_copied_into_another_travellers_rows_opens_nowhere() 
     );
 
     // The victim's contact address copied into the thief's saga state.
-    sqlx::query(
-        "UPDATE sagas SET state = jsonb_set(state, '{trip,contact_email}', \
-         (SELECT state #> '{trip,contact_email}' FROM sagas WHERE id = $2)) WHERE id = $1",
-    )
-    .bind(thiefs)
-    .bind(victims)
-    .execute(&pool)
-    .await
-    .unwrap();
+    sagas::transplant_state_value(&pool, thiefs, victims, &["trip", "contact_email"])
+        .await
+        .unwrap();
     let loaded = load_saga(&pool, &vault, thiefs).await;
     assert!(
         matches!(
@@ -154,16 +132,13 @@ async fn a_travellers_value_copied_into_another_travellers_rows_opens_nowhere() 
 /// The stored reply of `saga`'s notification step, and that command's
 /// outbox body opened.
 async fn notify_call(pool: &PgPool, vault: &Keyring, saga: Uuid) -> (String, Vec<u8>) {
-    let row = sqlx::query(
-        "SELECT message_id, body FROM outbox WHERE saga_id = $1 AND message_type = 'notification.send'",
-    )
-    .bind(saga)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let place = Place::outbox(row.get::<Uuid, _>("message_id"));
+    let sent = outbox::of_type(pool, saga, "notification.send")
+        .await
+        .unwrap();
+    let row = sent.first().expect("the saga sent its notification");
+    let place = Place::outbox(row.message_id);
     let body = vault
-        .open_bytes(row.get("body"), &place, "body")
+        .open_bytes(&row.body, &place, "body")
         .unwrap()
         .into_owned();
     let envelope = autobook_contracts::Envelope::decode(&body).unwrap();
@@ -193,10 +168,7 @@ async fn a_dead_letter_or_a_stored_reply_copied_into_another_row_does_not_open()
         .unwrap();
     assert!(shown.body.contains(&thief.given_name));
 
-    sqlx::query("UPDATE dead_letters SET body = (SELECT body FROM dead_letters WHERE id = $2) WHERE id = $1")
-        .bind(thiefs_letter)
-        .bind(victims_letter)
-        .execute(&pool)
+    dead_letters::transplant_body(&pool, thiefs_letter, victims_letter)
         .await
         .unwrap();
     let error = format!(
@@ -234,15 +206,9 @@ async fn a_dead_letter_or_a_stored_reply_copied_into_another_row_does_not_open()
     assert_eq!(system.finished(thiefs).await.status, "booked");
     let (victims_key, _) = notify_call(&pool, &vault, victims).await;
     let (thiefs_key, command) = notify_call(&pool, &vault, thiefs).await;
-    sqlx::query(
-        "UPDATE provider_calls SET reply = (SELECT reply FROM provider_calls WHERE idempotency_key = $2) \
-         WHERE idempotency_key = $1",
-    )
-    .bind(&thiefs_key)
-    .bind(&victims_key)
-    .execute(&pool)
-    .await
-    .unwrap();
+    autobook_workers::testing::transplant_reply(&pool, &thiefs_key, &victims_key)
+        .await
+        .unwrap();
     let emails = system.ledger().emails.len();
     system
         .publish_raw(
@@ -252,12 +218,12 @@ async fn a_dead_letter_or_a_stored_reply_copied_into_another_row_does_not_open()
         )
         .await;
     let letter = until_archived(&pool, &mut archive, thiefs).await;
-    let (code, reason): (String, String) =
-        sqlx::query_as("SELECT code, reason FROM dead_letters WHERE id = $1")
-            .bind(letter)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let summary = autobook_orchestrator::admin::dead_letters::fetch(&pool, letter)
+        .await
+        .unwrap()
+        .expect("the dead letter is archived")
+        .summary;
+    let (code, reason) = (summary.code, summary.reason);
     assert_eq!(code, "stored_reply_unreadable", "{reason}");
     assert!(reason.contains("provider_calls.reply"), "{reason}");
     assert!(!reason.contains(&victim.contact_email), "{reason}");
@@ -276,56 +242,38 @@ async fn values_sealed_without_place_open_until_refused_and_a_rotation_places_th
     let booked = system.finished(id).await;
 
     // Rewritten as earlier builds sealed them: no place.
-    let state: Value = sqlx::query_scalar("SELECT state FROM sagas WHERE id = $1")
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let state = sagas::raw_state(&pool, id).await.unwrap();
     let state = k1.open_json(state, &Place::saga(id)).unwrap();
-    sqlx::query("UPDATE sagas SET state = $2 WHERE id = $1")
-        .bind(id)
-        .bind(seal_json_v1(&k1, &state))
-        .execute(&pool)
+    sagas::overwrite_state(&pool, id, &seal_json_v1(&k1, &state))
         .await
         .unwrap();
     let passenger = Place::passenger(id, 0);
-    let given: String = sqlx::query_scalar("SELECT given_name FROM passengers WHERE saga_id = $1")
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let given = passengers::given_name(&pool, id, 0).await.unwrap();
     let given = k1.open_str(&given, &passenger, "given_name").unwrap();
-    sqlx::query("UPDATE passengers SET given_name = $2 WHERE saga_id = $1")
-        .bind(id)
-        .bind(seal_str_v1(&k1, &given))
-        .execute(&pool)
+    passengers::overwrite_given_name(&pool, id, 0, &seal_str_v1(&k1, &given))
         .await
         .unwrap();
-    for (table, row, column) in [
-        ("outbox", "message_id", "body"),
-        ("provider_calls", "idempotency_key", "reply"),
-    ] {
-        let sql = format!(
-            "SELECT {row}::text, {column} FROM {table} WHERE saga_id = $1 AND {column} IS NOT NULL"
-        );
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_all(&pool)
+    let bodies = outbox::of_saga(&pool, id).await.unwrap();
+    assert!(!bodies.is_empty(), "outbox");
+    for message in bodies {
+        let plain = k1
+            .open_bytes(&message.body, &Place::outbox(message.message_id), "body")
+            .unwrap();
+        outbox::overwrite_body(&pool, message.message_id, &seal_bytes_v1(&k1, &plain))
             .await
             .unwrap();
-        assert!(!rows.is_empty(), "{table}");
-        for (key, blob) in rows {
-            let plain = k1
-                .open_bytes(&blob, &Place::new(table, &key), column)
-                .unwrap();
-            let update = format!("UPDATE {table} SET {column} = $2 WHERE {row}::text = $1");
-            sqlx::query(sqlx::AssertSqlSafe(update))
-                .bind(&key)
-                .bind(seal_bytes_v1(&k1, &plain))
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
+    }
+    let replies = autobook_workers::testing::replies_of_saga(&pool, id)
+        .await
+        .unwrap();
+    assert!(!replies.is_empty(), "provider_calls");
+    for (key, blob) in replies {
+        let plain = k1
+            .open_bytes(&blob, &Place::new("provider_calls", &key), "reply")
+            .unwrap();
+        autobook_workers::testing::overwrite_reply(&pool, &key, &seal_bytes_v1(&k1, &plain))
+            .await
+            .unwrap();
     }
     let status = keys::status(&pool, 10).await.unwrap();
     let unplaced = |status: &keys::KeyStatus, table: &str| {
@@ -365,11 +313,7 @@ async fn values_sealed_without_place_open_until_refused_and_a_rotation_places_th
         load_saga(&pool, &strict, id).await.unwrap().unwrap().saga,
         booked.saga
     );
-    let given: String = sqlx::query_scalar("SELECT given_name FROM passengers WHERE saga_id = $1")
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let given = passengers::given_name(&pool, id, 0).await.unwrap();
     assert_eq!(
         strict.open_str(&given, &passenger, "given_name").unwrap(),
         person.given_name

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{Days, Utc};
 
 use autobook_orchestrator::privacy::retention::{RetentionConfig, sweep};
+use autobook_orchestrator::testing::{passengers, records, sagas};
 use autobook_tests::spawn;
 use autobook_tests::trips::trip_with;
 
@@ -35,17 +36,9 @@ async fn retention_scrubs_after_travel_and_deletes_old_offers_in_idempotent_batc
     for id in soon.iter().chain([&later]) {
         assert_eq!(system.finished(*id).await.status, "booked");
     }
-    let offers: i64 = sqlx::query_scalar("SELECT count(*) FROM offers")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let offers = records::offers_count(&pool).await.unwrap();
     assert_eq!(offers, 4, "each booking recorded the offer it took");
-    let passengers_left = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM passengers WHERE erased_at IS NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
+    let passengers_left = || async { passengers::unerased_count(&pool).await.unwrap() };
     assert_eq!(passengers_left().await, 4);
 
     let config = RetentionConfig {
@@ -78,11 +71,7 @@ async fn retention_scrubs_after_travel_and_deletes_old_offers_in_idempotent_batc
             passenger.given_name.expose(),
             autobook_contracts::personal::erased::NAME
         );
-        let booking: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE saga_id = $1")
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let booking = records::bookings_of_saga_count(&pool, *id).await.unwrap();
         assert_eq!(booking, 1, "the financial record stays");
     }
     let untouched = system.saga(later).await.unwrap();
@@ -90,12 +79,7 @@ async fn retention_scrubs_after_travel_and_deletes_old_offers_in_idempotent_batc
         untouched.saga.trip.passengers[0].given_name.expose(),
         "Amelia"
     );
-    let stored: String =
-        sqlx::query_scalar("SELECT string_agg(state::text, '') FROM sagas WHERE id = ANY($1)")
-            .bind(&soon)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let stored = sagas::raw_states_text(&pool, &soon).await.unwrap();
     assert!(!stored.contains("pii:v1:"), "no sealed personal data left");
 
     // A second sweep finds nothing more to do.

@@ -118,11 +118,9 @@ async fn outcomes(duplicates: bool) -> (BTreeMap<usize, String>, i64) {
     }
     let report = reconcile(&phases, &system.ledger());
     assert!(report.ok, "{:?}", report.mismatches);
-    let duplicates_seen: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM provider_calls WHERE status = 'completed'")
-            .fetch_one(&system.stack().pool)
-            .await
-            .unwrap();
+    let duplicates_seen = autobook_workers::testing::completed_count(&system.stack().pool)
+        .await
+        .unwrap();
     system.teardown().await;
     (by_trip, duplicates_seen)
 }

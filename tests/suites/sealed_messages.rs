@@ -173,9 +173,7 @@ async fn a_trip_refused_for_plaintext_is_archived_sealed_and_an_operator_replays
     // Archived with its saga (read from the copy once opened) and nothing
     // of the traveller in the clear.
     let id = until_archived(&pool, &mut archive, envelope.saga_id).await;
-    let row: String = sqlx::query_scalar("SELECT d::text FROM dead_letters d WHERE id = $1")
-        .bind(id)
-        .fetch_one(&pool)
+    let row = autobook_orchestrator::testing::dead_letters::row_as_text(&pool, id)
         .await
         .unwrap();
     assert_eq!(leaks(&person, &row.to_lowercase()), Vec::<&str>::new());

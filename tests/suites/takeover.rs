@@ -21,6 +21,7 @@ use autobook_tests::TestSystem;
 use autobook_tests::spawn_with;
 use autobook_tests::trips::trip;
 use autobook_workers::WorkerKind;
+use autobook_workers::testing as ledger;
 
 /// Publishes `command` onto its queue as a copy carrying `attempts` in
 /// its `x-autobook-attempts` header, as the orchestrator (a leaked
@@ -71,14 +72,10 @@ async fn a_forged_attempts_header_does_not_take_over_a_live_claim() {
     let key = capture.message.idempotency_key().unwrap().clone();
     let pool = &system.stack().pool;
     // A live owner is capturing right now, as far as the ledger knows.
-    let fence: i32 = sqlx::query_scalar(
-        "UPDATE provider_calls SET status = 'in_flight', reply = NULL, completed_at = NULL, \
-         claimed_at = now() WHERE idempotency_key = $1 RETURNING fence",
-    )
-    .bind(key.as_str())
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let fence = ledger::reopen_claim(pool, key.as_str(), 0.0)
+        .await
+        .unwrap()
+        .fence;
     let (before, intents) = (stripe_requests(&system), system.ledger().payment_intents);
 
     // As if it came back from a retry queue (1), or from the last one (9).
@@ -97,12 +94,8 @@ async fn a_forged_attempts_header_does_not_take_over_a_live_claim() {
         "no call, not even a look-up"
     );
     assert_eq!(system.ledger().payment_intents, intents);
-    let (status, after): (String, i32) =
-        sqlx::query_as("SELECT status, fence FROM provider_calls WHERE idempotency_key = $1")
-            .bind(key.as_str())
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    let call = ledger::call(pool, key.as_str()).await.unwrap();
+    let (status, after) = (call.status, call.fence);
     assert_eq!(
         (status.as_str(), after),
         ("in_flight", fence),
@@ -179,28 +172,14 @@ async fn an_owner_that_cannot_reach_the_ledger_keeps_its_claim_and_answers_once_
     })
     .await;
     let pool = &system.stack().pool;
-    sqlx::raw_sql(
-        "CREATE SEQUENCE test_refusals; \
-         CREATE FUNCTION refuse_reply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-           PERFORM nextval('test_refusals'); \
-           RAISE EXCEPTION 'the database went away' USING ERRCODE = 'connection_failure'; END $$; \
-         CREATE TRIGGER refuse_reply BEFORE UPDATE ON provider_calls FOR EACH ROW \
-         WHEN (NEW.step = 'notification.send' AND NEW.status = 'completed') \
-         EXECUTE FUNCTION refuse_reply();",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    ledger::refuse_completions(pool, "notification.send")
+        .await
+        .unwrap();
     let id = system.submit(trip()).await;
     // Waits (bounded) until the worker has been refused twice.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (refusals, called): (i64, bool) =
-            sqlx::query_as("SELECT last_value, is_called FROM test_refusals")
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        if called && refusals >= 2 {
+        if ledger::refused_completions(pool).await.unwrap() >= 2 {
             break;
         }
         assert!(
@@ -210,23 +189,17 @@ async fn an_owner_that_cannot_reach_the_ledger_keeps_its_claim_and_answers_once_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(system.ledger().emails.len(), 1, "the email went out");
-    sqlx::raw_sql("DROP TRIGGER refuse_reply ON provider_calls")
-        .execute(pool)
-        .await
-        .unwrap();
+    ledger::allow_completions(pool).await.unwrap();
     let row = system.finished(id).await;
     assert!(
         matches!(row.saga.phase, Phase::Booked { .. }),
         "{:?}",
         row.saga.phase
     );
-    let (status, fence): (String, i32) = sqlx::query_as(
-        "SELECT status, fence FROM provider_calls WHERE saga_id = $1 AND step = 'notification.send'",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let call = ledger::call_of_step(pool, id, "notification.send")
+        .await
+        .unwrap();
+    let (status, fence) = (call.status, call.fence);
     assert_eq!(
         (status.as_str(), fence),
         ("completed", 1),

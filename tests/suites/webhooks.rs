@@ -114,12 +114,9 @@ fn intent_event(id: &str, saga: Uuid, pi: &str, status: &str, created: i64) -> S
 
 /// The event ids recorded by the receiver.
 async fn recorded(system: &TestSystem) -> Vec<(String, Option<String>, Option<Uuid>)> {
-    sqlx::query_as(
-        "SELECT event_id, payment_intent_id, saga_id FROM stripe_webhook_events ORDER BY event_id",
-    )
-    .fetch_all(&system.stack().pool)
-    .await
-    .unwrap()
+    autobook_gateway::testing::recorded_events(&system.stack().pool)
+        .await
+        .unwrap()
 }
 
 /// The next `payment.intent_updated` seen, with its payload.

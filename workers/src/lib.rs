@@ -28,6 +28,8 @@ pub mod providers;
 pub mod render;
 pub mod runtime;
 pub mod search;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod worker;
 
 pub use runtime::{WorkerConfig, WorkerKind, run};

@@ -4,10 +4,12 @@
 //!
 //! - [`store`]: reading the tables (snapshot, raw values);
 //! - [`changes`]: setting flags, each change audited;
+//! - [`erasure`]: forgetting an erased user, in the erasure's transaction;
 //! - [`snapshot`]: the reader's copy and the freshness rule (pure);
 //! - [`reader`]: [`PgFlagReader`], the [`crate::FlagSource`].
 
 pub mod changes;
+pub mod erasure;
 pub mod reader;
 pub mod snapshot;
 pub mod store;

@@ -295,16 +295,7 @@ async fn forget_user_everywhere_else(
         .bind(user)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM feature_flag_user_overrides WHERE user_id = $1")
-        .bind(user)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE feature_flag_audit SET user_id = $2 WHERE user_id = $1")
-        .bind(user)
-        .bind(pseudonym)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    autobook_flags::postgres::erasure::forget_user(tx, user, pseudonym).await
 }
 
 /// Re-keys the erasures completed before pseudonyms were keyed: their
@@ -343,7 +334,6 @@ pub async fn rekey_legacy(pool: &PgPool, key: &PseudonymKey) -> Result<usize, sq
         for update in [
             "UPDATE bookings SET user_id = $2 WHERE user_id = $1",
             "UPDATE passengers SET user_id = $2 WHERE user_id = $1",
-            "UPDATE feature_flag_audit SET user_id = $2 WHERE user_id = $1",
         ] {
             sqlx::query(update)
                 .bind(&old)
@@ -351,6 +341,7 @@ pub async fn rekey_legacy(pool: &PgPool, key: &PseudonymKey) -> Result<usize, sq
                 .execute(&mut *tx)
                 .await?;
         }
+        autobook_flags::postgres::erasure::rename_in_audit(&mut tx, &old, &new).await?;
         sqlx::query("UPDATE erasures SET subject = $2 WHERE id = $1")
             .bind(id)
             .bind(&subject)

@@ -160,11 +160,14 @@ async fn every_mismatch_class_is_found_and_only_the_old_orphaned_hold_is_release
         .charge(ghost, &format!("{ghost}:authorize:1"), 900)
         .await;
     let (ghost_order, _) = plant.order(ghost).await;
-    sqlx::query("UPDATE sagas SET state = '{\"not\": \"a saga\"}' WHERE id = $1")
-        .bind(corrupt)
-        .execute(&system.stack().pool)
-        .await
-        .unwrap();
+    let not_a_saga = serde_json::json!({"not": "a saga"});
+    autobook_orchestrator::testing::sagas::overwrite_state(
+        &system.stack().pool,
+        corrupt,
+        &not_a_saga,
+    )
+    .await
+    .unwrap();
     // An hour later everything above is past the grace; a hold made now is not.
     system.stack().advance_clock(HOUR);
     let young = plant
@@ -275,12 +278,9 @@ async fn every_mismatch_class_is_found_and_only_the_old_orphaned_hold_is_release
     let open = history::open_findings(pool, 100).await.unwrap();
     assert_eq!(open.len(), remaining.len());
     assert!(open.iter().all(|f| f.first_seen <= f.last_seen));
-    let (action, resolved): (String, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
-        "SELECT action, resolved_at FROM reconciliation_findings WHERE class = 'orphan_hold'",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let (action, resolved) = autobook_reconcile::testing::finding_outcome(pool, "orphan_hold")
+        .await
+        .unwrap();
     assert_eq!(action, "released");
     assert!(
         resolved.is_some(),
