@@ -90,7 +90,8 @@ pub async fn claim(
     step: &str,
     redelivered: bool,
 ) -> Result<Claim, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    // The first claim of a key is one statement, committed on its own; a
+    // key claimed before is judged under the row's lock.
     let inserted: Option<DateTime<Utc>> = sqlx::query_scalar(
         "INSERT INTO provider_calls (idempotency_key, saga_id, step, command_message_id, status) \
          VALUES ($1, $2, $3, $4, 'in_flight') ON CONFLICT (idempotency_key) DO NOTHING \
@@ -100,10 +101,9 @@ pub async fn claim(
     .bind(command.saga_id)
     .bind(step)
     .bind(command.message_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(pool)
     .await?;
     if let Some(since) = inserted {
-        tx.commit().await?;
         return Ok(Claim::Owned {
             fence: 1,
             look_up_first: false,
@@ -111,6 +111,7 @@ pub async fn claim(
             since,
         });
     }
+    let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "SELECT status, fence, outcome_unknown, reply, command_message_id, effect_ref, first_claimed_at, \
          claimed_at < now() - make_interval(secs => $2) AS expired \
