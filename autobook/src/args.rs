@@ -5,7 +5,7 @@
 
 use clap::Args;
 
-use autobook_roles::retention::RetentionArgs;
+use autobook_roles::retention::{CallPruningArgs, PruningArgs, RetentionArgs};
 use autobook_roles::settings::{ProviderSettings, ServiceSettings};
 
 #[derive(Debug, Args)]
@@ -26,6 +26,8 @@ pub struct OrchestratorArgs {
     pub watch: WatchArgs,
     #[command(flatten)]
     pub retention: RetentionArgs,
+    #[command(flatten)]
+    pub pruning: PruningArgs,
     /// The secret erasure pseudonyms are keyed with: base64 of at least 32
     /// bytes, the same for every orchestrator. Required. Set it in the
     /// environment, not on the command line.
@@ -135,6 +137,8 @@ pub struct WorkerArgs {
     /// Commands handled concurrently per queue.
     #[arg(long, env = "AUTOBOOK_PREFETCH", default_value_t = 32)]
     pub prefetch: u16,
+    #[command(flatten)]
+    pub pruning: CallPruningArgs,
     /// Name of this instance in the broker.
     #[arg(long, env = "AUTOBOOK_INSTANCE")]
     pub instance: Option<String>,

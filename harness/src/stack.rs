@@ -71,6 +71,8 @@ pub struct StackConfig {
     /// The keys personal data is sealed under (default: one random key,
     /// which lives as long as this config).
     pub vault: Keyring,
+    /// How long the workers keep completed provider calls.
+    pub call_pruning: autobook_workers::pruning::CallPruning,
     /// The HTTP gateway, served with the stack when set
     /// ([`Stack::gateway_url`]); it judges dates by the stack's clock.
     pub gateway: Option<GatewayConfig>,
@@ -108,6 +110,7 @@ impl StackConfig {
             duplicate_deliveries: false,
             flags: FlagConfig::default(),
             flags_database_url: None,
+            call_pruning: Default::default(),
             worker_kinds: WorkerKind::ALL.to_vec(),
             vault: Keyring::generate("local").expect("\"local\" is a valid key id"),
             gateway: None,
@@ -474,6 +477,7 @@ fn worker_config(
         supplier_timeout: std::time::Duration::from_secs(10),
         order_lookup_pages: 50,
         instance,
+        pruning: config.call_pruning.clone(),
     }
 }
 

@@ -28,6 +28,7 @@ pub mod dead_letters;
 pub mod metric_definitions;
 pub mod money;
 pub mod privacy;
+pub mod pruning;
 pub mod relay;
 pub mod resumer;
 pub mod runtime;

@@ -31,6 +31,7 @@ pub const SAGAS_RESUMED: &str = "autobook_sagas_resume_requested_total";
 pub const DEAD_LETTERS_ARCHIVED: &str = "autobook_dead_letters_archived_total";
 pub const DEAD_LETTERS_PENDING: &str = "autobook_dead_letters_pending";
 pub const SAMPLER_ERRORS: &str = "autobook_metrics_sampler_errors_total";
+pub const ROWS_PRUNED: &str = "autobook_rows_pruned_total";
 
 /// Values of the `compensation` label.
 pub mod compensation {
@@ -57,6 +58,7 @@ pub const COUNTERS: &[&str] = &[
     SAGAS_RESUMED,
     DEAD_LETTERS_ARCHIVED,
     SAMPLER_ERRORS,
+    ROWS_PRUNED,
 ];
 /// Every gauge this crate records.
 pub const GAUGES: &[&str] = &[
@@ -93,6 +95,10 @@ pub fn describe() {
         DEAD_LETTERS_PENDING,
         Unit::Count,
         "Archived dead letters not yet replayed, by the role of their queue; sampled periodically."
+    );
+    describe_counter!(
+        ROWS_PRUNED,
+        "Bookkeeping rows deleted past their window, by table (outbox, inbox)."
     );
     describe_counter!(
         SAMPLER_ERRORS,
@@ -192,4 +198,7 @@ pub fn register_series() {
         metrics::counter!(OFFERS_MISMATCHED, "mismatch" => mismatch.as_str()).increment(0);
     }
     metrics::counter!(OUTBOX_RELAY_ERRORS).increment(0);
+    for table in ["outbox", "inbox"] {
+        metrics::counter!(ROWS_PRUNED, "table" => table).increment(0);
+    }
 }

@@ -1,5 +1,5 @@
 //! Runs the orchestrator role: event consumer, outbox relay, timers, the
-//! resumer, the dead-letter archiver, erasures, retention and the gauge
+//! resumer, the dead-letter archiver, erasures, retention, pruning and the gauge
 //! sampler, until shutdown; then drains in-flight events.
 
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use crate::consumer::EventHandler;
 use crate::dead_letters::{ArchiverConfig, run_archiver};
 use crate::privacy::erasure::{ErasureConfig, run_erasures};
 use crate::privacy::retention::{RetentionConfig, run_retention};
+use crate::pruning::{PruneConfig, run_pruning};
 use crate::relay::{RelayConfig, RelayWake, run_relay};
 use crate::resumer::{ResumerConfig, run_resumer};
 use crate::saga::Policy;
@@ -47,6 +48,8 @@ pub struct OrchestratorConfig {
     pub erasure: ErasureConfig,
     /// Retention limits of offers and personal data.
     pub retention: RetentionConfig,
+    /// How long published outbox rows and inbox ids are kept.
+    pub pruning: PruneConfig,
 }
 
 impl Default for OrchestratorConfig {
@@ -63,6 +66,7 @@ impl Default for OrchestratorConfig {
             archive_dead_letters: true,
             erasure: ErasureConfig::default(),
             retention: RetentionConfig::default(),
+            pruning: PruneConfig::default(),
         }
     }
 }
@@ -117,6 +121,12 @@ pub async fn run(
         config.retention.clone(),
         shutdown.clone(),
     ));
+    let pruning = tokio::spawn(run_pruning(
+        pool.clone(),
+        config.clock.clone(),
+        config.pruning.clone(),
+        shutdown.clone(),
+    ));
     let sampler = tokio::spawn(run_sampler(
         pool.clone(),
         broker.clone(),
@@ -155,6 +165,7 @@ pub async fn run(
     let _ = sampler.await;
     let _ = erasures.await;
     let _ = retention.await;
+    let _ = pruning.await;
     if let Some(archiver) = archiver {
         let _ = archiver.await;
     }

@@ -394,6 +394,7 @@ impl ProviderSettings {
             supplier_timeout: Duration::from_secs(10),
             order_lookup_pages: 50,
             instance,
+            pruning: Default::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ mod money_steps;
 mod ops;
 mod passengers;
 mod placement;
+mod pruning;
 mod reconciliation;
 mod refusals;
 mod retention;

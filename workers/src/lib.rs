@@ -25,6 +25,7 @@ pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod providers;
+pub mod pruning;
 pub mod render;
 pub mod runtime;
 pub mod search;

@@ -17,6 +17,7 @@ pub const DEFERRED_STEPS: &str = "autobook_worker_deferred_steps_total";
 pub const GAVE_UP_COMMANDS: &str = "autobook_worker_gave_up_total";
 pub const PROVIDER_REQUESTS: &str = "autobook_provider_requests_total";
 pub const PROVIDER_REQUEST_SECONDS: &str = "autobook_provider_request_duration_seconds";
+pub const CALLS_PRUNED: &str = "autobook_provider_calls_pruned_total";
 
 /// Every counter this crate records.
 pub const COUNTERS: &[&str] = &[
@@ -24,6 +25,7 @@ pub const COUNTERS: &[&str] = &[
     DEFERRED_STEPS,
     GAVE_UP_COMMANDS,
     PROVIDER_REQUESTS,
+    CALLS_PRUNED,
 ];
 /// Every gauge this crate records.
 pub const GAUGES: &[&str] = &[];
@@ -48,6 +50,10 @@ pub fn describe() {
         PROVIDER_REQUESTS,
         Unit::Count,
         "Provider HTTP requests by provider, operation (endpoint), status class and outcome."
+    );
+    describe_counter!(
+        CALLS_PRUNED,
+        "Completed provider calls deleted from the ledger past their window."
     );
     describe_histogram!(
         PROVIDER_REQUEST_SECONDS,

@@ -1,6 +1,7 @@
 //! Runs worker roles: one consumer per command queue, each with its own
 //! prefetch limit, sharing one confirm channel for replies.
 
+use crate::pruning::{CallPruning, run_call_pruning};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,6 +70,8 @@ pub struct WorkerConfig {
     pub order_lookup_pages: u32,
     /// Names this instance in the broker (consumer tags).
     pub instance: String,
+    /// How long completed provider calls are kept.
+    pub pruning: CallPruning,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +150,11 @@ pub async fn run(
             ),
         }
     }
+    let pruner = tokio::spawn(run_call_pruning(
+        launcher.pool.clone(),
+        config.pruning.clone(),
+        shutdown.clone(),
+    ));
     let mut first_error = None;
     while let Some(joined) = consumers.join_next().await {
         if let Ok(Err(error)) = joined {
@@ -155,6 +163,8 @@ pub async fn run(
             first_error = first_error.or(Some(error));
         }
     }
+    // Each deletion is one statement: stopping between two loses nothing.
+    pruner.abort();
     first_error.map_or(Ok(()), |e| Err(e.into()))
 }
 

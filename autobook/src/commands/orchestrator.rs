@@ -37,6 +37,7 @@ pub async fn run(
         instance,
         policy: args.watch.policy()?,
         retention: args.retention.config(),
+        pruning: args.pruning.config(),
         erasure: ErasureConfig {
             key: pseudonym_key,
             ..ErasureConfig::default()

@@ -30,9 +30,12 @@ pub async fn run(
         limits,
     )
     .context("REDIS_URL")?;
-    let config = args
-        .providers
-        .worker_config(args.prefetch, instance, throttle);
+    let config = autobook_workers::WorkerConfig {
+        pruning: args.pruning.config(),
+        ..args
+            .providers
+            .worker_config(args.prefetch, instance, throttle)
+    };
     let flags = args
         .services
         .flags

@@ -18,3 +18,10 @@ pub async fn message_type(pool: &PgPool, message_id: Uuid) -> Result<Option<Stri
         .fetch_optional(pool)
         .await
 }
+
+/// How many message ids the inbox holds.
+pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM inbox")
+        .fetch_one(pool)
+        .await
+}
