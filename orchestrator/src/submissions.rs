@@ -81,3 +81,21 @@ pub async fn submitted_at(
         .fetch_optional(conn)
         .await
 }
+
+/// Forgets every submission of `user_id`.
+pub(crate) async fn forget_user(conn: &mut PgConnection, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM trip_submissions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Forgets the submission of trip `trip_id`.
+pub(crate) async fn forget_trip(conn: &mut PgConnection, trip_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM trip_submissions WHERE trip_id = $1")
+        .bind(trip_id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
