@@ -1,5 +1,5 @@
-//! `POST /v1/trip-requests`: a validated trip request is recorded in
-//! `trip_submissions` and published as `trip.requested` in one
+//! `POST /v1/trip-requests`: a validated trip request is recorded through
+//! the orchestrator's [`submissions`] and published as `trip.requested` in one
 //! transaction. The publish waits for the broker's confirm before the row
 //! is committed, so a request the broker did not take leaves nothing
 //! behind (503, safe to retry); a retry under the same `Idempotency-Key`
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use autobook_contracts::Envelope;
 use autobook_contracts::trip::TripRequest;
+use autobook_orchestrator::submissions;
 
 use super::db::as_user;
 use super::error::ApiError;
@@ -43,19 +44,15 @@ pub async fn submit(
         ));
     }
     let trip_id = Uuid::now_v7();
-    let recorded: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO trip_submissions (trip_id, user_id, idempotency_key, request_hash) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-         RETURNING trip_id",
+    let recorded = submissions::record(
+        &mut tx,
+        trip_id,
+        caller.user.as_str(),
+        key.as_deref(),
+        &hash,
     )
-    .bind(trip_id)
-    .bind(caller.user.as_str())
-    .bind(key.as_deref())
-    .bind(&hash)
-    .fetch_optional(&mut *tx)
     .await?;
-    if recorded.is_none() {
+    if !recorded {
         return replay(&mut tx, key.as_deref().unwrap_or_default(), &hash).await;
     }
     publish(&gateway, trip_id, trip).await?;
@@ -68,19 +65,6 @@ pub async fn submit(
     Ok(accepted(trip_id, StatusCode::ACCEPTED))
 }
 
-/// The trip requests the connection sees, oldest first: each trip's id
-/// and what a traveller's export shows of it.
-pub(crate) async fn submissions(
-    conn: &mut sqlx::PgConnection,
-) -> Result<Vec<(Uuid, serde_json::Value)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT trip_id, jsonb_build_object('trip_id', trip_id, 'idempotency_key', idempotency_key, \
-         'submitted_at', submitted_at) FROM trip_submissions ORDER BY submitted_at",
-    )
-    .fetch_all(conn)
-    .await
-}
-
 /// The key was used before: the same request gets its trip back, another
 /// request is refused.
 async fn replay(
@@ -88,13 +72,8 @@ async fn replay(
     key: &str,
     hash: &str,
 ) -> Result<Response, ApiError> {
-    let (trip_id, first_hash): (Uuid, String) = sqlx::query_as(
-        "SELECT trip_id, request_hash FROM trip_submissions WHERE idempotency_key = $1",
-    )
-    .bind(key)
-    .fetch_one(&mut **tx)
-    .await?;
-    if first_hash != hash {
+    let first = submissions::by_key(tx, key).await?;
+    if first.request_hash != hash {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
@@ -102,7 +81,7 @@ async fn replay(
         )
         .on(HEADER_NAME));
     }
-    let mut response = accepted(trip_id, StatusCode::OK);
+    let mut response = accepted(first.trip_id, StatusCode::OK);
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));

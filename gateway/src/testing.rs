@@ -1,9 +1,8 @@
 //! Test support, compiled only with the `testing` feature: the typed reads
-//! and the deliberate writes of the gateway's tables (`trip_submissions`,
-//! `stripe_webhook_events`) that the integration suites need to witness
-//! what is stored, and the rows and hand-written queries of the row-level
-//! security tests. The roles never use it; the test crates call it instead
-//! of naming these tables in SQL.
+//! of the gateway's table (`stripe_webhook_events`) that the integration
+//! suites need to witness what is stored, and the announcement of each
+//! event recorded. The roles never use it; the test crates call it instead
+//! of naming the table in SQL.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -11,30 +10,6 @@ use uuid::Uuid;
 /// The channel [`announce_recorded_events`] announces on; the payload is
 /// the event id.
 pub const WEBHOOK_RECORDED_CHANNEL: &str = "test_webhook_recorded";
-
-/// How many trip submissions are recorded.
-pub async fn submission_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM trip_submissions")
-        .fetch_one(pool)
-        .await
-}
-
-/// Records trip `trip_id` of `user_id` as accepted (request hash `test`,
-/// no idempotency key), as the gateway does before publishing it.
-pub async fn record_submission(
-    pool: &PgPool,
-    trip_id: Uuid,
-    user_id: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO trip_submissions (trip_id, user_id, request_hash) VALUES ($1, $2, 'test')",
-    )
-    .bind(trip_id)
-    .bind(user_id)
-    .execute(pool)
-    .await
-    .map(drop)
-}
 
 /// The recorded webhook events, by event id: (event id, payment intent,
 /// saga).
@@ -68,34 +43,4 @@ pub async fn announce_recorded_events(pool: &PgPool) -> Result<(), sqlx::Error> 
     .execute(pool)
     .await
     .map(drop)
-}
-
-/// Row-level security tests: `user`'s submission of trip `trip_id` (under
-/// the idempotency key `key-1`), written as the table's owner.
-pub async fn plant_user_submission(
-    pool: &PgPool,
-    trip_id: Uuid,
-    user: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO trip_submissions (trip_id, user_id, idempotency_key, request_hash) \
-         VALUES ($1, $2, 'key-1', 'hash')",
-    )
-    .bind(trip_id)
-    .bind(user)
-    .execute(pool)
-    .await
-    .map(drop)
-}
-
-/// Row-level security tests: the gateway's tables holding user data, each
-/// with the expression that tells whose a row is.
-pub const USER_TABLES: &[(&str, &str)] = &[("trip_submissions", "user_id")];
-
-/// Row-level security tests: a write in another user's name.
-pub fn writes_to_others_rows(other_user: &str) -> Vec<String> {
-    vec![format!(
-        "INSERT INTO trip_submissions (trip_id, user_id, request_hash) \
-         VALUES (gen_random_uuid(), '{other_user}', 'h')"
-    )]
 }

@@ -8,7 +8,8 @@
 //! orchestrator's [`trips`], which cuts the summary out of the saga's
 //! state in SQL (places, dates, cabin, price, the number of passengers),
 //! so passengers' data never reaches the gateway; the state's personal
-//! fields may be sealed. The submission is the gateway's own record.
+//! fields may be sealed. The submission is read through the orchestrator's
+//! [`submissions`].
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,6 +22,7 @@ use autobook_contracts::Envelope;
 use autobook_contracts::events::TripCancelRequested;
 use autobook_contracts::notification::FailureReason;
 use autobook_orchestrator::admin::trips;
+use autobook_orchestrator::submissions;
 
 use super::db::as_user;
 use super::error::ApiError;
@@ -52,7 +54,7 @@ async fn saga_view(
     let Some(record) = trips::trip(tx, trip_id).await? else {
         return Ok(None);
     };
-    let submitted = submitted_at(tx, trip_id).await?;
+    let submitted = submissions::submitted_at(tx, trip_id).await?;
     let mut history = Vec::new();
     if let Some(at) = submitted {
         history.push(submitted_entry(at));
@@ -93,23 +95,12 @@ async fn saga_view(
     }))
 }
 
-/// When the gateway recorded the request of `trip_id`, if it did.
-async fn submitted_at(
-    tx: &mut Transaction<'static, Postgres>,
-    trip_id: Uuid,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT submitted_at FROM trip_submissions WHERE trip_id = $1")
-        .bind(trip_id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
 /// A trip the orchestrator has not taken yet.
 async fn submitted_view(
     tx: &mut Transaction<'static, Postgres>,
     trip_id: Uuid,
 ) -> Result<Option<TripView>, sqlx::Error> {
-    let submitted = submitted_at(tx, trip_id).await?;
+    let submitted = submissions::submitted_at(tx, trip_id).await?;
     Ok(submitted.map(|at| TripView {
         trip_id,
         status: "submitted".into(),
@@ -141,7 +132,7 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     let mut tx = as_user(&gateway.pool, &caller.user).await?;
     let visible = trips::saga_exists(&mut tx, trip_id).await?
-        || submitted_at(&mut tx, trip_id).await?.is_some();
+        || submissions::submitted_at(&mut tx, trip_id).await?.is_some();
     tx.rollback().await?;
     if !visible {
         return Err(ApiError::not_found(WHAT));

@@ -14,6 +14,8 @@
 //! - [`consumer`]: the event consumer: decode, execute, ack after commit;
 //! - [`dead_letters`]: archives every dead-letter queue into PostgreSQL;
 //! - [`privacy`]: erasure of a traveller's data, retention limits;
+//! - [`submissions`]: the trips the gateway accepted, before their sagas
+//!   start;
 //! - [`money`]: what each saga recorded about money, for reconciliation;
 //! - [`saga_metrics`]: what each transition means for the metrics;
 //! - [`sampler`]: refreshes the gauges (sagas by status, outbox, queues).
@@ -36,6 +38,7 @@ pub mod saga;
 pub mod saga_metrics;
 pub mod sampler;
 pub mod store;
+pub mod submissions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod timers;

@@ -78,7 +78,7 @@ async fn erasure_at_every_stage_stops_safely_and_leaves_no_personal_data() {
     for n in 0..12 {
         // Accepted as the gateway accepts a trip: recorded, then published.
         let id = Uuid::now_v7();
-        autobook_gateway::testing::record_submission(&pool, id, &format!("usr_erase_{n}"))
+        autobook_orchestrator::testing::submissions::record(&pool, id, &format!("usr_erase_{n}"))
             .await
             .unwrap();
         system.stack().submit(id, trip_of(n)).await.unwrap();

@@ -14,10 +14,10 @@ use autobook_contracts::codes::UserId;
 use autobook_gateway::rate_limit::UserRateLimiter;
 use autobook_gateway::route::Access;
 use autobook_gateway::routes::table;
-use autobook_gateway::testing::submission_count;
 use autobook_orchestrator::saga::Phase;
 use autobook_orchestrator::testing::records::{self, PlantedErasure};
 use autobook_orchestrator::testing::sagas::{self, PlantedSaga};
+use autobook_orchestrator::testing::submissions;
 use autobook_tests::gateway::{
     HS256_SECRET, OTHER_RS256_PRIVATE, RS256_PRIVATE, claims, gateway_config, hs256, rs256, sign,
     spawn_gateway, spawn_gateway_with, token, trip_body,
@@ -349,7 +349,7 @@ async fn a_retry_under_the_same_idempotency_key_returns_the_same_trip_and_publis
             elsewhere.body["trip_id"].as_str().unwrap()
         ]
     );
-    let rows = submission_count(&system.stack().pool).await.unwrap();
+    let rows = submissions::count(&system.stack().pool).await.unwrap();
     assert_eq!(rows, 2);
     system.teardown().await;
 }
@@ -376,7 +376,7 @@ async fn a_publish_the_broker_refuses_stores_nothing_and_answers_503() {
     assert_eq!(answer.code(), "unavailable");
     assert!(answer.text.contains("broker"), "{}", answer.text);
     assert!(answer.headers.contains_key("retry-after"));
-    let rows = submission_count(&system.stack().pool).await.unwrap();
+    let rows = submissions::count(&system.stack().pool).await.unwrap();
     assert_eq!(rows, 0, "the submission was rolled back");
     // Once the broker takes messages again, so does the gateway.
     autobook_broker::declare::declare_topology(&system.stack().broker)
@@ -462,7 +462,7 @@ async fn no_trip_request_is_taken_while_the_travellers_erasure_is_pending() {
     let answer = api.submit(&token("usr_leaving"), &trip_body()).await;
     assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
     assert_eq!(answer.code(), "erasure_pending");
-    let rows = submission_count(pool).await.unwrap();
+    let rows = submissions::count(pool).await.unwrap();
     assert_eq!(rows, 0);
     // Someone else's erasure holds nobody else back.
     let answer = api.submit(&token("usr_staying"), &trip_body()).await;

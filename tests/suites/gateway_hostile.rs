@@ -381,7 +381,7 @@ async fn hostile_requests_are_refused_by_name_and_leave_nothing_behind() {
 
     // Nothing was stored.
     let pool = &system.stack().pool;
-    let submissions = autobook_gateway::testing::submission_count(pool)
+    let submissions = autobook_orchestrator::testing::submissions::count(pool)
         .await
         .unwrap();
     assert_eq!(

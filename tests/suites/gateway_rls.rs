@@ -18,20 +18,14 @@ use autobook_tests::gateway::{spawn_gateway, token, trip_body};
 use autobook_tests::spawn;
 
 /// One user's rows in every table holding user data, written as the
-/// tables' owners.
+/// tables' owner.
 async fn plant(pool: &PgPool, user: &str) -> PlantedRows {
-    let planted = row_security::plant_user_rows(pool, user).await.unwrap();
-    autobook_gateway::testing::plant_user_submission(pool, planted.saga, user)
-        .await
-        .unwrap();
-    planted
+    row_security::plant_user_rows(pool, user).await.unwrap()
 }
 
 /// Every table with user data, and how to tell whose a row is.
 fn user_tables() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
-    row_security::USER_TABLES
-        .iter()
-        .chain(autobook_gateway::testing::USER_TABLES)
+    row_security::USER_TABLES.iter()
 }
 
 async fn owners(pool: &PgPool, user: &str, sql: &str) -> Result<Vec<Option<String>>, sqlx::Error> {
@@ -137,10 +131,7 @@ async fn the_gateway_role_cannot_read_the_systems_tables_or_write_others_rows() 
         );
     }
     let alice = UserId::parse("usr_alice").unwrap();
-    let writes = row_security::writes_to_others_rows(b.saga, b.booking, "usr_bob")
-        .into_iter()
-        .chain(autobook_gateway::testing::writes_to_others_rows("usr_bob"));
-    for write in writes {
+    for write in row_security::writes_to_others_rows(b.saga, b.booking, "usr_bob") {
         let mut tx = as_user(pool, &alice).await.unwrap();
         let result = sqlx::query(AssertSqlSafe(write.clone()))
             .execute(&mut *tx)

@@ -42,7 +42,7 @@ pub async fn export(
     let mut tx = as_user(pool, user).await?;
     let exported = trips::trips(&mut tx, vault).await?;
     let started: HashSet<Uuid> = exported.iter().map(|t| t.id).collect();
-    let submissions: Vec<Value> = crate::submit::submissions(&mut tx)
+    let submissions: Vec<Value> = autobook_orchestrator::submissions::exported(&mut tx)
         .await?
         .into_iter()
         .filter(|(trip_id, _)| !started.contains(trip_id))

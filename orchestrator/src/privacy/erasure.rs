@@ -287,10 +287,7 @@ async fn forget_user_everywhere_else(
     user: &str,
     pseudonym: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM trip_submissions WHERE user_id = $1")
-        .bind(user)
-        .execute(&mut **tx)
-        .await?;
+    crate::submissions::forget_user(tx, user).await?;
     sqlx::query("DELETE FROM offers WHERE user_id = $1")
         .bind(user)
         .execute(&mut **tx)

@@ -92,10 +92,7 @@ pub async fn scrub_saga(
             .bind(saga_id)
             .execute(&mut **tx)
             .await?;
-        sqlx::query("DELETE FROM trip_submissions WHERE trip_id = $1")
-            .bind(saga_id)
-            .execute(&mut **tx)
-            .await?;
+        crate::submissions::forget_trip(tx, saga_id).await?;
         sqlx::query("UPDATE bookings SET user_id = $2 WHERE saga_id = $1")
             .bind(saga_id)
             .bind(pseudonym)

@@ -14,4 +14,5 @@ pub mod passengers;
 pub mod records;
 pub mod row_security;
 pub mod sagas;
+pub mod submissions;
 pub mod timers;

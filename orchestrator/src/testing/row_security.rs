@@ -14,9 +14,10 @@ pub struct PlantedRows {
     pub booking: Uuid,
 }
 
-/// Plants `user`'s rows in sagas, saga_audit, passengers, offers, bookings
-/// and erasures (a booked saga with its reference `PNR` and the user's name
-/// letters 5 to 7 upper-cased).
+/// Plants `user`'s rows in sagas, saga_audit, passengers, offers, bookings,
+/// erasures and trip_submissions (a booked saga with its reference `PNR`
+/// and the user's name letters 5 to 7 upper-cased, and its submission under
+/// the idempotency key `key-1`).
 pub async fn plant_user_rows(pool: &PgPool, user: &str) -> Result<PlantedRows, sqlx::Error> {
     let (saga, booking) = (Uuid::now_v7(), Uuid::now_v7());
     let statements = [
@@ -34,6 +35,8 @@ pub async fn plant_user_rows(pool: &PgPool, user: &str) -> Result<PlantedRows, s
          payment_intent_id, amount_minor, currency, itinerary) \
          VALUES ($3, $1, $2, 'confirmed', 'ord_1', 'PNR' || upper(substr($2, 5, 3)), 'pi_1', 24500, 'USD', '[]')",
         "INSERT INTO erasures (id, subject, user_id, status) VALUES ($3, 'subject-' || $2, $2, 'completed')",
+        "INSERT INTO trip_submissions (trip_id, user_id, idempotency_key, request_hash) \
+         VALUES ($1, $2, 'key-1', 'hash')",
     ];
     for statement in statements {
         let mut query = sqlx::query(statement).bind(saga);
@@ -60,6 +63,7 @@ pub const USER_TABLES: &[(&str, &str)] = &[
         "saga_audit",
         "(SELECT s.user_id FROM sagas s WHERE s.id = saga_audit.saga_id)",
     ),
+    ("trip_submissions", "user_id"),
 ];
 
 /// A query for the owner of the saga or the booking given, through every
@@ -77,7 +81,7 @@ pub fn booking_owner(booking: Uuid) -> String {
 }
 
 /// Writes to another user's rows: their saga's status, their booking, an
-/// erasure in their name.
+/// erasure and a trip submission in their name.
 pub fn writes_to_others_rows(saga: Uuid, booking: Uuid, other_user: &str) -> Vec<String> {
     vec![
         format!("UPDATE sagas SET status = 'failed' WHERE id = '{saga}'"),
@@ -85,6 +89,10 @@ pub fn writes_to_others_rows(saga: Uuid, booking: Uuid, other_user: &str) -> Vec
         format!(
             "INSERT INTO erasures (id, subject, user_id, status) \
              VALUES (gen_random_uuid(), 's', '{other_user}', 'pending')"
+        ),
+        format!(
+            "INSERT INTO trip_submissions (trip_id, user_id, request_hash) \
+             VALUES (gen_random_uuid(), '{other_user}', 'h')"
         ),
     ]
 }
