@@ -36,7 +36,9 @@ use autobook_vault::{Keyring, Place};
 use crate::metric_definitions::{
     OUTBOX_PUBLISH_DELAY_SECONDS, OUTBOX_PUBLISHED, OUTBOX_RELAY_ERRORS,
 };
-use crate::store::OUTBOX_CHANNEL;
+
+/// NOTIFY channel that wakes the outbox relay of every process.
+pub const OUTBOX_CHANNEL: &str = "autobook_outbox";
 
 /// Relay settings.
 #[derive(Debug, Clone)]

@@ -46,8 +46,8 @@ pub use rows::{SagaRow, load_saga};
 /// Attempts at applying a message when other writers keep winning.
 const MAX_CONTENTION_RETRIES: usize = 8;
 
-/// NOTIFY channel that wakes the outbox relay.
-pub const OUTBOX_CHANNEL: &str = "autobook_outbox";
+/// NOTIFY channel that wakes the outbox relay (the relay's own name).
+pub use crate::relay::OUTBOX_CHANNEL;
 
 /// NOTIFY channel announcing a saga that reached a terminal status; the
 /// payload is the saga id.
