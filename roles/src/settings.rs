@@ -88,8 +88,9 @@ pub struct ServiceSettings {
     /// Prefix of every exchange and queue name.
     #[arg(long, env = "AUTOBOOK_NAMESPACE", default_value = Topology::DEFAULT_NAMESPACE)]
     pub namespace: String,
-    /// Database connections per process.
-    #[arg(long, env = "AUTOBOOK_DB_POOL", default_value_t = 16)]
+    /// Database connections per process (five roles at the default fit
+    /// PostgreSQL's default max_connections of 100 beside other clients).
+    #[arg(long, env = "AUTOBOOK_DB_POOL", default_value_t = 8)]
     pub db_pool: u32,
     /// Pauses before each retry of a transiently failed message, in
     /// milliseconds; after the last, the message is dead-lettered.

@@ -84,8 +84,8 @@ pub struct BenchArgs {
     /// Print one JSON object as the last line of stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Database connections per role process.
-    #[arg(long, default_value_t = 10)]
+    /// Database connections per role process (the roles' default).
+    #[arg(long, default_value_t = 8)]
     pub db_pool: u32,
     /// Seed of the trip generator and the sandbox.
     #[arg(long, default_value_t = 2026)]
