@@ -58,8 +58,12 @@ impl Handler for EventHandler {
                 Disposition::Ack
             }
             Err(error) if error.retryable() => {
-                tracing::warn!(saga_id = %envelope.saga_id, %error, "could not apply event; retrying later");
-                Disposition::retry("store_unavailable", error.to_string())
+                let reason = match self.store.refusal(&error).await {
+                    Some(refusal) => refusal,
+                    None => error.to_string(),
+                };
+                tracing::warn!(saga_id = %envelope.saga_id, error = %reason, "could not apply event; retrying later");
+                Disposition::retry("store_unavailable", reason)
             }
             Err(error) => Disposition::dead_letter("store_error", error.to_string()),
         }

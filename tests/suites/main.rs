@@ -33,6 +33,7 @@ mod placement;
 mod pruning;
 mod reconciliation;
 mod refusals;
+mod refused_connections;
 mod retention;
 mod scale_out;
 mod sealed_messages;

@@ -127,6 +127,17 @@ impl SagaStore {
         self
     }
 
+    /// Why the database could not be used, when `error` is a pool timeout
+    /// because the server refuses new connections (see [`crate::db::refusal`]).
+    pub async fn refusal(&self, error: &StoreError) -> Option<String> {
+        match error {
+            StoreError::Database(error) => crate::db::refusal(&self.pool, error).await,
+            StoreError::Contention(_)
+            | StoreError::CorruptState { .. }
+            | StoreError::Sealed { .. } => None,
+        }
+    }
+
     fn admission(&self, trip: &autobook_contracts::trip::TripRequest) -> saga::Admission {
         let Some(flags) = &self.flags else {
             return saga::Admission::Open;
