@@ -11,6 +11,7 @@ use autobook_broker::metric_definitions as broker;
 use autobook_gateway::metric_definitions as gateway;
 use autobook_orchestrator::metric_definitions as orchestrator;
 use autobook_reconcile::metric_definitions as reconcile;
+use autobook_sandbox::metric_definitions as sandbox;
 use autobook_throttle::metric_definitions as throttle;
 use autobook_workers::metric_definitions as workers;
 
@@ -56,6 +57,7 @@ impl Defined {
                 throttle::COUNTERS,
                 gateway::COUNTERS,
                 reconcile::COUNTERS,
+                sandbox::COUNTERS,
             ]
             .concat(),
             gauges: [
@@ -65,6 +67,7 @@ impl Defined {
                 throttle::GAUGES,
                 gateway::GAUGES,
                 reconcile::GAUGES,
+                sandbox::GAUGES,
             ]
             .concat(),
             histograms: [
@@ -121,7 +124,7 @@ fn every_metric_in_alerts_and_the_dashboard_is_defined() {
 
 #[test]
 fn the_lists_hold_exactly_the_names_each_file_defines() {
-    let crates: [(&str, Vec<&str>); 6] = [
+    let crates: [(&str, Vec<&str>); 7] = [
         (
             "broker/src/metric_definitions.rs",
             [broker::COUNTERS, broker::GAUGES, broker::HISTOGRAMS].concat(),
@@ -155,6 +158,10 @@ fn the_lists_hold_exactly_the_names_each_file_defines() {
                 reconcile::HISTOGRAMS,
             ]
             .concat(),
+        ),
+        (
+            "sandbox/src/metric_definitions.rs",
+            [sandbox::COUNTERS, sandbox::GAUGES, sandbox::HISTOGRAMS].concat(),
         ),
     ];
     for (file, listed) in crates {

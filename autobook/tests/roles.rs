@@ -244,12 +244,40 @@ async fn separate_role_processes_book_a_trip() {
         .await
         .unwrap();
     assert_eq!(sandbox_health.status(), reqwest::StatusCode::OK);
-    scrape::fetch(&sandbox_ops).await;
+    // The sandbox has no database and no broker, and says none.
+    let sandbox_ready = reqwest::get(format!("http://{sandbox_ops}/ready"))
+        .await
+        .unwrap();
+    assert_eq!(sandbox_ready.status(), reqwest::StatusCode::OK);
+    let sandbox_ready: serde_json::Value = sandbox_ready.json().await.unwrap();
+    assert_eq!(sandbox_ready, serde_json::json!({}));
+    check_sandbox_metrics(&sandbox_ops).await;
 
     pool.close().await;
     drop(_processes);
     broker.close().await;
     roles.clean_up().await;
+}
+
+/// The sandbox's page counts the requests it answered (the booking's
+/// search, hold, order, capture and email at least) and shows every fault
+/// kind, at zero when none was injected.
+async fn check_sandbox_metrics(ops: &str) {
+    let page = scrape::fetch(ops).await;
+    let samples = scrape::parse(&page);
+    for provider in ["duffel", "stripe", "email"] {
+        let answered = scrape::value(
+            &samples,
+            "autobook_sandbox_requests_total",
+            &[("provider", provider), ("status", "2xx")],
+        );
+        assert!(answered.unwrap_or(0.0) >= 1.0, "{provider}: {page}");
+    }
+    let kinds = samples
+        .iter()
+        .filter(|sample| sample.name == "autobook_sandbox_faults_injected_total")
+        .count();
+    assert!(kinds >= 15, "every fault kind, zeros included: {page}");
 }
 
 /// The orchestrator's page shows the booked saga: started, finished, each

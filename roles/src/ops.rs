@@ -1,5 +1,6 @@
 //! The ops endpoints of a role: `/health` (alive), `/ready` (can do work:
-//! database and broker reachable) and `/metrics` (Prometheus text).
+//! the database and broker it uses reachable; a process with neither, the
+//! sandbox, names none) and `/metrics` (Prometheus text).
 
 use std::net::SocketAddr;
 
@@ -66,28 +67,32 @@ pub async fn serve(
 }
 
 async fn ready(State(ops): State<Ops>) -> (StatusCode, axum::Json<serde_json::Value>) {
-    let database = match &ops.pool {
+    let mut checks = serde_json::Map::new();
+    if let Some(pool) = &ops.pool {
         // Bounded: while the database is down, readiness must answer, not hang.
-        Some(pool) => matches!(
+        let reached = matches!(
             tokio::time::timeout(
                 std::time::Duration::from_secs(1),
                 sqlx::query("SELECT 1").execute(pool)
             )
             .await,
             Ok(Ok(_))
-        ),
-        None => true,
-    };
-    let broker = ops.brokers.iter().all(Broker::is_connected);
-    let status = if database && broker {
+        );
+        checks.insert("database".into(), reached.into());
+    }
+    if !ops.brokers.is_empty() {
+        checks.insert(
+            "broker".into(),
+            ops.brokers.iter().all(Broker::is_connected).into(),
+        );
+    }
+    let ready = checks.values().all(|reached| reached == &json!(true));
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        axum::Json(json!({"database": database, "broker": broker})),
-    )
+    (status, axum::Json(serde_json::Value::Object(checks)))
 }
 
 async fn render_metrics(State(ops): State<Ops>) -> String {

@@ -5,6 +5,7 @@
 //! (`"stripe POST /v1/payment_intents/{id}/confirm"`), or `"stripe
 //! webhook"` for deliveries.
 
+use crate::metric_definitions::FAULTS_INJECTED;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -116,6 +117,7 @@ pub(crate) struct Injections {
 impl Injections {
     /// Counts one fault of `kind` injected into `call`.
     pub(crate) fn count(&self, kind: FaultKind, call: &str) {
+        metrics::counter!(FAULTS_INJECTED, "kind" => kind.as_str()).increment(1);
         *locked(&self.counts)
             .entry((call.to_owned(), kind))
             .or_insert(0) += 1;

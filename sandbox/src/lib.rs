@@ -37,6 +37,7 @@ mod ids;
 mod injected;
 pub mod ledger;
 mod lock;
+pub mod metric_definitions;
 pub mod price_motion;
 mod providers;
 mod rate_limit;

@@ -8,6 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -19,6 +22,7 @@ use crate::duffel::{self, DuffelService};
 use crate::email::{self, EmailService};
 use crate::faults::Faults;
 use crate::ledger::Ledger;
+use crate::metric_definitions::{REQUESTS, status_class};
 use crate::price_motion::PriceMotion;
 use crate::providers::Sandbox;
 use crate::script::FaultScript;
@@ -42,6 +46,7 @@ pub struct RunningSandbox {
 
 /// Binds every port, then serves until shutdown.
 pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSandbox> {
+    crate::metric_definitions::register_series();
     let ctx = Arc::new(Context::new(&config));
     let (webhooks, queue) = Webhooks::new(config.webhook.clone());
     let sandbox = Arc::new(Sandbox {
@@ -113,12 +118,23 @@ async fn bind(port: u16) -> io::Result<TcpListener> {
 
 async fn serve(name: &'static str, listener: TcpListener, router: Router, ctx: Arc<Context>) {
     let stop = async move { ctx.shutdown_signal().await };
+    let router = router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| counted(name, request, next),
+    ));
     if let Err(error) = axum::serve(listener, router)
         .with_graceful_shutdown(stop)
         .await
     {
         tracing::error!(server = name, %error, "sandbox server failed");
     }
+}
+
+/// Answers `request` and counts the answer by server and status class.
+async fn counted(provider: &'static str, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = status_class(response.status().as_u16());
+    metrics::counter!(REQUESTS, "provider" => provider, "status" => status).increment(1);
+    response
 }
 
 impl RunningSandbox {

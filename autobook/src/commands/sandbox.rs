@@ -42,6 +42,7 @@ pub async fn run(
         stripe: args.stripe_port,
         email: args.email_port,
     };
+    autobook_sandbox::metric_definitions::describe();
     let running = autobook_sandbox::start(config, ports)
         .await
         .context("starting the sandbox")?;
