@@ -296,6 +296,18 @@ async fn check_orchestrator_metrics(ops: &str) {
             &[("status", "failed")],
             0.0,
         ),
+        // The funnel: every status is there from the start, entered or not.
+        Check::Equals(
+            "autobook_saga_status_entered_total",
+            &[("status", "booked")],
+            1.0,
+        ),
+        Check::Equals(
+            "autobook_saga_status_entered_total",
+            &[("status", "paused")],
+            0.0,
+        ),
+        Check::Equals("autobook_sagas_stuck_total", &[("step", "ordering")], 0.0),
         Check::Equals(
             "autobook_saga_duration_seconds_count",
             &[("outcome", "booked")],

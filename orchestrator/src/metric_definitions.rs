@@ -10,6 +10,7 @@ use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
 pub const SAGAS_STARTED: &str = "autobook_sagas_started_total";
 pub const SAGA_TRANSITIONS: &str = "autobook_saga_transitions_total";
+pub const STATUS_ENTERED: &str = "autobook_saga_status_entered_total";
 pub const SAGAS_FINISHED: &str = "autobook_sagas_finished_total";
 pub const SAGAS_STUCK: &str = "autobook_sagas_stuck_total";
 pub const SAGAS_BY_STATUS: &str = "autobook_sagas";
@@ -44,6 +45,7 @@ pub mod compensation {
 pub const COUNTERS: &[&str] = &[
     SAGAS_STARTED,
     SAGA_TRANSITIONS,
+    STATUS_ENTERED,
     SAGAS_FINISHED,
     SAGAS_STUCK,
     COMPENSATIONS_STARTED,
@@ -109,6 +111,10 @@ pub fn describe() {
 fn describe_sagas() {
     describe_counter!(SAGAS_STARTED, "Sagas started by a valid trip request.");
     describe_counter!(SAGA_TRANSITIONS, "Saga transitions, by from and to status.");
+    describe_counter!(
+        STATUS_ENTERED,
+        "Saga transitions into each status (a step sent again counts again), every status present from the start."
+    );
     describe_counter!(
         SAGAS_FINISHED,
         "Sagas that reached a terminal status, by status (booked, failed, stuck, aborted)."
@@ -183,10 +189,31 @@ fn describe_outbox() {
 /// The terminal statuses, for series that should exist from the start.
 const TERMINAL_STATUSES: &[&str] = &["booked", "failed", "stuck", "aborted"];
 
+/// The steps a saga can be stuck on (`step` of [`SAGAS_STUCK`]), and
+/// `unknown` when its record names none.
+const STUCK_STEPS: &[&str] = &[
+    "searching",
+    "authorizing",
+    "ordering",
+    "capturing",
+    "releasing_hold",
+    "cancelling_order",
+    "cancelling_booking",
+    "refunding",
+    "notifying",
+    "unknown",
+];
+
 /// Creates the orchestrator's counters at zero, so that rates and alerts
 /// see a series before its first increment. Call when an orchestrator starts.
 pub fn register_series() {
     metrics::counter!(SAGAS_STARTED).increment(0);
+    for status in crate::saga::Phase::STATUSES {
+        metrics::counter!(STATUS_ENTERED, "status" => *status).increment(0);
+    }
+    for step in STUCK_STEPS {
+        metrics::counter!(SAGAS_STUCK, "step" => *step).increment(0);
+    }
     for status in TERMINAL_STATUSES {
         metrics::counter!(SAGAS_FINISHED, "status" => *status).increment(0);
     }

@@ -21,6 +21,7 @@ use crate::metric_definitions::compensation::{CANCEL_ORDER, VOID_HOLD};
 use crate::metric_definitions::{
     COMPENSATIONS_FAILED, COMPENSATIONS_STARTED, OFFERS_MISMATCHED, SAGA_SECONDS,
     SAGA_STEP_SECONDS, SAGA_TRANSITIONS, SAGAS_FINISHED, SAGAS_STARTED, SAGAS_STUCK,
+    STATUS_ENTERED,
 };
 use crate::saga::Phase;
 use crate::saga::offer_match::{self, Mismatch};
@@ -173,6 +174,7 @@ pub fn record(observations: &[Observation]) {
             Observation::Started => metrics::counter!(SAGAS_STARTED).increment(1),
             Observation::Transition { from, to } => {
                 metrics::counter!(SAGA_TRANSITIONS, "from" => *from, "to" => *to).increment(1);
+                metrics::counter!(STATUS_ENTERED, "status" => *to).increment(1);
             }
             Observation::StepDone { step, took } => {
                 metrics::histogram!(SAGA_STEP_SECONDS, "step" => *step).record(took.as_secs_f64());
