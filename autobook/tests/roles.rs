@@ -309,6 +309,11 @@ async fn check_orchestrator_metrics(ops: &str) {
         ),
         Check::Equals("autobook_sagas_stuck_total", &[("step", "ordering")], 0.0),
         Check::Equals(
+            "autobook_saga_events_rejected_total",
+            &[("code", "unknown_cause")],
+            0.0,
+        ),
+        Check::Equals(
             "autobook_saga_duration_seconds_count",
             &[("outcome", "booked")],
             1.0,

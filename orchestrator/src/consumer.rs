@@ -12,6 +12,10 @@ use crate::clock::Clock;
 use crate::metric_definitions::{INBOX_DUPLICATES, SAGA_EVENTS_REJECTED};
 use crate::store::{Handled, SagaStore, StoreError};
 
+/// The code of a message dead-lettered because the store failed in a way
+/// retrying cannot mend (an unreadable state).
+pub const STORE_ERROR: &str = "store_error";
+
 /// Applies events to sagas.
 pub struct EventHandler {
     store: SagaStore,
@@ -65,7 +69,10 @@ impl Handler for EventHandler {
                 tracing::warn!(saga_id = %envelope.saga_id, error = %reason, "could not apply event; retrying later");
                 Disposition::retry("store_unavailable", reason)
             }
-            Err(error) => Disposition::dead_letter("store_error", error.to_string()),
+            Err(error) => {
+                metrics::counter!(SAGA_EVENTS_REJECTED, "code" => STORE_ERROR).increment(1);
+                Disposition::dead_letter(STORE_ERROR, error.to_string())
+            }
         }
     }
 }

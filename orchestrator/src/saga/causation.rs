@@ -90,6 +90,9 @@ pub enum CauseError {
 }
 
 impl CauseError {
+    /// Every code [`code`](CauseError::code) gives.
+    pub const CODES: &'static [&'static str] = &["unknown_cause", "mismatched_cause"];
+
     /// A stable code for dead-letter headers and metrics.
     pub fn code(&self) -> &'static str {
         match self {

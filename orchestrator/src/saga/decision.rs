@@ -81,6 +81,19 @@ pub enum DecideError {
 }
 
 impl DecideError {
+    /// Every code [`code`](DecideError::code) gives (the metrics create a
+    /// series for each at start-up).
+    pub const CODES: &'static [&'static str] = &[
+        "illegal_transition",
+        "stale_reply",
+        "saga_already_exists",
+        "stale_timer",
+        "nothing_to_retry",
+        "nothing_to_cancel",
+        "not_paused",
+        "intent_update_ignored",
+    ];
+
     /// A stable code for dead-letter headers and metrics.
     pub fn code(&self) -> &'static str {
         match self {

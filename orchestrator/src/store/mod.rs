@@ -58,6 +58,14 @@ pub const SAGA_FINISHED_CHANNEL: &str = "autobook_saga_finished";
 /// payload is the saga id.
 pub const SAGA_WAITING_CHANNEL: &str = "autobook_saga_waiting";
 
+/// The codes the store itself refuses a message with (besides the
+/// decision's and the causation check's): the metrics create a series for
+/// each at start-up.
+pub const REFUSAL_CODES: &[&str] = &[INVALID_TRIP, UNKNOWN_SAGA, CORRUPT_SAGA_STATE];
+const INVALID_TRIP: &str = "invalid_trip";
+const UNKNOWN_SAGA: &str = "unknown_saga";
+const CORRUPT_SAGA_STATE: &str = "corrupt_saga_state";
+
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -283,7 +291,7 @@ impl SagaStore {
             )
             .map(|decision| (decision, None))
             .map_err(|e| Handled::Rejected {
-                code: "invalid_trip",
+                code: INVALID_TRIP,
                 // Named as in the message, as decoding errors are.
                 reason: format!("invalid trip.requested payload: payload.{e}"),
             }),
@@ -293,7 +301,7 @@ impl SagaStore {
                 reason: format!("no saga {} yet to cancel", envelope.saga_id),
             }),
             (None, _) => Err(Handled::Rejected {
-                code: "unknown_saga",
+                code: UNKNOWN_SAGA,
                 reason: format!(
                     "no saga {} for {}",
                     envelope.saga_id,
@@ -301,7 +309,7 @@ impl SagaStore {
                 ),
             }),
             (Some((Err(corrupt), _)), _) => Err(Handled::Rejected {
-                code: "corrupt_saga_state",
+                code: CORRUPT_SAGA_STATE,
                 reason: corrupt.to_string(),
             }),
             (Some((Ok(saga), version)), message) => {

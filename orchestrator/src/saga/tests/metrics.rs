@@ -260,3 +260,71 @@ fn offers_that_do_not_answer_the_trip_are_counted_by_mismatch() {
     assert!(mismatched_offers(&trip(), &answering.into()).is_empty());
     assert!(mismatched_offers(&trip(), &trip().into()).is_empty());
 }
+
+/// One of each refusal, so every code can be checked against the lists
+/// the metrics create series from. The match has no wildcard: a new
+/// variant does not compile until it is added here.
+fn every_decide_error() -> Vec<crate::saga::DecideError> {
+    use crate::saga::DecideError;
+    let key = autobook_contracts::IdempotencyKey::derive(uuid::Uuid::nil(), Step::Search, 1);
+    let errors = vec![
+        DecideError::IllegalTransition {
+            status: "searching",
+            message_type: autobook_contracts::MessageType::OffersFound,
+        },
+        DecideError::StaleReply {
+            expected: None,
+            got: key.clone(),
+        },
+        DecideError::AlreadyStarted,
+        DecideError::StaleTimer {
+            key,
+            status: "booked",
+        },
+        DecideError::NothingToRetry,
+        DecideError::NothingToCancel { status: "booked" },
+        DecideError::NotPaused { status: "booked" },
+        DecideError::IntentUpdateIgnored {
+            payment_intent_id: "pi_1".into(),
+            intent_status: "succeeded".into(),
+            status: "booked",
+        },
+    ];
+    for error in &errors {
+        match error {
+            DecideError::IllegalTransition { .. }
+            | DecideError::StaleReply { .. }
+            | DecideError::AlreadyStarted
+            | DecideError::StaleTimer { .. }
+            | DecideError::NothingToRetry
+            | DecideError::NothingToCancel { .. }
+            | DecideError::NotPaused { .. }
+            | DecideError::IntentUpdateIgnored { .. } => {}
+        }
+    }
+    errors
+}
+
+#[test]
+fn every_refusal_code_is_listed_for_the_metrics_series() {
+    use crate::metric_definitions::rejection_codes;
+    use crate::saga::causation::CauseError;
+    let listed: Vec<&str> = rejection_codes().collect();
+    let errors = every_decide_error();
+    assert_eq!(errors.len(), crate::saga::DecideError::CODES.len());
+    for error in errors {
+        assert!(listed.contains(&error.code()), "{}", error.code());
+    }
+    let message_type = autobook_contracts::MessageType::PaymentAuthorized;
+    for error in [
+        CauseError::Missing(message_type),
+        CauseError::NotOurs(message_type),
+        CauseError::OtherStep(message_type),
+    ] {
+        assert!(listed.contains(&error.code()), "{}", error.code());
+    }
+    let mut unique = listed.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), listed.len(), "a code listed twice");
+}
