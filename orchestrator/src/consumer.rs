@@ -16,6 +16,25 @@ use crate::store::{Handled, SagaStore, StoreError};
 /// retrying cannot mend (an unreadable state).
 pub const STORE_ERROR: &str = "store_error";
 
+/// Every code the orchestrator counts a refused or ignored event under
+/// (`SAGA_EVENTS_REJECTED`).
+pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
+    crate::saga::DecideError::CODES
+        .iter()
+        .chain(crate::saga::causation::CauseError::CODES)
+        .chain(crate::store::REFUSAL_CODES)
+        .chain([STORE_ERROR].iter())
+        .copied()
+}
+
+/// Creates the rejection counter at zero for every code, so rates and
+/// alerts see a code's first event. Call when an orchestrator starts.
+pub fn register_rejection_series() {
+    for code in rejection_codes() {
+        metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(0);
+    }
+}
+
 /// Applies events to sagas.
 pub struct EventHandler {
     store: SagaStore,

@@ -204,16 +204,6 @@ const STUCK_STEPS: &[&str] = &[
     "unknown",
 ];
 
-/// Every code the orchestrator counts a refused or ignored event under.
-pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
-    crate::saga::DecideError::CODES
-        .iter()
-        .chain(crate::saga::causation::CauseError::CODES)
-        .chain(crate::store::REFUSAL_CODES)
-        .chain([crate::consumer::STORE_ERROR].iter())
-        .copied()
-}
-
 /// Creates the orchestrator's counters at zero, so that rates and alerts
 /// see a series before its first increment. Call when an orchestrator starts.
 pub fn register_series() {
@@ -235,9 +225,6 @@ pub fn register_series() {
         metrics::counter!(OFFERS_MISMATCHED, "mismatch" => mismatch.as_str()).increment(0);
     }
     metrics::counter!(OUTBOX_RELAY_ERRORS).increment(0);
-    for code in rejection_codes() {
-        metrics::counter!(SAGA_EVENTS_REJECTED, "code" => code).increment(0);
-    }
     for table in ["outbox", "inbox"] {
         metrics::counter!(ROWS_PRUNED, "table" => table).increment(0);
     }

@@ -120,7 +120,7 @@ fn before(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
 
 /// Runs `delete` (a statement deleting at most `batch` rows) until a
 /// statement deletes fewer; returns how many went.
-async fn until_done<F, Fut>(batch: i64, mut delete: F) -> Result<u64, sqlx::Error>
+pub(crate) async fn until_done<F, Fut>(batch: i64, mut delete: F) -> Result<u64, sqlx::Error>
 where
     F: FnMut(i64) -> Fut,
     Fut: std::future::Future<Output = Result<sqlx::postgres::PgQueryResult, sqlx::Error>>,

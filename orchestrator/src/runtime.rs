@@ -86,6 +86,7 @@ pub async fn run(
     let broker = broker.with_vault(vault.clone());
     let publisher = Publisher::open(&broker).await?;
     crate::metric_definitions::register_series();
+    crate::consumer::register_rejection_series();
     let wake = RelayWake::new();
     let relay = tokio::spawn(run_relay(
         pool.clone(),

@@ -213,22 +213,16 @@ pub async fn purge_fired(
     before: DateTime<Utc>,
     batch: i64,
 ) -> Result<u64, sqlx::Error> {
-    let mut purged = 0;
-    loop {
-        let deleted = sqlx::query(
+    crate::pruning::until_done(batch, |batch| {
+        sqlx::query(
             "DELETE FROM saga_timers WHERE id IN ( \
              SELECT id FROM saga_timers WHERE fired_at < $1 LIMIT $2)",
         )
         .bind(before)
-        .bind(batch.max(1))
+        .bind(batch)
         .execute(pool)
-        .await?
-        .rows_affected();
-        purged += deleted;
-        if deleted < batch.max(1) as u64 {
-            return Ok(purged);
-        }
-    }
+    })
+    .await
 }
 
 /// The span of firing one timer, child of the span that scheduled it.

@@ -108,6 +108,14 @@ impl FaultKind {
     }
 }
 
+/// Creates every fault kind's counter at zero, so a scrape shows each one
+/// before its first injection.
+pub(crate) fn register_series() {
+    for kind in FaultKind::ALL {
+        metrics::counter!(FAULTS_INJECTED, "kind" => kind.as_str()).increment(0);
+    }
+}
+
 /// The counters, shared by every server.
 #[derive(Debug, Default)]
 pub(crate) struct Injections {

@@ -8,8 +8,6 @@
 
 use metrics::describe_counter;
 
-use crate::injected::FaultKind;
-
 pub const REQUESTS: &str = "autobook_sandbox_requests_total";
 pub const FAULTS_INJECTED: &str = "autobook_sandbox_faults_injected_total";
 
@@ -30,14 +28,6 @@ pub fn describe() {
         FAULTS_INJECTED,
         "Faults the sandbox injected, by kind (rate_limited, timeout_after_effect, ...)."
     );
-}
-
-/// Creates every fault kind's counter at zero, so a scrape shows each one
-/// before its first injection.
-pub(crate) fn register_series() {
-    for kind in FaultKind::ALL {
-        metrics::counter!(FAULTS_INJECTED, "kind" => kind.as_str()).increment(0);
-    }
 }
 
 /// The class of an HTTP status (`2xx`, ...), a bounded label value.

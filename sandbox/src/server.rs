@@ -46,7 +46,7 @@ pub struct RunningSandbox {
 
 /// Binds every port, then serves until shutdown.
 pub async fn start(config: SandboxConfig, ports: Ports) -> io::Result<RunningSandbox> {
-    crate::metric_definitions::register_series();
+    crate::injected::register_series();
     let ctx = Arc::new(Context::new(&config));
     let (webhooks, queue) = Webhooks::new(config.webhook.clone());
     let sandbox = Arc::new(Sandbox {

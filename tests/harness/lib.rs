@@ -14,6 +14,7 @@ pub mod broker;
 pub mod broker_files;
 pub mod commands;
 pub mod control;
+pub mod database;
 pub mod forger;
 pub mod gateway;
 pub mod hostile_stream;

@@ -15,38 +15,28 @@ use autobook_contracts::{Envelope, IdempotencyKey, Message, Step};
 use autobook_orchestrator::saga::Policy;
 use autobook_orchestrator::store::{Handled, SagaStore, load_saga};
 use autobook_orchestrator::testing::{self, sagas::StoredRows};
+use autobook_tests::database::Database;
 use autobook_tests::trips::{trip, trip_with};
 use autobook_vault::Keyring;
 
 struct Db {
+    database: Database,
     pool: PgPool,
     vault: Keyring,
-    name: String,
 }
 
 async fn database() -> Db {
-    let name = format!(
-        "autobook_test_{}",
-        &Uuid::new_v4().simple().to_string()[..16]
-    );
-    let url = autobook_roles::services::recreate_database(&autobook_tests::database_url(), &name)
-        .await
-        .unwrap();
-    let pool = autobook_orchestrator::db::connect(&url, 8).await.unwrap();
-    autobook_orchestrator::db::migrate(&pool).await.unwrap();
+    let database = Database::create(8).await;
     Db {
-        pool,
+        pool: database.pool.clone(),
+        database,
         vault: Keyring::generate("k1").unwrap(),
-        name,
     }
 }
 
 impl Db {
     async fn drop(self) {
-        self.pool.close().await;
-        autobook_roles::services::drop_database(&autobook_tests::database_url(), &self.name)
-            .await
-            .unwrap();
+        self.database.drop().await;
     }
 
     /// `reply` as the worker would send it: caused by the saga's command.

@@ -13,6 +13,7 @@ use autobook_orchestrator::pruning::{PruneConfig, Pruned, prune};
 use autobook_orchestrator::saga::{Phase, Policy};
 use autobook_orchestrator::store::{Handled, SagaStore};
 use autobook_orchestrator::testing;
+use autobook_tests::database::Database;
 use autobook_tests::trips::trip;
 use autobook_tests::{spawn, spawn_with};
 use autobook_vault::Keyring;
@@ -87,15 +88,8 @@ async fn rows_go_once_past_their_windows_and_not_before() {
 async fn an_unpublished_row_and_a_call_in_flight_are_never_pruned() {
     // A store with no relay anywhere: the trip's search command stays
     // unpublished in the outbox.
-    let name = format!(
-        "autobook_test_{}",
-        &Uuid::new_v4().simple().to_string()[..16]
-    );
-    let url = autobook_roles::services::recreate_database(&autobook_tests::database_url(), &name)
-        .await
-        .unwrap();
-    let pool = autobook_orchestrator::db::connect(&url, 4).await.unwrap();
-    autobook_orchestrator::db::migrate(&pool).await.unwrap();
+    let database = Database::create(4).await;
+    let pool = database.pool.clone();
     let vault = Keyring::generate("k1").unwrap();
     let store = SagaStore::new(pool.clone(), Policy::default(), vault);
     let saga = Uuid::now_v7();
@@ -149,10 +143,7 @@ async fn an_unpublished_row_and_a_call_in_flight_are_never_pruned() {
         .await
         .unwrap();
     assert_eq!(call.status, "in_flight");
-    pool.close().await;
-    autobook_roles::services::drop_database(&autobook_tests::database_url(), &name)
-        .await
-        .unwrap();
+    database.drop().await;
 }
 
 #[tokio::test]

@@ -307,7 +307,7 @@ fn every_decide_error() -> Vec<crate::saga::DecideError> {
 
 #[test]
 fn every_refusal_code_is_listed_for_the_metrics_series() {
-    use crate::metric_definitions::rejection_codes;
+    use crate::consumer::rejection_codes;
     use crate::saga::causation::CauseError;
     let listed: Vec<&str> = rejection_codes().collect();
     let errors = every_decide_error();
