@@ -3,7 +3,9 @@
 # Redis on their standard local ports, the `autobook` database, and the
 # broker users of autobook's roles (infra/rabbitmq-users.sh: one user per
 # role, least-privilege permissions, local-only passwords unless
-# AUTOBOOK_BROKER_PASSWORD_<ROLE> is set).
+# AUTOBOOK_BROKER_PASSWORD_<ROLE> is set). Also installs headless Chromium
+# and its chromedriver (/usr/bin/chromium, /usr/bin/chromedriver), which the
+# console's browser tests drive (tests/harness/webdriver.rs).
 # Installs missing Debian packages and starts stopped services; running it
 # again changes nothing. Needs root or sudo only when something is missing.
 set -euo pipefail
@@ -23,6 +25,8 @@ command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql postgresql-clie
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -40,6 +40,8 @@ pub enum Command {
     Schemas(SchemasArgs),
     /// Run the system as separate processes, kill and restart them at random, and check nothing was lost.
     Chaos(autobook_harness::chaos::ChaosArgs),
+    /// Serve the operations console: sagas, stuck work, dead letters, flags and mismatches in the browser.
+    Console(crate::commands::console::ConsoleArgs),
     /// Inspect and repair sagas and dead letters.
     Ops(autobook_ops::OpsArgs),
     /// Compare what Stripe and Duffel say with the sagas' records, every interval (or --once); release orphaned holds.

@@ -47,6 +47,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Worker(args) => commands::worker::run(args, &cli.logging, metrics).await,
         Command::Gateway(args) => commands::gateway::run(args, &cli.logging, metrics).await,
+        Command::Console(args) => commands::console::run(args, &cli.logging, metrics).await,
         Command::Sandbox(args) => commands::sandbox::run(args, &cli.logging, metrics).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Demo(args) => demo::run(args, &cli.logging, metrics).await,
@@ -74,6 +75,7 @@ fn service_name(command: &Command) -> String {
         Command::Orchestrator(_) => "orchestrator",
         Command::Worker(_) => "worker",
         Command::Gateway(_) => "gateway",
+        Command::Console(_) => "console",
         Command::Sandbox(_) => "sandbox",
         Command::Migrate(_) => "migrate",
         Command::Demo(_) => "demo",

@@ -38,6 +38,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("trip_submissions", "orchestrator"),
     ("stripe_webhook_events", "gateway"),
     ("bench_floor", "harness"),
+    ("console_actions", "console"),
 ];
 
 /// Strings naming a table in SQL that no crate runs: hostile input the

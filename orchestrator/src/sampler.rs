@@ -2,7 +2,7 @@
 //! the gauges that no single event can keep up to date:
 //!
 //! - sagas in each open status, and stuck ones (counted through the
-//!   `sagas_open_idx` and `sagas_status_idx` indexes: finished sagas are
+//!   `sagas_open_idx` and `sagas_status_updated_idx` indexes: finished sagas are
 //!   never scanned);
 //! - the outbox backlog and the age of its oldest unpublished row;
 //! - archived dead letters not yet replayed, per queue;

@@ -66,6 +66,46 @@ pub async fn open_findings(pool: &PgPool, limit: i64) -> Result<Vec<OpenFinding>
     .await
 }
 
+/// A finding about one saga, open or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SagaFinding {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub finding: OpenFinding,
+    /// When a later complete run no longer saw it; None: still open.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// Every finding recorded about `saga_id`, newest first (at most 100).
+pub async fn findings_of_saga(
+    pool: &PgPool,
+    saga_id: Uuid,
+) -> Result<Vec<SagaFinding>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT class, subject, saga_id, amount_minor, currency, detail, action, first_seen, last_seen, \
+         resolved_at FROM reconciliation_findings WHERE saga_id = $1 \
+         ORDER BY first_seen DESC, class, subject LIMIT 100",
+    )
+    .bind(saga_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Releases of holds of `saga_id`, newest first.
+pub async fn releases_of_saga(
+    pool: &PgPool,
+    saga_id: Uuid,
+) -> Result<Vec<ReleaseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT payment_intent_id, saga_id, amount_minor, currency, idempotency_key, released_by, \
+         run_id, requested_at, released_at FROM reconciliation_releases WHERE saga_id = $1 \
+         ORDER BY requested_at DESC LIMIT 100",
+    )
+    .bind(saga_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// Open findings that wait for a person, by class, every class present:
 /// an orphaned hold the job released is left out (the next complete run
 /// resolves it).

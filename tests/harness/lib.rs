@@ -13,6 +13,7 @@
 pub mod broker;
 pub mod broker_files;
 pub mod commands;
+pub mod console;
 pub mod control;
 pub mod database;
 pub mod forger;
@@ -22,6 +23,7 @@ pub mod legacy;
 pub mod people;
 pub mod tables;
 pub mod trips;
+pub mod webdriver;
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use autobook_roles::settings::Connections;
 use uuid::Uuid;
 
 /// A run of `trips` in a database and namespace of its own.
-fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> DemoArgs {
+pub(crate) fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> DemoArgs {
     let id = &Uuid::new_v4().simple().to_string()[..12];
     DemoArgs {
         trips,
@@ -30,6 +30,8 @@ fn demo_args(trips: usize, scenario: Scenario, seed: u64, watch_secs: u64) -> De
         data_keys: None,
         via_gateway: false,
         hostile: false,
+        console: false,
+        console_settings: Default::default(),
     }
 }
 

@@ -51,7 +51,7 @@ const VOID_CALLS_PER_DELIVERY: usize =
 /// queues), whose dead letters are archived, and whose sagas are stuck
 /// after two failed compensation attempts. The compensation's retry timer
 /// is far off, so only the replies a test sends move a failing void on.
-async fn spawn_ops() -> TestSystem {
+pub(crate) async fn spawn_ops() -> TestSystem {
     spawn_with(|config| {
         config.topology = config.topology.clone().with_retry_delays_ms(Vec::new());
         config.orchestrator.archive_dead_letters = true;
@@ -64,7 +64,7 @@ async fn spawn_ops() -> TestSystem {
 }
 
 /// Waits (up to 30 s) until `probe` finds something.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -82,7 +82,7 @@ where
     }
 }
 
-async fn saga_in(system: &TestSystem, id: Uuid, status: &str) -> SagaRow {
+pub(crate) async fn saga_in(system: &TestSystem, id: Uuid, status: &str) -> SagaRow {
     eventually(&format!("saga {id} to be {status}"), || async move {
         system.saga(id).await.filter(|row| row.status == status)
     })
@@ -90,7 +90,7 @@ async fn saga_in(system: &TestSystem, id: Uuid, status: &str) -> SagaRow {
 }
 
 /// The archived dead letter of `saga_id` with `code`, once it is there.
-async fn archived(pool: &PgPool, saga_id: Uuid, code: &str) -> Uuid {
+pub(crate) async fn archived(pool: &PgPool, saga_id: Uuid, code: &str) -> Uuid {
     eventually(
         &format!("a {code} dead letter of saga {saga_id}"),
         || async move {
@@ -105,7 +105,7 @@ async fn archived(pool: &PgPool, saga_id: Uuid, code: &str) -> Uuid {
 }
 
 /// The archived dead letter `id`'s summary.
-async fn letter(pool: &PgPool, id: Uuid) -> DeadLetterSummary {
+pub(crate) async fn letter(pool: &PgPool, id: Uuid) -> DeadLetterSummary {
     autobook_orchestrator::admin::dead_letters::fetch(pool, id)
         .await
         .unwrap()
@@ -119,7 +119,7 @@ async fn replayed_at(pool: &PgPool, id: Uuid) -> Option<chrono::DateTime<chrono:
 
 /// The void step of a saga releasing its hold, directly or while its
 /// outcome is unknown: its key and the payment intent.
-fn void_step(row: &SagaRow) -> Option<(IdempotencyKey, String)> {
+pub(crate) fn void_step(row: &SagaRow) -> Option<(IdempotencyKey, String)> {
     let phase = match &row.saga.phase {
         Phase::OutcomeUnknown { waiting, .. } => waiting.as_ref(),
         phase => phase,
@@ -136,7 +136,7 @@ fn void_step(row: &SagaRow) -> Option<(IdempotencyKey, String)> {
 /// not void (every call of one void delivery fails), and waits until the
 /// worker has given up: the command dead-lettered (a 429 last) or the
 /// outcome reported unknown (a 503 last; the re-check is far off).
-async fn start_failing_void(system: &TestSystem, saga_id: Uuid) -> IdempotencyKey {
+pub(crate) async fn start_failing_void(system: &TestSystem, saga_id: Uuid) -> IdempotencyKey {
     system.script(FaultScript {
         orders: vec![OrderFault::Rejected],
         voids: vec![VoidFault::Transient; VOID_CALLS_PER_DELIVERY],
@@ -169,7 +169,7 @@ async fn start_failing_void(system: &TestSystem, saga_id: Uuid) -> IdempotencyKe
 /// Stripe recovers: the scripted void failures the worker did not meet
 /// (it gave up on a 429 before trying every key) are used up on an intent
 /// that does not exist.
-async fn provider_back(system: &TestSystem) {
+pub(crate) async fn provider_back(system: &TestSystem) {
     let sandbox = &system.stack().sandbox;
     let client = reqwest::Client::new();
     while !sandbox.remaining_script().voids.is_empty() {
@@ -190,7 +190,7 @@ async fn provider_back(system: &TestSystem) {
 /// starts a trip whose order is refused, and waits until its void command
 /// is dead-lettered and the saga waits in `releasing_hold`. Returns the
 /// dead letter's id; [`restore_ledger`] is the fix.
-async fn start_unclaimable_void(system: &TestSystem, saga_id: Uuid) -> Uuid {
+pub(crate) async fn start_unclaimable_void(system: &TestSystem, saga_id: Uuid) -> Uuid {
     let pool = &system.stack().pool;
     let name = trigger_name(saga_id);
     ledger::refuse_claims(pool, &name, saga_id, "payment.void")
@@ -206,12 +206,12 @@ async fn start_unclaimable_void(system: &TestSystem, saga_id: Uuid) -> Uuid {
     dead
 }
 
-fn trigger_name(saga_id: Uuid) -> String {
+pub(crate) fn trigger_name(saga_id: Uuid) -> String {
     format!("refuse_{}", saga_id.simple())
 }
 
 /// Drops the trigger of [`start_unclaimable_void`]: the ledger is back.
-async fn restore_ledger(system: &TestSystem, saga_id: Uuid) {
+pub(crate) async fn restore_ledger(system: &TestSystem, saga_id: Uuid) {
     ledger::allow_claims(&system.stack().pool, &trigger_name(saga_id))
         .await
         .unwrap();
@@ -219,7 +219,7 @@ async fn restore_ledger(system: &TestSystem, saga_id: Uuid) {
 
 /// Reports the void failed twice, as the payment worker would: the saga
 /// runs out of compensation attempts and is stuck.
-async fn exhaust_compensation(system: &TestSystem, saga_id: Uuid, key: &IdempotencyKey) {
+pub(crate) async fn exhaust_compensation(system: &TestSystem, saga_id: Uuid, key: &IdempotencyKey) {
     let row = system.saga(saga_id).await.unwrap();
     let (_, payment_intent_id) = void_step(&row).unwrap();
     for _ in 0..2 {

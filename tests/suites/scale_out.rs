@@ -32,6 +32,8 @@ fn demo_args(trips: usize, seed: u64) -> DemoArgs {
         data_keys: None,
         via_gateway: false,
         hostile: false,
+        console: false,
+        console_settings: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand, and the start-up every long-running role shares.
 
+pub mod console;
 pub mod gateway;
 pub mod migrate;
 pub mod orchestrator;

@@ -88,6 +88,9 @@ async fn an_offline_sdk_fails_closed() {
 
 #[tokio::test]
 async fn an_sdk_that_cannot_reach_launchdarkly_fails_closed() {
+    // Building the SDK's config builds its TLS client: the process needs
+    // its crypto provider first (with both in the build, none is implied).
+    autobook_flags::launchdarkly::install_crypto_provider();
     // Streaming from a local port where nothing listens: it never initialises.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed = listener.local_addr().unwrap().port();

@@ -69,4 +69,13 @@ pub struct DemoArgs {
     /// random key when unset (the demo database is new on every run).
     #[arg(long, env = "AUTOBOOK_DATA_KEYS", hide_env_values = true)]
     pub data_keys: Option<autobook_roles::settings::DataKeys>,
+    /// Serve the operations console on the demo's data while it runs, and
+    /// after the summary until Ctrl-C (local logins viewer, operator and
+    /// supervisor, passwords `<name>-demo`, unless AUTOBOOK_CONSOLE_USERS
+    /// is set).
+    #[arg(long)]
+    pub console: bool,
+    /// Where the console listens, who may sign in (with --console).
+    #[command(flatten)]
+    pub console_settings: autobook_console::ConsoleSettings,
 }

@@ -8,6 +8,7 @@
 //! and commands for every saga alongside ([`hostile`]).
 
 pub mod args;
+pub mod console;
 pub mod hostile;
 pub mod summary;
 pub mod trips;
@@ -59,12 +60,15 @@ pub async fn run(
     if let Some(addr) = logging.ops_addr {
         ops::spawn(addr, None, Vec::new(), metrics, serving.clone());
     }
-    let summary = execute(&args).await;
+    let run = execute_keeping_console(&args, |_| {}).await;
     serving.cancel();
-    let summary = summary?;
+    let (summary, console) = run?;
     summary.print();
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
+    }
+    if let Some(console) = console {
+        console.until_interrupted().await?;
     }
     if summary.lost > 0 || !summary.reconciled() {
         bail!(
@@ -104,13 +108,26 @@ pub async fn execute_with(
     args: &DemoArgs,
     configure: impl FnOnce(&mut StackConfig),
 ) -> anyhow::Result<summary::Summary> {
+    let (summary, console) = execute_keeping_console(args, configure).await?;
+    if let Some(console) = console {
+        console.stop().await?;
+    }
+    Ok(summary)
+}
+
+/// Like [`execute_with`]; with `--console`, the console started on the
+/// demo's database is returned still serving.
+pub async fn execute_keeping_console(
+    args: &DemoArgs,
+    configure: impl FnOnce(&mut StackConfig),
+) -> anyhow::Result<(summary::Summary, Option<console::DemoConsole>)> {
     let database_url = services::recreate_database(&args.connections.database_url, &args.database)
         .await
         .context("creating the demo database (is PostgreSQL running? try infra/up.sh)")?;
     let topology = Topology::new(&args.namespace)?;
     let access = args.connections.broker_access_or_generated("demo")?;
     clear_topology(&access, &topology).await?;
-    let mut config = StackConfig::new(database_url, access.clone(), topology.clone());
+    let mut config = StackConfig::new(database_url.clone(), access.clone(), topology.clone());
     config.redis_url = Some(args.connections.redis_url.clone());
     if let Some(keys) = &args.data_keys {
         config.vault = keys.keyring()?;
@@ -137,7 +154,22 @@ pub async fn execute_with(
         .via_gateway
         .then(|| via_gateway::GatewayRun::configure(&mut config, &args.connections.redis_url));
     configure(&mut config);
+    let console_vault = config.vault.clone();
     let stack = Stack::start(config).await?;
+    let console = if args.console {
+        Some(
+            console::start(
+                &args.console_settings,
+                &database_url,
+                console_vault,
+                &access,
+                &topology,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let mut finished = PgListener::connect_with(&stack.pool).await?;
     finished.listen(SAGA_FINISHED_CHANNEL).await?;
     let started = Utc::now();
@@ -228,7 +260,7 @@ pub async fn execute_with(
             .collect();
         summary.watch = Some(watch::figures(&watched, &ledger));
     }
-    Ok(summary)
+    Ok((summary, console))
 }
 
 /// Deletes queues and exchanges left by an earlier run (as ops).

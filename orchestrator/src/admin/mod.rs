@@ -13,6 +13,8 @@
 //! - [`export`]: a traveller's trips and erasures for their export;
 //! - [`figures`]: counts and timings for the demo, bench and chaos
 //!   harness, and every saga with its decoded state;
+//! - [`search`]: sagas by id, status, traveller and time, page by page;
+//! - [`overview`]: the console's funnel, throughput, latency and lags;
 //! - [`keys`]: key rotation of the orchestrator's sealed columns;
 //! - [`dead_letters`]: the dead-letter archive (list, show, select, purge);
 //! - [`replay`]: replays of dead letters, each judged against its saga
@@ -23,7 +25,9 @@ pub mod erasures;
 pub mod export;
 pub mod figures;
 pub mod keys;
+pub mod overview;
 pub mod replay;
 pub mod requests;
 pub mod sagas;
+pub mod search;
 pub mod trips;
