@@ -263,7 +263,7 @@ pub async fn replay(
                     Outcome::ok(format!("replayed to {queue}"))
                 }
                 Some(ReplayOutcome::WouldReplay { queue }) => {
-                    Outcome::ok(format!("dry run: would be replayed to {queue}"))
+                    Outcome::ok(format!("dry run: it would go back to {queue}"))
                 }
                 Some(ReplayOutcome::Refused { reason }) => {
                     Outcome::refused(format!("replay refused: {reason}"))

@@ -200,7 +200,7 @@ async fn an_operator_replays_a_dead_letter_after_a_dry_run() {
     type_into(&browser, "#replay-reason", "ledger back").await;
     press(&browser, "#dry-run").await;
     browser
-        .wait_until_text("#banner", "dry run: would be replayed", WAIT)
+        .wait_until_text("#banner", "dry run: it would go back to", WAIT)
         .await
         .unwrap();
     screenshot(&browser, "dead-letter").await;
