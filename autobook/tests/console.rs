@@ -99,7 +99,9 @@ async fn the_console_serves_its_pages_and_stops_on_sigterm() {
     );
     let database_url = services::replace_database(&server, &database);
     let port = free_port();
+    let namespace = format!("t-console-{}", &Uuid::new_v4().simple().to_string()[..12]);
     let mut child = console(&database_url, port)
+        .env("AUTOBOOK_NAMESPACE", &namespace)
         .env("AUTOBOOK_CONSOLE_USERS", "ana:operator:hunter2hunter2")
         .stderr(Stdio::null())
         .spawn()
@@ -142,4 +144,22 @@ async fn the_console_serves_its_pages_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     services::drop_database(&server, &database).await.unwrap();
+    let access = autobook_broker::BrokerAccess::new(
+        &env_or("AMQP_URL", "amqp://127.0.0.1:5672/%2f"),
+        MessageKeys::generate("m1").unwrap(),
+    )
+    .unwrap()
+    .with_passwords_from(|name| std::env::var(name).ok());
+    let broker = access
+        .connect(
+            autobook_contracts::senders::Identity::Ops,
+            "console-test-cleanup",
+            autobook_contracts::Topology::new(&namespace).unwrap(),
+        )
+        .await
+        .unwrap();
+    autobook_broker::declare::delete_topology(&broker)
+        .await
+        .unwrap();
+    broker.close().await;
 }

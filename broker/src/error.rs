@@ -47,6 +47,19 @@ pub enum BrokerError {
     Connect(#[source] lapin::Error),
     #[error("could not declare {what}: {source}")]
     Declare { what: String, source: lapin::Error },
+    /// A queue exists as another type than the topology declares: a classic
+    /// queue of an older version, which `autobook migrate` moves.
+    #[error(
+        "queue {queue} exists as a classic queue: run `autobook migrate` to move it (and its \
+         messages) to a quorum queue (docs/operating.md#quorum-queues)"
+    )]
+    OtherQueueType { queue: String },
+    /// A queue being replaced kept receiving messages faster than they
+    /// could be moved out of it.
+    #[error(
+        "queue {queue} could not be emptied to be replaced: stop what publishes to it and run `autobook migrate` again"
+    )]
+    QueueBusy { queue: String },
     #[error("could not open a channel: {0}")]
     Channel(#[source] lapin::Error),
     #[error("could not start consuming from {queue}: {source}")]
@@ -60,7 +73,10 @@ impl BrokerError {
     pub fn retryable(&self) -> bool {
         match self {
             BrokerError::Connect(_) | BrokerError::Channel(_) | BrokerError::Consume { .. } => true,
-            BrokerError::Declare { .. } | BrokerError::Address => false,
+            BrokerError::Declare { .. }
+            | BrokerError::OtherQueueType { .. }
+            | BrokerError::Address => false,
+            BrokerError::QueueBusy { .. } => true,
             BrokerError::Publish(e) => e.retryable(),
         }
     }

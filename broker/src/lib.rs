@@ -39,6 +39,7 @@ pub mod propagation;
 pub mod properties;
 pub mod publisher;
 pub mod queue_depth;
+pub mod quorum;
 mod sealing;
 pub mod signing;
 pub mod spans;

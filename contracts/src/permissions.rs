@@ -79,6 +79,12 @@ fn every_queue() -> String {
     )
 }
 
+/// Every queue, and the temporary quorum queue each is moved through when
+/// `autobook migrate` turns a classic queue into a quorum queue.
+fn every_queue_and_its_move() -> String {
+    format!("{}(\\.migrating)?", every_queue())
+}
+
 const DEFAULT_EXCHANGE: &str = "amq\\.default";
 /// Server-named queues (operators' and tests' private observers).
 const PRIVATE_QUEUES: &str = "amq\\.gen-.*";
@@ -93,7 +99,10 @@ pub fn permission(identity: Identity) -> Permission {
             (any_of(&every), any_of(&write), any_of(&every))
         }
         Identity::Ops => {
-            let mut own = every.clone();
+            let mut own = vec![
+                exchanges("commands|events|dead-letter"),
+                every_queue_and_its_move(),
+            ];
             own.push(PRIVATE_QUEUES.to_owned());
             let mut write = vec![DEFAULT_EXCHANGE.to_owned()];
             write.extend(own.clone());

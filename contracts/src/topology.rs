@@ -73,10 +73,30 @@ pub struct ExchangeDecl {
     pub kind: ExchangeType,
 }
 
+/// How a queue keeps its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueKind {
+    /// Replicated through Raft (`x-queue-type: quorum`): on every node of a
+    /// cluster, a message confirmed only once a majority holds it
+    /// (`AUTOBOOK_QUEUE_TYPE=quorum`).
+    Quorum,
+    /// One node's queue (the default).
+    Classic,
+}
+
+/// Deliveries of one message to a work queue's consumers after which the
+/// broker dead-letters it (`x-delivery-limit`): a last guard against a
+/// message that crashes its consumer every time, beside autobook's own retry
+/// schedule (which counts attempts in a header and never redelivers).
+pub const DELIVERY_LIMIT: u32 = 20;
+
 /// A queue to declare, with its dead-letter wiring and bindings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueDecl {
     pub name: String,
+    pub kind: QueueKind,
+    /// Deliveries before the broker dead-letters a message (quorum only).
+    pub delivery_limit: Option<u32>,
     /// Where the broker sends messages it rejects or expires.
     pub dead_letter: Option<(String, String)>,
     /// (exchange, routing key) pairs.
@@ -104,6 +124,7 @@ pub struct Topology {
     namespace: String,
     expires_ms: Option<u32>,
     retry_delays_ms: Vec<u32>,
+    queue_kind: QueueKind,
 }
 
 impl Default for Topology {
@@ -112,6 +133,7 @@ impl Default for Topology {
             namespace: Self::DEFAULT_NAMESPACE.to_owned(),
             expires_ms: None,
             retry_delays_ms: DEFAULT_RETRY_DELAYS_MS.to_vec(),
+            queue_kind: QueueKind::Classic,
         }
     }
 }
@@ -147,6 +169,22 @@ impl Topology {
     pub fn with_retry_delays_ms(mut self, delays: Vec<u32>) -> Self {
         self.retry_delays_ms = delays;
         self
+    }
+
+    /// Declares quorum queues (`AUTOBOOK_QUEUE_TYPE=quorum`).
+    pub fn with_quorum_queues(mut self) -> Self {
+        self.queue_kind = QueueKind::Quorum;
+        self
+    }
+
+    /// Declares classic queues (the default).
+    pub fn with_classic_queues(mut self) -> Self {
+        self.queue_kind = QueueKind::Classic;
+        self
+    }
+
+    pub fn queue_kind(&self) -> QueueKind {
+        self.queue_kind
     }
 
     pub fn retry_delays_ms(&self) -> &[u32] {
@@ -219,8 +257,11 @@ impl Topology {
                 .message_types()
                 .map(|t| (self.exchange_for(t), t.as_str().to_owned()))
                 .collect();
+            let limit = (self.queue_kind == QueueKind::Quorum).then_some(DELIVERY_LIMIT);
             queues.push(QueueDecl {
                 name: name.clone(),
+                kind: self.queue_kind,
+                delivery_limit: limit,
                 dead_letter: Some((self.dead_letter_exchange(), name.clone())),
                 bindings,
                 expires_ms: self.expires_ms,
@@ -228,6 +269,8 @@ impl Topology {
             });
             queues.push(QueueDecl {
                 name: self.dead_letter_queue(*role),
+                kind: self.queue_kind,
+                delivery_limit: None,
                 dead_letter: None,
                 bindings: vec![(self.dead_letter_exchange(), name.clone())],
                 expires_ms: self.expires_ms,
@@ -244,6 +287,8 @@ impl Topology {
                 let attempt = u32::try_from(index + 1).unwrap_or(u32::MAX);
                 queues.push(QueueDecl {
                     name: self.retry_queue(*role, attempt).unwrap_or_default(),
+                    kind: self.queue_kind,
+                    delivery_limit: None,
                     dead_letter: Some((String::new(), name.clone())),
                     bindings: Vec::new(),
                     expires_ms: self.expires_ms,
@@ -290,6 +335,40 @@ mod tests {
                 .unwrap();
             assert_eq!(dlq.bindings, vec![(dlx, key)]);
         }
+    }
+
+    #[test]
+    fn quorum_queues_are_declared_on_request_and_work_queues_limit_deliveries() {
+        assert!(
+            Topology::new("t3")
+                .unwrap()
+                .declarations()
+                .queues
+                .iter()
+                .all(|q| q.kind == QueueKind::Classic),
+            "classic by default"
+        );
+        let topology = Topology::new("t3").unwrap().with_quorum_queues();
+        let decl = topology.declarations();
+        assert!(decl.queues.iter().all(|q| q.kind == QueueKind::Quorum));
+        for queue in &decl.queues {
+            let is_work_queue = QueueRole::ALL
+                .iter()
+                .any(|r| topology.queue(*r) == queue.name);
+            assert_eq!(
+                queue.delivery_limit,
+                is_work_queue.then_some(DELIVERY_LIMIT),
+                "{}",
+                queue.name
+            );
+        }
+        let classic = topology.with_classic_queues().declarations();
+        assert!(
+            classic
+                .queues
+                .iter()
+                .all(|q| q.kind == QueueKind::Classic && q.delivery_limit.is_none())
+        );
     }
 
     #[test]

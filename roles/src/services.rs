@@ -75,6 +75,32 @@ pub async fn connect_broker(
     Ok(broker)
 }
 
+/// For `autobook migrate`: connects as ops (waiting for the broker as
+/// [`connect_broker`] does), moves the namespace's classic queues to quorum
+/// queues with their messages, then declares the topology. The queues moved.
+pub async fn migrate_broker(
+    access: &BrokerAccess,
+    connection_name: &str,
+    topology: &Topology,
+) -> anyhow::Result<(Broker, Vec<autobook_broker::quorum::MovedQueue>)> {
+    let broker = patiently(|| access.connect(Identity::Ops, connection_name, topology.clone()))
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to RabbitMQ (AMQP_URL) as {} (password: {})",
+                Identity::Ops.user(),
+                autobook_broker::Password::env_var(Identity::Ops)
+            )
+        })?;
+    let moved = autobook_broker::quorum::move_classic_queues(&broker)
+        .await
+        .context("moving classic queues to quorum queues")?;
+    autobook_broker::declare::declare_topology(&broker)
+        .await
+        .context("declaring the broker topology")?;
+    Ok((broker, moved))
+}
+
 async fn patiently<T, E, F, Fut>(op: F) -> Result<T, E>
 where
     F: FnMut() -> Fut,

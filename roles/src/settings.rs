@@ -101,6 +101,10 @@ pub struct ServiceSettings {
         default_value = "1000,5000,30000,120000,600000"
     )]
     pub retry_delays_ms: Vec<u32>,
+    /// The type of every queue: classic, or quorum (replicated on a
+    /// cluster; `autobook migrate` moves classic queues and their messages).
+    #[arg(long, env = "AUTOBOOK_QUEUE_TYPE", default_value = "classic", value_parser = ["classic", "quorum"])]
+    pub queue_type: String,
     /// Test switch: publish every message twice (consumers must see no difference).
     #[arg(
         long,
@@ -211,7 +215,11 @@ impl ServiceSettings {
     pub fn topology(&self) -> anyhow::Result<Topology> {
         let topology = Topology::new(&self.namespace)
             .map_err(|e| anyhow::anyhow!("AUTOBOOK_NAMESPACE: {e}"))?;
-        Ok(topology.with_retry_delays_ms(self.retry_delays_ms.clone()))
+        let topology = topology.with_retry_delays_ms(self.retry_delays_ms.clone());
+        Ok(match self.queue_type.as_str() {
+            "quorum" => topology.with_quorum_queues(),
+            _ => topology.with_classic_queues(),
+        })
     }
 }
 

@@ -32,6 +32,7 @@ mod ops;
 mod passengers;
 mod placement;
 mod pruning;
+mod quorum_queues;
 mod reconciliation;
 mod refusals;
 mod refused_connections;

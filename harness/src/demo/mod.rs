@@ -50,7 +50,8 @@ use watch::WatchScenario;
 /// Runs the demo, prints the summary (and the JSON line with `--json`),
 /// and fails unless every saga finished and both the ledger and the
 /// reconciliation job agree with every saga. With
-/// `--ops-addr` the run's metrics are served while it lasts.
+/// `--ops-addr` the run's metrics are served while it lasts (and, with
+/// `--console`, while the console stays open).
 pub async fn run(
     args: DemoArgs,
     logging: &LogSettings,
@@ -61,15 +62,22 @@ pub async fn run(
         ops::spawn(addr, None, Vec::new(), metrics, serving.clone());
     }
     let run = execute_keeping_console(&args, |_| {}).await;
-    serving.cancel();
-    let (summary, console) = run?;
+    let (summary, console) = match run {
+        Ok(done) => done,
+        Err(error) => {
+            serving.cancel();
+            return Err(error);
+        }
+    };
     summary.print();
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     }
+    // With the console open, the run's metrics stay served as long.
     if let Some(console) = console {
         console.until_interrupted().await?;
     }
+    serving.cancel();
     if summary.lost > 0 || !summary.reconciled() {
         bail!(
             "the run is not clean: {} lost, reconciliation ok = {}, reconciliation job ok = {}",
