@@ -5,7 +5,8 @@
 # role, least-privilege permissions, local-only passwords unless
 # AUTOBOOK_BROKER_PASSWORD_<ROLE> is set). Also installs headless Chromium
 # and its chromedriver (/usr/bin/chromium, /usr/bin/chromedriver), which the
-# console's browser tests drive (tests/harness/webdriver.rs).
+# console's browser tests drive (tests/harness/webdriver.rs), and Prometheus
+# (/usr/bin/prometheus), which a test runs against the demo's metrics.
 # Installs missing Debian packages and starts stopped services; running it
 # again changes nothing. Needs root or sudo only when something is missing.
 set -euo pipefail
@@ -27,6 +28,7 @@ command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

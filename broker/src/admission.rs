@@ -53,6 +53,9 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every code [`Refusal::code`] gives.
+    pub const CODES: [&'static str; 3] = ["forbidden_sender", "unsigned", "bad_signature"];
+
     /// The dead-letter code: `forbidden_sender`, `unsigned` or `bad_signature`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -136,6 +136,17 @@ pub struct ConsumerOptions {
 /// connection if need be) after a growing pause. Handlers still running on
 /// the lost channel are stopped as a crash would stop them: their messages,
 /// unacked, come back as redeliveries whose handlers take the work over.
+/// Creates the consumer's counters at zero for its queue (the retries, and
+/// the dead letters of the codes the broker layer itself gives), so rates
+/// and alerts see a series before its first event.
+fn register_series(queue: QueueRole) {
+    metrics::counter!(MESSAGES_RETRIED, "queue" => queue.as_str()).increment(0);
+    for code in crate::admission::Refusal::CODES {
+        metrics::counter!(MESSAGES_DEAD_LETTERED, "queue" => queue.as_str(), "code" => code)
+            .increment(0);
+    }
+}
+
 pub async fn run_consumer<H: Handler>(
     broker: &Broker,
     publisher: Publisher,
@@ -144,6 +155,7 @@ pub async fn run_consumer<H: Handler>(
     shutdown: CancellationToken,
 ) -> Result<(), BrokerError> {
     let queue_name = broker.topology().queue(options.queue);
+    register_series(options.queue);
     let mut in_flight = JoinSet::new();
     let mut subscription = Some(subscribe(broker, &options, &queue_name).await?);
     let mut failures: u32 = 0;

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use autobook_contracts::topology::headers;
 use autobook_contracts::trace::TraceContext;
-use autobook_contracts::{Envelope, MessageType, QueueRole, Topology};
+use autobook_contracts::{Envelope, MessageKind, MessageType, QueueRole, Topology};
 
 use crate::connection::Broker;
 use crate::error::{BrokerError, PublishError};
@@ -59,6 +59,14 @@ impl Publisher {
     /// Opens a channel in confirm mode.
     pub async fn open(broker: &Broker) -> Result<Publisher, BrokerError> {
         let channel = confirm_channel(broker).await?;
+        // Every type this identity may send, at zero: a first failure is
+        // seen by rates and alerts.
+        for kind in [MessageKind::Command, MessageKind::Event] {
+            for message_type in broker.identity().sends(kind) {
+                metrics::counter!(PUBLISH_FAILURES, "message_type" => message_type.as_str())
+                    .increment(0);
+            }
+        }
         Ok(Publisher {
             broker: broker.clone(),
             channel: Arc::new(tokio::sync::Mutex::new(Some(channel))),

@@ -225,6 +225,10 @@ pub fn register_series() {
         metrics::counter!(OFFERS_MISMATCHED, "mismatch" => mismatch.as_str()).increment(0);
     }
     metrics::counter!(OUTBOX_RELAY_ERRORS).increment(0);
+    metrics::counter!(SAMPLER_ERRORS).increment(0);
+    for message_type in autobook_contracts::QueueRole::Orchestrator.message_types() {
+        metrics::counter!(INBOX_DUPLICATES, "message_type" => message_type.as_str()).increment(0);
+    }
     for table in ["outbox", "inbox"] {
         metrics::counter!(ROWS_PRUNED, "table" => table).increment(0);
     }

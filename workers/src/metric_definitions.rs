@@ -33,6 +33,17 @@ pub const GAUGES: &[&str] = &[];
 pub const HISTOGRAMS: &[&str] = &[PROVIDER_REQUEST_SECONDS];
 
 /// Registers descriptions and units with the installed recorder.
+/// Creates a worker's counters at zero for its queue (each handling of a
+/// duplicate command, and the rate limiter's fallbacks), so rates and
+/// alerts see a series before its first event. Call when a worker starts.
+pub fn register_series(queue: autobook_contracts::QueueRole) {
+    for handling in ["replayed", "waiting", "in_flight"] {
+        metrics::counter!(DUPLICATE_COMMANDS, "queue" => queue.as_str(), "handling" => handling)
+            .increment(0);
+    }
+    metrics::counter!(autobook_throttle::metric_definitions::RATE_LIMITER_UNAVAILABLE).increment(0);
+}
+
 pub fn describe() {
     describe_counter!(
         DUPLICATE_COMMANDS,

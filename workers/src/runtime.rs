@@ -105,6 +105,7 @@ pub async fn run(
     };
     let mut consumers = JoinSet::new();
     for kind in kinds {
+        crate::metric_definitions::register_series(kind.queue());
         let options = ConsumerOptions {
             queue: kind.queue(),
             prefetch: config.prefetch,

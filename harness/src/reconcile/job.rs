@@ -34,6 +34,8 @@ pub async fn after_local_run(
     stripe_url: &str,
     duffel_url: &str,
 ) -> anyhow::Result<Report> {
+    // Its metrics, every label set at zero, as the reconcile role has them.
+    autobook_reconcile::metric_definitions::init();
     let job = Job {
         pool: pool.clone(),
         vault: vault.clone(),
