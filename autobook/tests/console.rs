@@ -5,7 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::TcpListener;
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -14,20 +15,9 @@ use uuid::Uuid;
 use autobook_broker::MessageKeys;
 use autobook_roles::services;
 use autobook_vault::Keyring;
+use support::{env_or, first_line_with};
 
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn console(database_url: &str, port: u16) -> Command {
+fn console(database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_autobook"));
     command
         .arg("console")
@@ -41,7 +31,8 @@ fn console(database_url: &str, port: u16) -> Command {
             "AUTOBOOK_MESSAGE_KEYS",
             MessageKeys::generate("m1").unwrap().expose_env_value(),
         )
-        .env("AUTOBOOK_CONSOLE_ADDR", format!("127.0.0.1:{port}"))
+        .env("AUTOBOOK_CONSOLE_ADDR", "127.0.0.1:0")
+        .env("AUTOBOOK_LOG_FORMAT", "json")
         .env_remove("AUTOBOOK_CONSOLE_USERS")
         .env_remove("AUTOBOOK_CONSOLE_PROXY_SECRET")
         .env_remove("AUTOBOOK_CONSOLE_SESSION_KEY")
@@ -52,7 +43,7 @@ fn console(database_url: &str, port: u16) -> Command {
 #[test]
 fn the_console_refuses_settings_nobody_could_sign_in_with() {
     let run = |vars: &[(&str, &str)]| {
-        let mut command = console("postgres://nobody@127.0.0.1:1/none", free_port());
+        let mut command = console("postgres://nobody@127.0.0.1:1/none");
         for (name, value) in vars {
             command.env(name, value);
         }
@@ -98,35 +89,29 @@ async fn the_console_serves_its_pages_and_stops_on_sigterm() {
         &Uuid::new_v4().simple().to_string()[..12]
     );
     let database_url = services::replace_database(&server, &database);
-    let port = free_port();
     let namespace = format!("t-console-{}", &Uuid::new_v4().simple().to_string()[..12]);
-    let mut child = console(&database_url, port)
+    let mut child = console(&database_url)
         .env("AUTOBOOK_NAMESPACE", &namespace)
         .env("AUTOBOOK_CONSOLE_USERS", "ana:operator:hunter2hunter2")
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The console logs where it listens once it does (port 0: the system's pick).
+    let listening = first_line_with(child.stderr.take().unwrap(), "console listening");
+    let line = tokio::time::timeout(Duration::from_secs(60), listening)
+        .await
+        .expect("the console listened within a minute")
+        .expect("the console ran until it listened");
+    let logged: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = logged["addr"].as_str().unwrap().to_owned();
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..600 {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            ready = true;
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the console exited early"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the console did not answer within 30 s");
+    let base = format!("http://{addr}");
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert!(health.status().is_success());
     let login = client.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(login.status(), 200);
     assert!(login.text().await.unwrap().contains("id=\"sign-in\""));

@@ -1,6 +1,6 @@
 //! A real Prometheus against a running system: `autobook demo` (a mixed run
 //! through the gateway, with the reconciliation job) serves its metrics,
-//! Prometheus scrapes them four times a second with the repository's alert rules,
+//! Prometheus (started first) scrapes them four times a second with the repository's alert rules,
 //! and every query of the Grafana dashboard must return data for the run;
 //! every alert rule must load and evaluate without error.
 //!
@@ -9,7 +9,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,10 +20,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use autobook_roles::services;
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
+use support::{env_or, first_line_with};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -63,23 +61,6 @@ fn dashboard_queries() -> Vec<(String, String)> {
         }
     }
     queries
-}
-
-async fn query(client: &reqwest::Client, base: &str, expr: &str, at: f64) -> Vec<Value> {
-    let answer: Value = client
-        .get(format!("{base}/api/v1/query"))
-        .query(&[("query", expr), ("time", &format!("{at:.3}"))])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["status"], "success", "{expr}: {answer}");
-    answer["data"]["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// The result of `expr` at every second from `start` to `end`.
@@ -135,10 +116,52 @@ fn now() -> f64 {
         .as_secs_f64()
 }
 
+/// When each scrape that got the demo's metrics began (seconds since the
+/// epoch); a scrape that found no demo counts as nothing but the first
+/// request ([`Scrapes::asked`]).
+#[derive(Clone, Debug, Default)]
+struct Scrapes {
+    asked: bool,
+    answered: Vec<f64>,
+}
+
+/// Serves `/metrics` on a port of its own by fetching the demo's (on
+/// `ops`), telling `scrapes` of every scrape: the test waits for the scrapes
+/// themselves. Returns the address Prometheus is to scrape.
+async fn scrape_witness(ops: u16, scrapes: tokio::sync::watch::Sender<Scrapes>) -> String {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let metrics = move || {
+        let (client, scrapes) = (client.clone(), scrapes.clone());
+        async move {
+            let began = now();
+            scrapes.send_modify(|s| s.asked = true);
+            let answer = client
+                .get(format!("http://127.0.0.1:{ops}/metrics"))
+                .send()
+                .await;
+            match answer {
+                Ok(answer) if answer.status().is_success() => {
+                    let text = answer.text().await.unwrap_or_default();
+                    scrapes.send_modify(|s| s.answered.push(began));
+                    (axum::http::StatusCode::OK, text)
+                }
+                _ => (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new()),
+            }
+        }
+    };
+    let app = axum::Router::new().route("/metrics", axum::routing::get(metrics));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
 #[tokio::test]
 async fn every_dashboard_query_returns_data_after_a_mixed_run() {
     let ops = free_port();
     let web = free_port();
+    let (scrapes, mut scraped) = tokio::sync::watch::channel(Scrapes::default());
+    let target = scrape_witness(ops, scrapes).await;
     let scratch =
         std::env::temp_dir().join(format!("autobook-prometheus-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&scratch).unwrap();
@@ -151,12 +174,12 @@ async fn every_dashboard_query_returns_data_after_a_mixed_run() {
         &config,
         format!(
             "global:\n  scrape_interval: 250ms\n  evaluation_interval: 1s\nrule_files:\n  - {}\n\
-             scrape_configs:\n  - job_name: autobook-demo\n    static_configs:\n      - targets: [\"127.0.0.1:{ops}\"]\n",
+             scrape_configs:\n  - job_name: autobook-demo\n    static_configs:\n      - targets: [\"{target}\"]\n",
             rules.display()
         ),
     )
     .unwrap();
-    let _prometheus = Killed(
+    let mut prometheus = Killed(
         Command::new(env_or("AUTOBOOK_PROMETHEUS", "prometheus"))
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
@@ -165,41 +188,25 @@ async fn every_dashboard_query_returns_data_after_a_mixed_run() {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{web}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("prometheus runs (infra/up.sh installs it)"),
     );
-
+    let ready = first_line_with(
+        prometheus.0.stderr.take().unwrap(),
+        "Server is ready to receive web requests",
+    );
+    tokio::time::timeout(Duration::from_secs(60), ready)
+        .await
+        .expect("Prometheus was ready within a minute")
+        .expect("Prometheus ran until it was ready");
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let base = format!("http://127.0.0.1:{web}");
-    // Prometheus first, so that it scrapes the whole run.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let ready = client.get(format!("{base}/-/ready")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Prometheus did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-
-    // Scraping has begun once the (not yet running) target is reported down.
-    loop {
-        if !query(&client, &base, "up{job=\"autobook-demo\"}", now())
-            .await
-            .is_empty()
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Prometheus did not scrape"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Prometheus scrapes before the demo starts, so that it sees the whole run.
+    tokio::time::timeout(Duration::from_secs(60), scraped.wait_for(|s| s.asked))
+        .await
+        .expect("Prometheus scraped within a minute")
+        .unwrap();
 
     let id = &Uuid::new_v4().simple().to_string()[..12];
     let run_start = now();
@@ -233,54 +240,31 @@ async fn every_dashboard_query_returns_data_after_a_mixed_run() {
             .unwrap(),
     );
     // The run is over when the demo says its console stays open.
-    let stderr = demo.0.stderr.take().unwrap();
-    let (done, finished) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut done = Some(done);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("the console stays open")
-                && let Some(done) = done.take()
-            {
-                let _ = done.send(now());
-            }
-        }
-    });
-    let run_end = tokio::time::timeout(Duration::from_secs(300), finished)
+    let finished = first_line_with(demo.0.stderr.take().unwrap(), "the console stays open");
+    tokio::time::timeout(Duration::from_secs(300), finished)
         .await
         .expect("the demo finished within 5 minutes")
         .expect("the demo ran to its end");
-
-    // Wait until Prometheus has scraped the finished run.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let scraped = query(
-            &client,
-            &base,
-            "timestamp(up{job=\"autobook-demo\"})",
-            now(),
-        )
-        .await;
-        let last = scraped
-            .first()
-            .and_then(|s| s["value"][1].as_str().and_then(|v| v.parse::<f64>().ok()))
-            .unwrap_or(0.0);
-        if last > run_end + 2.0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Prometheus never scraped the run"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let run_end = now();
+    // A scrape is stored before the next one begins: the second scrape
+    // begun after the run means the run's last state is in Prometheus.
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        scraped.wait_for(|s| s.answered.iter().filter(|began| **began > run_end).count() >= 2),
+    )
+    .await
+    .expect("Prometheus scraped the finished run within a minute")
+    .unwrap();
 
     // Evaluated at every second from the start of the run until after its
     // last scrape: a rate needs the run in its window, an increase over an
     // hour a sample on both sides of a series' first event.
+    // The steps end exactly now, after the scrapes waited for above.
     let end = now();
+    let start = end - (end - run_start).ceil();
     let mut empty = Vec::new();
     for (panel, expr) in dashboard_queries() {
-        let result = query_range(&client, &base, &expr, run_start, end).await;
+        let result = query_range(&client, &base, &expr, start, end).await;
         if !has_number_at_some_point(&result) {
             empty.push(format!("{panel}: {expr}"));
         }

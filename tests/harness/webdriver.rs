@@ -9,9 +9,10 @@
 //! Tests end a session with [`Browser::close`]. Chromium outlives a killed
 //! chromedriver, so a [`Browser`] dropped unclosed (a failing test) deletes
 //! its session with a blocking request, and chromedriver runs until its
-//! [`Driver`] and every [`Browser`] are gone. Waiting is done by polling a
-//! condition ([`Browser::wait_for`], [`Browser::wait_until_text`]), never by
-//! sleeping.
+//! [`Driver`] and every [`Browser`] are gone. Nothing sleeps: chromedriver's
+//! start is read from its output, [`Browser::wait_for`] is the driver's own
+//! implicit wait, and [`Browser::wait_until_text`] a mutation observer in the
+//! page.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,13 +24,29 @@ use anyhow::{Context, anyhow, bail};
 use base64::Engine;
 use reqwest::Method;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 /// The key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-/// How often readiness and waits are polled.
-const POLL: Duration = Duration::from_millis(50);
+/// Answers (through the last argument) the text of the first element
+/// matching the selector once it contains the needle, checking at once and
+/// on every change of the document.
+const WATCH_TEXT: &str = r#"
+const [css, needle, done] = arguments;
+const seen = () => {
+  const element = document.querySelector(css);
+  return element && element.innerText.includes(needle) ? element.innerText : null;
+};
+const now = seen();
+if (now !== null) { done(now); return; }
+const observer = new MutationObserver(() => {
+  const text = seen();
+  if (text !== null) { observer.disconnect(); done(text); }
+});
+observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+"#;
 /// How long chromedriver may take to report itself ready.
 const STARTUP: Duration = Duration::from_secs(20);
 /// Upper bound on any single WebDriver command.
@@ -74,7 +91,7 @@ impl Driver {
         let mut child = Command::new(&program)
             .arg(format!("--port={}", address.port()))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -85,21 +102,36 @@ impl Driver {
             .timeout(COMMAND_TIMEOUT)
             .build()
             .context("build the WebDriver HTTP client")?;
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            if let Some(status) = child.try_wait()? {
-                bail!("{program} exited during startup: {status}");
+        // chromedriver says on stdout when it listens; the rest of its
+        // output is drained so that it never blocks on a full pipe.
+        let stdout = child.stdout.take().context("chromedriver's stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let started = tokio::time::timeout(STARTUP, async {
+            while let Some(line) = lines.next_line().await? {
+                if line.contains("started successfully") {
+                    return Ok(true);
+                }
             }
-            if let Ok(response) = http.get(format!("http://{address}/status")).send().await
-                && let Ok(body) = response.json::<Value>().await
-                && body["value"]["ready"] == json!(true)
-            {
-                break;
-            }
-            if Instant::now() >= deadline {
-                bail!("{program} on {address} was not ready within {STARTUP:?}");
-            }
-            tokio::time::sleep(POLL).await;
+            Ok::<bool, std::io::Error>(false)
+        })
+        .await;
+        match started {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => bail!("{program} exited during startup: {:?}", child.try_wait()?),
+            Ok(Err(error)) => bail!("reading {program}'s output: {error}"),
+            Err(_) => bail!("{program} on {address} did not start within {STARTUP:?}"),
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let status: Value = http
+            .get(format!("http://{address}/status"))
+            .send()
+            .await
+            .with_context(|| format!("{program} on {address}: no status"))?
+            .json()
+            .await
+            .with_context(|| format!("{program} on {address}: status not JSON"))?;
+        if status["value"]["ready"] != json!(true) {
+            bail!("{program} on {address} says it is not ready: {status}");
         }
         let profiles = std::env::temp_dir().join(format!(
             "autobook-webdriver-{}",
@@ -314,23 +346,31 @@ impl Browser {
         Ok(!self.find_all(css).await?.is_empty())
     }
 
-    /// Polls until an element matches `css`, at most `timeout`.
+    /// The first element matching `css` once one does, at most `timeout`:
+    /// the driver itself waits for it (its implicit wait, set for this
+    /// search only).
     pub async fn wait_for(&self, css: &str, timeout: Duration) -> anyhow::Result<Element> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(element) = self.find_all(css).await?.into_iter().next() {
-                return Ok(element);
-            }
-            if Instant::now() >= deadline {
+        self.set_implicit_wait(timeout).await?;
+        let found = self.find(css).await;
+        self.set_implicit_wait(Duration::ZERO).await?;
+        match found {
+            Ok(element) => Ok(element),
+            Err(_) => {
                 let url = self.url_for_errors().await;
-                bail!("no element matched `{css}` within {timeout:?} on {url}");
+                bail!("no element matched `{css}` within {timeout:?} on {url}")
             }
-            tokio::time::sleep(POLL).await;
         }
     }
 
-    /// Polls until the first element matching `css` has text containing
-    /// `needle`, at most `timeout`; returns that text.
+    async fn set_implicit_wait(&self, wait: Duration) -> anyhow::Result<()> {
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        self.session.act("/timeouts", json!({"implicit": ms})).await
+    }
+
+    /// The text of the first element matching `css` once it contains
+    /// `needle`, at most `timeout`. The page is watched from inside (a
+    /// mutation observer answers the moment the text changes); a page
+    /// replaced meanwhile (a form's answer arriving) is watched anew.
     pub async fn wait_until_text(
         &self,
         css: &str,
@@ -338,22 +378,36 @@ impl Browser {
         timeout: Duration,
     ) -> anyhow::Result<String> {
         let deadline = Instant::now() + timeout;
-        let mut seen = "no such element".to_owned();
         loop {
-            if let Some(element) = self.find_all(css).await?.into_iter().next() {
-                // The page may replace the element between finding and reading.
-                if let Ok(text) = element.text().await {
-                    if text.contains(needle) {
-                        return Ok(text);
-                    }
-                    seen = format!("its text is {text:?}");
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+            self.session.act("/timeouts", json!({"script": ms})).await?;
+            let watched = self
+                .session
+                .post(
+                    "/execute/async",
+                    json!({"script": WATCH_TEXT, "args": [css, needle]}),
+                )
+                .await;
+            match watched {
+                Ok(Value::String(text)) => return Ok(text),
+                Ok(other) => bail!("watching `{css}` answered {other}"),
+                // The document went away under the watcher (the driver ends
+                // the script, as an error or a timeout): watch the new one.
+                Err(_) if Instant::now() < deadline => continue,
+                Err(error) => {
+                    let url = self.url_for_errors().await;
+                    let seen = match self.find(css).await {
+                        Ok(element) => {
+                            format!("its text is {:?}", element.text().await.unwrap_or_default())
+                        }
+                        Err(_) => "no such element".to_owned(),
+                    };
+                    bail!(
+                        "`{css}` did not contain {needle:?} within {timeout:?} on {url} ({seen}; {error:#})"
+                    );
                 }
             }
-            if Instant::now() >= deadline {
-                let url = self.url_for_errors().await;
-                bail!("`{css}` did not contain {needle:?} within {timeout:?} on {url} ({seen})");
-            }
-            tokio::time::sleep(POLL).await;
         }
     }
 

@@ -8,8 +8,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use lapin::BasicProperties;
-use lapin::options::{BasicGetOptions, BasicNackOptions, QueueDeclareOptions};
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use uuid::Uuid;
 
@@ -33,19 +35,42 @@ async fn connect(topology: &Topology, name: &str) -> Broker {
         .unwrap()
 }
 
-/// Messages ready in `queue`.
-async fn ready(broker: &Broker, queue: &str) -> u32 {
+/// The next `count` deliveries of `queue` as they arrive (each acked), or a
+/// failure naming what was missing after `timeout`.
+async fn receive(broker: &Broker, queue: &str, count: usize, timeout: Duration) -> Vec<Delivery> {
     let channel = broker.channel().await.unwrap();
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let declared = channel
-        .queue_declare(queue.into(), passive, FieldTable::default())
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "quorum-test".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
         .await
         .unwrap();
-    let _ = channel.close(200, "counted".into()).await;
-    declared.message_count()
+    let mut received = Vec::with_capacity(count);
+    let all = tokio::time::timeout(timeout, async {
+        while received.len() < count {
+            let delivery = consumer.next().await.unwrap().unwrap();
+            delivery.ack(BasicAckOptions::default()).await.unwrap();
+            received.push(delivery);
+        }
+    })
+    .await;
+    assert!(
+        all.is_ok(),
+        "{queue}: {} of {count} messages within {timeout:?}",
+        received.len()
+    );
+    let _ = channel.close(200, "received".into()).await;
+    received
+}
+
+fn texts(deliveries: &[Delivery]) -> BTreeSet<String> {
+    deliveries
+        .iter()
+        .map(|d| String::from_utf8(d.data.clone()).unwrap())
+        .collect()
 }
 
 /// Takes every message of `queue`: their bodies.
@@ -152,17 +177,11 @@ async fn classic_queues_move_to_quorum_queues_with_every_message() {
     again.close().await;
 
     // Nothing lost: the retries expire into the (quorum) work queue.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while ready(&new, &work).await < 35 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the retries did not come back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let mut expected = bodies("work", 30);
     expected.extend(bodies("retry", 5));
-    assert_eq!(take_all(&new, &work).await, expected);
+    let arrived = receive(&new, &work, 35, Duration::from_secs(30)).await;
+    assert_eq!(texts(&arrived), expected);
+    assert!(take_all(&new, &work).await.is_empty(), "nothing more");
     assert_eq!(take_all(&new, &dead).await, bodies("dead", 7));
     new.close().await;
     remove_topology(quorum).await.unwrap();
@@ -211,25 +230,12 @@ async fn a_message_handed_back_too_often_is_dead_lettered_by_the_broker() {
         "delivered up to the limit, then no more"
     );
     let dead = topology.dead_letter_queue(QueueRole::Payment);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let message = loop {
-        if let Some(message) = channel
-            .basic_get(dead.clone().into(), BasicGetOptions { no_ack: true })
-            .await
-            .unwrap()
-        {
-            break message;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not dead-lettered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(message.delivery.data, b"poison");
-    let headers = message
-        .delivery
-        .properties
-        .headers()
-        .clone()
-        .unwrap_or_default();
+    let [message] = receive(&broker, &dead, 1, Duration::from_secs(10))
+        .await
+        .try_into()
+        .unwrap();
+    assert_eq!(message.data, b"poison");
+    let headers = message.properties.headers().clone().unwrap_or_default();
     let reason = headers.inner().get("x-first-death-reason").cloned();
     assert_eq!(reason, Some(AMQPValue::LongString("delivery_limit".into())));
     broker.close().await;

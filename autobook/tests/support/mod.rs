@@ -27,6 +27,31 @@ pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
+/// The first line of `stream` (a child's stdout or stderr) containing
+/// `marker`, once it is written; the rest is read and dropped so that the
+/// child never blocks on a full pipe.
+pub fn first_line_with(
+    stream: impl std::io::Read + Send + 'static,
+    marker: &'static str,
+) -> tokio::sync::oneshot::Receiver<String> {
+    use std::io::BufRead;
+    let (found, line) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut found = Some(found);
+        for text in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if text.contains(marker)
+                && let Some(found) = found.take()
+            {
+                let _ = found.send(text);
+            }
+        }
+    });
+    line
+}
+
 /// The `n`th trip of a run: the shared sample trip from SFO, for a user,
 /// a destination and a departure of its own.
 pub fn trip(n: usize) -> autobook_contracts::trip::TripRequest {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use autobook_ops::flags as ops_flags;
+use autobook_tests::TestSystem;
 use autobook_tests::console::{self, TestConsole};
 use autobook_tests::database::Database;
 use autobook_tests::webdriver::{Browser, Driver};
@@ -70,21 +71,14 @@ async fn sign_in(browser: &Browser, served: &TestConsole, name: &str) {
         .unwrap();
 }
 
-/// Reloads the page until `css` shows `text` (the saga moves on its own).
-async fn reload_until(browser: &Browser, css: &str, text: &str) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Ok(element) = browser.find(css).await
-            && element.text().await.unwrap().contains(text)
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{css} did not show {text:?} within {WAIT:?}"
-        );
-        browser.refresh().await.unwrap();
-    }
+/// Once the saga has finished (the database says so), its page shows it.
+async fn page_shows_finished(browser: &Browser, system: &TestSystem, saga_id: Uuid) {
+    let status = system.finished(saga_id).await.status;
+    browser.refresh().await.unwrap();
+    browser
+        .wait_until_text("#saga-status", &status, WAIT)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -130,7 +124,7 @@ async fn an_operator_finds_a_stuck_saga_retries_it_and_watches_it_finish() {
         )
         .await
         .unwrap();
-    reload_until(&browser, "#saga-status", "failed").await;
+    page_shows_finished(&browser, &system, saga_id).await;
     let timeline = browser
         .find("#timeline")
         .await
@@ -222,7 +216,7 @@ async fn an_operator_replays_a_dead_letter_after_a_dry_run() {
         .goto(&format!("{}/sagas/{saga_id}", served.url))
         .await
         .unwrap();
-    reload_until(&browser, "#saga-status", "failed").await;
+    page_shows_finished(&browser, &system, saga_id).await;
     browser.close().await.unwrap();
     served.stop().await;
 }
